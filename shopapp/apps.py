@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ShopappConfig(AppConfig):
+    name = "shopapp"
+    verbose_name = "Advocate platform"
+
+    def ready(self) -> None:
+        from shopapp import checks, compliance  # noqa: F401  (registers handlers and checks)

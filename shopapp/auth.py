@@ -1,0 +1,133 @@
+"""Session-token auth for the embedded panel.
+
+Every panel request carries Shopify's ID token: on the URL for a document load, in
+`Authorization: Bearer` for fetch calls. shopifyapp checks signature, audience and
+expiry and builds the right refusal (bounce page for documents, 401 with the retry
+header for fetch); ShopifyAPI's session_token module adds the issuer/destination
+check. Only then does the request get `request.shop`, taken from the token.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from shopify import session_token
+from shopify_app import Res
+
+from shopapp.models import Shop
+from shopapp.shopify import admin_origins, clean_shop_domain, shopify_app
+
+log = logging.getLogger(__name__)
+
+PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
+PANEL_PREFIXES = ("/app/",)
+
+
+@dataclass(frozen=True)
+class PanelUser:
+    """The staff member the session token names (its `sub`)."""
+
+    id: str
+    session_id: str
+
+
+def is_panel_path(path: str) -> bool:
+    return path == "/" or path.startswith(PANEL_PREFIXES)
+
+
+def _to_response(res: Res) -> HttpResponse:
+    response = HttpResponse(res.body, status=res.status)
+    for name, value in res.headers.items():
+        response[name] = value
+    return response
+
+
+def _request_input(request: HttpRequest) -> dict:
+    return {
+        "method": request.method,
+        "headers": dict(request.headers),
+        "url": request.build_absolute_uri(),
+        "body": "",
+    }
+
+
+def frame_ancestors(domain: str) -> str:
+    return "frame-ancestors " + " ".join(admin_origins(domain)) + ";"
+
+
+def _issuer_matches(token: str) -> bool:
+    """ShopifyAPI's check: iss is a shop's admin and names the same shop as dest."""
+    secrets = [settings.SHOPIFY_API_SECRET] + ([settings.SHOPIFY_API_SECRET_OLD] if settings.SHOPIFY_API_SECRET_OLD else [])
+    for secret in secrets:
+        try:
+            session_token.decode_from_header(f"Bearer {token}", settings.SHOPIFY_API_KEY, secret)
+            return True
+        except session_token.SessionTokenError as exc:
+            reason = exc
+    log.info("session token refused: %s", reason)
+    return False
+
+
+class EmbeddedShopMiddleware:
+    """Puts a verified `request.shop` (and `request.panel_user`) on every panel request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.shop = None
+        request.panel_user = None
+        if not is_panel_path(request.path):
+            return self.get_response(request)
+        if request.path == "/" and not ({"shop", "id_token"} & set(request.GET)) and "Authorization" not in request.headers:
+            # Someone opened the app's address outside Shopify: offer the install form.
+            from shopapp.views import landing
+
+            return landing(request)
+
+        result = shopify_app().verify_app_home_req(_request_input(request), PATCH_ID_TOKEN_PATH)
+        if not result.ok or result.id_token is None:
+            return _to_response(result.response)
+        refusal = result.invalid_token_response or Res(status=401, body="", headers={})
+        if not _issuer_matches(result.id_token.token):
+            return _to_response(refusal)
+        domain = clean_shop_domain(result.id_token.claims.get("dest"))
+        if domain is None:
+            return _to_response(refusal)
+
+        shop = Shop.objects.filter(domain=domain).first()
+        if shop is None or not shop.is_installed or not shop.has_token:
+            shop = self._install(domain, result)
+            if shop is None:
+                return HttpResponse(
+                    "Advocate could not connect to your store. Reload the page; if it keeps "
+                    "happening, reinstall Advocate from the Shopify admin.",
+                    status=502,
+                )
+        request.shop = shop
+        request.panel_user = PanelUser(id=str(result.user_id or ""), session_id=str(result.id_token.claims.get("sid", "")))
+        request.id_token = result.id_token.token
+
+        response = self.get_response(request)
+        if "Authorization" not in request.headers:
+            # Document loads: the library's headers (Link preloads), and frame-ancestors
+            # naming this shop's admin, so no other site can frame the panel.
+            for name, value in result.response.headers.items():
+                response[name] = value
+            response["Content-Security-Policy"] = frame_ancestors(domain)
+            if "X-Frame-Options" in response:
+                del response["X-Frame-Options"]
+        return response
+
+    @staticmethod
+    def _install(domain: str, result) -> Shop | None:
+        from shopapp.admin_api import ShopifyError
+        from shopapp.services import shop_install_from_id_token
+
+        try:
+            return shop_install_from_id_token(domain=domain, id_token=result.id_token)
+        except ShopifyError as exc:
+            log.warning("install of %s failed: %s", domain, exc)
+            return None

@@ -1,0 +1,56 @@
+"""What each app plugs into the platform layer without shopapp knowing it.
+
+reviews and referrals register, from their AppConfig.ready():
+- a customer data exporter and redactor (the compliance webhooks), and
+- an uninstall hook that stops the shop's pending work.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from shopapp.models import Shop
+
+
+@dataclass(frozen=True)
+class CustomerRef:
+    """The customer a compliance request names, as Shopify identifies them."""
+
+    shopify_id: str
+    email: str
+    phone: str
+    order_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataOwner:
+    name: str
+    export: Callable[[Shop, CustomerRef], Any]
+    redact: Callable[[Shop, CustomerRef], None]
+
+
+_owners: dict[str, DataOwner] = {}
+_uninstall_hooks: list[Callable[[Shop], None]] = []
+
+
+def register_customer_data(name: str, *, export: Callable[[Shop, CustomerRef], Any], redact: Callable[[Shop, CustomerRef], None]) -> None:
+    _owners[name] = DataOwner(name, export, redact)
+
+
+def register_uninstall_hook(func: Callable[[Shop], None]) -> None:
+    if func not in _uninstall_hooks:
+        _uninstall_hooks.append(func)
+
+
+def customer_data_export(shop: Shop, customer: CustomerRef) -> dict[str, Any]:
+    return {name: owner.export(shop, customer) for name, owner in sorted(_owners.items())}
+
+
+def customer_data_redact(shop: Shop, customer: CustomerRef) -> None:
+    for owner in _owners.values():
+        owner.redact(shop, customer)
+
+
+def run_uninstall_hooks(shop: Shop) -> None:
+    for hook in _uninstall_hooks:
+        hook(shop)

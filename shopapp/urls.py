@@ -1,0 +1,16 @@
+from django.urls import path
+
+from shopapp import views
+from shopapp.webhooks import webhook_receive
+
+urlpatterns = [
+    path("", views.panel_home, name="panel-home"),
+    path("app/privacy/", views.privacy_exports, name="privacy-exports"),
+    path("app/privacy/exports/<int:export_id>.json", views.privacy_export_download, name="privacy-export-download"),
+    path("auth/patch-id-token", views.patch_id_token, name="patch-id-token"),
+    path("auth/install", views.oauth_install, name="oauth-install"),
+    path("auth/callback", views.oauth_callback, name="oauth-callback"),
+    path("install", views.landing, name="landing"),
+    path("webhooks", webhook_receive, name="webhooks"),
+    path("healthz", views.healthz, name="healthz"),
+]

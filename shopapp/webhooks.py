@@ -1,0 +1,168 @@
+"""Webhook intake and processing.
+
+Intake verifies the HMAC on the raw body with Shopify's library, stores one row per
+(shop, topic, event) and answers at once; a job processes the row later.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+from typing import Any, Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from shopapp.jobs import enqueue, register_sweeper
+from shopapp.models import Shop, WebhookEvent
+from shopapp.shopify import clean_shop_domain, shopify_app
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Shop | None, dict, WebhookEvent], Any]
+_handlers: dict[str, list[Handler]] = {}
+
+# Topics whose handler must run even when the shop row is gone or uninstalled.
+_SHOPLESS_TOPICS = {"shop/redact", "customers/redact", "customers/data_request", "app/uninstalled"}
+
+
+def webhook_handler(topic: str) -> Callable[[Handler], Handler]:
+    """Register `func(shop, payload, event)` for a topic; apps call this from ready()."""
+
+    def register(func: Handler) -> Handler:
+        _handlers.setdefault(topic, [])
+        if func not in _handlers[topic]:
+            _handlers[topic].append(func)
+        return func
+
+    return register
+
+
+def registered_topics() -> list[str]:
+    return sorted(_handlers)
+
+
+@csrf_exempt
+@require_POST
+def webhook_receive(request: HttpRequest) -> HttpResponse:
+    """The one endpoint for every topic: verify, store once, answer in milliseconds."""
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.WEBHOOK_MAX_BODY:
+        return HttpResponse("Payload too large", status=413)
+    try:
+        body = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return HttpResponse("Body is not UTF-8", status=400)
+    if len(body) > settings.WEBHOOK_MAX_BODY:
+        return HttpResponse("Payload too large", status=413)
+
+    result = shopify_app().verify_webhook_req(
+        {"method": request.method, "headers": dict(request.headers), "url": request.build_absolute_uri(), "body": body}
+    )
+    if not result.ok:
+        # Missing or bad signature: nothing is stored.
+        status = 401 if result.response.status in (400, 401) else result.response.status
+        return HttpResponse(result.response.body or "Unauthorized", status=status)
+
+    headers = request.headers
+    domain = clean_shop_domain(headers.get("X-Shopify-Shop-Domain"))
+    topic = headers.get("X-Shopify-Topic", "").strip()
+    if not domain or not topic:
+        return HttpResponse("Missing shop domain or topic header", status=400)
+
+    event = _event_store(domain=domain, topic=topic, body=body, headers=headers)
+    if event is not None and event.status == WebhookEvent.Status.RECEIVED:
+        enqueue(webhook_event_process, event.pk)
+    return HttpResponse(status=200)
+
+
+def _event_store(*, domain: str, topic: str, body: str, headers) -> WebhookEvent | None:
+    """Insert the row; None when this event was stored before (a repeated delivery)."""
+    webhook_id = headers.get("X-Shopify-Webhook-Id", "")
+    event_key = headers.get("X-Shopify-Event-Id") or webhook_id or hashlib.sha256(body.encode()).hexdigest()
+    event = WebhookEvent(
+        shop_domain=domain,
+        topic=topic,
+        event_key=event_key[:100],
+        webhook_id=webhook_id[:100],
+        api_version=headers.get("X-Shopify-API-Version", "")[:20],
+        triggered_at=headers.get("X-Shopify-Triggered-At", "")[:40],
+    )
+    try:
+        event.payload = json.loads(body)
+    except ValueError as exc:
+        event.raw_body = body
+        event.status = WebhookEvent.Status.FAILED
+        event.last_error = f"Body is not valid JSON: {exc}"
+    else:
+        if topic not in _handlers:
+            event.status = WebhookEvent.Status.IGNORED
+            event.last_error = "No handler for this topic"
+    try:
+        with transaction.atomic():
+            event.save()
+    except IntegrityError:
+        return None
+    return event
+
+
+def webhook_event_process(event_id: int) -> None:
+    """Job: claim the event, run its handlers, record the outcome. Safe to run twice."""
+    now = timezone.now()
+    claimed = WebhookEvent.objects.filter(
+        pk=event_id, status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED], payload__isnull=False
+    ).update(status=WebhookEvent.Status.PROCESSING, started_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        return
+    event = WebhookEvent.objects.get(pk=event_id)
+    shop = Shop.objects.filter(domain=event.shop_domain).first()
+    try:
+        if shop is None and event.topic not in _SHOPLESS_TOPICS:
+            raise LookupError(f"No shop {event.shop_domain} is known to Advocate")
+        with transaction.atomic():
+            for handler in _handlers.get(event.topic, []):
+                handler(shop, event.payload, event)
+    except Exception as exc:
+        log.warning("webhook %s %s failed: %s", event.topic, event.pk, exc)
+        retry = event.attempts < settings.WEBHOOK_MAX_ATTEMPTS
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            status=WebhookEvent.Status.FAILED,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            finished_at=timezone.now(),
+            next_attempt_at=timezone.now() + _backoff(event.attempts) if retry else None,
+        )
+        return
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=WebhookEvent.Status.DONE, last_error="", finished_at=timezone.now(), next_attempt_at=None
+    )
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+@register_sweeper
+def webhook_events_redrive() -> int:
+    """Re-enqueue events whose job was lost, and failed ones whose retry is due."""
+    now = timezone.now()
+    S = WebhookEvent.Status
+    # A worker killed mid-event leaves it in processing; give it back after a while.
+    WebhookEvent.objects.filter(status=S.PROCESSING, started_at__lt=now - timedelta(minutes=10)).update(
+        status=S.RECEIVED
+    )
+    due = list(
+        WebhookEvent.objects.filter(status=S.RECEIVED, received_at__lt=now - timedelta(seconds=30))
+        .values_list("pk", flat=True)[:500]
+    ) + list(
+        WebhookEvent.objects.filter(status=S.FAILED, next_attempt_at__lte=now, payload__isnull=False)
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        enqueue(webhook_event_process, pk)
+    return len(due)
