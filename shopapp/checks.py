@@ -33,7 +33,7 @@ def shopify_settings_check(app_configs=None, **kwargs):
 
     required = {
         "SHOPIFY_API_KEY": settings.SHOPIFY_API_KEY != "advocate-dev-client-id" and settings.SHOPIFY_API_KEY,
-        "SHOPIFY_API_SECRET": settings.SHOPIFY_API_SECRET != "advocate-dev-client-secret" and settings.SHOPIFY_API_SECRET,
+        "SHOPIFY_API_SECRET": settings.SHOPIFY_API_SECRET != "advocate-dev-client-secret-not-for-production" and settings.SHOPIFY_API_SECRET,
         "SECRET_KEY": settings.SECRET_KEY != settings.DEV_SECRET_KEY and len(settings.SECRET_KEY) >= 32,
         "TOKEN_ENCRYPTION_KEYS": settings.TOKEN_ENCRYPTION_KEYS != [settings.DEV_TOKEN_KEY],
         "APP_URL": settings.APP_URL.startswith("https://"),

@@ -56,7 +56,7 @@ CSRF_TRUSTED_ORIGINS = [APP_URL]
 
 # --- Shopify -----------------------------------------------------------------
 SHOPIFY_API_KEY = env("SHOPIFY_API_KEY", "advocate-dev-client-id")
-SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", "advocate-dev-client-secret")
+SHOPIFY_API_SECRET = env("SHOPIFY_API_SECRET", "advocate-dev-client-secret-not-for-production")
 # During a secret rotation Shopify may still sign with the previous secret.
 SHOPIFY_API_SECRET_OLD = env("SHOPIFY_API_SECRET_OLD") or None
 SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", "2026-10")

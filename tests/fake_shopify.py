@@ -38,6 +38,7 @@ class FakeShopify:
         self.token_ttl = 3600
         self.refresh_delay = 0.0
         self.available = 2000.0
+        self.token_endpoint_down = False
 
     # --- helpers for tests
     def grant(self, domain: str, access: str, refresh: str) -> None:
@@ -65,6 +66,8 @@ class FakeShopify:
         }
 
     def _token(self, domain: str, request: httpx.Request) -> httpx.Response:
+        if self.token_endpoint_down:
+            return httpx.Response(503, json={"error": "unavailable"})
         if request.headers.get("content-type", "").startswith("application/json"):
             body = json.loads(request.content)
         else:
@@ -103,8 +106,8 @@ class FakeShopify:
                 "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": self.available, "restoreRate": 100.0}}
         if step == "429":
             return httpx.Response(429, headers={"Retry-After": "0"}, json={"errors": "Throttled"})
-        if step == "500":
-            return httpx.Response(500, json={"errors": "Internal error"})
+        if step == "503":
+            return httpx.Response(503, json={"errors": "Service unavailable"})
         if step == "throttled":
             cost = {**cost, "actualQueryCost": None,
                     "throttleStatus": {**cost["throttleStatus"], "currentlyAvailable": 0.0}}

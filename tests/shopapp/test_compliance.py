@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+
+from shopapp.models import CustomerDataExport, Shop, WebhookEvent
+from shopapp.registry import register_customer_data, register_uninstall_hook
+from tests.conftest import load_fixture
+
+pytestmark = pytest.mark.django_db
+
+# A stand-in app that stores customer data, plugged in the way reviews and referrals plug in.
+_store: dict[tuple[str, str], dict] = {}
+_stopped: list[str] = []
+
+
+def _export(shop, customer):
+    return [v for (domain, email), v in _store.items() if domain == shop.domain and email == customer.email]
+
+
+def _redact(shop, customer):
+    for key in list(_store):
+        if key == (shop.domain, customer.email):
+            _store[key] = {"author": "Deleted customer", "rating": _store[key]["rating"]}
+
+
+register_customer_data("testapp", export=_export, redact=_redact)
+register_uninstall_hook(lambda shop: _stopped.append(shop.domain))
+
+
+@pytest.fixture(autouse=True)
+def _seed(shop, other_shop):
+    _store.clear()
+    _stopped.clear()
+    _store[(shop.domain, "maya@example.com")] = {"author": "Maya R.", "rating": 5}
+    _store[(other_shop.domain, "maya@example.com")] = {"author": "Maya at the other shop", "rating": 1}
+
+
+def test_data_request_keeps_an_export_of_everything_stored_for_the_merchant(post_webhook, shop):
+    assert post_webhook("customers/data_request", load_fixture("webhooks/customers_data_request.json"), shop).status_code == 200
+    export = CustomerDataExport.objects.get(shop=shop)
+    assert export.customer_id == "9007199254740993"
+    assert export.data["data"]["testapp"] == [{"author": "Maya R.", "rating": 5}]
+    assert export.data["orders_requested"] == ["299938", "280263", "220458"]
+    # Nothing of the other shop's customer data leaks into this shop's export.
+    assert "other shop" not in str(export.data)
+
+
+def test_repeated_data_request_keeps_one_export(post_webhook, shop):
+    payload = load_fixture("webhooks/customers_data_request.json")
+    post_webhook("customers/data_request", payload, shop)
+    post_webhook("customers/data_request", payload, shop)  # new event id, same request id
+    assert CustomerDataExport.objects.filter(shop=shop).count() == 1
+
+
+def test_customer_redact_erases_identity_but_keeps_aggregates(post_webhook, shop, other_shop):
+    CustomerDataExport.objects.create(shop=shop, customer_id="9007199254740993", customer_email="maya@example.com")
+    post_webhook("orders/create", {"id": 1, "email": "maya@example.com"}, shop)
+    post_webhook("customers/redact", load_fixture("webhooks/customers_redact.json"), shop)
+    assert _store[(shop.domain, "maya@example.com")] == {"author": "Deleted customer", "rating": 5}
+    assert _store[(other_shop.domain, "maya@example.com")]["author"] == "Maya at the other shop"
+    assert not CustomerDataExport.objects.filter(shop=shop).exists()
+    order_event = WebhookEvent.objects.get(topic="orders/create")
+    assert "maya@example.com" not in str(order_event.payload)
+
+
+def test_shop_redact_deletes_everything_of_that_shop_only(post_webhook, shop, other_shop):
+    CustomerDataExport.objects.create(shop=shop, customer_email="a@example.com")
+    CustomerDataExport.objects.create(shop=other_shop, customer_email="b@example.com")
+    post_webhook("orders/create", {"id": 1}, shop)
+    post_webhook("shop/redact", load_fixture("webhooks/shop_redact.json"), shop)
+    assert not Shop.objects.filter(domain=shop.domain).exists()
+    assert not CustomerDataExport.objects.filter(customer_email="a@example.com").exists()
+    assert CustomerDataExport.objects.filter(customer_email="b@example.com").exists()
+    assert not WebhookEvent.objects.filter(shop_domain=shop.domain, topic="orders/create").exists()
+    assert WebhookEvent.objects.get(topic="shop/redact").status == WebhookEvent.Status.DONE
+
+
+def test_shop_redact_for_an_unknown_shop_is_acknowledged(post_webhook, db):
+    response = post_webhook("shop/redact", {"shop_id": 1, "shop_domain": "gone.myshopify.com"}, "gone.myshopify.com")
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.DONE
+
+
+def test_uninstall_drops_tokens_and_stops_pending_work_but_keeps_data(post_webhook, shop):
+    CustomerDataExport.objects.create(shop=shop, customer_email="a@example.com")
+    post_webhook("app/uninstalled", load_fixture("webhooks/app_uninstalled.json"), shop)
+    shop.refresh_from_db()
+    assert not shop.is_installed and shop.uninstalled_at is not None
+    assert shop.access_token == "" and shop.refresh_token == ""
+    assert _stopped == [shop.domain]
+    assert CustomerDataExport.objects.filter(shop=shop).exists()
+
+
+def test_reinstall_brings_the_shop_back_with_its_data(post_webhook, shop, panel_get, fake_shopify):
+    export = CustomerDataExport.objects.create(shop=shop, customer_email="kept@example.com")
+    post_webhook("app/uninstalled", load_fixture("webhooks/app_uninstalled.json"), shop)
+
+    # The merchant installs again from the admin: the panel's first load exchanges a token.
+    response = panel_get("/app/privacy/", shop)
+    assert response.status_code == 200
+    assert "kept@example.com" in response.content.decode()
+    shop.refresh_from_db()
+    assert shop.is_installed and shop.access_token == fake_shopify.valid_tokens[shop.domain]
+    assert CustomerDataExport.objects.get(pk=export.pk).shop_id == shop.pk
