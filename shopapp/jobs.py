@@ -44,14 +44,25 @@ def enqueue(func: Callable[..., Any], *args: Any) -> None:
 
 def _dispatch(func: Callable[..., Any], args: tuple) -> None:
     if settings.REDIS_URL:
-        import django_rq
-
-        # JOBS_INLINE with Redis: RQ runs the job at once, through Redis (the tests).
-        django_rq.get_queue("default", is_async=not settings.JOBS_INLINE).enqueue(func, *args)
+        _rq_queue().enqueue(func, *args)
     elif settings.JOBS_INLINE:
         _run(func, args)
     else:
         _embedded().put((func, args))
+
+
+_queues: dict[tuple, Any] = {}
+
+
+def _rq_queue():
+    """The RQ queue, built once per process so its Redis connection pool is reused."""
+    import django_rq
+
+    # JOBS_INLINE with Redis: RQ runs the job at once, through Redis (the tests).
+    key = (settings.REDIS_URL, settings.JOBS_INLINE)
+    if key not in _queues:
+        _queues[key] = django_rq.get_queue("default", is_async=not settings.JOBS_INLINE)
+    return _queues[key]
 
 
 def _run(func: Callable[..., Any], args: tuple) -> None:

@@ -28,13 +28,13 @@ OAUTH_STATE_TTL = timedelta(minutes=10)
 @require_GET
 def panel_home(request: HttpRequest) -> HttpResponse:
     shop = request.shop
-    return render(request, "shopapp/home.html", {"shop": shop})
+    return render(request, "shopapp/home.html", {"shop": shop, "nav": "home"})
 
 
 @require_GET
 def privacy_exports(request: HttpRequest) -> HttpResponse:
     exports = CustomerDataExport.objects.filter(shop=request.shop)[:100]
-    return render(request, "shopapp/privacy.html", {"shop": request.shop, "exports": exports})
+    return render(request, "shopapp/privacy.html", {"shop": request.shop, "exports": exports, "nav": "privacy"})
 
 
 @require_GET

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import browser, open_page  # noqa: F401  (fixtures)
+
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
