@@ -6,4 +6,4 @@ class ShopappConfig(AppConfig):
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import checks, compliance  # noqa: F401  (registers handlers and checks)
+        from shopapp import checks, compliance, orders  # noqa: F401  (registers handlers and checks)

@@ -114,3 +114,114 @@ class OAuthState(models.Model):
     nonce = models.CharField(max_length=64, unique=True)
     shop_domain = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Customer(models.Model):
+    """A shop's customer as the order and customer webhooks describe them."""
+
+    class Marketing(models.TextChoices):
+        SUBSCRIBED = "subscribed"
+        NOT_SUBSCRIBED = "not_subscribed"
+        UNSUBSCRIBED = "unsubscribed"
+        UNKNOWN = "unknown"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customers")
+    # Shopify ids exceed 2**53: stored as 64-bit integers, never floats.
+    shopify_id = models.BigIntegerField(null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    marketing = models.CharField(max_length=20, choices=Marketing.choices, default=Marketing.UNKNOWN)
+    # Advocate's own unsubscribe link (review and referral emails), honoured everywhere.
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "shopify_id"], name="customer_once_per_shop",
+                                    condition=models.Q(shopify_id__isnull=False)),
+        ]
+        indexes = [models.Index(fields=["shop", "email"])]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email or "Customer"
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/Customer/{self.shopify_id}"
+
+
+class Order(models.Model):
+    """An order as the order webhooks describe it; amounts in shop money."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    shopify_id = models.BigIntegerField()
+    name = models.CharField(max_length=64, blank=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    currency = models.CharField(max_length=3)
+    total = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    subtotal = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    presentment_currency = models.CharField(max_length=3, blank=True)
+    presentment_total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    discount_codes = models.JSONField(default=list, blank=True)
+    landing_site = models.TextField(blank=True)
+    referring_site = models.TextField(blank=True)
+    note_attributes = models.JSONField(default=list, blank=True)
+    browser_ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.TextField(blank=True)
+    shipping_address = models.JSONField(null=True, blank=True)
+    shipping_country = models.CharField(max_length=2, blank=True)
+    financial_status = models.CharField(max_length=32, blank=True)
+    placed_at = models.DateTimeField()
+    paid_at = models.DateTimeField(null=True, blank=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "shopify_id"], name="order_once_per_shop")]
+        indexes = [models.Index(fields=["shop", "placed_at"])]
+
+    def __str__(self) -> str:
+        return self.name or str(self.shopify_id)
+
+    @property
+    def is_refunded_or_cancelled(self) -> bool:
+        return self.cancelled_at is not None or (self.total > 0 and self.refunded >= self.total)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    shopify_id = models.BigIntegerField()
+    product_id = models.BigIntegerField(null=True, blank=True, help_text="null for custom items")
+    variant_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=255)
+    quantity = models.PositiveIntegerField(default=1)
+    price = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    gift_card = models.BooleanField(default=False)
+    refunded_quantity = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "shopify_id"], name="order_line_once")]
+
+
+class OrderRefund(models.Model):
+    """One refund, counted once however often its webhook arrives."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="refunds")
+    shopify_id = models.BigIntegerField()
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "shopify_id"], name="refund_once")]

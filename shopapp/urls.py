@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from shopapp import views
 from shopapp.webhooks import webhook_receive
@@ -13,4 +13,7 @@ urlpatterns = [
     path("install", views.landing, name="landing"),
     path("webhooks", webhook_receive, name="webhooks"),
     path("healthz", views.healthz, name="healthz"),
+    path("u/<str:token>", views.unsubscribe, name="unsubscribe"),
+    path("", include("reviews.urls")),
+    path("", include("referrals.urls")),
 ]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from shopify_app import TokenExchangeAccessToken
 
@@ -148,3 +149,23 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def landing(request: HttpRequest) -> HttpResponse:
     """Outside the admin: the install form (the panel itself needs Shopify's ID token)."""
     return render(request, "shopapp/landing.html", {})
+
+
+@csrf_exempt  # RFC 8058 one-click POSTs come from mail providers, without a CSRF token
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """One click (GET, or the mail client's POST) unsubscribes at once; a button undoes it."""
+    from shopapp.links import LinkInvalid
+    from shopapp.mail import customer_for_unsubscribe, customer_resubscribe, customer_unsubscribe
+    from shopapp.models import Customer
+
+    try:
+        customer = customer_for_unsubscribe(token)
+    except (LinkInvalid, Customer.DoesNotExist):
+        return render(request, "shopapp/unsubscribe.html", {"invalid": True}, status=404)
+    if request.method == "POST" and request.POST.get("action") == "resubscribe":
+        customer_resubscribe(customer=customer)
+    elif request.method in ("GET", "POST"):
+        customer_unsubscribe(customer=customer)
+    else:
+        return HttpResponse(status=405)
+    return render(request, "shopapp/unsubscribe.html", {"customer": customer, "shop": customer.shop, "token": token})

@@ -1,0 +1,88 @@
+"""Email to shoppers: one sender, the unsubscribe rules, and the headers mail clients expect."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Callable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+
+from shopapp.links import absolute, link_read, link_token
+from shopapp.models import Customer, Shop
+
+log = logging.getLogger(__name__)
+
+UNSUBSCRIBE_LINK_AGE = timedelta(days=3650)
+
+# Apps add reasons not to send marketing to a customer (reviews: an open case).
+_blockers: list[Callable[[Shop, Customer], str | None]] = []
+
+
+def register_marketing_block(func: Callable[[Shop, Customer], str | None]) -> None:
+    if func not in _blockers:
+        _blockers.append(func)
+
+
+def marketing_blocked(shop: Shop, customer: Customer | None, *, honour_shopify_consent: bool = True) -> str | None:
+    """Why this customer must not get a review request, invitation or offer; None if they may."""
+    if customer is None or not customer.email:
+        return "no email address"
+    if customer.redacted_at:
+        return "customer data was erased"
+    if customer.unsubscribed_at:
+        return "unsubscribed from Advocate's emails"
+    if honour_shopify_consent and customer.marketing == Customer.Marketing.UNSUBSCRIBED:
+        return "opted out of marketing in Shopify"
+    for blocker in _blockers:
+        reason = blocker(shop, customer)
+        if reason:
+            return reason
+    return None
+
+
+def unsubscribe_url(customer: Customer) -> str:
+    return absolute(f"/u/{link_token('unsubscribe', customer.pk)}")
+
+
+def customer_for_unsubscribe(token: str) -> Customer:
+    customer_id, _ = link_read("unsubscribe", token, max_age=UNSUBSCRIBE_LINK_AGE)
+    return Customer.objects.get(pk=customer_id)
+
+
+def customer_unsubscribe(*, customer: Customer) -> Customer:
+    if customer.unsubscribed_at is None:
+        customer.unsubscribed_at = timezone.now()
+        customer.save(update_fields=["unsubscribed_at"])
+    return customer
+
+
+def customer_resubscribe(*, customer: Customer) -> Customer:
+    customer.unsubscribed_at = None
+    customer.save(update_fields=["unsubscribed_at"])
+    return customer
+
+
+def shopper_email_send(*, shop: Shop, customer: Customer, subject: str, text: str, html: str,
+                       reply_to: str | None = None, headers: dict | None = None) -> None:
+    """Send from the shop's name, with List-Unsubscribe (RFC 8058 one-click) on every message."""
+    link = unsubscribe_url(customer)
+    sender_name = (shop.name or shop.domain).replace('"', "")
+    from_email = f'"{sender_name}" <{_from_address()}>'
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=from_email,
+        to=[customer.email],
+        reply_to=[reply_to or shop.email] if (reply_to or shop.email) else None,
+        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                 **(headers or {})},
+    )
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+def _from_address() -> str:
+    value = settings.DEFAULT_FROM_EMAIL
+    return value.split("<", 1)[1].rstrip(">").strip() if "<" in value else value

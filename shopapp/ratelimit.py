@@ -1,0 +1,52 @@
+"""A fixed-window rate limit for public endpoints, kept in the cache (Redis in production)."""
+from __future__ import annotations
+
+import hashlib
+import time
+from functools import wraps
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind a proxy set REMOTE_ADDR from the proxy's header at the proxy, not here:
+    # a client-supplied X-Forwarded-For would let anyone pick their own bucket.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def hashed_ip(request: HttpRequest) -> str:
+    """A stable, non-reversible key for an IP (stored with clicks; never the raw IP)."""
+    from django.conf import settings
+
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_ip(request)}".encode()).hexdigest()[:32]
+
+
+def allow(key: str, *, limit: int, window: int) -> bool:
+    """True while `key` has made fewer than `limit` calls in the current `window` seconds."""
+    bucket = f"advocate:rl:{key}:{int(time.time() // window)}"
+    if cache.add(bucket, 1, timeout=window + 1):
+        return True
+    try:
+        return cache.incr(bucket) <= limit
+    except ValueError:  # expired between add and incr
+        cache.add(bucket, 1, timeout=window + 1)
+        return True
+
+
+def rate_limited(name: str, *, limit: int, window: int = 60):
+    """Refuse a client IP's request with 429 once it passes `limit` per `window` seconds."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not allow(f"{name}:{hashed_ip(request)}", limit=limit, window=window):
+                response = HttpResponse("Too many requests. Wait a minute and try again.", status=429,
+                                        content_type="text/plain")
+                response["Retry-After"] = str(window)
+                return response
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

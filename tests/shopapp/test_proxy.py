@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import urlencode
+
+import pytest
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from shopapp.proxy import app_proxy_view
+from shopapp.ratelimit import rate_limited
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_proxy_query(shop_domain: str, secret: str | None = None, **extra) -> str:
+    """Query string as Shopify's app proxy sends it (hex HMAC of sorted k=v pairs, no separator)."""
+    from django.conf import settings
+
+    params = {"shop": shop_domain, "path_prefix": "/apps/advocate", "timestamp": str(int(time.time())),
+              "logged_in_customer_id": "", **extra}
+    message = "".join(f"{k}={v}" for k, v in sorted(params.items()))
+    params["signature"] = hmac.new((secret or settings.SHOPIFY_API_SECRET).encode(), message.encode(), hashlib.sha256).hexdigest()
+    return urlencode(params)
+
+
+@app_proxy_view
+def _whoami(request):
+    return HttpResponse(f"{request.shop.domain}|{request.logged_in_customer_id}")
+
+
+def test_signed_proxy_request_gets_its_shop(shop):
+    request = RequestFactory().get(f"/proxy/x?{signed_proxy_query(shop.domain, logged_in_customer_id='9007199254740993')}")
+    assert _whoami(request).content.decode() == f"{shop.domain}|9007199254740993"
+
+
+def test_tampered_proxy_request_is_refused(shop, other_shop):
+    query = signed_proxy_query(shop.domain).replace(shop.domain, other_shop.domain)
+    assert _whoami(RequestFactory().get(f"/proxy/x?{query}")).status_code == 401
+
+
+def test_proxy_request_signed_with_another_secret_is_refused(shop):
+    request = RequestFactory().get(f"/proxy/x?{signed_proxy_query(shop.domain, secret='wrong')}")
+    assert _whoami(request).status_code == 401
+
+
+def test_proxy_request_for_a_shop_without_advocate_is_404(db):
+    request = RequestFactory().get(f"/proxy/x?{signed_proxy_query('stranger.myshopify.com')}")
+    assert _whoami(request).status_code == 404
+
+
+def test_rate_limit_refuses_past_the_limit_with_retry_after(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+
+    @rate_limited("test", limit=3, window=60)
+    def view(request):
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.9")
+    statuses = [view(request).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert view(RequestFactory().get("/", REMOTE_ADDR="198.51.100.10")).status_code == 200
