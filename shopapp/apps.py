@@ -7,3 +7,7 @@ class ShopappConfig(AppConfig):
 
     def ready(self) -> None:
         from shopapp import checks, compliance, orders  # noqa: F401  (registers handlers and checks)
+        from shopapp.registry import register_panel_nav
+
+        register_panel_nav("home", "Home", "/", order=0)
+        register_panel_nav("privacy", "Privacy", "/app/privacy/", order=90)

@@ -3,7 +3,11 @@ from django.conf import settings
 
 def app(request):
     """What every template may need: the API key App Bridge wants, the token for links."""
+    from shopapp.registry import panel_nav
+
+    shop = getattr(request, "shop", None)
     return {
+        "panel_nav": panel_nav(shop) if shop is not None else [],
         "SHOPIFY_API_KEY": settings.SHOPIFY_API_KEY,
         "APP_BRIDGE_URL": settings.APP_BRIDGE_URL,
         "id_token": getattr(request, "id_token", ""),

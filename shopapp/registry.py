@@ -54,3 +54,27 @@ def customer_data_redact(shop: Shop, customer: CustomerRef) -> None:
 def run_uninstall_hooks(shop: Shop) -> None:
     for hook in _uninstall_hooks:
         hook(shop)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    path: str
+    order: int
+    badge: Callable[[Shop], int] | None = None
+
+
+_nav: dict[str, NavItem] = {}
+
+
+def register_panel_nav(key: str, label: str, path: str, *, order: int, badge: Callable[[Shop], int] | None = None) -> None:
+    """Add a page to the panel's navigation (badge: a count shown beside it, e.g. open cases)."""
+    _nav[key] = NavItem(key, label, path, order, badge)
+
+
+def panel_nav(shop: Shop) -> list[dict]:
+    return [
+        {"key": item.key, "label": item.label, "path": item.path, "badge": item.badge(shop) if item.badge else 0}
+        for item in sorted(_nav.values(), key=lambda i: i.order)
+    ]
