@@ -5,12 +5,13 @@ Redis): shopapp.jobs.start_embedded_scheduler reads the same list.
 """
 from __future__ import annotations
 
+from django.conf import settings
 from rq import cron
 
 from shopapp.jobs import sweep
 
 PERIODIC = [
-    (sweep, 30),  # seconds
+    (sweep, settings.SWEEP_INTERVAL_SECONDS),
 ]
 
 for _func, _interval in PERIODIC:

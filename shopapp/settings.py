@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -138,6 +139,11 @@ JOBS_INLINE = envbool("JOBS_INLINE", False)
 RQ_QUEUES = {
     "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300},
 }
+# The length of a "day" in every day-based delay (review request delay, reminder,
+# referral hold). 86400 in real life; the demo compresses it to seconds.
+ADVOCATE_DAY_SECONDS = envint("ADVOCATE_DAY_SECONDS", 86400)
+ADVOCATE_DAY = timedelta(seconds=ADVOCATE_DAY_SECONDS)
+SWEEP_INTERVAL_SECONDS = envint("SWEEP_INTERVAL_SECONDS", 30)
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
 WEBHOOK_MAX_BODY = 1024 * 1024
 

@@ -124,3 +124,11 @@ def test_failed_exchange_tells_the_merchant_what_to_do(panel_get, fake_shopify, 
     assert response.status_code == 502
     assert b"reinstall" in response.content
     assert not Shop.objects.filter(domain="brand-new.myshopify.com").exists()
+
+
+def test_panel_post_is_authenticated_by_the_session_token_not_a_cookie(client, make_session_token, shop):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(f"/app/privacy/?id_token={make_session_token(shop.domain)}").status_code == 405  # GET-only page, past CSRF
+    assert strict.post("/app/privacy/").status_code in (302, 401)  # no token: refused before any view
