@@ -117,6 +117,8 @@ TEMPLATES = [
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
+    # One test database per test run, so two runs on one server never clobber each other.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -126,7 +128,7 @@ else:
             # IMMEDIATE makes every atomic block take the write lock up front, the
             # SQLite stand-in for SELECT ... FOR UPDATE (token refresh, claims).
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-            "TEST": {"NAME": VAR_DIR / "test-advocate.sqlite3"},
+            "TEST": {"NAME": VAR_DIR / f"test-advocate-{os.getpid()}.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
