@@ -6,8 +6,8 @@ class ShopappConfig(AppConfig):
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import checks, compliance, orders  # noqa: F401  (registers handlers and checks)
+        from shopapp import checks, compliance, dashboard, orders  # noqa: F401  (registers handlers and checks)
         from shopapp.registry import register_panel_nav
 
-        register_panel_nav("home", "Home", "/", order=0)
+        register_panel_nav("home", "Dashboard", "/", order=0)
         register_panel_nav("privacy", "Privacy", "/app/privacy/", order=90)

@@ -28,8 +28,18 @@ OAUTH_STATE_TTL = timedelta(minutes=10)
 
 @require_GET
 def panel_home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: every app's section for the chosen range."""
+    from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
+
     shop = request.shop
-    return render(request, "shopapp/home.html", {"shop": shop, "nav": "home"})
+    chosen = request.GET.get("range", DEFAULT_RANGE)
+    if chosen not in RANGES:
+        chosen = DEFAULT_RANGE
+    period = Period.last(shop, RANGES[chosen])
+    return render(request, "shopapp/home.html", {
+        "shop": shop, "nav": "home", "sections": dashboard_sections(shop, period),
+        "ranges": RANGES, "chosen": chosen, "period": period,
+    })
 
 
 @require_GET

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def test_panel_loads_for_a_valid_session_token(panel_get, shop):
     response = panel_get("/", shop)
     assert response.status_code == 200
-    assert shop.domain in response.content.decode()
+    assert shop.name in response.content.decode()
     assert response["Content-Security-Policy"] == (
         f"frame-ancestors https://{shop.domain} https://admin.shopify.com;"
     )
@@ -88,8 +88,8 @@ def test_shop_parameter_cannot_override_the_token(client, make_session_token, sh
     token = make_session_token(shop.domain)
     response = client.get(f"/?embedded=1&shop={other_shop.domain}&id_token={token}")
     assert response.status_code == 200
-    assert shop.domain in response.content.decode()
-    assert other_shop.domain not in response.content.decode()
+    assert shop.name in response.content.decode()
+    assert other_shop.name not in response.content.decode()
 
 
 def test_first_load_exchanges_the_id_token_for_an_expiring_offline_token(panel_get, fake_shopify, db):

@@ -23,14 +23,33 @@
   });
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form.dataset.tokenReady) return;
+    if (event.defaultPrevented) return;
     event.preventDefault();
+    var submitter = event.submitter;
     freshToken().then(function (token) {
-      form.action = withToken(form.action || window.location.href, token);
-      form.dataset.tokenReady = "1";
-      form.requestSubmit ? form.requestSubmit() : form.submit();
+      if (token) {
+        if (form.method.toLowerCase() === "get") {
+          // A GET form replaces the query string with its fields: carry the token as one.
+          setField(form, "id_token", token);
+        } else {
+          form.action = withToken(form.action || window.location.href, token);
+        }
+      }
+      if (submitter && submitter.name) setField(form, submitter.name, submitter.value);
+      // submit() skips the submit event (validation already passed to get here).
+      HTMLFormElement.prototype.submit.call(form);
     });
   });
+  function setField(form, name, value) {
+    var input = form.querySelector('input[type="hidden"][name="' + name + '"]');
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      form.appendChild(input);
+    }
+    input.value = value;
+  }
   // fetch() helper for panel scripts: Authorization header with a fresh token.
   window.advocateFetch = function (url, options) {
     options = options || {};

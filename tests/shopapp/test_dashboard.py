@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from shopapp.dashboard import Period, retention_figures
+from shopapp.models import Customer, Order
+
+pytestmark = pytest.mark.django_db
+
+
+def _order(shop, customer, n, total, *, days_ago=1, cancelled=False, refunded="0"):
+    return Order.objects.create(
+        shop=shop, customer=customer, shopify_id=n, currency=shop.currency, total=Decimal(total),
+        refunded=Decimal(refunded), placed_at=timezone.now() - timedelta(days=days_ago),
+        cancelled_at=timezone.now() if cancelled else None,
+    )
+
+
+def _customers(shop, count, start=0):
+    return [Customer.objects.create(shop=shop, shopify_id=start + i + 1, email=f"c{start + i}@example.com") for i in range(count)]
+
+
+def test_retention_figures_tie_out_with_the_orders(shop, other_shop):
+    a, b, c = _customers(shop, 3)
+    _order(shop, a, 1, "40.00")
+    _order(shop, a, 2, "60.00", refunded="10.00")
+    _order(shop, b, 3, "50.00")
+    _order(shop, c, 4, "999.00", cancelled=True)  # cancelled: not a purchase
+    _order(shop, b, 5, "20.00", days_ago=400)  # outside the range, still part of b's history
+    _order(other_shop, _customers(other_shop, 1, start=100)[0], 6, "500.00")  # another shop's
+
+    figures = retention_figures(shop, Period.last(shop, 30))
+    assert figures["orders"] == 3
+    assert figures["revenue"] == Decimal("140.00")  # 40 + 60 + 50 - 10 refunded
+    assert figures["customers"] == 2  # c only has a cancelled order
+    assert figures["repeat_rate"] == 1.0  # a and b both ordered twice
+    assert figures["lifetime_value"] == Decimal("80.00")  # (100 - 10 refunded + 70) / 2
+
+
+def test_dashboard_queries_do_not_grow_with_the_data(panel_get, shop):
+    def count_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert panel_get("/", shop).status_code == 200
+        return len(ctx.captured_queries)
+
+    customers = _customers(shop, 2)
+    _order(shop, customers[0], 1, "10.00")
+    few = count_queries()
+    more = _customers(shop, 40, start=10)
+    for i, customer in enumerate(more):
+        _order(shop, customer, 100 + i, "10.00", days_ago=i % 20)
+    assert count_queries() == few
+
+
+def test_dashboard_shows_another_shops_figures_never(panel_get, shop, other_shop):
+    _order(other_shop, _customers(other_shop, 1)[0], 1, "12345.00")
+    page = panel_get("/", shop).content.decode()
+    assert "12,345" not in page
+
+
+def test_unknown_range_falls_back_to_thirty_days(panel_get, shop):
+    page = panel_get("/?range=banana", shop).content.decode()
+    assert 'value="30" selected' in page
