@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from shopapp.models import Customer, Order, OrderLine, OrderRefund, Shop, WebhookEvent
-from shopapp.registry import CustomerRef, register_customer_data
+from shopapp.registry import CustomerRef, register_customer_data, register_shop_data
 from shopapp.webhooks import webhook_handler
 
 ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/fulfilled", "orders/cancelled")
@@ -258,4 +258,22 @@ def _redact(shop: Shop, ref: CustomerRef) -> None:
     customers.update(email="", phone="", first_name="", last_name="", redacted_at=timezone.now())
 
 
+def _shop_export(shop: Shop) -> dict:
+    customers = Customer.objects.filter(shop=shop).order_by("pk")
+    orders = Order.objects.filter(shop=shop).order_by("pk")
+    return {
+        "customers": [
+            {"id": c.shopify_id, "email": c.email, "phone": c.phone, "first_name": c.first_name, "last_name": c.last_name,
+             "marketing": c.marketing, "unsubscribed": c.unsubscribed_at is not None}
+            for c in customers.iterator()
+        ],
+        "orders": [
+            {"id": o.shopify_id, "name": o.name, "customer_id": o.customer_id, "placed_at": o.placed_at.isoformat(),
+             "total": str(o.total), "refunded": str(o.refunded), "currency": o.currency}
+            for o in orders.iterator()
+        ],
+    }
+
+
 register_customer_data("orders", export=_export, redact=_redact)
+register_shop_data("orders", export=_shop_export)

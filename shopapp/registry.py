@@ -78,3 +78,37 @@ def panel_nav(shop: Shop) -> list[dict]:
         {"key": item.key, "label": item.label, "path": item.path, "badge": item.badge(shop) if item.badge else 0}
         for item in sorted(_nav.values(), key=lambda i: i.order)
     ]
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    label: str
+    path: str
+    order: int
+    done: Callable[[Shop], bool]
+
+
+_checklist: dict[str, ChecklistItem] = {}
+_shop_exporters: dict[str, Callable[[Shop], Any]] = {}
+
+
+def register_onboarding_step(key: str, label: str, path: str, *, order: int, done: Callable[[Shop], bool]) -> None:
+    """A first-install step; `done` reads real state (never a checkbox the merchant ticks)."""
+    _checklist[key] = ChecklistItem(key, label, path, order, done)
+
+
+def onboarding_steps(shop: Shop) -> list[dict]:
+    return [
+        {"key": i.key, "label": i.label, "path": i.path, "done": bool(i.done(shop))}
+        for i in sorted(_checklist.values(), key=lambda i: i.order)
+    ]
+
+
+def register_shop_data(name: str, *, export: Callable[[Shop], Any]) -> None:
+    """Everything an app stores for a shop, for the merchant's full export."""
+    _shop_exporters[name] = export
+
+
+def shop_data_export(shop: Shop) -> dict[str, Any]:
+    return {name: export(shop) for name, export in sorted(_shop_exporters.items())}

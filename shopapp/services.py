@@ -161,3 +161,19 @@ def shop_erase(*, domain: str) -> int:
         deleted, _ = Shop.objects.filter(domain=domain).delete()
         WebhookEvent.objects.filter(shop_domain=domain).exclude(topic="shop/redact").delete()
     return deleted
+
+
+def customer_erase(*, shop: Shop, email: str) -> int:
+    """The merchant's own erase: what customers/redact does, for the customers with this email."""
+    from shopapp.models import Customer
+    from shopapp.registry import CustomerRef, customer_data_redact
+
+    email = email.strip().lower()
+    matches = list(Customer.objects.filter(shop=shop, email=email))
+    refs = [CustomerRef(shopify_id=str(c.shopify_id or ""), email=email, phone=c.phone) for c in matches] or [
+        CustomerRef(shopify_id="", email=email, phone="")
+    ]
+    with transaction.atomic():
+        for ref in refs:
+            customer_data_redact(shop, ref)
+    return len(matches)

@@ -18,7 +18,7 @@ from shopify_app import TokenExchangeAccessToken
 from shopapp.admin_api import ShopifyError
 from shopapp.auth import _request_input, _to_response, frame_ancestors
 from shopapp.models import CustomerDataExport, OAuthState
-from shopapp.services import shop_install
+from shopapp.services import customer_erase, shop_install
 from shopapp.shopify import clean_shop_domain, http_client, shop_url, shopify_api_session_class, shopify_app
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,32 @@ def panel_home(request: HttpRequest) -> HttpResponse:
     })
 
 
-@require_GET
 def privacy_exports(request: HttpRequest) -> HttpResponse:
+    """Data requests Shopify forwarded, the full shop export, and erasing one customer."""
+    from shopapp.forms import CustomerEraseForm
+
+    form = CustomerEraseForm(request.POST if request.method == "POST" else None)
+    erased = None
+    if request.method == "POST":
+        if form.is_valid():
+            erased = customer_erase(shop=request.shop, email=form.cleaned_data["email"])
+            form = CustomerEraseForm()
+    elif request.method != "GET":
+        return HttpResponse(status=405)
     exports = CustomerDataExport.objects.filter(shop=request.shop)[:100]
-    return render(request, "shopapp/privacy.html", {"shop": request.shop, "exports": exports, "nav": "privacy"})
+    return render(request, "shopapp/privacy.html", {
+        "shop": request.shop, "exports": exports, "nav": "privacy", "form": form, "erased": erased,
+    }, status=400 if request.method == "POST" and form.errors else 200)
+
+
+@require_GET
+def privacy_shop_export(request: HttpRequest) -> HttpResponse:
+    from shopapp.registry import shop_data_export
+
+    response = JsonResponse({"shop": request.shop.domain, "data": shop_data_export(request.shop)},
+                            json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="advocate-{request.shop.handle}.json"'
+    return response
 
 
 @require_GET

@@ -102,3 +102,28 @@ def test_reinstall_brings_the_shop_back_with_its_data(post_webhook, shop, panel_
     shop.refresh_from_db()
     assert shop.is_installed and shop.access_token == fake_shopify.valid_tokens[shop.domain]
     assert CustomerDataExport.objects.get(pk=export.pk).shop_id == shop.pk
+
+
+def test_merchant_can_erase_a_customer_by_email_in_the_panel(panel_get, client, make_session_token, shop, other_shop):
+    response = client.post(f"/app/privacy/?id_token={make_session_token(shop.domain)}",
+                           {"email": "Maya@Example.com", "confirm": "on"})
+    assert response.status_code == 200
+    assert _store[(shop.domain, "maya@example.com")]["author"] == "Deleted customer"
+    assert _store[(other_shop.domain, "maya@example.com")]["author"] == "Maya at the other shop"
+
+
+def test_erase_without_confirmation_changes_nothing(client, make_session_token, shop):
+    response = client.post(f"/app/privacy/?id_token={make_session_token(shop.domain)}", {"email": "maya@example.com"})
+    assert response.status_code == 400
+    assert b"Tick the box" in response.content
+    assert _store[(shop.domain, "maya@example.com")]["author"] == "Maya R."
+
+
+def test_full_shop_export_holds_only_that_shops_data(panel_get, shop, other_shop, post_webhook):
+    post_webhook("orders/create", load_fixture("webhooks/orders_create.json"), shop)
+    post_webhook("orders/create", {**load_fixture("webhooks/orders_create.json"), "email": "other@example.com",
+                                   "customer": {"id": 1, "email": "other@example.com"}}, other_shop)
+    data = panel_get("/app/privacy/shop-export.json", shop, fetch=True).json()
+    assert data["shop"] == shop.domain
+    assert [o["id"] for o in data["data"]["orders"]["orders"]] == [9007199254741123]
+    assert "other@example.com" not in str(data)

@@ -34,4 +34,26 @@ def test_panel_links_carry_a_fresh_token(live_server, open_page, db):
     page = open_page(f"{live_server.url}/?embedded=1&shop={shop.domain}&id_token={session_token(shop.domain)}")
     page.get_by_role("link", name="Privacy").click()
     page.wait_for_url("**/app/privacy/**")
-    assert page.get_by_role("heading", name="Privacy requests").is_visible()
+    assert page.get_by_role("heading", name="Privacy", exact=True).is_visible()
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_erasing_a_customer_from_the_privacy_page(live_server, open_page, width, db):
+    from shopapp.models import Customer
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    Customer.objects.create(shop=shop, shopify_id=5, email="maya@example.com", first_name="Maya")
+    page = open_page(f"{live_server.url}/app/privacy/?id_token={session_token(shop.domain)}", width)
+    page.get_by_label("Customer's email address").fill("maya@example.com")
+    page.get_by_role("button", name="Erase customer data").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Tick the box to confirm").is_visible()
+    assert page.get_by_label("Customer's email address").input_value() == "maya@example.com"  # input kept
+    page.get_by_label("I understand").check()
+    page.get_by_role("button", name="Erase customer data").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").is_visible()
+    assert Customer.objects.get(shopify_id=5).email == ""
+    screenshot(page, f"panel-privacy-{width}")
+    assert accessibility_violations(page) == []
