@@ -30,14 +30,17 @@ OAUTH_STATE_TTL = timedelta(minutes=10)
 def panel_home(request: HttpRequest) -> HttpResponse:
     """The dashboard: every app's section for the chosen range."""
     from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
+    from shopapp.registry import onboarding_steps
 
     shop = request.shop
     chosen = request.GET.get("range", DEFAULT_RANGE)
     if chosen not in RANGES:
         chosen = DEFAULT_RANGE
     period = Period.last(shop, RANGES[chosen])
+    steps = onboarding_steps(shop)
     return render(request, "shopapp/home.html", {
         "shop": shop, "nav": "home", "sections": dashboard_sections(shop, period),
+        "steps": steps, "steps_done": sum(s["done"] for s in steps),
         "ranges": RANGES, "chosen": chosen, "period": period,
     })
 

@@ -67,3 +67,18 @@ def test_dashboard_shows_another_shops_figures_never(panel_get, shop, other_shop
 def test_unknown_range_falls_back_to_thirty_days(panel_get, shop):
     page = panel_get("/?range=banana", shop).content.decode()
     assert 'value="30" selected' in page
+
+
+def test_onboarding_checklist_tracks_real_state(panel_get, shop, monkeypatch):
+    from shopapp import registry
+
+    monkeypatch.setattr(registry, "_checklist", {})
+    registry.register_onboarding_step("orders", "Receive a first order", "/", order=1,
+                                      done=lambda s: Order.objects.filter(shop=s).exists())
+    registry.register_onboarding_step("other", "Something else", "/app/privacy/", order=2, done=lambda s: False)
+    page = panel_get("/", shop).content.decode()
+    assert "0 of 2 done" in page and 'href="/?id_token=' in page
+
+    _order(shop, _customers(shop, 1)[0], 1, "10.00")
+    page = panel_get("/", shop).content.decode()
+    assert "1 of 2 done" in page and "Receive a first order</span><span class=\"visually-hidden\"> (done)" in page
