@@ -10,4 +10,5 @@ class ShopappConfig(AppConfig):
         from shopapp.registry import register_panel_nav
 
         register_panel_nav("home", "Dashboard", "/", order=0)
+        register_panel_nav("activity", "Activity", "/app/activity/", order=80)
         register_panel_nav("privacy", "Privacy", "/app/privacy/", order=90)

@@ -204,3 +204,23 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     else:
         return HttpResponse(status=405)
     return render(request, "shopapp/unsubscribe.html", {"customer": customer, "shop": customer.shop, "token": token})
+
+
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    """Webhooks Shopify sent for this shop and what became of each: failures stay visible."""
+    from django.core.paginator import Paginator
+
+    from shopapp.models import WebhookEvent
+
+    events = WebhookEvent.objects.filter(shop_domain=request.shop.domain).order_by("-received_at", "-pk")
+    status = request.GET.get("status", "")
+    if status in WebhookEvent.Status.values:
+        events = events.filter(status=status)
+    page = Paginator(events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "shopapp/activity.html", {
+        "shop": request.shop, "nav": "activity", "page": page, "status": status,
+        "statuses": WebhookEvent.Status.choices,
+    })
