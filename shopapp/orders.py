@@ -18,7 +18,7 @@ from shopapp.models import Customer, Order, OrderLine, OrderRefund, Shop, Webhoo
 from shopapp.registry import CustomerRef, register_customer_data, register_shop_data
 from shopapp.webhooks import webhook_handler
 
-ORDER_TOPICS = ("orders/create", "orders/updated", "orders/paid", "orders/fulfilled", "orders/cancelled")
+ORDER_TOPICS = ("orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled")
 
 
 def money(value, default: str = "0") -> Decimal:
@@ -149,7 +149,6 @@ def order_for(shop: Shop, order_id) -> Order:
 
 
 @webhook_handler("orders/create")
-@webhook_handler("orders/updated")
 @webhook_handler("orders/paid")
 @webhook_handler("orders/fulfilled")
 @webhook_handler("orders/cancelled")

@@ -103,7 +103,7 @@ def test_customer_redact_erases_identity_and_keeps_amounts(post_webhook, shop, o
     assert (customer.email, customer.first_name) == ("", "") and customer.redacted_at
 
     # A late order webhook does not bring the identity back.
-    post_webhook("orders/updated", order_payload, shop)
+    post_webhook("orders/paid", order_payload, shop)
     customer.refresh_from_db()
     assert customer.email == ""
 

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from django.conf import settings
+
+from shopapp.webhooks import registered_topics
+
+TOML = tomllib.loads((Path(__file__).resolve().parents[2] / "shopify.app.toml").read_text())
+
+
+def _subscribed() -> set[str]:
+    topics: set[str] = set()
+    for sub in TOML["webhooks"]["subscriptions"]:
+        topics.update(sub.get("topics", []))
+        topics.update(sub.get("compliance_topics", []))
+    return topics
+
+
+def test_app_config_subscribes_the_three_compliance_topics():
+    assert {"customers/data_request", "customers/redact", "shop/redact"} <= _subscribed()
+
+
+def test_every_subscribed_topic_has_a_handler_and_every_handler_is_subscribed():
+    handled = {t for t in registered_topics() if "/" in t and not t.startswith("test/")}
+    assert _subscribed() == handled
+
+
+def test_app_config_matches_the_settings():
+    assert TOML["webhooks"]["api_version"] == settings.SHOPIFY_API_VERSION
+    assert TOML["access_scopes"]["scopes"].split(",") == settings.SHOPIFY_SCOPES
+    assert TOML["app_proxy"] == {**TOML["app_proxy"], "prefix": "apps", "subpath": "advocate"}
+    assert TOML["app_proxy"]["url"].endswith("/proxy")
