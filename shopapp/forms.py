@@ -9,3 +9,20 @@ class CustomerEraseForm(forms.Form):
         label="I understand this erases this customer's name, email, phone, reviews' authorship and referral identity for good.",
         error_messages={"required": "Tick the box to confirm: erasing cannot be undone."},
     )
+
+
+class SenderForm(forms.Form):
+    sender_name = forms.CharField(label="Sender name", max_length=100, required=False,
+                                  help_text="Shown as the email's sender. Leave empty to use your store's name.")
+    reply_to = forms.EmailField(label="Reply-to address", required=False,
+                                help_text="Where customers' replies go. Leave empty to use your store's email.")
+
+    def clean_sender_name(self):
+        value = self.cleaned_data["sender_name"].strip()
+        if any(ch in value for ch in '\r\n<>"'):
+            raise forms.ValidationError("Use letters, numbers and spaces only (no quotes, angle brackets or line breaks).")
+        return value
+
+
+class TestSendForm(forms.Form):
+    to = forms.EmailField(label="Send a test email to")

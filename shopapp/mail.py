@@ -68,19 +68,45 @@ def shopper_email_send(*, shop: Shop, customer: Customer, subject: str, text: st
                        reply_to: str | None = None, headers: dict | None = None) -> None:
     """Send from the shop's name, with List-Unsubscribe (RFC 8058 one-click) on every message."""
     link = unsubscribe_url(customer)
-    sender_name = (shop.name or shop.domain).replace('"', "")
-    from_email = f'"{sender_name}" <{_from_address()}>'
+    from_email, default_reply_to = sender(shop)
+    reply_to = reply_to or default_reply_to
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=from_email,
         to=[customer.email],
-        reply_to=[reply_to or shop.email] if (reply_to or shop.email) else None,
+        reply_to=[reply_to] if reply_to else None,
         headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
                  **(headers or {})},
     )
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+def sender(shop: Shop) -> tuple[str, str]:
+    """(From header, Reply-To address) for the shop's emails."""
+    from shopapp.models import MailSettings
+
+    mail = MailSettings.objects.filter(shop=shop).first()
+    name = ((mail.sender_name if mail else "") or shop.name or shop.domain).replace('"', "").replace("\n", " ")
+    reply_to = (mail.reply_to if mail else "") or shop.email
+    return f'"{name}" <{_from_address()}>', reply_to
+
+
+def sender_test_send(*, shop: Shop, to: str) -> None:
+    """A plain message to the merchant, to check how the sender looks in a real inbox."""
+    from shopapp.models import MailSettings
+
+    from_email, reply_to = sender(shop)
+    EmailMultiAlternatives(
+        subject=f"Test email from {shop.name or shop.domain} via Advocate",
+        body="This is how your customers will see emails from your store. Reply to check where answers go.",
+        from_email=from_email, to=[to], reply_to=[reply_to] if reply_to else None,
+    ).send()
+    mail = MailSettings.for_shop(shop)
+    mail.test_sent_at = timezone.now()
+    mail.test_sent_to = to
+    mail.save(update_fields=["test_sent_at", "test_sent_to"])
 
 
 def _from_address() -> str:

@@ -225,3 +225,18 @@ class OrderRefund(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "shopify_id"], name="refund_once")]
+
+
+class MailSettings(models.Model):
+    """How Advocate's emails to a shop's customers are signed."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="mail_settings")
+    sender_name = models.CharField(max_length=100, blank=True, help_text="defaults to the shop's name")
+    reply_to = models.EmailField(blank=True, help_text="defaults to the shop's email")
+    test_sent_at = models.DateTimeField(null=True, blank=True)
+    test_sent_to = models.EmailField(blank=True)
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> "MailSettings":
+        settings, _ = cls.objects.get_or_create(shop=shop)
+        return settings

@@ -112,3 +112,24 @@ def register_shop_data(name: str, *, export: Callable[[Shop], Any]) -> None:
 
 def shop_data_export(shop: Shop) -> dict[str, Any]:
     return {name: export(shop) for name, export in sorted(_shop_exporters.items())}
+
+
+@dataclass(frozen=True)
+class SettingsSection:
+    key: str
+    title: str
+    description: str
+    path: str
+    order: int
+
+
+_settings_sections: dict[str, SettingsSection] = {}
+
+
+def register_settings_section(key: str, title: str, description: str, path: str, *, order: int) -> None:
+    """A block on the Settings page linking to an app's own settings form."""
+    _settings_sections[key] = SettingsSection(key, title, description, path, order)
+
+
+def settings_sections() -> list[SettingsSection]:
+    return sorted(_settings_sections.values(), key=lambda s: s.order)

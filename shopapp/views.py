@@ -224,3 +224,40 @@ def activity(request: HttpRequest) -> HttpResponse:
         "shop": request.shop, "nav": "activity", "page": page, "status": status,
         "statuses": WebhookEvent.Status.choices,
     })
+
+
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """All settings in one place: the email sender here, each feature's own section linked."""
+    from shopapp.forms import SenderForm, TestSendForm
+    from shopapp.mail import sender_test_send
+    from shopapp.models import MailSettings
+    from shopapp.registry import settings_sections
+
+    shop = request.shop
+    mail = MailSettings.for_shop(shop)
+    sender_form = SenderForm(initial={"sender_name": mail.sender_name, "reply_to": mail.reply_to})
+    test_form = TestSendForm(initial={"to": shop.email})
+    notice, status = "", 200
+    if request.method == "POST":
+        if request.POST.get("action") == "test":
+            test_form = TestSendForm(request.POST)
+            if test_form.is_valid():
+                sender_test_send(shop=shop, to=test_form.cleaned_data["to"])
+                notice = f"Test email sent to {test_form.cleaned_data['to']}."
+            else:
+                status = 400
+        else:
+            sender_form = SenderForm(request.POST)
+            if sender_form.is_valid():
+                mail.sender_name = sender_form.cleaned_data["sender_name"]
+                mail.reply_to = sender_form.cleaned_data["reply_to"]
+                mail.save(update_fields=["sender_name", "reply_to"])
+                notice = "Sender saved."
+            else:
+                status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "shopapp/settings.html", {
+        "shop": shop, "nav": "settings", "mail": mail, "sender_form": sender_form, "test_form": test_form,
+        "notice": notice, "sections": settings_sections(),
+    }, status=status)

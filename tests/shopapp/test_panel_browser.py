@@ -57,3 +57,16 @@ def test_erasing_a_customer_from_the_privacy_page(live_server, open_page, width,
     assert Customer.objects.get(shopify_id=5).email == ""
     screenshot(page, f"panel-privacy-{width}")
     assert accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize("path,heading", [("/app/settings/", "Settings"), ("/app/activity/", "Activity")])
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_panel_pages_render_accessibly(live_server, open_page, width, path, heading, db):
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    page = open_page(f"{live_server.url}{path}?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"panel-{heading.lower()}-{width}")
+    assert accessibility_violations(page) == []
