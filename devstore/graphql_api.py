@@ -1,0 +1,486 @@
+"""The Admin GraphQL API, the parts Advocate calls, with Shopify's shapes, costs and errors."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from graphql import (
+    FieldNode, FragmentSpreadNode, GraphQLError, InlineFragmentNode, OperationDefinitionNode, build_schema,
+    graphql_sync, parse, validate,
+)
+from graphql.language import IntValueNode, VariableNode
+
+from devstore.state import PLANS, Store, StoreError, gid, gid_id, iso, money, now
+
+SDL = """
+scalar DateTime
+scalar Decimal
+scalar URL
+
+enum CurrencyCode { USD EUR GBP CAD AUD JPY }
+enum DiscountStatus { ACTIVE EXPIRED SCHEDULED }
+enum DiscountBuyerSelection { ALL }
+enum CustomerEmailMarketingState { SUBSCRIBED UNSUBSCRIBED NOT_SUBSCRIBED PENDING INVALID REDACTED }
+enum WebhookSubscriptionFormat { JSON XML }
+enum WebhookSubscriptionTopic {
+  APP_UNINSTALLED ORDERS_CREATE ORDERS_PAID ORDERS_FULFILLED ORDERS_CANCELLED ORDERS_UPDATED
+  FULFILLMENTS_CREATE FULFILLMENTS_UPDATE REFUNDS_CREATE CUSTOMERS_CREATE CUSTOMERS_UPDATE
+  CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE
+}
+
+type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }
+type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
+type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! endCursor: String startCursor: String }
+type UserError { field: [String!] message: String! }
+type DiscountUserError { field: [String!] message: String! code: String }
+type StoreCreditAccountCreditUserError { field: [String!] message: String! code: String }
+
+type ShopPlan { displayName: String! shopifyPlus: Boolean! partnerDevelopment: Boolean! }
+type Domain { host: String! url: URL! }
+type Shop {
+  id: ID! name: String! email: String! myshopifyDomain: String! currencyCode: CurrencyCode!
+  ianaTimezone: String! plan: ShopPlan! primaryDomain: Domain! contactEmail: String!
+}
+
+type Image { url: URL! altText: String }
+type ProductVariant { id: ID! title: String! price: Decimal! }
+type ProductVariantConnection { nodes: [ProductVariant!]! }
+type ProductPriceRangeV2 { minVariantPrice: MoneyV2! maxVariantPrice: MoneyV2! }
+type Product {
+  id: ID! legacyResourceId: String! title: String! handle: String! status: String! isGiftCard: Boolean!
+  featuredImage: Image onlineStoreUrl: URL priceRangeV2: ProductPriceRangeV2!
+  variants(first: Int): ProductVariantConnection!
+}
+type ProductEdge { cursor: String! node: Product! }
+type ProductConnection { edges: [ProductEdge!]! nodes: [Product!]! pageInfo: PageInfo! }
+
+type CustomerEmailAddress { emailAddress: String! marketingState: CustomerEmailMarketingState! }
+type StoreCreditAccount { id: ID! balance: MoneyV2! }
+type StoreCreditAccountConnection { nodes: [StoreCreditAccount!]! }
+type Customer {
+  id: ID! legacyResourceId: String! firstName: String lastName: String displayName: String!
+  email: String phone: String defaultEmailAddress: CustomerEmailAddress numberOfOrders: String!
+  amountSpent: MoneyV2! createdAt: DateTime!
+  storeCreditAccounts(first: Int): StoreCreditAccountConnection!
+}
+type CustomerEdge { cursor: String! node: Customer! }
+type CustomerConnection { edges: [CustomerEdge!]! nodes: [Customer!]! pageInfo: PageInfo! }
+
+type LineItem { id: ID! title: String! quantity: Int! product: Product }
+type LineItemConnection { nodes: [LineItem!]! }
+type Order {
+  id: ID! legacyResourceId: String! name: String! createdAt: DateTime! cancelledAt: DateTime email: String
+  displayFinancialStatus: String displayFulfillmentStatus: String!
+  totalPriceSet: MoneyBag! totalRefundedSet: MoneyBag! customer: Customer discountCodes: [String!]!
+  lineItems(first: Int): LineItemConnection!
+}
+type OrderEdge { cursor: String! node: Order! }
+type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo! }
+
+type DiscountRedeemCode { code: String! asyncUsageCount: Int! }
+type DiscountRedeemCodeConnection { nodes: [DiscountRedeemCode!]! }
+type DiscountCodeBasic {
+  title: String! status: DiscountStatus! startsAt: DateTime! endsAt: DateTime usageLimit: Int
+  appliesOncePerCustomer: Boolean! asyncUsageCount: Int! codes(first: Int): DiscountRedeemCodeConnection!
+}
+union DiscountCode = DiscountCodeBasic
+type DiscountCodeNode { id: ID! codeDiscount: DiscountCode! }
+type DiscountCodeBasicCreatePayload { codeDiscountNode: DiscountCodeNode userErrors: [DiscountUserError!]! }
+type DiscountCodeDeletePayload { deletedCodeDiscountId: ID userErrors: [DiscountUserError!]! }
+
+type StoreCreditAccountTransaction { id: ID! amount: MoneyV2! balanceAfterTransaction: MoneyV2! account: StoreCreditAccount! createdAt: DateTime! }
+type StoreCreditAccountCreditPayload { storeCreditAccountTransaction: StoreCreditAccountTransaction userErrors: [StoreCreditAccountCreditUserError!]! }
+
+type WebhookSubscription { id: ID! topic: WebhookSubscriptionTopic! uri: String! }
+type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
+
+type Query {
+  shop: Shop!
+  product(id: ID!): Product
+  products(first: Int, after: String, query: String): ProductConnection!
+  customer(id: ID!): Customer
+  customers(first: Int, after: String, query: String): CustomerConnection!
+  order(id: ID!): Order
+  orders(first: Int, after: String, query: String): OrderConnection!
+  codeDiscountNodeByCode(code: String!): DiscountCodeNode
+}
+
+input MoneyInput { amount: Decimal! currencyCode: CurrencyCode! }
+input DiscountAmountInput { amount: Decimal appliesOnEachItem: Boolean }
+input DiscountCustomerGetsValueInput { percentage: Float discountAmount: DiscountAmountInput }
+input DiscountItemsInput { all: Boolean }
+input DiscountCustomerGetsInput { value: DiscountCustomerGetsValueInput items: DiscountItemsInput }
+input DiscountMinimumSubtotalInput { greaterThanOrEqualToSubtotal: Decimal }
+input DiscountMinimumQuantityInput { greaterThanOrEqualToQuantity: String }
+input DiscountMinimumRequirementInput { subtotal: DiscountMinimumSubtotalInput quantity: DiscountMinimumQuantityInput }
+input DiscountCustomersInput { add: [ID!] remove: [ID!] }
+input DiscountContextInput { all: DiscountBuyerSelection customers: DiscountCustomersInput }
+input DiscountCustomerSelectionInput { all: Boolean customers: DiscountCustomersInput }
+input DiscountCombinesWithInput { orderDiscounts: Boolean productDiscounts: Boolean shippingDiscounts: Boolean }
+input DiscountCodeBasicInput {
+  title: String code: String startsAt: DateTime endsAt: DateTime
+  context: DiscountContextInput customerSelection: DiscountCustomerSelectionInput
+  customerGets: DiscountCustomerGetsInput minimumRequirement: DiscountMinimumRequirementInput
+  appliesOncePerCustomer: Boolean usageLimit: Int combinesWith: DiscountCombinesWithInput
+}
+input StoreCreditAccountCreditInput { creditAmount: MoneyInput! expiresAt: DateTime notify: Boolean }
+input WebhookSubscriptionInput { uri: String callbackUrl: URL format: WebhookSubscriptionFormat includeFields: [String!] filter: String }
+
+type Mutation {
+  discountCodeBasicCreate(basicCodeDiscount: DiscountCodeBasicInput!): DiscountCodeBasicCreatePayload
+  discountCodeDelete(id: ID!): DiscountCodeDeletePayload
+  storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!): StoreCreditAccountCreditPayload
+  webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+}
+"""
+
+SCHEMA = build_schema(SDL)
+SCHEMA.get_type("DiscountCode").resolve_type = lambda value, info, type_: "DiscountCodeBasic"
+MAX_QUERY_COST = 1000
+MUTATION_COST = 10
+CONNECTION_DEFAULT = 10
+
+
+class Throttled(Exception):
+    def __init__(self, status: dict, requested: int):
+        self.status, self.requested = status, requested
+
+
+def execute(store: Store, domain: str, body: dict) -> dict:
+    """Answer one GraphQL request as Shopify would (the token was checked already)."""
+    query = body.get("query") or ""
+    variables = body.get("variables") or {}
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return {"errors": [{"message": exc.message, "locations": _locations(exc)}]}
+    problems = validate(SCHEMA, document)
+    if problems:
+        return {"errors": [{"message": p.message, "locations": _locations(p),
+                            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}} for p in problems]}
+    requested = query_cost(document, variables, body.get("operationName"))
+    if requested > MAX_QUERY_COST:
+        return {"errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_QUERY_COST}).",
+                            "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_QUERY_COST}}]}
+    allowed, status = store.bucket_take(domain, requested)
+    cost = {"requestedQueryCost": requested, "actualQueryCost": requested if allowed else None, "throttleStatus": status}
+    if not allowed:
+        return {"errors": [{"message": "Throttled", "extensions": {
+            "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+            "extensions": {"cost": cost}}
+    result = graphql_sync(SCHEMA, query, root_value=_root_mapping(_Root(store, domain)), variable_values=variables,
+                          operation_name=body.get("operationName"))
+    answer: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        answer["errors"] = [{"message": e.message, "locations": _locations(e), "path": e.path} for e in result.errors]
+    answer["extensions"] = {"cost": cost}
+    return answer
+
+
+def _locations(error: GraphQLError) -> list[dict]:
+    return [{"line": loc.line, "column": loc.column} for loc in error.locations or []]
+
+
+def query_cost(document, variables: dict, operation_name: str | None) -> int:
+    """Shopify's static cost: objects 1, connections `first` times their node, scalars 0, mutations 10."""
+    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    operation = next((o for o in operations if not operation_name or (o.name and o.name.value == operation_name)),
+                     operations[0] if operations else None)
+    if operation is None:
+        return 0
+    if operation.operation.value == "mutation":
+        return MUTATION_COST * len(operation.selection_set.selections)
+
+    def first_of(field: FieldNode) -> int | None:
+        for arg in field.arguments or []:
+            if arg.name.value in ("first", "last"):
+                if isinstance(arg.value, IntValueNode):
+                    return int(arg.value.value)
+                if isinstance(arg.value, VariableNode):
+                    return int(variables.get(arg.value.name.value) or CONNECTION_DEFAULT)
+        return None
+
+    def cost(selection_set) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else []:
+            if isinstance(selection, FieldNode):
+                if selection.selection_set is None:
+                    continue
+                n = first_of(selection)
+                inner = cost(selection.selection_set)
+                total += 2 + n * max(inner, 1) if n is not None else 1 + inner
+            elif isinstance(selection, InlineFragmentNode):
+                total += cost(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+                total += cost(fragments[selection.name.value].selection_set)
+        return total
+
+    # Connections count their node and the wrapping edges/nodes objects once.
+    return max(1, cost(operation.selection_set))
+
+
+def _connection(items: list[Any], first: int | None, after: str | None, cursor_of) -> dict:
+    start = 0
+    if after:
+        cursors = [cursor_of(i) for i in items]
+        start = cursors.index(after) + 1 if after in cursors else len(items)
+    count = first if first is not None else CONNECTION_DEFAULT
+    page = items[start:start + count]
+    return {
+        "edges": [{"cursor": cursor_of(i), "node": i} for i in page],
+        "nodes": page,
+        "pageInfo": {"hasNextPage": start + count < len(items), "hasPreviousPage": start > 0,
+                     "endCursor": cursor_of(page[-1]) if page else None,
+                     "startCursor": cursor_of(page[0]) if page else None},
+    }
+
+
+def _match(item: dict, query: str | None, fields: tuple[str, ...]) -> bool:
+    """Shopify search syntax, the small part used here: `field:value` terms or free text."""
+    if not query:
+        return True
+    for term in query.split():
+        key, _, value = term.partition(":")
+        if not value:
+            key, value = "", term
+        value = value.strip("'\"").lower()
+        haystack = [str(item.get(key, "")).lower()] if key else [str(item.get(f, "")).lower() for f in fields]
+        if not any(value in h for h in haystack):
+            return False
+    return True
+
+
+class _Root:
+    """Resolvers: plain dicts shaped like the schema; callables for fields with arguments."""
+
+    def __init__(self, store: Store, domain: str):
+        self.store, self.domain = store, domain
+        self.shop_data = store.shop(domain)
+
+    # --- shapes
+    def _money(self, amount: Any, currency: str | None = None) -> dict:
+        return {"amount": money(amount), "currencyCode": currency or self.shop_data["currency"]}
+
+    def product(self, p: dict) -> dict:
+        base = self.store.base_url
+        return {
+            "id": gid("Product", p["id"]), "legacyResourceId": str(p["id"]), "title": p["title"],
+            "handle": p["handle"], "status": p["status"], "isGiftCard": p["gift_card"],
+            "featuredImage": {"url": f"{base}/shops/{self.domain}/images/{p['handle']}.svg", "altText": p["title"]},
+            "onlineStoreUrl": f"{base}/shops/{self.domain}/products/{p['handle']}",
+            "priceRangeV2": {"minVariantPrice": self._money(p["price"]), "maxVariantPrice": self._money(p["price"])},
+            "variants": lambda info, first=None: {"nodes": [
+                {"id": gid("ProductVariant", p["variant_id"]), "title": "Default Title", "price": p["price"]}]},
+        }
+
+    def customer(self, c: dict) -> dict:
+        orders = self.store.customer_orders(self.domain, c["id"])
+        spent = sum((Decimal(o["total"]) - Decimal(o["refunded"]) for o in orders), Decimal("0"))
+        return {
+            "id": gid("Customer", c["id"]), "legacyResourceId": str(c["id"]), "firstName": c["first_name"],
+            "lastName": c["last_name"], "displayName": f"{c['first_name']} {c['last_name']}".strip(),
+            "email": c["email"] or None, "phone": c["phone"] or None,
+            "defaultEmailAddress": {"emailAddress": c["email"], "marketingState": c["marketing"]} if c["email"] else None,
+            "numberOfOrders": str(len(orders)), "amountSpent": self._money(spent), "createdAt": c["created_at"],
+            "storeCreditAccounts": lambda info, first=None: {"nodes": [
+                {"id": gid("StoreCreditAccount", a["id"]), "balance": self._money(a["balance"], a["currency"])}
+                for a in self.store.credit_accounts(self.domain, c["id"])]},
+        }
+
+    def order(self, o: dict) -> dict:
+        customers = self.shop_data["customers"]
+        products = self.shop_data["products"]
+
+        def bag(amount: str) -> dict:
+            return {"shopMoney": self._money(amount, o["currency"]),
+                    "presentmentMoney": self._money(amount, o["presentment_currency"])}
+
+        return {
+            "id": gid("Order", o["id"]), "legacyResourceId": str(o["id"]), "name": o["name"],
+            "createdAt": o["created_at"], "cancelledAt": o["cancelled_at"], "email": o["email"] or None,
+            "displayFinancialStatus": o["financial_status"].upper(),
+            "displayFulfillmentStatus": (o["fulfillment_status"] or "unfulfilled").upper(),
+            "totalPriceSet": bag(o["total"]), "totalRefundedSet": bag(o["refunded"]),
+            "customer": self.customer(customers[str(o["customer_id"])]) if o["customer_id"] else None,
+            "discountCodes": [d["code"] for d in o["discount_codes"]],
+            "lineItems": lambda info, first=None: {"nodes": [
+                {"id": gid("LineItem", li["id"]), "title": li["title"], "quantity": li["quantity"],
+                 "product": self.product(products[str(li["product_id"])]) if str(li["product_id"]) in products else None}
+                for li in o["line_items"][: first or CONNECTION_DEFAULT]]},
+        }
+
+    def discount_node(self, d: dict) -> dict:
+        return {"id": gid("DiscountCodeNode", d["id"]), "codeDiscount": {
+            "title": d["title"], "status": d["status"], "startsAt": d["starts_at"], "endsAt": d["ends_at"],
+            "usageLimit": d["usage_limit"], "appliesOncePerCustomer": d["once_per_customer"],
+            "asyncUsageCount": len(d["used_by"]),
+            "codes": lambda info, first=None: {"nodes": [{"code": d["code"], "asyncUsageCount": len(d["used_by"])}]},
+        }}
+
+    # --- Query
+    def shop(self, info) -> dict:
+        s = self.shop_data
+        display, _, _, plus = PLANS[s["plan"]]
+        return {"id": gid("Shop", s["id"]), "name": s["name"], "email": s["email"], "contactEmail": s["email"],
+                "myshopifyDomain": self.domain, "currencyCode": s["currency"], "ianaTimezone": s["timezone"],
+                "plan": {"displayName": display, "shopifyPlus": plus, "partnerDevelopment": False},
+                "primaryDomain": {"host": self.domain, "url": f"https://{self.domain}"}}
+
+    def products(self, info, first=None, after=None, query=None) -> dict:
+        items = [p for p in self.shop_data["products"].values() if _match(p, query, ("title", "handle"))]
+        return _connection([self.product(p) for p in items], first, after, lambda p: p["legacyResourceId"])
+
+    def customers(self, info, first=None, after=None, query=None) -> dict:
+        items = [c for c in self.shop_data["customers"].values()
+                 if _match(c, query, ("first_name", "last_name", "email", "phone"))]
+        return _connection([self.customer(c) for c in items], first, after, lambda c: c["legacyResourceId"])
+
+    def orders(self, info, first=None, after=None, query=None) -> dict:
+        items = [o for o in self.shop_data["orders"].values() if _match(o, query, ("name", "email"))]
+        items.sort(key=lambda o: o["id"], reverse=True)
+        return _connection([self.order(o) for o in items], first, after, lambda o: o["legacyResourceId"])
+
+    def _lookup(self, table: str, value: str, kind: str):
+        item = self.shop_data[table].get(str(gid_id(value, kind)))
+        return item
+
+    def product_by_id(self, info, id):
+        p = self._lookup("products", id, "Product")
+        return self.product(p) if p else None
+
+    def customer_by_id(self, info, id):
+        c = self._lookup("customers", id, "Customer")
+        return self.customer(c) if c else None
+
+    def order_by_id(self, info, id):
+        o = self._lookup("orders", id, "Order")
+        return self.order(o) if o else None
+
+    def codeDiscountNodeByCode(self, info, code):
+        found = self.store.discount(self.domain, code)
+        return self.discount_node(found) if found else None
+
+    # --- Mutation
+    def discountCodeBasicCreate(self, info, basicCodeDiscount):
+        data = basicCodeDiscount
+        errors = []
+        code = (data.get("code") or "").strip()
+        if not code:
+            errors.append((["basicCodeDiscount", "code"], "Code can't be blank", "BLANK"))
+        elif len(code) > 255:
+            errors.append((["basicCodeDiscount", "code"], "Code is too long (maximum is 255 characters)", "TOO_LONG"))
+        elif self.store.discount(self.domain, code):
+            errors.append((["basicCodeDiscount", "code"], "Code must be unique. Please try a different code.", "TAKEN"))
+        if not (data.get("title") or "").strip():
+            errors.append((["basicCodeDiscount", "title"], "Title can't be blank", "BLANK"))
+        if data.get("context") and data.get("customerSelection"):
+            errors.append((["basicCodeDiscount"], "Only one of context or customerSelection can be provided.", "INVALID"))
+        value = ((data.get("customerGets") or {}).get("value")) or {}
+        percentage = value.get("percentage")
+        amount = (value.get("discountAmount") or {}).get("amount")
+        if percentage is None and amount is None:
+            errors.append((["basicCodeDiscount", "customerGets", "value"], "Value can't be blank", "BLANK"))
+        if percentage is not None and not (0 < float(percentage) <= 1):
+            errors.append((["basicCodeDiscount", "customerGets", "value", "percentage"],
+                           "Value must be between 0.0 and 1.0", "VALUE_OUTSIDE_RANGE"))
+        try:
+            if amount is not None and Decimal(str(amount)) <= 0:
+                errors.append((["basicCodeDiscount", "customerGets", "value", "discountAmount", "amount"],
+                               "Value must be greater than 0", "GREATER_THAN"))
+        except InvalidOperation:
+            errors.append((["basicCodeDiscount", "customerGets", "value", "discountAmount", "amount"],
+                           "Value is not a number", "INVALID"))
+        minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
+        if data.get("usageLimit") is not None and int(data["usageLimit"]) < 1:
+            errors.append((["basicCodeDiscount", "usageLimit"], "Usage limit must be greater than 0", "GREATER_THAN"))
+        starts, ends = data.get("startsAt") or iso(now()), data.get("endsAt")
+        if ends and ends <= starts:
+            errors.append((["basicCodeDiscount", "endsAt"], "Ends at needs to be after starts_at", "INVALID"))
+        selection = data.get("context") or data.get("customerSelection") or {}
+        customer_ids = [gid_id(c, "Customer") for c in ((selection.get("customers") or {}).get("add") or [])]
+        if any(c is None or str(c) not in self.shop_data["customers"] for c in customer_ids):
+            errors.append((["basicCodeDiscount", "context", "customers"], "Customer does not exist", "INVALID"))
+        if errors:
+            return {"codeDiscountNode": None, "userErrors": [{"field": f, "message": m, "code": c} for f, m, c in errors]}
+        with self.store.lock:
+            did = self.store.new_id()
+            discount = {
+                "id": did, "code": code, "title": data["title"], "status": "ACTIVE", "starts_at": starts, "ends_at": ends,
+                "percentage": float(percentage) if percentage is not None else None,
+                "amount": money(amount) if amount is not None else None,
+                "minimum_subtotal": money(minimum) if minimum is not None else None,
+                "once_per_customer": bool(data.get("appliesOncePerCustomer")),
+                "usage_limit": data.get("usageLimit"), "customer_ids": customer_ids, "used_by": [],
+                "created_at": iso(now()),
+            }
+            self.shop_data["discounts"][str(did)] = discount
+            self.store.save()
+        return {"codeDiscountNode": self.discount_node(discount), "userErrors": []}
+
+    def discountCodeDelete(self, info, id):
+        did = gid_id(id, "DiscountCodeNode")
+        with self.store.lock:
+            if did is None or str(did) not in self.shop_data["discounts"]:
+                return {"deletedCodeDiscountId": None,
+                        "userErrors": [{"field": ["id"], "message": "Discount does not exist", "code": "INVALID"}]}
+            del self.shop_data["discounts"][str(did)]
+            self.store.save()
+        return {"deletedCodeDiscountId": id, "userErrors": []}
+
+    def storeCreditAccountCredit(self, info, id, creditInput):
+        customer_id = gid_id(id, "Customer")
+        if customer_id is None:
+            account_id = gid_id(id, "StoreCreditAccount")
+            account = next((a for a in self.shop_data["credit_accounts"].values() if a["id"] == account_id), None)
+            if account is None:
+                return {"storeCreditAccountTransaction": None, "userErrors": [
+                    {"field": ["id"], "message": "Store credit account does not exist", "code": "ACCOUNT_NOT_FOUND"}]}
+            customer_id = account["customer_id"]
+        amount = creditInput["creditAmount"]
+        try:
+            result = self.store.store_credit(self.domain, customer_id, str(amount["amount"]), amount["currencyCode"])
+        except StoreError as exc:
+            code, _, message = str(exc).partition(":")
+            return {"storeCreditAccountTransaction": None, "userErrors": [
+                {"field": ["creditInput", "creditAmount"] if code != "OWNER_NOT_FOUND" else ["id"],
+                 "message": message, "code": code}]}
+        account, transaction = result["account"], result["transaction"]
+        account_shape = {"id": gid("StoreCreditAccount", account["id"]),
+                         "balance": self._money(account["balance"], account["currency"])}
+        return {"storeCreditAccountTransaction": {
+            "id": gid("StoreCreditAccountCreditTransaction", transaction["id"]),
+            "amount": self._money(transaction["amount"], account["currency"]),
+            "balanceAfterTransaction": self._money(transaction["balance_after"], account["currency"]),
+            "account": account_shape, "createdAt": transaction["created_at"]}, "userErrors": []}
+
+    def webhookSubscriptionCreate(self, info, topic, webhookSubscription):
+        uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
+        if not uri:
+            return {"webhookSubscription": None, "userErrors": [{"field": ["webhookSubscription", "uri"],
+                                                                  "message": "Address can't be blank"}]}
+        rest_topic = topic.lower().replace("_", "/", 1)
+        if topic == "CUSTOMERS_EMAIL_MARKETING_CONSENT_UPDATE":
+            rest_topic = "customers_email_marketing_consent/update"
+        with self.store.lock:
+            subs = self.shop_data["extra_subscriptions"]
+            if any(rest_topic in s["topics"] and s["uri"] == uri for s in subs):
+                return {"webhookSubscription": None, "userErrors": [
+                    {"field": ["webhookSubscription", "callbackUrl"], "message": "Address for this topic has already been taken"}]}
+            sid = self.store.new_id()
+            subs.append({"id": sid, "topics": [rest_topic], "uri": uri})
+            self.store.save()
+        return {"webhookSubscription": {"id": gid("WebhookSubscription", sid), "topic": topic, "uri": uri}, "userErrors": []}
+
+
+
+def _root_mapping(root: _Root) -> dict:
+    """Root fields -> resolvers (`product(id:)` and friends differ from the shape helpers' names)."""
+    return {
+        "shop": root.shop, "products": root.products, "customers": root.customers, "orders": root.orders,
+        "product": root.product_by_id, "customer": root.customer_by_id, "order": root.order_by_id,
+        "codeDiscountNodeByCode": root.codeDiscountNodeByCode,
+        "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,
+        "storeCreditAccountCredit": root.storeCreditAccountCredit,
+        "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
+    }

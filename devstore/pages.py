@@ -1,0 +1,268 @@
+"""devstore's HTML: the admin, the storefront, the mailbox. Every value is escaped."""
+from __future__ import annotations
+
+from decimal import Decimal
+from html import escape
+from urllib.parse import quote
+
+from devstore.state import PLANS
+
+CSS = """
+*{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#202223;background:#f1f2f4}
+a{color:#005bd3}header{background:#1a1a1a;color:#fff;padding:10px 20px;display:flex;gap:16px;align-items:center;flex-wrap:wrap}
+header a{color:#fff;text-decoration:none}header .sub{opacity:.7;font-size:13px}main{max-width:1100px;margin:0 auto;padding:20px}
+.card{background:#fff;border-radius:12px;box-shadow:0 1px 2px rgba(0,0,0,.12);padding:16px 20px;margin-bottom:16px}
+h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:0 0 10px}table{width:100%;border-collapse:collapse;font-size:14px}
+th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e3e3;vertical-align:top}
+button,.button{background:#303030;color:#fff;border:0;border-radius:8px;padding:7px 12px;font:inherit;cursor:pointer;text-decoration:none;display:inline-block}
+button.secondary,.button.secondary{background:#fff;color:#303030;border:1px solid #c9cccf}
+form.inline{display:inline}input,select{font:inherit;padding:6px 8px;border:1px solid #8a8a8a;border-radius:8px}
+label{display:block;margin:8px 0 2px;font-weight:600}.error{background:#fee;border:1px solid #e51c00;color:#8e1f0b;padding:8px 12px;border-radius:8px}
+.notice{background:#eaf4ff;border:1px solid #91c0ff;padding:8px 12px;border-radius:8px}.muted{color:#616161;font-size:13px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:16px}.badge{font-size:12px;background:#e3e3e3;border-radius:10px;padding:1px 8px}
+.frame{width:100%;height:calc(100vh - 110px);border:0;background:#fff;border-radius:12px}
+"""
+
+
+def layout(title: str, body: str, *, nav: str = "") -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{escape(title)} · devstore</title><style>{CSS}</style></head><body>"
+            f'<header><a href="/"><strong>devstore</strong></a><span class="sub">a local Shopify for Advocate</span>{nav}'
+            f'<a href="/mailbox">Mailbox</a></header><main>{body}</main></body></html>')
+
+
+def index(store) -> str:
+    rows = "".join(
+        f"<tr><td><strong>{escape(s['name'])}</strong><br><span class=muted>{escape(d)}</span></td>"
+        f"<td>{escape(PLANS[s['plan']][0])}, {escape(s['currency'])}</td>"
+        f"<td>{'Installed' if s['app']['installed'] else 'Not installed'}</td>"
+        f'<td><a class=button href="/shops/{escape(d)}/admin">Admin</a> '
+        f'<a class="button secondary" href="/shops/{escape(d)}/">Storefront</a></td></tr>'
+        for d, s in store.shops.items()
+    )
+    return layout("Shops", f'<div class=card><h1>Shops</h1><table><tr><th>Shop</th><th>Plan</th><th>Advocate</th><th></th></tr>{rows}</table></div>'
+                           f'<div class=card><h2>Mailbox</h2><p><a href="/mailbox">{len(store.mail)} messages</a> sent by Advocate.</p></div>')
+
+
+def _shop_nav(domain: str) -> str:
+    d = escape(domain)
+    return f'<a href="/shops/{d}/admin">Admin</a><a href="/shops/{d}/admin/apps/advocate">Advocate</a><a href="/shops/{d}/">Storefront</a>'
+
+
+def _button(domain: str, action: str, label: str, secondary: bool = False, **fields) -> str:
+    hidden = "".join(f'<input type=hidden name="{escape(k)}" value="{escape(str(v))}">' for k, v in fields.items())
+    cls = ' class="secondary"' if secondary else ""
+    return (f'<form class=inline method=post action="/shops/{escape(domain)}/admin/actions/{action}">{hidden}'
+            f"<button{cls}>{escape(label)}</button></form>")
+
+
+def admin(store, domain: str, message: str = "", error: str = "") -> str:
+    shop = store.shop(domain)
+    app = shop["app"]
+    flash = (f'<p class=notice role=status>{escape(message)}</p>' if message else "") + (
+        f'<p class=error role=alert>{escape(error)}</p>' if error else "")
+    if app["installed"]:
+        app_actions = (f'<a class=button href="/shops/{escape(domain)}/admin/apps/advocate">Open Advocate</a> '
+                       + _button(domain, "uninstall", "Uninstall", True))
+        state = f"Installed {escape(app['installed_at'] or '')}; token {'valid' if app['access_token'] else 'not issued yet'}"
+    else:
+        app_actions = _button(domain, "install", "Install Advocate")
+        state = "Not installed" + (f" (uninstalled {escape(app['uninstalled_at'])})" if app["uninstalled_at"] else "")
+    orders = sorted(shop["orders"].values(), key=lambda o: o["id"], reverse=True)[:30]
+    order_rows = "".join(
+        f"<tr><td>{escape(o['name'])}</td><td>{escape(_customer_name(shop, o))}</td><td>{escape(o['total'])} {escape(o['currency'])}"
+        f"{' (refunded ' + escape(o['refunded']) + ')' if Decimal(o['refunded']) else ''}</td>"
+        f"<td>{escape(', '.join(d['code'] for d in o['discount_codes']))}</td>"
+        f"<td>{escape(o['financial_status'])}, {escape(o['fulfillment_status'] or 'unfulfilled')}"
+        f"{', delivered' if any(f['shipment_status'] == 'delivered' for f in o['fulfillments']) else ''}"
+        f"{', cancelled' if o['cancelled_at'] else ''}</td><td>"
+        + ("" if o["cancelled_at"] else
+           (_button(domain, "fulfil", "Fulfil", order=o["id"]) if not o["fulfillment_status"] else
+            _button(domain, "deliver", "Mark delivered", True, order=o["id"]))
+           + " " + _button(domain, "refund", "Refund", True, order=o["id"])
+           + " " + _button(domain, "cancel", "Cancel", True, order=o["id"]))
+        + "</td></tr>"
+        for o in orders
+    )
+    customer_rows = "".join(
+        f"<tr><td>{escape(c['first_name'])} {escape(c['last_name'])}</td><td>{escape(c['email'] or '(no email)')}</td>"
+        f"<td>{escape(c['marketing'].lower().replace('_', ' '))}</td><td>"
+        + _button(domain, "marketing", "Opt out" if c["marketing"] == "SUBSCRIBED" else "Opt in", True, customer=c["id"],
+                  state="UNSUBSCRIBED" if c["marketing"] == "SUBSCRIBED" else "SUBSCRIBED")
+        + " " + _button(domain, "data-request", "Request data", True, customer=c["id"])
+        + " " + _button(domain, "redact", "Erase", True, customer=c["id"]) + "</td></tr>"
+        for c in shop["customers"].values()
+    )
+    discounts = "".join(
+        f"<tr><td>{escape(d['code'])}</td><td>{escape(d['title'])}</td><td>"
+        f"{escape(str(round(d['percentage'] * 100)) + '%' if d['percentage'] is not None else d['amount'])}</td>"
+        f"<td>{len(d['used_by'])}{' / ' + str(d['usage_limit']) if d['usage_limit'] else ''}</td></tr>"
+        for d in shop["discounts"].values()
+    ) or '<tr><td colspan=4 class=muted>No discount codes yet.</td></tr>'
+    credit = "".join(
+        f"<tr><td>{escape(_customer_name(shop, {'customer_id': a['customer_id']}))}</td><td>{escape(a['balance'])} {escape(a['currency'])}</td></tr>"
+        for a in shop["credit_accounts"].values()
+    ) or '<tr><td colspan=2 class=muted>No store credit issued yet.</td></tr>'
+    deliveries = "".join(
+        f"<tr><td>{escape(w['topic'])}</td><td>{escape(w['status'])}</td><td>{w['attempts']}</td><td>{escape(', '.join(w['responses']))}</td></tr>"
+        for w in reversed(shop["deliveries"][-15:])
+    ) or '<tr><td colspan=4 class=muted>No webhooks sent yet.</td></tr>'
+    body = (
+        f"<h1>{escape(shop['name'])}</h1>{flash}"
+        f"<div class=card><h2>Apps</h2><p><strong>Advocate</strong> — {state}</p>{app_actions}</div>"
+        f"<div class=card><h2>Orders</h2><table><tr><th>Order</th><th>Customer</th><th>Total</th><th>Codes</th><th>Status</th><th></th></tr>{order_rows}</table></div>"
+        f"<div class=card><h2>Customers</h2><table><tr><th>Name</th><th>Email</th><th>Marketing</th><th></th></tr>{customer_rows}</table>"
+        f"<p>{_button(domain, 'shop-redact', 'Send shop/redact', True)}</p></div>"
+        f"<div class=card><h2>Discount codes</h2><table><tr><th>Code</th><th>Title</th><th>Value</th><th>Used</th></tr>{discounts}</table></div>"
+        f"<div class=card><h2>Store credit</h2><table><tr><th>Customer</th><th>Balance</th></tr>{credit}</table></div>"
+        f"<div class=card><h2>Webhooks sent</h2><table><tr><th>Topic</th><th>Status</th><th>Attempts</th><th>Answers</th></tr>{deliveries}</table></div>"
+    )
+    return layout(f"{shop['name']} admin", body, nav=_shop_nav(domain))
+
+
+def _customer_name(shop: dict, order: dict) -> str:
+    customer = shop["customers"].get(str(order.get("customer_id")))
+    if not customer:
+        return order.get("email") or "Guest"
+    return f"{customer['first_name']} {customer['last_name']}".strip()
+
+
+def app_frame(domain: str, frame_url: str, app_origin: str) -> str:
+    d = escape(domain)
+    script = f"""<script>
+(function(){{
+  var appOrigin = {app_origin!r};
+  window.addEventListener("message", function (e) {{
+    if (e.origin !== appOrigin || !e.data) return;
+    if (e.data.type === "devstore:toast") {{ var t = document.getElementById("toast"); t.textContent = e.data.message; t.hidden = false;
+      setTimeout(function () {{ t.hidden = true; }}, 4000); return; }}
+    if (e.data.type !== "devstore:id-token") return;
+    fetch("/shops/{d}/admin/session-token", {{method: "POST"}}).then(function (r) {{ return r.json(); }}).then(function (d) {{
+      e.source.postMessage({{type: "devstore:id-token-reply", id: e.data.id, token: d.token || null, error: d.error || null}}, appOrigin);
+    }});
+  }});
+}})();
+</script>"""
+    body = (f'<p id=toast class=notice role=status hidden></p>'
+            f'<iframe class=frame id=app-frame title="Advocate" src="{escape(frame_url)}"></iframe>{script}')
+    return layout("Advocate", body, nav=_shop_nav(domain))
+
+
+def not_installed(domain: str) -> str:
+    return layout("Advocate", f'<div class=card><h1>Advocate is not installed</h1><p>Install it from the '
+                              f'<a href="/shops/{escape(domain)}/admin">admin</a> first.</p></div>', nav=_shop_nav(domain))
+
+
+def consent(domain: str, scopes: str, query: str) -> str:
+    scope_items = "".join(f"<li>{escape(s)}</li>" for s in scopes.split(",") if s)
+    return layout("Install app", f"""<div class=card><h1>Install Advocate on {escape(domain)}?</h1>
+<p>Advocate will be able to:</p><ul>{scope_items}</ul>
+<form method=post action="/shops/{escape(domain)}/admin/oauth/authorize?{escape(query)}"><button>Install app</button></form></div>""")
+
+
+# --- storefront --------------------------------------------------------------------
+def _store_layout(shop: dict, domain: str, title: str, body: str, cart_count: int, customer: dict | None) -> str:
+    d = escape(domain)
+    who = (f'Hi {escape(customer["first_name"])} · <a href="/shops/{d}/account/logout">Log out</a>' if customer
+           else f'<a href="/shops/{d}/account/login">Log in</a>')
+    nav = f'<a href="/shops/{d}/">{escape(shop["name"])}</a><a href="/shops/{d}/cart">Cart ({cart_count})</a><span class=sub>{who}</span>'
+    return layout(f"{title} · {shop['name']}", body, nav=nav)
+
+
+def storefront_home(shop, domain, cart_count, customer) -> str:
+    cards = "".join(
+        f'<div class=card><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}">'
+        f'<img src="/shops/{escape(domain)}/images/{escape(p["handle"])}.svg" alt="" width=100% height=140></a>'
+        f'<h2><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}">{escape(p["title"])}</a></h2>'
+        f'<p>{escape(p["price"])} {escape(shop["currency"])}</p></div>'
+        for p in shop["products"].values()
+    )
+    return _store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div>", cart_count, customer)
+
+
+def product_page(shop, domain, product, cart_count, customer, widget: str = "") -> str:
+    d = escape(domain)
+    body = (f'<div class=card><img src="/shops/{d}/images/{escape(product["handle"])}.svg" alt="" width=260 height=200>'
+            f'<h1>{escape(product["title"])}</h1><p>{escape(product["price"])} {escape(shop["currency"])}</p>'
+            f'<form method=post action="/shops/{d}/cart"><input type=hidden name=product value="{product["id"]}">'
+            f'<label for=qty>Quantity</label><input id=qty name=quantity type=number min=1 value=1> <button>Add to cart</button></form></div>'
+            f'<div class=card id=advocate-reviews data-product-id="{product["id"]}">{widget}</div>')
+    return _store_layout(shop, domain, product["title"], body, cart_count, customer)
+
+
+def cart_page(shop, domain, items, discount_code, cart_count, customer, error="", values=None) -> str:
+    d = escape(domain)
+    values = values or {}
+    rows = "".join(f"<tr><td>{escape(p['title'])}</td><td>{q}</td><td>{escape(p['price'])}</td></tr>" for p, q in items)
+    if not items:
+        return _store_layout(shop, domain, "Cart", f'<div class=card><h1>Your cart is empty</h1><p><a href="/shops/{d}/">Continue shopping</a></p></div>', 0, customer)
+
+    def field(name, label, value="", kind="text"):
+        return (f'<label for={name}>{label}</label><input id={name} name={name} type={kind} '
+                f'value="{escape(values.get(name, value))}">')
+
+    body = (f"<div class=card><h1>Cart</h1><table><tr><th>Product</th><th>Qty</th><th>Price</th></tr>{rows}</table></div>"
+            f"<div class=card><h2>Checkout</h2>{f'<p class=error role=alert>{escape(error)}</p>' if error else ''}"
+            f'<form method=post action="/shops/{d}/checkout">'
+            + field("email", "Email", (customer or {}).get("email", ""), "email")
+            + field("first_name", "First name", (customer or {}).get("first_name", ""))
+            + field("last_name", "Last name", (customer or {}).get("last_name", ""))
+            + field("address1", "Address", "1 Main Street") + field("city", "City", "Springfield")
+            + field("zip", "Postal code", "12345")
+            + '<label for=country>Country</label><select id=country name=country>'
+            + "".join(f'<option{" selected" if values.get("country", "US") == c else ""}>{c}</option>' for c in ("US", "CA", "GB", "DE", "FR"))
+            + "</select>" + field("discount_code", "Discount code", discount_code or "")
+            + "<p><button>Place order</button></p></form></div>")
+    return _store_layout(shop, domain, "Cart", body, cart_count, customer)
+
+
+def thank_you(shop, domain, order, customer) -> str:
+    codes = ", ".join(d["code"] for d in order["discount_codes"])
+    body = (f"<div class=card><h1>Thank you!</h1><p>Order {escape(order['name'])} is confirmed: "
+            f"{escape(order['total'])} {escape(order['currency'])}{' with ' + escape(codes) if codes else ''}.</p>"
+            f'<p><a href="/shops/{escape(domain)}/admin">See it in the admin</a> to fulfil it.</p></div>')
+    return _store_layout(shop, domain, "Thank you", body, 0, customer)
+
+
+def login_page(shop, domain, error="") -> str:
+    d = escape(domain)
+    body = (f"<div class=card><h1>Log in</h1>{f'<p class=error role=alert>{escape(error)}</p>' if error else ''}"
+            f'<form method=post action="/shops/{d}/account/login"><label for=email>Email</label>'
+            f"<input id=email name=email type=email required> <button>Log in</button></form>"
+            f"<p class=muted>devstore has no passwords: any customer's email logs you in.</p></div>")
+    return _store_layout(shop, domain, "Log in", body, 0, None)
+
+
+def theme_wrap(shop, domain, content: str, cart_count, customer) -> str:
+    return _store_layout(shop, domain, "", f"<div class=card>{content}</div>", cart_count, customer)
+
+
+def product_image(product: dict) -> str:
+    title = escape(product["title"])
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300" viewBox="0 0 400 300" role="img" aria-label="{title}">'
+            f'<rect width="400" height="300" fill="{escape(product["image_color"])}"/>'
+            f'<text x="200" y="160" font-family="sans-serif" font-size="26" fill="#fff" text-anchor="middle">{title}</text></svg>')
+
+
+# --- mailbox -----------------------------------------------------------------------
+def mailbox(messages: list[dict]) -> str:
+    rows = "".join(
+        f'<tr><td><a href="/mailbox/{m["id"]}">{escape(m["subject"] or "(no subject)")}</a></td>'
+        f"<td>{escape(', '.join(m['to']))}</td><td>{escape(m['from'])}</td><td class=muted>{escape(m['received_at'])}</td></tr>"
+        for m in reversed(messages)
+    ) or '<tr><td colspan=4 class=muted>No messages yet. Advocate\'s emails arrive here.</td></tr>'
+    return layout("Mailbox", f"<div class=card><h1>Mailbox</h1><table><tr><th>Subject</th><th>To</th><th>From</th><th>Received</th></tr>{rows}</table></div>")
+
+
+def mail_message(message: dict) -> str:
+    headers = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in message["headers"].items()
+                      if k.lower() in ("from", "to", "reply-to", "subject", "date", "list-unsubscribe", "list-unsubscribe-post"))
+    html_part = (f'<iframe class=frame style="height:70vh" title="Message" sandbox="allow-popups allow-popups-to-escape-sandbox" '
+                 f'src="/mailbox/{message["id"]}/html"></iframe>' if message["html"] else "")
+    body = (f'<p><a href="/mailbox">← Mailbox</a></p><div class=card><h1>{escape(message["subject"])}</h1><table>{headers}</table></div>'
+            f"<div class=card>{html_part}<h2>Plain text</h2><pre style='white-space:pre-wrap'>{escape(message['text'])}</pre></div>")
+    return layout(message["subject"] or "Message", body)
+
+
+def link(domain: str, path: str) -> str:
+    return f"/shops/{quote(domain)}{path}"
