@@ -7,6 +7,7 @@ environment (SHOPIFY_UPSTREAM_URL points it at devstore), exactly as the demo ru
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import socket
 import subprocess
@@ -58,6 +59,8 @@ class Stack:
     def stop(self) -> None:
         self.stop_app()
         self.store.stop()
+        if not os.environ.get("ADVOCATE_KEEP_E2E"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log(self) -> str:
         return (self.workdir / "advocate.log").read_text(errors="replace")
