@@ -94,8 +94,17 @@ type StoreCreditAccountCreditPayload { storeCreditAccountTransaction: StoreCredi
 type WebhookSubscription { id: ID! topic: WebhookSubscriptionTopic! uri: String! }
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 
+enum ThemeRole { MAIN UNPUBLISHED DEVELOPMENT DEMO ARCHIVED LOCKED }
+type OnlineStoreThemeFileBodyText { content: String! }
+union OnlineStoreThemeFileBody = OnlineStoreThemeFileBodyText
+type OnlineStoreThemeFile { filename: String! body: OnlineStoreThemeFileBody! }
+type OnlineStoreThemeFileConnection { nodes: [OnlineStoreThemeFile!]! }
+type OnlineStoreTheme { id: ID! name: String! role: ThemeRole! files(filenames: [String!], first: Int): OnlineStoreThemeFileConnection }
+type OnlineStoreThemeConnection { nodes: [OnlineStoreTheme!]! }
+
 type Query {
   shop: Shop!
+  themes(first: Int, roles: [ThemeRole!]): OnlineStoreThemeConnection!
   product(id: ID!): Product
   products(first: Int, after: String, query: String): ProductConnection!
   customer(id: ID!): Customer
@@ -136,6 +145,7 @@ type Mutation {
 
 SCHEMA = build_schema(SDL)
 SCHEMA.get_type("DiscountCode").resolve_type = lambda value, info, type_: "DiscountCodeBasic"
+SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, type_: "OnlineStoreThemeFileBodyText"
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 CONNECTION_DEFAULT = 10
@@ -327,6 +337,18 @@ class _Root:
                 "plan": {"displayName": display, "shopifyPlus": plus, "partnerDevelopment": False},
                 "primaryDomain": {"host": self.domain, "url": f"https://{self.domain}"}}
 
+    def themes(self, info, first=None, roles=None) -> dict:
+        theme = self.shop_data["theme"]
+        if roles and theme["role"] not in roles:
+            return {"nodes": []}
+        files = theme["files"]
+        return {"nodes": [{
+            "id": gid("OnlineStoreTheme", self.shop_data["id"] + 7), "name": theme["name"], "role": theme["role"],
+            "files": lambda info, filenames=None, first=None: {"nodes": [
+                {"filename": name, "body": {"content": files[name]}}
+                for name in (filenames or list(files)) if name in files][: first or CONNECTION_DEFAULT]},
+        }]}
+
     def products(self, info, first=None, after=None, query=None) -> dict:
         items = [p for p in self.shop_data["products"].values() if _match(p, query, ("title", "handle"))]
         return _connection([self.product(p) for p in items], first, after, lambda p: p["legacyResourceId"])
@@ -477,7 +499,7 @@ class _Root:
 def _root_mapping(root: _Root) -> dict:
     """Root fields -> resolvers (`product(id:)` and friends differ from the shape helpers' names)."""
     return {
-        "shop": root.shop, "products": root.products, "customers": root.customers, "orders": root.orders,
+        "shop": root.shop, "themes": root.themes, "products": root.products, "customers": root.customers, "orders": root.orders,
         "product": root.product_by_id, "customer": root.customer_by_id, "order": root.order_by_id,
         "codeDiscountNodeByCode": root.codeDiscountNodeByCode,
         "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,

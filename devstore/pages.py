@@ -148,6 +148,14 @@ def app_frame(domain: str, frame_url: str, app_origin: str) -> str:
     return layout("Advocate", body, nav=_shop_nav(domain))
 
 
+def theme_editor(domain: str, block_name: str, query: str) -> str:
+    return layout("Theme editor", f"""<div class=card><h1>Theme editor: Dawn</h1>
+<p>Add <strong>{escape(block_name)}</strong> from Advocate to your live theme?</p>
+<form method=post action="/shops/{escape(domain)}/admin/themes/current/editor?{escape(query)}"><button>Save</button></form>
+<p class=muted>Shopify's theme editor lets you place and style the block; devstore places it in the main section.</p></div>""",
+                  nav=_shop_nav(domain))
+
+
 def not_installed(domain: str) -> str:
     return layout("Advocate", f'<div class=card><h1>Advocate is not installed</h1><p>Install it from the '
                               f'<a href="/shops/{escape(domain)}/admin">admin</a> first.</p></div>', nav=_shop_nav(domain))
@@ -180,13 +188,13 @@ def storefront_home(shop, domain, cart_count, customer) -> str:
     return _store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div>", cart_count, customer)
 
 
-def product_page(shop, domain, product, cart_count, customer, widget: str = "") -> str:
+def product_page(shop, domain, product, cart_count, customer) -> str:
     d = escape(domain)
     body = (f'<div class=card><img src="/shops/{d}/images/{escape(product["handle"])}.svg" alt="" width=260 height=200>'
             f'<h1>{escape(product["title"])}</h1><p>{escape(product["price"])} {escape(shop["currency"])}</p>'
             f'<form method=post action="/shops/{d}/cart"><input type=hidden name=product value="{product["id"]}">'
             f'<label for=qty>Quantity</label><input id=qty name=quantity type=number min=1 value=1> <button>Add to cart</button></form></div>'
-            f'<div class=card id=advocate-reviews data-product-id="{product["id"]}">{widget}</div>')
+            f'<div class=card><!--app-blocks--></div>')
     return _store_layout(shop, domain, product["title"], body, cart_count, customer)
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 import httpx
 import jwt
 
-from devstore import graphql_api, pages
+from devstore import graphql_api, pages, theme
 from devstore.mailbox import start_smtp
 from devstore.state import Store, StoreError, seed
 from devstore.webhooks import Deliverer
@@ -294,6 +294,8 @@ class Handler(BaseHTTPRequestHandler):
             if not self.store.shop(domain)["app"]["installed"]:
                 raise _json_reply(403, {"error": "Advocate is not installed on this shop."})
             raise _json_reply(200, {"token": session_token(self.store, domain, staff=int(self.cookie("staff") or 0))})
+        if rest == "/admin/themes/current/editor":
+            self._theme_editor(method, domain)
         if rest.startswith(f"/admin/apps/{APP_HANDLE}"):
             self._app_page(domain, rest.removeprefix(f"/admin/apps/{APP_HANDLE}") or "/")
         if rest.startswith(PROXY_PREFIX + "/") or rest == PROXY_PREFIX:
@@ -398,6 +400,49 @@ class Handler(BaseHTTPRequestHandler):
         raise _Reply(200, pages.app_frame(domain, frame, origin),
                      headers={"Set-Cookie": f"staff={staff}; Path=/shops/{domain}/; SameSite=Lax"})
 
+    # --- the theme editor, as far as app blocks go
+    def _theme_editor(self, method: str, domain: str) -> None:
+        requested = self.query.get("addAppBlockId") or self.query.get("activateAppId") or ""
+        api_key, _, handle = requested.partition("/")
+        if api_key != self.store.api_key or handle not in theme.blocks_available():
+            raise _Reply(400, pages.layout("Theme editor", "<div class=card><p class=error role=alert>"
+                                                           "That app block does not exist.</p></div>"))
+        schema = theme.block_schema(handle)
+        if method == "GET":
+            raise _Reply(200, pages.theme_editor(domain, schema.get("name", handle), self.raw_query))
+        with self.store.lock:
+            theme.add_block(self.store.shop(domain)["theme"], handle)
+            self.store.save()
+        first = next(iter(self.store.shop(domain)["products"].values()))
+        raise _redirect(f"/shops/{domain}/products/{first['handle']}")
+
+    def _theme_html(self, domain: str, html: str, product: dict | None = None) -> str:
+        """Render Advocate's app blocks (product page) and app embeds (every page) into a storefront page."""
+        shop = self.store.shop(domain)
+        context = {"routes": {"root_url": f"/shops/{domain}/"}, "shop": {"name": shop["name"], "permanent_domain": domain}}
+        assets: dict[str, None] = {}
+        blocks = []
+        placed = theme.app_blocks(shop["theme"]) if product else []
+        for handle, settings in placed:
+            context_block = {**context, "product": {"id": product["id"], "title": product["title"]},
+                             "block": {"settings": settings}}
+            rendered, schema = theme.render_block(handle, context_block)
+            blocks.append(rendered)
+            for key in ("stylesheet", "javascript"):
+                if schema.get(key):
+                    assets[schema[key]] = None
+        embeds = []
+        for handle, settings in theme.app_embeds(shop["theme"]):
+            rendered, schema = theme.render_block(handle, {**context, "block": {"settings": settings}})
+            embeds.append(rendered)
+            if schema.get("stylesheet"):
+                assets[schema["stylesheet"]] = None
+        tags = "".join(
+            f'<link rel="stylesheet" href="/shops/{domain}/cdn/advocate/{name}">' if name.endswith(".css")
+            else f'<script src="/shops/{domain}/cdn/advocate/{name}" defer></script>' for name in assets)
+        html = html.replace("<!--app-blocks-->", "".join(blocks))
+        return html.replace("</head>", tags + "</head>").replace("</body>", "".join(embeds) + "</body>")
+
     # --- app proxy
     def _proxy(self, method: str, domain: str, subpath: str) -> None:
         customer = self._logged_in(domain)
@@ -473,15 +518,21 @@ class Handler(BaseHTTPRequestHandler):
             if self.headers.get("Referer") and not self.headers["Referer"].startswith(self.store.base_url):
                 set_cookies.append(f"referrer={quote(self.headers['Referer'], safe='')}; Path=/shops/{domain}/; SameSite=Lax")
         headers = {"Set-Cookie": set_cookies} if set_cookies else {}
+        match = re.fullmatch(r"/cdn/advocate/([a-z0-9-]+\.(?:js|css))", rest)
+        if match:
+            kind = "application/javascript" if match.group(1).endswith(".js") else "text/css"
+            raise _Reply(200, (theme.EXTENSION_DIR / "assets" / match.group(1)).read_bytes(), kind)
         match = re.fullmatch(r"/images/([a-z0-9-]+)\.svg", rest)
         if match:
             raise _Reply(200, pages.product_image(self.store.product(domain, match.group(1))), "image/svg+xml")
         if rest == "/":
-            raise _Reply(200, pages.storefront_home(shop, domain, len(cart), customer), headers=headers)
+            raise _Reply(200, self._theme_html(domain, pages.storefront_home(shop, domain, len(cart), customer)),
+                         headers=headers)
         match = re.fullmatch(r"/products/([a-z0-9-]+)", rest)
         if match:
             product = self.store.product(domain, match.group(1))
-            raise _Reply(200, pages.product_page(shop, domain, product, len(cart), customer), headers=headers)
+            page = pages.product_page(shop, domain, product, len(cart), customer)
+            raise _Reply(200, self._theme_html(domain, page, product), headers=headers)
         match = re.fullmatch(r"/discount/([^/]+)", rest)
         if match:
             target = self.query.get("redirect") or "/"

@@ -19,6 +19,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Callable
 
+from devstore.theme import default_theme
+
 FIRST_ID = 2**53 + 1000
 ACCESS_TOKEN_TTL = 3600  # seconds: Shopify's expiring offline tokens last an hour
 REFRESH_TOKEN_TTL = 90 * 86400
@@ -142,6 +144,7 @@ class Store:
                         "refresh_token": None, "refresh_expires": 0, "used_refresh_tokens": [],
                         "installed_at": None, "uninstalled_at": None},
                 "extra_subscriptions": [],
+                "theme": default_theme(),
                 "bucket": {"available": size, "updated": time.time()},
                 "deliveries": [],
             }

@@ -8,7 +8,9 @@ class ShopappConfig(AppConfig):
     def ready(self) -> None:
         from shopapp import checks, compliance, dashboard, orders  # noqa: F401  (registers handlers and checks)
         from shopapp.models import MailSettings
-        from shopapp.registry import register_onboarding_step, register_panel_nav
+        from shopapp import themes
+        from shopapp.jobs import register_sweeper
+        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
 
         register_panel_nav("home", "Dashboard", "/", order=0)
         register_panel_nav("settings", "Settings", "/app/settings/", order=70)
@@ -18,3 +20,12 @@ class ShopappConfig(AppConfig):
             done=lambda shop: MailSettings.objects.filter(shop=shop, test_sent_at__isnull=False).exists(),
         )
         register_panel_nav("privacy", "Privacy", "/app/privacy/", order=90)
+        register_onboarding_step(
+            "theme", "Add Advocate's reviews to your theme", "/app/storefront/", order=30,
+            done=lambda shop: "reviews" in (shop.theme_blocks or []),
+        )
+        register_settings_section(
+            "storefront", "Storefront", "Add Advocate's reviews, star badge and referral button to your theme.",
+            "/app/storefront/", order=5,
+        )
+        register_sweeper(themes.theme_checks_due)

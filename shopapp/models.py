@@ -31,6 +31,8 @@ class Shop(models.Model):
 
     installed_at = models.DateTimeField(null=True, blank=True)
     uninstalled_at = models.DateTimeField(null=True, blank=True)
+    theme_blocks = models.JSONField(default=list, blank=True, help_text="Advocate's blocks found in the live theme")
+    theme_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -63,9 +63,11 @@ SHOPIFY_API_SECRET_OLD = env("SHOPIFY_API_SECRET_OLD") or None
 SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", "2026-10")
 SHOPIFY_SCOPES = envlist(
     "SHOPIFY_SCOPES",
-    "read_orders,read_customers,read_products,write_discounts,"
+    "read_orders,read_customers,read_products,read_themes,write_discounts,"
     "write_store_credit_account_transactions",
 )
+# The app's handle in shopify.app.toml: theme blocks are named shopify://apps/{handle}/blocks/...
+SHOPIFY_APP_HANDLE = env("SHOPIFY_APP_HANDLE", "advocate")
 # Where Shopify is. Unset: the real Shopify. Set (the demo, the tests): every
 # https://{shop}/... call and link goes to {SHOPIFY_UPSTREAM_URL}/shops/{shop}/...
 SHOPIFY_UPSTREAM_URL = env("SHOPIFY_UPSTREAM_URL").rstrip("/")

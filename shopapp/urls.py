@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.panel_home, name="panel-home"),
     path("app/activity/", views.activity, name="activity"),
     path("app/settings/", views.settings_page, name="settings"),
+    path("app/storefront/", views.storefront_page, name="storefront"),
     path("app/privacy/", views.privacy_exports, name="privacy-exports"),
     path("app/privacy/shop-export.json", views.privacy_shop_export, name="privacy-shop-export"),
     path("app/privacy/exports/<int:export_id>.json", views.privacy_export_download, name="privacy-export-download"),

@@ -261,3 +261,25 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "shop": shop, "nav": "settings", "mail": mail, "sender_form": sender_form, "test_form": test_form,
         "notice": notice, "sections": settings_sections(),
     }, status=status)
+
+
+def storefront_page(request: HttpRequest) -> HttpResponse:
+    """Add Advocate's blocks to the theme (deep links) and see which the live theme has."""
+    from shopapp.admin_api import ShopifyError
+    from shopapp.themes import BLOCKS, editor_link, theme_blocks_check
+
+    shop = request.shop
+    notice = error = ""
+    if request.method == "POST":
+        try:
+            found = theme_blocks_check(shop)
+            notice = (f"Your live theme has {len(found)} of Advocate's {len(BLOCKS)} blocks."
+                      if found else "None of Advocate's blocks is in your live theme yet.")
+        except ShopifyError as exc:
+            error = f"Could not read your theme from Shopify: {exc}. Try again in a minute."
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    blocks = [{"block": b, "link": editor_link(shop, b), "added": b.handle in shop.theme_blocks} for b in BLOCKS]
+    return render(request, "shopapp/storefront.html", {
+        "shop": shop, "nav": "settings", "blocks": blocks, "notice": notice, "error": error,
+    }, status=502 if error else 200)

@@ -1,0 +1,113 @@
+"""The shop's live theme: JSON templates that can hold Advocate's app blocks, and a small
+Liquid renderer for the blocks of Advocate's theme app extension (extensions/advocate-theme).
+
+The renderer knows the few Liquid forms those blocks use (`{{ object.field }}`,
+`| escape`, `{% schema %}`); anything else shows up verbatim, which a test would notice.
+"""
+from __future__ import annotations
+
+import json
+import re
+from html import escape
+from pathlib import Path
+
+EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extensions" / "advocate-theme"
+APP_HANDLE = "advocate"
+EXTENSION_UUID = "7c2b9a1e-advocate-theme"
+
+
+def default_theme() -> dict:
+    product = {"sections": {"main": {"type": "main-product", "blocks": {"title": {"type": "title"}, "price": {"type": "price"},
+                                                                        "buy": {"type": "buy_buttons"}},
+                                     "block_order": ["title", "price", "buy"]}}, "order": ["main"]}
+    settings_data = {"current": {"blocks": {}}}
+    header = "/*\n * ------------------------------------------------------------\n * IMPORTANT: The contents of this file are auto-generated.\n * ------------------------------------------------------------\n */\n"
+    return {"name": "Dawn", "role": "MAIN", "files": {
+        "templates/product.json": header + json.dumps(product, indent=2),
+        "config/settings_data.json": header + json.dumps(settings_data, indent=2),
+    }}
+
+
+def block_schema(handle: str) -> dict:
+    source = (EXTENSION_DIR / "blocks" / f"{handle}.liquid").read_text()
+    match = re.search(r"{%\s*schema\s*%}(.*?){%\s*endschema\s*%}", source, re.S)
+    return json.loads(match.group(1)) if match else {}
+
+
+def blocks_available() -> list[str]:
+    return sorted(p.stem for p in (EXTENSION_DIR / "blocks").glob("*.liquid"))
+
+
+def _load(content: str) -> dict:
+    return json.loads(re.sub(r"/\*.*?\*/", "", content, flags=re.S))
+
+
+def _dump(tree: dict) -> str:
+    return json.dumps(tree, indent=2)
+
+
+def add_block(theme: dict, handle: str) -> None:
+    """What the theme editor saves after the merchant places an app block in the main section."""
+    schema = block_schema(handle)
+    block_type = f"shopify://apps/{APP_HANDLE}/blocks/{handle}/{EXTENSION_UUID}"
+    if schema.get("target") == "body":
+        data = _load(theme["files"]["config/settings_data.json"])
+        data["current"]["blocks"][f"advocate_{handle}"] = {"type": block_type, "disabled": False, "settings": _defaults(schema)}
+        theme["files"]["config/settings_data.json"] = _dump(data)
+        return
+    template = _load(theme["files"]["templates/product.json"])
+    main = template["sections"]["main"]
+    key = f"advocate_{handle}".replace("-", "_")
+    if key not in main["blocks"]:
+        main["blocks"][key] = {"type": block_type, "settings": _defaults(schema)}
+        main["block_order"].append(key)
+    theme["files"]["templates/product.json"] = _dump(template)
+
+
+def remove_blocks(theme: dict) -> None:
+    template = _load(theme["files"]["templates/product.json"])
+    main = template["sections"]["main"]
+    for key in [k for k, b in main["blocks"].items() if b["type"].startswith(f"shopify://apps/{APP_HANDLE}/")]:
+        del main["blocks"][key]
+        main["block_order"].remove(key)
+    theme["files"]["templates/product.json"] = _dump(template)
+
+
+def _defaults(schema: dict) -> dict:
+    return {s["id"]: s["default"] for s in schema.get("settings", []) if "default" in s}
+
+
+def app_blocks(theme: dict, template_name: str = "templates/product.json") -> list[tuple[str, dict]]:
+    """(handle, settings) of the app blocks placed in a template, in order."""
+    template = _load(theme["files"][template_name])
+    main = template["sections"]["main"]
+    return [(_handle(main["blocks"][k]["type"]), main["blocks"][k].get("settings", {}))
+            for k in main["block_order"] if _handle(main["blocks"][k]["type"])]
+
+
+def app_embeds(theme: dict) -> list[tuple[str, dict]]:
+    data = _load(theme["files"]["config/settings_data.json"])
+    return [(_handle(b["type"]), b.get("settings", {})) for b in data["current"]["blocks"].values()
+            if not b.get("disabled") and _handle(b["type"])]
+
+
+def _handle(block_type: str) -> str | None:
+    prefix = f"shopify://apps/{APP_HANDLE}/blocks/"
+    return block_type.removeprefix(prefix).split("/")[0] if block_type.startswith(prefix) else None
+
+
+def render_block(handle: str, context: dict) -> tuple[str, dict]:
+    """A block's HTML and its schema (for the assets it asks for)."""
+    source = (EXTENSION_DIR / "blocks" / f"{handle}.liquid").read_text()
+    schema = block_schema(handle)
+    body = re.sub(r"{%\s*schema\s*%}.*?{%\s*endschema\s*%}", "", source, flags=re.S)
+
+    def value(match: re.Match) -> str:
+        expression, *filters = [part.strip() for part in match.group(1).split("|")]
+        current: object = context
+        for part in expression.split("."):
+            current = current.get(part, "") if isinstance(current, dict) else ""
+        text = str(current)
+        return escape(text) if "escape" in filters else text
+
+    return re.sub(r"{{\s*(.*?)\s*}}", value, body), schema

@@ -1,0 +1,31 @@
+/* Advocate's storefront widgets: each block names the app-proxy URL of its content in
+ * data-src; the answer is HTML that Advocate rendered and escaped. Links inside a widget
+ * marked data-advocate-nav (pages, sorting) reload just that widget. */
+(function () {
+  "use strict";
+  function load(widget, url) {
+    widget.setAttribute("aria-busy", "true");
+    fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        var body = widget.querySelector(".advocate-body") || widget;
+        body.innerHTML = html;
+      })
+      .catch(function () { /* the block keeps its plain link to the reviews page */ })
+      .then(function () { widget.removeAttribute("aria-busy"); });
+  }
+  function start() {
+    document.querySelectorAll("[data-advocate-widget]").forEach(function (widget) {
+      if (widget.dataset.advocateLoaded) return;
+      widget.dataset.advocateLoaded = "1";
+      load(widget, widget.dataset.src);
+      widget.addEventListener("click", function (event) {
+        var link = event.target.closest("a[data-advocate-nav]");
+        if (!link) return;
+        event.preventDefault();
+        load(widget, link.href);
+      });
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+})();

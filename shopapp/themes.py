@@ -1,0 +1,125 @@
+"""Advocate's theme app extension in the merchant's live theme: deep links to add it, and whether it is there.
+
+Shopify gives no webhook when a merchant adds an app block, so Advocate reads the live
+theme's product template and settings (GraphQL `themes`) after the merchant comes back
+from the theme editor, on install, and once a day.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from shopapp.admin_api import AdminClient
+from shopapp.models import Shop
+from shopapp.shopify import shop_url
+
+
+@dataclass(frozen=True)
+class ThemeBlock:
+    handle: str
+    title: str
+    description: str
+    template: str
+    embed: bool = False  # app embeds switch on for the whole theme; app blocks go into a section
+
+
+BLOCKS = [
+    ThemeBlock("reviews", "Product reviews", "Reviews, rating summary and photos under the product.", "product"),
+    ThemeBlock("star-badge", "Star rating badge", "The average rating beside the product title.", "product"),
+    ThemeBlock("referral-embed", "Refer-a-friend button", "A small button on every page that opens the customer's referral link.",
+               "index", embed=True),
+]
+
+THEME_QUERY = """
+query AdvocateThemeBlocks {
+  themes(first: 1, roles: [MAIN]) {
+    nodes {
+      id
+      name
+      files(filenames: ["templates/product.json", "config/settings_data.json"], first: 2) {
+        nodes { filename body { ... on OnlineStoreThemeFileBodyText { content } } }
+      }
+    }
+  }
+}
+"""
+
+
+def editor_link(shop: Shop, block: ThemeBlock) -> str:
+    """Shopify's theme-editor deep link that adds the block (or switches the embed on)."""
+    app_block = f"{settings.SHOPIFY_API_KEY}/{block.handle}"
+    params = {"template": block.template}
+    if block.embed:
+        params["activateAppId"] = app_block
+    else:
+        params.update(addAppBlockId=app_block, target="mainSection")
+    return shop_url(shop.domain, f"/admin/themes/current/editor?{urlencode(params)}")
+
+
+def theme_blocks_check(shop: Shop) -> list[str]:
+    """Read the live theme and record which of Advocate's blocks it uses."""
+    data = AdminClient(shop).query(THEME_QUERY, cost=5)
+    themes = (data.get("themes") or {}).get("nodes") or []
+    found: set[str] = set()
+    for theme in themes[:1]:
+        for file in (theme.get("files") or {}).get("nodes") or []:
+            found |= blocks_in((file.get("body") or {}).get("content") or "")
+    shop.theme_blocks = sorted(found)
+    shop.theme_checked_at = timezone.now()
+    shop.save(update_fields=["theme_blocks", "theme_checked_at", "updated_at"])
+    return shop.theme_blocks
+
+
+def blocks_in(content: str) -> set[str]:
+    """Handles of Advocate's enabled blocks in a JSON template or settings_data.json."""
+    prefix = f"shopify://apps/{settings.SHOPIFY_APP_HANDLE}/blocks/"
+    # Shopify writes a /* ... */ comment above generated JSON templates.
+    text = re.sub(r"/\*.*?\*/", "", content, flags=re.S)
+    try:
+        tree = json.loads(text)
+    except ValueError:
+        return set()
+    found: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            kind = node.get("type")
+            if isinstance(kind, str) and kind.startswith(prefix) and not node.get("disabled"):
+                found.add(kind.removeprefix(prefix).split("/")[0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return found
+
+
+def theme_checks_due() -> None:
+    """Daily: re-read each installed shop's theme (blocks removed or a new theme published)."""
+    from shopapp.jobs import enqueue
+
+    stale = Q(theme_checked_at__isnull=True) | Q(theme_checked_at__lt=timezone.now() - settings.ADVOCATE_DAY)
+    for shop_id in Shop.objects.installed().exclude(access_token="").filter(stale).values_list("id", flat=True)[:500]:
+        enqueue(theme_blocks_check_job, shop_id)
+
+
+def theme_blocks_check_job(shop_id: int) -> None:
+    from shopapp.admin_api import ShopifyError
+
+    shop = Shop.objects.installed().filter(pk=shop_id).first()
+    if shop is None:
+        return
+    try:
+        theme_blocks_check(shop)
+    except ShopifyError:
+        # Read again at the next daily sweep; the checklist keeps its last known state.
+        shop.theme_checked_at = timezone.now()
+        shop.save(update_fields=["theme_checked_at"])
