@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from urllib.parse import parse_qs
@@ -39,6 +40,12 @@ class FakeShopify:
         self.refresh_delay = 0.0
         self.available = 2000.0
         self.token_endpoint_down = False
+        # Per root field ("discountCodeBasicCreate"): callable(variables) -> that field's value.
+        self.responders: dict = {}
+
+    def calls_to(self, field: str) -> list[dict]:
+        """The GraphQL calls whose query selects `field` (e.g. "storeCreditAccountCredit")."""
+        return [c for c in self.graphql_calls if _selects(c["query"], field)]
 
     # --- helpers for tests
     def grant(self, domain: str, access: str, refresh: str) -> None:
@@ -120,5 +127,12 @@ class FakeShopify:
                 "codeDiscountNode": None,
                 "userErrors": [{"field": ["basicCodeDiscount", "code"], "message": "Code must be unique. Please try a different code.", "code": "TAKEN"}],
             }}, "extensions": {"cost": cost}})
+        answered = {f: r(body.get("variables") or {}) for f, r in self.responders.items() if _selects(body["query"], f)}
+        if answered:
+            return httpx.Response(200, json={"data": answered, "extensions": {"cost": cost}})
         data = {"shop": self.shop_info} if "shop" in body["query"] else {}
         return httpx.Response(200, json={"data": data, "extensions": {"cost": cost}})
+
+
+def _selects(query: str, field: str) -> bool:
+    return re.search(rf"(?<![A-Za-z_]){re.escape(field)}\s*\(", query) is not None
