@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Sum
+from django.utils import timezone
+
+from shopapp.models import Customer, Order, Shop
+
+ZERO = Decimal("0.00")
+
+
+class ShopScopedQuerySet(models.QuerySet):
+    def for_shop(self, shop: Shop):
+        return self.filter(shop=shop)
+
+
+class ProgramSettings(models.Model):
+    """How a shop's referral program pays friends and advocates."""
+
+    class OfferKind(models.TextChoices):
+        PERCENT = "percent", "Percent off"
+        FIXED = "fixed", "Fixed amount off"
+
+    class RewardKind(models.TextChoices):
+        FIXED = "fixed", "Fixed store credit"
+        PERCENT = "percent", "Percent of the friend's order"
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="referral_settings")
+    enabled = models.BooleanField(default=True)
+    friend_offer_kind = models.CharField(max_length=10, choices=OfferKind.choices, default=OfferKind.PERCENT)
+    friend_offer_value = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("10.00"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    friend_minimum_subtotal = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO,
+                                                  validators=[MinValueValidator(ZERO)])
+    friend_first_order_only = models.BooleanField(default=True)
+    reward_kind = models.CharField(max_length=10, choices=RewardKind.choices, default=RewardKind.FIXED)
+    reward_value = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("10.00"), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    reward_cap = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True,
+                                     validators=[MinValueValidator(Decimal("0.01"))])
+    hold_days = models.PositiveIntegerField(default=30, validators=[MaxValueValidator(365)])
+    monthly_cap = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True,
+                                      validators=[MinValueValidator(Decimal("0.01"))])
+    weekly_referral_limit = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
+    landing_text = models.TextField(blank=True, max_length=1000)
+    saved_at = models.DateTimeField(null=True, blank=True, help_text="set when the merchant saves the form")
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> "ProgramSettings":
+        settings, _ = cls.objects.get_or_create(shop=shop)
+        return settings
+
+    def offer_label(self, currency: str) -> str:
+        if self.friend_offer_kind == self.OfferKind.PERCENT:
+            label = f"{self.friend_offer_value.normalize():f}% off"
+        else:
+            label = f"{self.friend_offer_value:.2f} {currency} off"
+        if self.friend_minimum_subtotal > 0:
+            label += f" orders over {self.friend_minimum_subtotal:.2f} {currency}"
+        else:
+            label += " your first order" if self.friend_first_order_only else " your order"
+        return label
+
+
+class Advocate(models.Model):
+    """A customer with a referral code; the code is also a Shopify discount code."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        PAUSED = "paused"
+
+    class CodeState(models.TextChoices):
+        PENDING = "pending"
+        CREATED = "created"
+        FAILED = "failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="advocates")
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="advocate")
+    # Unique across shops too: /r/<code> on the app's own domain names no shop.
+    code = models.CharField(max_length=40, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    code_state = models.CharField(max_length=10, choices=CodeState.choices, default=CodeState.PENDING)
+    discount_gid = models.CharField(max_length=100, blank=True)
+    code_attempts = models.PositiveIntegerField(default=0)
+    code_error = models.TextField(blank=True)
+    code_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    invite_due_at = models.DateTimeField(null=True, blank=True)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ShopScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["code_state", "code_next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def first_name(self) -> str:
+        return self.customer.first_name or "A friend"
+
+    def balance(self) -> Decimal:
+        return CreditEntry.objects.filter(advocate=self).confirmed().balance()
+
+
+class Click(models.Model):
+    """One visit to /r/<code>: no raw IP is kept."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="referral_clicks")
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="clicks")
+    at = models.DateTimeField(default=timezone.now)
+    ip_hash = models.CharField(max_length=64)
+    user_agent = models.CharField(max_length=500, blank=True)
+    landing_path = models.CharField(max_length=500, blank=True)
+    referrer_host = models.CharField(max_length=255, blank=True)
+    own = models.BooleanField(default=False, help_text="the advocate opening their own link")
+
+    objects = ShopScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "at"]), models.Index(fields=["advocate", "at"])]
+
+
+class ReferralQuerySet(ShopScopedQuerySet):
+    def earning(self):
+        return self.filter(status__in=[Referral.Status.PENDING, Referral.Status.APPROVED, Referral.Status.ISSUED])
+
+
+class Referral(models.Model):
+    """A friend's order attributed to an advocate, and what it earns them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"  # in the hold period
+        FLAGGED = "flagged"  # a fraud rule fired: the merchant decides
+        APPROVED = "approved"  # hold over, reward being issued
+        REJECTED = "rejected"
+        VOID = "void"  # refunded or cancelled during the hold
+        ISSUED = "issued"
+
+    class Via(models.TextChoices):
+        CODE = "code", "discount code"
+        LINK = "link", "referral link"
+        NOTE = "note", "cart attribute"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="referrals")
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="referrals")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="referral")
+    friend = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="referred_by")
+    via = models.CharField(max_length=10, choices=Via.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    fraud_reasons = models.JSONField(default=list, blank=True)
+    order_total = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    reward_amount = models.DecimalField(max_digits=14, decimal_places=2, default=ZERO)
+    currency = models.CharField(max_length=3)
+    hold_until = models.DateTimeField(null=True, blank=True, help_text="set when the order is fulfilled")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReferralQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "hold_until"]), models.Index(fields=["shop", "created_at"])]
+
+
+class CreditEntryQuerySet(ShopScopedQuerySet):
+    def confirmed(self):
+        return self.filter(status=CreditEntry.Status.CONFIRMED)
+
+    def balance(self) -> Decimal:
+        return self.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+class CreditEntry(models.Model):
+    """One credit given to an advocate. Append-only: amounts never change; only the
+    status moves from intent to confirmed (Shopify did it) or cancelled (it did not)."""
+
+    class Status(models.TextChoices):
+        INTENT = "intent"  # written before calling Shopify
+        CONFIRMED = "confirmed"
+        UNCERTAIN = "uncertain"  # Shopify's state could not be read back: a person checks
+        CANCELLED = "cancelled"  # Shopify refused; nothing was paid
+
+    class Method(models.TextChoices):
+        STORE_CREDIT = "store_credit", "store credit"
+        DISCOUNT_CODE = "discount_code", "discount code by email"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="credit_entries")
+    advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="credit_entries")
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
+    key = models.CharField(max_length=120, help_text="one business event, e.g. reward:<referral id>")
+    method = models.CharField(max_length=20, choices=Method.choices, default=Method.STORE_CREDIT)
+    amount = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.INTENT)
+    balance_before = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
+                                         help_text="Shopify's store credit balance read just before crediting")
+    shopify_ref = models.CharField(max_length=255, blank=True, help_text="transaction id or discount code")
+    note = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CreditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["shop", "key"], name="credit_entry_once_per_event")]
+        indexes = [models.Index(fields=["status", "created_at"])]

@@ -1,0 +1,16 @@
+"""Referrals' part of the order webhooks; shopapp's handlers have stored the order first."""
+from __future__ import annotations
+
+from referrals.services import advocate_enrol_for_order
+from shopapp.models import Shop, WebhookEvent
+from shopapp.orders import order_for
+from shopapp.webhooks import webhook_handler
+
+
+@webhook_handler("orders/create")
+@webhook_handler("orders/paid")
+@webhook_handler("orders/fulfilled")
+@webhook_handler("orders/cancelled")
+def on_order(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
+    order = order_for(shop, payload.get("id"))
+    advocate_enrol_for_order(order=order)
