@@ -59,7 +59,7 @@ def privacy_exports(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=405)
     exports = CustomerDataExport.objects.filter(shop=request.shop)[:100]
     return render(request, "shopapp/privacy.html", {
-        "shop": request.shop, "exports": exports, "nav": "privacy", "form": form, "erased": erased,
+        "shop": request.shop, "exports": exports, "nav": "settings", "form": form, "erased": erased,
     }, status=400 if request.method == "POST" and form.errors else 200)
 
 
@@ -221,7 +221,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     return render(request, "shopapp/activity.html", {
-        "shop": request.shop, "nav": "activity", "page": page, "status": status,
+        "shop": request.shop, "nav": "settings", "page": page, "status": status,
         "statuses": WebhookEvent.Status.choices,
     })
 

@@ -32,7 +32,9 @@ def test_panel_links_carry_a_fresh_token(live_server, open_page, db):
 
     shop = _make_shop("owner-shop.myshopify.com")
     page = open_page(f"{live_server.url}/?embedded=1&shop={shop.domain}&id_token={session_token(shop.domain)}")
-    page.get_by_role("link", name="Privacy").click()
+    page.get_by_role("link", name="Settings").click()
+    page.wait_for_url("**/app/settings/**")
+    page.get_by_role("link", name="Open privacy").click()
     page.wait_for_url("**/app/privacy/**")
     assert page.get_by_role("heading", name="Privacy", exact=True).is_visible()
 
