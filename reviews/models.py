@@ -1,0 +1,245 @@
+"""Review requests, reviews and their moderation, per shop."""
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from shopapp.models import Customer, Order, OrderLine, Shop
+
+DEFAULT_SUBJECT = "How was your order from {shop}?"
+DEFAULT_BODY = (
+    "Hi {first_name},\n\n"
+    "Thank you for your order {order} from {shop}. Would you tell other shoppers what you think? "
+    "Click a star to start; it takes a minute."
+)
+
+
+class ShopScoped(models.QuerySet):
+    def for_shop(self, shop: Shop):
+        return self.filter(shop=shop)
+
+
+class ReviewSettings(models.Model):
+    """How and when a shop asks for reviews, and what its storefront accepts."""
+
+    class Trigger(models.TextChoices):
+        FULFILLED = "fulfilled", "When the order is fulfilled"
+        DELIVERED = "delivered", "When the order is delivered"
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="review_settings")
+    requests_enabled = models.BooleanField(default=True)
+    trigger = models.CharField(max_length=12, choices=Trigger.choices, default=Trigger.FULFILLED)
+    delay_days = models.PositiveSmallIntegerField(default=14, validators=[MaxValueValidator(60)])
+    home_country = models.CharField(max_length=2, blank=True,
+                                    help_text="orders shipped elsewhere use the international delay")
+    international_delay_days = models.PositiveSmallIntegerField(default=21, validators=[MaxValueValidator(60)])
+    reminder_enabled = models.BooleanField(default=True)
+    reminder_days = models.PositiveSmallIntegerField(default=7, validators=[MinValueValidator(1), MaxValueValidator(30)])
+    honour_shopify_consent = models.BooleanField(default=True)
+    logo_url = models.URLField(blank=True, help_text="shown at the top of review emails")
+    email_subject = models.CharField(max_length=200, default=DEFAULT_SUBJECT)
+    email_body = models.TextField(max_length=2000, default=DEFAULT_BODY)
+    non_buyer_reviews = models.BooleanField(default=False)
+    incentive_enabled = models.BooleanField(default=False)
+    incentive_text = models.CharField(max_length=200, blank=True)
+    test_sent_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> "ReviewSettings":
+        settings, _ = cls.objects.get_or_create(shop=shop)
+        return settings
+
+
+class ReviewRequest(models.Model):
+    """One order's invitation to review its products: a row the sweep claims when due."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled"
+        SENT = "sent"
+        COMPLETED = "completed"
+        SKIPPED = "skipped"
+        CANCELLED = "cancelled"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="review_requests")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="review_request")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="review_requests")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    due_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_due_at = models.DateTimeField(null=True, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ShopScoped.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["status", "reminder_due_at"]),
+            models.Index(fields=["customer", "sent_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"review request for {self.order} ({self.status})"
+
+
+class ReviewRequestItem(models.Model):
+    """A product of the order the request asks about (gift cards and custom items are left out)."""
+
+    request = models.ForeignKey(ReviewRequest, on_delete=models.CASCADE, related_name="items")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="review_items")
+    product_id = models.BigIntegerField()
+    title = models.CharField(max_length=255)
+    asked = models.BooleanField(default=True, help_text="false when the same product was asked within a year")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "order_line"], name="review_item_once")]
+        ordering = ["pk"]
+
+
+class ReviewQuerySet(ShopScoped):
+    def published(self):
+        return self.filter(status=Review.Status.PUBLISHED)
+
+
+class Review(models.Model):
+    """A shopper's review of one product; verified only when it comes from a real order line."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published"
+        HELD = "held"
+        REJECTED = "rejected"
+        UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
+
+    class Source(models.TextChoices):
+        REQUEST = "request", "Review request"
+        STOREFRONT = "storefront", "Storefront"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reviews")
+    product_id = models.BigIntegerField()
+    product_title = models.CharField(max_length=255, blank=True)
+    order_line = models.ForeignKey(OrderLine, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    request = models.ForeignKey(ReviewRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    source = models.CharField(max_length=12, choices=Source.choices, default=Source.REQUEST)
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    title = models.CharField(max_length=120, blank=True)
+    body = models.TextField(max_length=5000, blank=True)
+    display_name = models.CharField(max_length=60, blank=True)
+    email = models.EmailField(blank=True, help_text="for storefront reviews from non-buyers, to confirm")
+    incentivized = models.BooleanField(default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PUBLISHED)
+    held_reasons = models.JSONField(default=list, blank=True)
+    rejection_reason = models.CharField(max_length=20, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    reply = models.TextField(max_length=2000, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order_line"], name="one_review_per_order_line",
+                                    condition=models.Q(order_line__isnull=False)),
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "product_id", "status", "created_at"]),
+            models.Index(fields=["shop", "status", "created_at"]),
+        ]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ {self.product_title or self.product_id}"
+
+    @property
+    def verified(self) -> bool:
+        """A verified buyer: the review is tied to a line of a real order."""
+        return self.order_line_id is not None
+
+    @property
+    def author(self) -> str:
+        return self.display_name or "Anonymous"
+
+
+class ReviewRevision(models.Model):
+    """What a review said before the reviewer edited it."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="revisions")
+    rating = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120, blank=True)
+    body = models.TextField(blank=True)
+    display_name = models.CharField(max_length=60, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class ReviewPhoto(models.Model):
+    """A re-encoded photo (metadata stripped), kept in the database with its thumbnail."""
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="photos")
+    content_type = models.CharField(max_length=20)
+    image = models.BinaryField()
+    thumbnail = models.BinaryField(null=True, blank=True)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+
+class ModerationDecision(models.Model):
+    """Every change of a review's visibility or reply: who, what, why, when."""
+
+    class Action(models.TextChoices):
+        PUBLISHED = "published"
+        HELD = "held"
+        REJECTED = "rejected"
+        AUTO_PUBLISHED = "auto_published", "Published automatically"
+        REPLIED = "replied"
+
+    class Reason(models.TextChoices):
+        ABUSIVE = "abusive", "Abusive"
+        PERSONAL_DATA = "personal_data", "Personal data"
+        UNRELATED = "unrelated", "Unrelated to the product"
+        SPAM = "spam", "Spam or fake"
+
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    actor = models.CharField(max_length=100, help_text="a panel user id, or 'Advocate' for rules and timers")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class ProductRating(models.Model):
+    """A product's published-review aggregates, updated whenever one of its reviews changes."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="product_ratings")
+    product_id = models.BigIntegerField()
+    product_title = models.CharField(max_length=255, blank=True)
+    count = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    histogram = models.JSONField(default=dict)
+    with_photos = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=0, help_text="bumped on change; part of the cache key")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "product_id"], name="product_rating_once")]
+
+    @property
+    def average(self) -> float:
+        return round(self.total / self.count, 2) if self.count else 0.0
