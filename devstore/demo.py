@@ -66,7 +66,7 @@ class Demo:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
@@ -247,14 +247,13 @@ Advocate is running. Open:
 One demo day lasts {day:g} s, so review requests and rewards arrive in seconds.
 Press Ctrl-C to stop.""", flush=True)
         stopped = threading.Event()
+        # Set both explicitly: a shell that starts the demo in the background ignores SIGINT for it.
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
         signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-        try:
-            while not stopped.wait(1):
-                if demo.process.poll() is not None:
-                    print(f"Advocate stopped unexpectedly. The end of its log:\n{demo.log_tail()}", file=sys.stderr)
-                    return 1
-        except KeyboardInterrupt:
-            pass
+        while not stopped.wait(1):
+            if demo.process.poll() is not None:
+                print(f"Advocate stopped unexpectedly. The end of its log:\n{demo.log_tail()}", file=sys.stderr)
+                return 1
         say("Stopping Advocate and devstore…")
         return 0
     finally:
