@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django_rq",
     "shopapp",
     "reviews",
+    "reviews.cases",
     "referrals",
 ]
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("u/<str:token>", views.unsubscribe, name="unsubscribe"),
     path("", include("reviews.urls")),
+    path("", include("reviews.cases.urls")),
     path("", include("referrals.urls")),
 ]
