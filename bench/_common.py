@@ -1,0 +1,80 @@
+"""What every benchmark shares: Django set up on the production database, Advocate under
+gunicorn, and the load generator in a separate process."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server on port {port} did not start within {timeout}s")
+
+
+def django_env(*, require_redis: bool = True) -> dict:
+    """Set up Django against DATABASE_URL (PostgreSQL); the figures mean nothing on SQLite."""
+    if not os.environ.get("DATABASE_URL") or (require_redis and not os.environ.get("REDIS_URL")):
+        needed = "DATABASE_URL (PostgreSQL) and REDIS_URL" if require_redis else "DATABASE_URL (PostgreSQL)"
+        raise SystemExit(f"Set {needed}: benchmarks measure the production set-up.")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "shopapp.settings", "LOG_LEVEL": "WARNING"}
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return env
+
+
+@contextmanager
+def gunicorn(env: dict, *, workers: int | None = None):
+    """Advocate under gunicorn (gthread, one worker per core); yields its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        [PY, "-m", "gunicorn", "shopapp.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers or os.cpu_count() or 2),
+         "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        wait_http(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(10)
+
+
+def load(url: str, requests: list[bytes], concurrency: int) -> dict:
+    """Fire `requests` (raw HTTP/1.1, from bench._load.build_request) from another process."""
+    spec = json.dumps({"url": url, "concurrency": concurrency, "requests": [r.hex() for r in requests]})
+    out = subprocess.run([PY, str(ROOT / "bench" / "_load.py")], input=spec, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def describe(name: str, result: dict) -> str:
+    return (f"{name:<10}: {result['rps']:.0f} req/s  p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
+            f"{result['statuses']}")
