@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from django import forms
+
+from reviews.models import ModerationDecision, Review, ReviewSettings
+from reviews.photos import MAX_BYTES, MAX_PHOTOS, PhotoInvalid, photo_clean
+
+RATING_CHOICES = [(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(f"Choose up to {MAX_PHOTOS} photos.")
+        cleaned = []
+        for upload in files:
+            try:
+                cleaned.append(photo_clean(upload))
+            except PhotoInvalid as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return cleaned
+
+
+class ReviewItemForm(forms.Form):
+    """One product's part of the review page; a product left without stars is not reviewed."""
+
+    rating = forms.ChoiceField(label="Your rating", choices=RATING_CHOICES, widget=forms.RadioSelect, required=False)
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    body = forms.CharField(label="Your review", max_length=5000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text="What should other shoppers know? Up to 5,000 characters.")
+    display_name = forms.CharField(label="Name shown with your review", max_length=60, required=False)
+    photos = PhotosField(label="Photos", required=False,
+                         help_text=f"Up to {MAX_PHOTOS} photos, JPEG, PNG or WebP, {MAX_BYTES // (1024 * 1024)} MB "
+                                   "each. Location and camera details are removed.")
+    remove_photos = forms.MultipleChoiceField(label="Remove photos", required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, review: Review | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.review = review
+        photo_ids = [str(p.pk) for p in review.photos.all()] if review else []
+        self.fields["remove_photos"].choices = [(pk, f"Remove photo {i + 1}") for i, pk in enumerate(photo_ids)]
+
+    @property
+    def is_rated(self) -> bool:
+        return bool(self.cleaned_data.get("rating"))
+
+    def clean(self):
+        data = super().clean()
+        typed = any(data.get(k) for k in ("title", "body", "photos"))
+        if typed and not data.get("rating"):
+            self.add_error("rating", "Choose a star rating to post this review.")
+        kept = len(self.fields["remove_photos"].choices) - len(data.get("remove_photos") or [])
+        if len(data.get("photos") or []) + kept > MAX_PHOTOS:
+            self.add_error("photos", f"A review can have up to {MAX_PHOTOS} photos; remove some first.")
+        return data
+
+
+class StorefrontReviewForm(ReviewItemForm):
+    """A review written on the storefront by someone who may not be a buyer: confirmed by email."""
+
+    email = forms.EmailField(label="Your email", help_text="We send you a link to confirm; it is never shown.")
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("rating") and "rating" not in self.errors:
+            self.add_error("rating", "Choose a star rating.")
+        return data
+
+
+class RejectForm(forms.Form):
+    reason = forms.ChoiceField(label="Reason", choices=ModerationDecision.Reason.choices)
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(label="Public reply", max_length=2000, required=False,
+                            widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text="Shown under the review on your store. Leave empty to remove it.")
+
+
+class RequestSettingsForm(forms.ModelForm):
+    logo_url = forms.URLField(label="Logo address (https://…)", required=False, assume_scheme="https",
+                              help_text="Shown at the top of review emails.")
+
+    class Meta:
+        model = ReviewSettings
+        fields = ["requests_enabled", "trigger", "delay_days", "home_country", "international_delay_days",
+                  "reminder_enabled", "reminder_days", "honour_shopify_consent", "logo_url", "email_subject",
+                  "email_body", "non_buyer_reviews", "incentive_enabled", "incentive_text"]
+        labels = {
+            "requests_enabled": "Send review requests",
+            "trigger": "Ask for a review",
+            "delay_days": "Days to wait",
+            "home_country": "Your country (2-letter code)",
+            "international_delay_days": "Days to wait for orders shipped abroad",
+            "reminder_enabled": "Send one reminder if nothing was reviewed",
+            "reminder_days": "Days after the request",
+            "honour_shopify_consent": "Respect customers who opted out of marketing in Shopify",
+            "logo_url": "Logo address (https://…)",
+            "email_subject": "Email subject",
+            "email_body": "Email text",
+            "non_buyer_reviews": "Accept reviews from shoppers who did not buy (confirmed by email, never marked verified)",
+            "incentive_enabled": "Offer an incentive for any review",
+            "incentive_text": "Incentive shown in the email",
+        }
+        help_texts = {
+            "delay_days": "0 to 60 days after the trigger.",
+            "email_subject": "You can use {shop}, {first_name} and {order}.",
+            "email_body": "You can use {shop}, {first_name} and {order}. Star links for each product follow.",
+            "incentive_text": "The same for every rating; such reviews are labelled incentivized.",
+            "home_country": "Leave empty to use one delay for every order.",
+        }
+        widgets = {"email_body": forms.Textarea(attrs={"rows": 6})}
+
+    def clean_home_country(self):
+        value = self.cleaned_data["home_country"].strip().upper()
+        if value and (len(value) != 2 or not value.isalpha()):
+            raise forms.ValidationError("Use a two-letter country code, like US or DE.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("incentive_enabled") and not (data.get("incentive_text") or "").strip():
+            self.add_error("incentive_text", "Describe the incentive, e.g. “10% off your next order”.")
+        for field in ("email_subject", "email_body"):
+            value = data.get(field) or ""
+            unknown = _unknown_placeholders(value)
+            if unknown:
+                self.add_error(field, f"Unknown placeholder {unknown[0]}: use {{shop}}, {{first_name}} or {{order}}.")
+        return data
+
+
+def _unknown_placeholders(text: str) -> list[str]:
+    import re
+
+    return [m for m in re.findall(r"\{[^{}]*\}", text) if m not in ("{shop}", "{first_name}", "{order}")]
+
+
+class TestSendForm(forms.Form):
+    to = forms.EmailField(label="Send a test request to")

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+
+from tests.browser import accessibility_violations, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _sent_request():
+    from reviews.models import ReviewRequest
+    from reviews.services import review_request_schedule, review_requests_sweep
+    from shopapp.orders import order_upsert
+    from tests.conftest import _make_shop
+    from tests.reviews.conftest import order_payload
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    payload = {**order_payload(products=((1, "Trail Mug"), (2, "Camp Kettle"))), "fulfillment_status": "fulfilled"}
+    order = order_upsert(shop=shop, payload=payload)
+    review_request_schedule(order=order)
+    review_requests_sweep(now=order.fulfilled_at + 15 * settings.ADVOCATE_DAY)
+    return ReviewRequest.objects.get(order=order)
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+@pytest.mark.parametrize("javascript", [True, False])
+def test_reviewing_an_order_from_the_star_link(live_server, open_page, width, javascript, settings):
+    from reviews.models import Review
+    from reviews.services import review_link
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    request = _sent_request()
+    mug = request.items.get(title="Trail Mug")
+    path = review_link(request).removeprefix(settings.APP_URL)
+    page = open_page(f"{live_server.url}{path}?item={mug.pk}&rating=4", width, javascript=javascript)
+    assert page.get_by_role("heading", name="How did we do?").is_visible()
+    assert page.get_by_role("radio", name="4 stars").first.is_checked()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == [] if javascript else True
+    page.get_by_role("button", name="Post my review").click()
+    page.wait_for_load_state()
+    # The kettle was left without stars but the mug was rated: only the mug is posted.
+    assert page.get_by_role("heading", name="Thank you for your review").is_visible()
+    assert Review.objects.get().product_title == "Trail Mug"
+    page.get_by_role("link", name="Edit my review").click()
+    page.wait_for_load_state()
+    fieldset = page.get_by_role("group", name="Your rating for Camp Kettle")
+    fieldset.locator("label").nth(3).click()  # second label from the end: 2 stars (labels run 5..1)
+    page.get_by_label("Your review").nth(1).fill("Handle gets hot.")
+    page.get_by_role("button", name="Save my review").click()
+    page.wait_for_load_state()
+    assert Review.objects.get(product_title="Camp Kettle").rating == 2
+    screenshot(page, f"review-form-{width}-{'js' if javascript else 'nojs'}")
+
+
+def test_errors_are_announced_and_input_kept(live_server, open_page, settings):
+    from reviews.services import review_link
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    request = _sent_request()
+    path = review_link(request).removeprefix(settings.APP_URL)
+    page = open_page(f"{live_server.url}{path}", "phone")
+    page.get_by_label("Your review").first.fill("Forgot the stars")
+    page.get_by_role("button", name="Post my review").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_text("Choose a star rating to post this review.").is_visible()
+    assert page.get_by_label("Your review").first.input_value() == "Forgot the stars"
+    screenshot(page, "review-form-error-phone")
+    assert accessibility_violations(page) == []
