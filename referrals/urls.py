@@ -1,3 +1,8 @@
 from django.urls import path
 
-urlpatterns: list = []
+from referrals import views
+
+urlpatterns = [
+    path("r/<str:code>", views.landing, name="referral-landing"),
+    path("proxy/referrals/r/<str:code>", views.proxy_landing, name="referral-proxy-landing"),
+]

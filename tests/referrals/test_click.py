@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+from django.core.signing import get_cookie_signer
+
+from referrals.models import Advocate, Click, ProgramSettings
+from referrals.views import OWN_COOKIE, OWN_COOKIE_SALT
+from tests.referrals.helpers import customer
+from tests.shopapp.test_proxy import signed_proxy_query
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def advocate(shop):
+    ProgramSettings.objects.create(shop=shop, friend_offer_value="15", landing_text="Organic tea, shipped fast.")
+    return Advocate.objects.create(shop=shop, customer=customer(shop, first_name="Maya", shopify_id=111),
+                                   code="MAYA-7K2Q", code_state=Advocate.CodeState.CREATED)
+
+
+def test_friend_sees_the_offer_and_a_button_to_the_stores_discount_link(client, advocate, fake_shopify):
+    response = client.get("/r/maya-7k2q?utm_source=wa", HTTP_USER_AGENT="Mozilla/5.0 (iPhone)",
+                          HTTP_REFERER="https://web.whatsapp.com/", REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Maya sent you 15% off your first order" in body
+    assert "Organic tea, shipped fast." in body
+    assert 'href="https://owner-shop.myshopify.com/discount/MAYA-7K2Q?redirect=/"' in body
+    click = Click.objects.get()
+    assert (click.advocate, click.user_agent, click.referrer_host, click.own) == (advocate, "Mozilla/5.0 (iPhone)", "web.whatsapp.com", False)
+    assert click.landing_path == "/r/maya-7k2q?utm_source=wa"
+    assert "203.0.113.9" not in click.ip_hash and len(click.ip_hash) == 32
+    assert fake_shopify.graphql_calls == []  # the click path never waits on Shopify
+
+
+def test_discount_link_goes_to_the_simulator_when_shopify_is_local(client, advocate, settings):
+    settings.SHOPIFY_UPSTREAM_URL = "http://127.0.0.1:9000"
+    body = client.get("/r/MAYA-7K2Q").content.decode()
+    assert 'href="http://127.0.0.1:9000/shops/owner-shop.myshopify.com/discount/MAYA-7K2Q?redirect=/"' in body
+
+
+def test_advocate_opening_their_own_link_sees_a_sample(client, advocate):
+    client.cookies[OWN_COOKIE] = get_cookie_signer(salt=OWN_COOKIE + OWN_COOKIE_SALT).sign(str(advocate.pk))
+    response = client.get("/r/MAYA-7K2Q")
+    body = response.content.decode()
+    assert "This is what your friends see" in body
+    assert "SAMPLE-CODE" in body
+    assert "/discount/MAYA-7K2Q" not in body
+    assert Click.objects.filter(own=True).count() == 1
+
+
+def test_unknown_code_gets_a_friendly_page(client, advocate):
+    response = client.get("/r/NOPE-2222")
+    assert response.status_code == 404
+    assert "This referral link isn't active" in response.content.decode()
+    assert not Click.objects.exists()
+
+
+def test_paused_advocate_or_program_off_gets_the_friendly_page(client, advocate):
+    Advocate.objects.filter(pk=advocate.pk).update(status=Advocate.Status.PAUSED)
+    assert client.get("/r/MAYA-7K2Q").status_code == 404
+    Advocate.objects.filter(pk=advocate.pk).update(status=Advocate.Status.ACTIVE)
+    ProgramSettings.objects.filter(shop=advocate.shop).update(enabled=False)
+    response = client.get("/r/MAYA-7K2Q")
+    assert response.status_code == 404
+    assert "Visit Owner Shop" in response.content.decode()
+
+
+def test_code_not_yet_in_shopify_is_not_offered_as_a_link(client, advocate):
+    Advocate.objects.filter(pk=advocate.pk).update(code_state=Advocate.CodeState.PENDING)
+    body = client.get("/r/MAYA-7K2Q").content.decode()
+    assert "/discount/" not in body and "being prepared" in body
+
+
+def test_clicks_are_rate_limited_per_ip(client, advocate):
+    statuses = [client.get("/r/MAYA-7K2Q", REMOTE_ADDR="198.51.100.1").status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429
+    assert client.get("/r/MAYA-7K2Q", REMOTE_ADDR="198.51.100.2").status_code == 200
+    assert Click.objects.count() == 61
+
+
+def test_app_proxy_link_works_on_the_store_domain_and_knows_the_logged_in_advocate(client, advocate):
+    response = client.get(f"/proxy/referrals/r/MAYA-7K2Q?{signed_proxy_query(advocate.shop.domain)}")
+    assert response.status_code == 200 and "Maya sent you" in response.content.decode()
+    response = client.get(f"/proxy/referrals/r/MAYA-7K2Q?{signed_proxy_query(advocate.shop.domain, logged_in_customer_id='111')}")
+    assert "This is what your friends see" in response.content.decode()
+
+
+def test_another_shops_proxy_cannot_serve_this_code(client, advocate, other_shop):
+    response = client.get(f"/proxy/referrals/r/MAYA-7K2Q?{signed_proxy_query(other_shop.domain)}")
+    assert response.status_code == 404
+    assert not Click.objects.exists()
+
+
+def test_uninstalled_shop_code_is_unavailable(client, advocate):
+    from django.utils import timezone
+
+    type(advocate.shop).objects.filter(pk=advocate.shop.pk).update(uninstalled_at=timezone.now())
+    assert client.get("/r/MAYA-7K2Q").status_code == 404
