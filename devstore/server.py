@@ -18,7 +18,7 @@ import uuid
 from http import cookies
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 import httpx
 import jwt
@@ -389,7 +389,8 @@ class Handler(BaseHTTPRequestHandler):
             messages[action]()
         except StoreError as exc:
             raise _redirect(f"{back}?{urlencode({'error': str(exc)})}")
-        raise _redirect(f"{back}?{urlencode({'message': f'Done: {action.replace(chr(45), chr(32))}.'})}")
+        done = action.replace("-", " ")
+        raise _redirect(f"{back}?{urlencode({'message': f'Done: {done}.'})}")
 
     def _app_page(self, domain: str, subpath: str) -> None:
         if not self.store.shop(domain)["app"]["installed"]:
@@ -564,7 +565,6 @@ class Handler(BaseHTTPRequestHandler):
             raise _redirect(f"/shops/{domain}/", {"Set-Cookie": f"customer=; Path=/shops/{domain}/; Max-Age=0"})
 
     def _discount_cookie(self) -> str:
-        from urllib.parse import unquote
         return unquote(self.cookie("discount_code"))
 
     def _cart_items(self, domain: str, cart: list) -> list[tuple[dict, int]]:
@@ -577,7 +577,6 @@ class Handler(BaseHTTPRequestHandler):
         return items
 
     def _checkout(self, domain: str, shop: dict, cart: list, customer: dict | None) -> None:
-        from urllib.parse import unquote
         form = self.form()
         items = self._cart_items(domain, cart)
         error = ""
