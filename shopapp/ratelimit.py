@@ -17,9 +17,14 @@ def client_ip(request: HttpRequest) -> str:
 
 def hashed_ip(request: HttpRequest) -> str:
     """A stable, non-reversible key for an IP (stored with clicks; never the raw IP)."""
+    return ip_hash(client_ip(request))
+
+
+def ip_hash(ip: str) -> str:
+    """The same key for an IP that arrived some other way (an order's browser_ip)."""
     from django.conf import settings
 
-    return hashlib.sha256(f"{settings.SECRET_KEY}:{client_ip(request)}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
 
 
 def allow(key: str, *, limit: int, window: int) -> bool:
