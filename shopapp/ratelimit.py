@@ -29,6 +29,9 @@ def ip_hash(ip: str) -> str:
 
 def allow(key: str, *, limit: int, window: int) -> bool:
     """True while `key` has made fewer than `limit` calls in the current `window` seconds."""
+    from django.conf import settings
+
+    limit *= settings.RATE_LIMIT_SCALE
     bucket = f"advocate:rl:{key}:{int(time.time() // window)}"
     if cache.add(bucket, 1, timeout=window + 1):
         return True

@@ -150,6 +150,9 @@ ADVOCATE_DAY_SECONDS = envint("ADVOCATE_DAY_SECONDS", 86400)
 ADVOCATE_DAY = timedelta(seconds=ADVOCATE_DAY_SECONDS)
 SWEEP_INTERVAL_SECONDS = envint("SWEEP_INTERVAL_SECONDS", 30)
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
+# Multiplies every public endpoint's per-IP limit (raise it when many shoppers share one IP,
+# e.g. behind a carrier NAT; the benchmarks raise it because all their load comes from loopback).
+RATE_LIMIT_SCALE = envint("RATE_LIMIT_SCALE", 1)
 WEBHOOK_MAX_BODY = 1024 * 1024
 
 CACHES = {

@@ -64,3 +64,17 @@ def test_rate_limit_refuses_past_the_limit_with_retry_after(settings):
     statuses = [view(request).status_code for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429]
     assert view(RequestFactory().get("/", REMOTE_ADDR="198.51.100.10")).status_code == 200
+
+
+def test_rate_limit_scale_raises_every_limit(settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.RATE_LIMIT_SCALE = 2
+
+    @rate_limited("scaled", limit=3, window=60)
+    def view(request):
+        return HttpResponse("ok")
+
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.11")
+    assert [view(request).status_code for _ in range(7)] == [200] * 6 + [429]
