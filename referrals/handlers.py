@@ -1,6 +1,7 @@
 """Referrals' part of the order webhooks; shopapp's handlers have stored the order first."""
 from __future__ import annotations
 
+from referrals.attribution import referral_attribute
 from referrals.services import advocate_enrol_for_order
 from shopapp.models import Shop, WebhookEvent
 from shopapp.orders import order_for
@@ -13,4 +14,6 @@ from shopapp.webhooks import webhook_handler
 @webhook_handler("orders/cancelled")
 def on_order(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     order = order_for(shop, payload.get("id"))
+    # Attribute before enrolling: a friend's first paid order must not make them look like an old customer.
+    referral_attribute(order=order)
     advocate_enrol_for_order(order=order)
