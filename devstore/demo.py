@@ -10,6 +10,7 @@ environment, exactly as in production but with devstore in Shopify's place.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import signal
@@ -197,7 +198,18 @@ def _smoke_reinstall(demo: Demo) -> None:
         raise StepFailed(f"reinstalling answered {response.status_code}")
 
 
+def _feature_journeys() -> None:
+    """Each feature keeps its demo journeys in devstore/journeys/<feature>.py (registered with @smoke_step).
+
+    They run after the platform journeys above, in this order, and before uninstall and reinstall.
+    """
+    for name in ("reviews", "referrals", "cases"):
+        importlib.import_module(f"devstore.journeys.{name}")
+    SMOKE_STEPS.sort(key=lambda step: step[0] == "uninstall and reinstall")
+
+
 def smoke(demo: Demo) -> int:
+    _feature_journeys()
     for number, (title, step) in enumerate(SMOKE_STEPS, 1):
         say(f"[{number}/{len(SMOKE_STEPS)}] {title}")
         try:
@@ -263,4 +275,7 @@ Press Ctrl-C to stop.""", flush=True)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module, not __main__, so the journeys in devstore/journeys/ register with the same registry.
+    from devstore import demo as _demo
+
+    sys.exit(_demo.main())

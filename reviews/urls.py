@@ -1,8 +1,12 @@
 from django.urls import path
 
-from reviews import views_shopper
+from reviews import views_panel, views_shopper
 
 urlpatterns = [
+    path("app/reviews/", views_panel.review_list, name="reviews"),
+    path("app/reviews/settings/", views_panel.review_settings, name="review-settings"),
+    path("app/reviews/<int:review_id>/", views_panel.review_detail, name="review-detail"),
+    path("app/reviews/photos/<int:photo_id>.jpg", views_panel.review_photo, name="review-photo-panel"),
     path("reviews/r/<str:token>", views_shopper.review_form, name="review-form"),
     path("reviews/r/<str:token>/photos/<int:photo_id>.jpg", views_shopper.review_photo_for_link),
     path("proxy/reviews/r/<str:token>", views_shopper.proxy_review_form, name="proxy-review-form"),

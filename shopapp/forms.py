@@ -26,3 +26,12 @@ class SenderForm(forms.Form):
 
 class TestSendForm(forms.Form):
     to = forms.EmailField(label="Send a test email to")
+
+
+def test_send_post(data, send, *, form_class=TestSendForm, what: str = "Test email") -> tuple[forms.Form, str, int]:
+    """Validate a panel's "send a test" form and send: (form, notice, HTTP status) for the page to show."""
+    form = form_class(data)
+    if not form.is_valid():
+        return form, "", 400
+    send(form.cleaned_data["to"])
+    return form, f"{what} sent to {form.cleaned_data['to']}.", 200

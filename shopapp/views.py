@@ -222,13 +222,14 @@ def activity(request: HttpRequest) -> HttpResponse:
     )
     return render(request, "shopapp/activity.html", {
         "shop": request.shop, "nav": "settings", "page": page, "status": status,
+        "status_query": urlencode({"status": status}) if status else "",
         "statuses": WebhookEvent.Status.choices,
     })
 
 
 def settings_page(request: HttpRequest) -> HttpResponse:
     """All settings in one place: the email sender here, each feature's own section linked."""
-    from shopapp.forms import SenderForm, TestSendForm
+    from shopapp.forms import SenderForm, TestSendForm, test_send_post
     from shopapp.mail import sender_test_send
     from shopapp.models import MailSettings
     from shopapp.registry import settings_sections
@@ -240,12 +241,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     notice, status = "", 200
     if request.method == "POST":
         if request.POST.get("action") == "test":
-            test_form = TestSendForm(request.POST)
-            if test_form.is_valid():
-                sender_test_send(shop=shop, to=test_form.cleaned_data["to"])
-                notice = f"Test email sent to {test_form.cleaned_data['to']}."
-            else:
-                status = 400
+            test_form, notice, status = test_send_post(request.POST, lambda to: sender_test_send(shop=shop, to=to))
         else:
             sender_form = SenderForm(request.POST)
             if sender_form.is_valid():

@@ -28,11 +28,12 @@
     var submitter = event.submitter;
     freshToken().then(function (token) {
       if (token) {
-        if (form.method.toLowerCase() === "get") {
+        // Attributes, not form.action / form.method: a field named "action" would shadow them.
+        if ((form.getAttribute("method") || "get").toLowerCase() === "get") {
           // A GET form replaces the query string with its fields: carry the token as one.
           setField(form, "id_token", token);
         } else {
-          form.action = withToken(form.action || window.location.href, token);
+          form.setAttribute("action", withToken(form.getAttribute("action") || window.location.href, token));
         }
       }
       if (submitter && submitter.name) setField(form, submitter.name, submitter.value);

@@ -1,0 +1,1 @@
+"""Demo journeys (python -m devstore.demo --smoke), one module per feature."""

@@ -1,0 +1,127 @@
+"""Panel pages: the reviews list, one review with its moderation, and the request settings."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
+from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
+from reviews.services import (
+    REASON_LABELS, request_email, review_publish, review_reject, review_reply, review_request_test_send,
+    sample_request,
+)
+from reviews.views_shopper import photo_response
+from shopapp.forms import test_send_post
+
+PAGE_SIZE = 25
+
+
+def _actor(request: HttpRequest) -> str:
+    user = getattr(request, "panel_user", None)
+    return f"staff {user.id}" if user and user.id else "merchant"
+
+
+@require_GET
+def review_list(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    reviews = Review.objects.for_shop(shop).prefetch_related("photos")
+    filters = {k: request.GET.get(k, "") for k in ("status", "rating", "product", "photos")}
+    if filters["status"] in Review.Status.values:
+        reviews = reviews.filter(status=filters["status"])
+    if filters["rating"] in {"1", "2", "3", "4", "5"}:
+        reviews = reviews.filter(rating=int(filters["rating"]))
+    if filters["product"].isdigit():
+        reviews = reviews.filter(product_id=int(filters["product"]))
+    if filters["photos"] == "yes":
+        reviews = reviews.filter(photos__isnull=False).distinct()
+    elif filters["photos"] == "no":
+        reviews = reviews.filter(photos__isnull=True)
+    page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
+    for review in page.object_list:
+        review.held_labels = [REASON_LABELS.get(r, r) for r in review.held_reasons]
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return render(request, "reviews/panel/list.html", {
+        "shop": shop, "nav": "reviews", "page": page, "filters": filters, "query": query,
+        "statuses": Review.Status.choices, "products": ProductRating.objects.filter(shop=shop).order_by("product_title"),
+        "held_count": Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count(),
+        "any_reviews": Review.objects.for_shop(shop).exists(),
+    })
+
+
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+    review = get_object_or_404(Review.objects.for_shop(request.shop), pk=review_id)
+    reject_form, reply_form = RejectForm(), ReplyForm(initial={"reply": review.reply})
+    notice, status = "", 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "publish":
+            review = review_publish(review=review, actor=_actor(request))
+            notice = "Review published."
+        elif action == "reject":
+            reject_form = RejectForm(request.POST)
+            if reject_form.is_valid():
+                review = review_reject(review=review, reason=reject_form.cleaned_data["reason"], actor=_actor(request))
+                notice = "Review rejected. It is not shown on your store."
+            else:
+                status = 400
+        elif action == "reply":
+            reply_form = ReplyForm(request.POST)
+            if reply_form.is_valid():
+                review = review_reply(review=review, text=reply_form.cleaned_data["reply"], actor=_actor(request))
+                notice = "Reply saved. It shows under the review on your store." if review.reply else "Reply removed."
+            else:
+                status = 400
+        else:
+            status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "reviews/panel/detail.html", {
+        "shop": request.shop, "nav": "reviews", "review": review, "reject_form": reject_form,
+        "reply_form": reply_form, "notice": notice, "decisions": review.decisions.all()[:50],
+        "revisions": review.revisions.all()[:20], "photos": review.photos.all(),
+        "held_reasons": [REASON_LABELS.get(r, r) for r in review.held_reasons],
+        "reasons": ModerationDecision.Reason.choices,
+    }, status=status)
+
+
+@require_GET
+def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
+    photo = ReviewPhoto.objects.filter(pk=photo_id, review__shop=request.shop).first()
+    if photo is None:
+        raise Http404
+    return photo_response(photo, thumb=request.GET.get("size") == "thumb", public=False)
+
+
+def review_settings(request: HttpRequest) -> HttpResponse:
+    """When to ask, the email's words (with a preview and a test send), and what the storefront accepts."""
+    shop = request.shop
+    config = ReviewSettings.for_shop(shop)
+    form = RequestSettingsForm(instance=config)
+    test_form = TestSendForm(initial={"to": shop.email})
+    notice, status = "", 200
+    if request.method == "POST":
+        if request.POST.get("action") == "test":
+            test_form, notice, status = test_send_post(
+                request.POST, lambda to: review_request_test_send(shop=shop, to=to), form_class=TestSendForm,
+                what="Test request",
+            )
+        else:
+            form = RequestSettingsForm(request.POST, instance=config)
+            if form.is_valid():
+                config = form.save()
+                notice = "Review settings saved."
+            else:
+                status = 400
+                config = ReviewSettings.for_shop(shop)  # preview what is saved, not the rejected input
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    sample = sample_request(shop)
+    subject, _, html = request_email(sample, config, sample.sample_items, link="#preview")
+    return render(request, "reviews/panel/settings.html", {
+        "shop": shop, "nav": "reviews", "form": form, "test_form": test_form, "notice": notice,
+        "preview_subject": subject, "preview_html": html, "config": config,
+    }, status=status)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from reviews.models import ModerationDecision, ProductRating, Review
+from reviews.moderation import review_text_reasons
+from reviews.services import review_create, review_reject, reviews_auto_publish
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("Buy cheap pills at http://spam.example", "link"),
+    ("see www.example.org for more", "link"),
+    ("This is shit quality", "profanity"),
+    ("Call me on +1 555 010 0199 about it", "personal_data"),
+    ("write to maya@example.com", "personal_data"),
+    ("asdfghjkl qwrtzpsdf", "gibberish"),
+    ("Loooooooooooved it", "gibberish"),
+])
+def test_content_rules_hold_text_that_breaks_them(shop, text, reason):
+    assert reason in review_text_reasons(shop=shop, title="", body=text)
+
+
+@pytest.mark.parametrize("text", [
+    "Keeps my coffee hot for hours. Handle is a bit small.",
+    "Terrible. Broke after two days and support never answered.",
+    "Rhythm of the strengths: 10/10, bought 2 for my sister.",
+    "",
+])
+def test_ordinary_reviews_good_or_bad_pass_the_rules(shop, text):
+    assert review_text_reasons(shop=shop, title="Honest opinion", body=text) == []
+
+
+def test_duplicate_text_is_held_whatever_the_punctuation(shop):
+    review_create(shop=shop, product_id=1, product_title="Mug", rating=5, body="Best mug I have ever owned, truly!")
+    second = review_create(shop=shop, product_id=2, product_title="Kettle", rating=5, body="best mug i have ever owned truly")
+    assert second.held_reasons == ["duplicate"]
+
+
+@pytest.mark.parametrize("rating", [1, 5])
+def test_the_same_text_gets_the_same_verdict_at_any_rating(shop, rating):
+    clean = review_create(shop=shop, product_id=1, product_title="Mug", rating=rating, body="Arrived late and chipped.")
+    held = review_create(shop=shop, product_id=1, product_title="Mug", rating=rating, body="Details at www.x.com")
+    assert clean.status == Review.Status.PUBLISHED and held.status == Review.Status.HELD
+
+
+def test_reject_needs_a_fixed_reason_and_negative_is_not_one(shop):
+    review = review_create(shop=shop, product_id=1, product_title="Mug", rating=1, body="Awful.")
+    with pytest.raises(ValueError):
+        review_reject(review=review, reason="negative", actor="merchant")
+    review_reject(review=review, reason="unrelated", actor="staff 7")
+    review.refresh_from_db()
+    assert review.status == Review.Status.REJECTED
+    decision = review.decisions.first()
+    assert (decision.action, decision.reason, decision.actor) == ("rejected", "Unrelated to the product", "staff 7")
+    assert ProductRating.objects.get(shop=shop, product_id=1).count == 0
+
+
+def test_held_review_publishes_itself_after_fourteen_days(shop):
+    review = review_create(shop=shop, product_id=1, product_title="Mug", rating=2, body="email me a@b.co")
+    assert review.status == Review.Status.HELD
+    assert reviews_auto_publish(now=timezone.now() + 13 * settings.ADVOCATE_DAY) == 0
+    assert reviews_auto_publish(now=timezone.now() + 15 * settings.ADVOCATE_DAY) == 1
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+    assert review.decisions.first().action == ModerationDecision.Action.AUTO_PUBLISHED
+    assert ProductRating.objects.get(shop=shop, product_id=1).count == 1
+
+
+def test_rejected_review_is_not_auto_published(shop):
+    review = review_create(shop=shop, product_id=1, product_title="Mug", rating=2, body="email me a@b.co")
+    review_reject(review=review, reason="personal_data", actor="merchant")
+    reviews_auto_publish(now=timezone.now() + 30 * settings.ADVOCATE_DAY)
+    review.refresh_from_db()
+    assert review.status == Review.Status.REJECTED

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import accessibility_violations, screenshot
+from tests.conftest import session_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_merchant_rejects_a_held_review_from_the_panel(live_server, open_page, width):
+    from reviews.models import Review
+    from reviews.services import review_create
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    review_create(shop=shop, product_id=1, product_title="Trail Mug", rating=5, title="Lovely", body="Great mug.")
+    held = review_create(shop=shop, product_id=1, product_title="Trail Mug", rating=4, title="Deal",
+                         body="Cheaper at www.elsewhere.example")
+    page = open_page(f"{live_server.url}/app/reviews/?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_role("heading", name="Reviews", exact=True).is_visible()
+    assert page.get_by_text("Contains a link").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-reviews-{width}")
+    page.get_by_role("link", name="Deal").click()
+    page.wait_for_url("**/app/reviews/*/**")
+    assert page.get_by_text("Held because:").is_visible()
+    page.get_by_label("Reason").select_option("spam")
+    page.get_by_role("button", name="Reject").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").is_visible()
+    assert Review.objects.get(pk=held.pk).status == Review.Status.REJECTED
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-review-detail-{width}")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_review_settings_page_renders_accessibly(live_server, open_page, width):
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    page = open_page(f"{live_server.url}/app/reviews/settings/?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_role("heading", name="Review settings").is_visible()
+    page.get_by_label("Days to wait", exact=True).fill("5")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-review-settings-{width}")
