@@ -78,3 +78,16 @@ def load(url: str, requests: list[bytes], concurrency: int) -> dict:
 def describe(name: str, result: dict) -> str:
     return (f"{name:<10}: {result['rps']:.0f} req/s  p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
             f"{result['statuses']}")
+
+
+def session_token(domain: str, *, lifetime: int = 600) -> str:
+    """A session token as Shopify's admin mints it, for benchmarks that load panel pages."""
+    import uuid
+
+    import jwt
+    from django.conf import settings
+
+    now = int(time.time())
+    claims = {"iss": f"https://{domain}/admin", "dest": f"https://{domain}", "aud": settings.SHOPIFY_API_KEY,
+              "sub": "1", "exp": now + lifetime, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()), "sid": "bench"}
+    return jwt.encode(claims, settings.SHOPIFY_API_SECRET, algorithm="HS256")

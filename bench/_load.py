@@ -52,7 +52,7 @@ async def run(url: str, requests: list[bytes], concurrency: int) -> dict:
     def pct(p):
         return results[min(len(results) - 1, int(len(results) * p))] * 1000 if results else 0.0
 
-    return {"rps": len(results) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99), "statuses": statuses, "n": len(results)}
+    return {"rps": len(results) / elapsed, "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "statuses": statuses, "n": len(results)}
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from shopapp.charts import Point, bar_chart, line_chart
@@ -73,45 +73,91 @@ def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Po
     return [Point(d.strftime("%d %b"), float(by_day.get(d, 0))) for d in period.days]
 
 
+_segments: dict[str, Callable[[Shop], QuerySet]] = {}
+
+
+def register_customer_segment(label: str, customer_ids: Callable[[Shop], QuerySet]) -> None:
+    """A group of customers the retention figures compare with the rest (e.g. referred customers).
+
+    `customer_ids(shop)` returns a queryset of customer primary keys; it runs as a subquery.
+    """
+    _segments[label] = customer_ids
+
+
+def _customer_figures(prefix: str, condition: Q) -> dict:
+    return {
+        f"{prefix}customers": Count("pk", filter=condition),
+        f"{prefix}repeat": Count("pk", filter=condition & Q(orders_count__gt=1)),
+        f"{prefix}spent": Sum("total_spent", filter=condition),
+    }
+
+
+def _rates(customers: int, repeat: int, spent) -> dict:
+    spent = spent or Decimal("0")
+    return {
+        "customers": customers or 0,
+        "repeat_rate": (repeat or 0) / customers if customers else 0.0,
+        "lifetime_value": (spent / customers if customers else Decimal("0")).quantize(Decimal("0.01")),
+    }
+
+
 def retention_figures(shop: Shop, period: Period) -> dict:
-    """Repeat purchase rate and customer value, from the orders Shopify sent."""
-    orders = Order.objects.filter(shop=shop, cancelled_at__isnull=True)
-    in_range = orders.filter(placed_at__gte=period.start, placed_at__lt=period.end)
+    """Repeat purchase rate and customer value from the orders Shopify sent, per customer segment.
+
+    Two queries whatever the shop's size: the period's orders (by the placed_at index) and one
+    pass over the shop's customers, whose order counts and spend are kept up to date on every
+    order change.
+    """
+    in_range = Order.objects.filter(shop=shop, cancelled_at__isnull=True, placed_at__gte=period.start,
+                                    placed_at__lt=period.end)
     totals = in_range.aggregate(n=Count("pk"), revenue=Sum("total"), refunded=Sum("refunded"))
-    per_customer = (
-        Customer.objects.filter(shop=shop)
-        .annotate(n=Count("orders", filter=Q(orders__cancelled_at__isnull=True)))
-        .filter(n__gt=0)
-        .aggregate(customers=Count("pk"), repeat=Count("pk", filter=Q(n__gt=1)))
-    )
-    lifetime = orders.filter(customer__isnull=False).aggregate(total=Sum("total"), refunded=Sum("refunded"))
-    customers = per_customer["customers"] or 0
-    repeat_rate = (per_customer["repeat"] or 0) / customers if customers else 0.0
-    spent = (lifetime["total"] or Decimal("0")) - (lifetime["refunded"] or Decimal("0"))
-    clv = spent / customers if customers else Decimal("0")
+    buyers = Q(orders_count__gt=0)
+    aggregates = _customer_figures("all_", buyers)
+    for i, ids in enumerate(_segments.values()):
+        aggregates.update(_customer_figures(f"s{i}_", buyers & Q(pk__in=ids(shop))))
+    row = Customer.objects.filter(shop=shop).aggregate(**aggregates)
+    overall = _rates(row["all_customers"], row["all_repeat"], row["all_spent"])
+    segments = []
+    for i, label in enumerate(_segments):
+        inside = _rates(row[f"s{i}_customers"], row[f"s{i}_repeat"], row[f"s{i}_spent"])
+        rest = _rates(row["all_customers"] - row[f"s{i}_customers"], row["all_repeat"] - row[f"s{i}_repeat"],
+                      (row["all_spent"] or Decimal("0")) - (row[f"s{i}_spent"] or Decimal("0")))
+        segments.append({"label": label, "inside": inside, "rest": rest})
     return {
         "orders": totals["n"] or 0,
         "revenue": (totals["revenue"] or Decimal("0")) - (totals["refunded"] or Decimal("0")),
-        "customers": customers,
-        "repeat_rate": repeat_rate,
-        "lifetime_value": clv.quantize(Decimal("0.01")),
+        **overall,
+        "segments": segments,
     }
 
 
 def _retention_section(shop: Shop, period: Period) -> dict:
     figures = retention_figures(shop, period)
     series = daily_series(Order.objects.filter(shop=shop, cancelled_at__isnull=True), "placed_at", period)
+    money = f"{{:,.2f}} {shop.currency}".format
+    rows = [
+        ("Orders", f"{figures['orders']:,}"),
+        ("Net revenue", money(figures["revenue"])),
+        ("Repeat purchase rate", f"{figures['repeat_rate']:.0%}"),
+        ("Customer lifetime value", money(figures["lifetime_value"])),
+    ]
+    charts = [line_chart("Orders per day", series)]
+    for segment in figures["segments"]:
+        inside, rest = segment["inside"], segment["rest"]
+        rows.append((f"{segment['label']}: repeat rate / lifetime value",
+                     f"{inside['repeat_rate']:.0%} / {money(inside['lifetime_value'])}"))
+        rows.append(("Everyone else: repeat rate / lifetime value",
+                     f"{rest['repeat_rate']:.0%} / {money(rest['lifetime_value'])}"))
+        charts.append(bar_chart(f"Customer lifetime value, {segment['label'].lower()} against the rest", [
+            Point(segment["label"], float(inside["lifetime_value"])), Point("Everyone else", float(rest["lifetime_value"])),
+        ]))
     return {
-        "figures": [
-            ("Orders", f"{figures['orders']:,}"),
-            ("Net revenue", f"{figures['revenue']:,.2f} {shop.currency}"),
-            ("Repeat purchase rate", f"{figures['repeat_rate']:.0%}"),
-            ("Customer lifetime value", f"{figures['lifetime_value']:,.2f} {shop.currency}"),
-        ],
-        "charts": [line_chart("Orders per day", series)],
-        "note": "All customers with at least one order; refunds subtracted from revenue.",
+        "figures": rows,
+        "charts": charts,
+        "note": "Customers with at least one order that was not cancelled; refunds subtracted from revenue and value.",
     }
 
 
 register_dashboard_section("retention", "Retention", order=90, build=_retention_section)
-__all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "daily_series", "Period"]
+__all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "register_customer_segment", "daily_series",
+           "Period"]

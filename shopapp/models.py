@@ -138,6 +138,11 @@ class Customer(models.Model):
     # Advocate's own unsubscribe link (review and referral emails), honoured everywhere.
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
+    # Kept by shopapp.orders.customer_stats_refresh on every order change, so the dashboard's
+    # retention figures read one row per customer instead of joining every order.
+    orders_count = models.PositiveIntegerField(default=0, help_text="orders not cancelled")
+    total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="net of refunds")
+    last_order_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

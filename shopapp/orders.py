@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -92,6 +93,7 @@ def order_upsert(*, shop: Shop, payload: dict) -> Order:
                       "placed_at": _time(payload.get("created_at")) or timezone.now()},
         )
         order.name = payload.get("name") or order.name
+        previous_customer_id = order.customer_id
         order.customer = customer or order.customer
         order.email = (payload.get("email") or "").strip().lower()
         order.phone = payload.get("phone") or ""
@@ -119,6 +121,7 @@ def order_upsert(*, shop: Shop, payload: dict) -> Order:
         if payload.get("cancelled_at") and not order.cancelled_at:
             order.cancelled_at = _time(payload["cancelled_at"])
         order.save()
+        customer_stats_refresh(order.customer_id, previous_customer_id)
         for line in payload.get("line_items") or []:
             OrderLine.objects.update_or_create(
                 order=order, shopify_id=int(line["id"]),
@@ -132,6 +135,31 @@ def order_upsert(*, shop: Shop, payload: dict) -> Order:
                 },
             )
     return order
+
+
+def customer_stats_refresh(*customer_ids: int | None) -> None:
+    """Recount these customers' orders, net spend and last order from their orders (idempotent)."""
+    ids = {c for c in customer_ids if c}
+    if ids:
+        _stats_recount(Customer.objects.filter(pk__in=ids))
+
+
+def customer_stats_rebuild(*, shop: Shop) -> int:
+    """Recount every customer of the shop in one grouped pass (after a bulk load); returns how many bought."""
+    return _stats_recount(Customer.objects.filter(shop=shop))
+
+
+def _stats_recount(customers) -> int:
+    rows = (Order.objects.filter(customer__in=customers, cancelled_at__isnull=True).values("customer_id")
+            .annotate(n=Count("pk"), total=Sum("total"), refunded=Sum("refunded"), last=Max("placed_at")))
+    with transaction.atomic():
+        rows = list(rows)
+        customers.update(orders_count=0, total_spent=0, last_order_at=None)
+        for row in rows:
+            Customer.objects.filter(pk=row["customer_id"]).update(
+                orders_count=row["n"], total_spent=(row["total"] or Decimal("0")) - (row["refunded"] or Decimal("0")),
+                last_order_at=row["last"])
+    return len(rows)
 
 
 def _fulfilled_at(payload: dict) -> datetime:
@@ -198,6 +226,7 @@ def on_refund(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
             return  # counted already: a repeated delivery under a new event id
         order.refunded = min(order.total, order.refunded + amount) if order.total else order.refunded + amount
         order.save(update_fields=["refunded", "updated_at"])
+        customer_stats_refresh(order.customer_id)
         for item in payload.get("refund_line_items") or []:
             OrderLine.objects.filter(order=order, shopify_id=_int(item.get("line_item_id"))).update(
                 refunded_quantity=int(item.get("quantity") or 0)

@@ -10,16 +10,19 @@ from django.utils import timezone
 
 from shopapp.dashboard import Period, retention_figures
 from shopapp.models import Customer, Order
+from shopapp.orders import customer_stats_refresh
 
 pytestmark = pytest.mark.django_db
 
 
 def _order(shop, customer, n, total, *, days_ago=1, cancelled=False, refunded="0"):
-    return Order.objects.create(
+    order = Order.objects.create(
         shop=shop, customer=customer, shopify_id=n, currency=shop.currency, total=Decimal(total),
         refunded=Decimal(refunded), placed_at=timezone.now() - timedelta(days=days_ago),
         cancelled_at=timezone.now() if cancelled else None,
     )
+    customer_stats_refresh(customer.pk)  # as the order webhooks do
+    return order
 
 
 def _customers(shop, count, start=0):
@@ -82,3 +85,35 @@ def test_onboarding_checklist_tracks_real_state(panel_get, shop, monkeypatch):
     _order(shop, _customers(shop, 1)[0], 1, "10.00")
     page = panel_get("/", shop).content.decode()
     assert "1 of 2 done" in page and "Receive a first order</span><span class=\"visually-hidden\"> (done)" in page
+
+
+def test_a_customer_segment_is_compared_with_the_rest(shop, monkeypatch):
+    from shopapp import dashboard
+
+    a, b, c = _customers(shop, 3)
+    _order(shop, a, 1, "100.00")
+    _order(shop, a, 2, "50.00")
+    _order(shop, b, 3, "30.00")
+    _order(shop, c, 4, "10.00")
+    monkeypatch.setattr(dashboard, "_segments", {})
+    dashboard.register_customer_segment("Referred customers", lambda s: Customer.objects.filter(shop=s, pk=a.pk).values("pk"))
+    segment, = retention_figures(shop, Period.last(shop, 30))["segments"]
+    assert segment["label"] == "Referred customers"
+    assert (segment["inside"]["customers"], segment["inside"]["repeat_rate"], segment["inside"]["lifetime_value"]) == (
+        1, 1.0, Decimal("150.00"))
+    assert (segment["rest"]["customers"], segment["rest"]["repeat_rate"], segment["rest"]["lifetime_value"]) == (
+        2, 0.0, Decimal("20.00"))
+
+
+def test_rebuilding_the_counters_matches_what_the_webhooks_keep(shop):
+    from shopapp.orders import customer_stats_rebuild
+
+    a, b = _customers(shop, 2)
+    _order(shop, a, 1, "40.00", refunded="5.00")
+    _order(shop, a, 2, "60.00")
+    _order(shop, b, 3, "20.00", cancelled=True)
+    kept = list(Customer.objects.filter(shop=shop).order_by("pk").values_list("orders_count", "total_spent"))
+    Customer.objects.filter(shop=shop).update(orders_count=9, total_spent=999)
+    customer_stats_rebuild(shop=shop)
+    assert list(Customer.objects.filter(shop=shop).order_by("pk").values_list("orders_count", "total_spent")) == kept
+    assert kept == [(2, Decimal("95.00")), (0, Decimal("0.00"))]

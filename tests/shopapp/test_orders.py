@@ -127,3 +127,21 @@ def test_unsubscribe_link_is_honoured_at_once_and_can_be_undone(client, post_web
 def test_tampered_unsubscribe_link_changes_nothing(client, shop):
     response = client.get("/u/not-a-real-token")
     assert response.status_code == 404
+
+
+def test_customer_counters_follow_orders_refunds_and_cancellations(post_webhook, shop, order_payload):
+    post_webhook("orders/create", order_payload, shop)
+    post_webhook("orders/create", order_payload, shop, event_id="again")  # a repeat delivery counts once
+    second = copy.deepcopy(order_payload)
+    second.update(id=order_payload["id"] + 1, name="#1002", created_at="2026-11-20T10:00:00Z")
+    post_webhook("orders/create", second, shop)
+    customer = Customer.objects.get(shop=shop, shopify_id=order_payload["customer"]["id"])
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("192.00"))
+
+    post_webhook("refunds/create", load_fixture("webhooks/refunds_create.json"), shop)
+    customer.refresh_from_db()
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("156.00"))
+
+    post_webhook("orders/cancelled", {**second, "cancelled_at": "2026-11-21T10:00:00Z"}, shop)
+    customer.refresh_from_db()
+    assert (customer.orders_count, customer.total_spent) == (1, Decimal("60.00"))
