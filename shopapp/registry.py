@@ -133,3 +133,10 @@ def register_settings_section(key: str, title: str, description: str, path: str,
 
 def settings_sections() -> list[SettingsSection]:
     return sorted(_settings_sections.values(), key=lambda s: s.order)
+
+
+def panel_pages() -> list[str]:
+    """Every page the panel links to from its navigation or the Settings page (for tests that visit them all)."""
+    paths = [item.path for item in sorted(_nav.values(), key=lambda i: i.order)]
+    paths += [section.path for section in settings_sections()]
+    return list(dict.fromkeys(paths + ["/app/activity/", "/app/privacy/"]))
