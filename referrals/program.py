@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from referrals import remote
 from referrals.forms import ProgramSettingsForm
-from referrals.models import Advocate, ProgramSettings, Referral
+from referrals.models import Advocate, ProgramSettings
 from shopapp.admin_api import AdminClient
 from shopapp.jobs import enqueue
 from shopapp.models import Shop
@@ -57,15 +57,3 @@ def advocate_code_update(*, advocate: Advocate) -> str:
         DISCOUNT_UPDATE, {"id": advocate.discount_gid, "input": data}, field="discountCodeBasicUpdate")
     return (payload.get("codeDiscountNode") or {}).get("id", "")
 
-
-def referral_decide(*, referral: Referral, approve: bool, note: str = "", actor: str = "merchant") -> Referral:
-    """The merchant's decision on a flagged (or still held) referral. Approving puts it back in the
-    hold, so a refund within the return window still voids it; rejecting means no reward.
-    Claimed with a conditional UPDATE: a double submit or a racing sweep decides once."""
-    decidable = [Referral.Status.FLAGGED, Referral.Status.PENDING]
-    new_status = Referral.Status.PENDING if approve else Referral.Status.REJECTED
-    note = f"{'Approved' if approve else 'Rejected'} by {actor}" + (f": {note}" if note else "")
-    Referral.objects.filter(pk=referral.pk, status__in=decidable).update(
-        status=new_status, decided_at=timezone.now(), decision_note=note[:255])
-    referral.refresh_from_db()
-    return referral

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET
 from referrals.figures import program_figures, referrals_in, top_advocates
 from referrals.forms import STATUS_FILTERS, DecisionForm, ProgramSettingsForm
 from referrals.models import ProgramSettings, Referral
-from referrals.program import program_settings_save, referral_decide
+from referrals.program import program_settings_save
+from referrals.services import referral_decide
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period
 
 PAGE_SIZE = 25
@@ -58,32 +59,35 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
     referral = get_object_or_404(
         Referral.objects.for_shop(request.shop).select_related("advocate__customer", "friend", "order"),
         pk=referral_id)
-    form, notice, status = DecisionForm(), "", 200
+    form, notice, error, status = DecisionForm(), "", "", 200
     if request.method == "POST":
         form = DecisionForm(request.POST)
         if form.is_valid():
-            referral, notice = _decide(referral, form.cleaned_data, actor=_actor(request))
+            try:
+                referral, notice = _decide(request, referral, form.cleaned_data)
+            except ValueError as exc:  # decided already (a double submit, or the order was refunded)
+                error, status = str(exc), 409
             form = DecisionForm()
         else:
-            status = 400
+            error, status = "Nothing was changed: choose Approve or Reject.", 400
     elif request.method != "GET":
         return HttpResponse(status=405)
     return render(request, "referrals/panel/detail.html", {
         "shop": request.shop, "nav": "referrals", "referral": referral, "form": form, "notice": notice,
-        "decidable": referral.status in (Referral.Status.FLAGGED, Referral.Status.PENDING),
+        "error": error, "can_approve": referral.status == Referral.Status.FLAGGED,
+        "can_reject": referral.status in (Referral.Status.FLAGGED, Referral.Status.PENDING),
     }, status=status)
 
 
-def _decide(referral: Referral, data: dict, *, actor: str) -> tuple[Referral, str]:
-    referral = referral_decide(referral=referral, approve=data["decision"] == "approve", note=data["note"],
-                               actor=actor)
+def _decide(request: HttpRequest, referral: Referral, data: dict) -> tuple[Referral, str]:
+    referral = referral_decide(shop=request.shop, referral=referral, approve=data["decision"] == "approve",
+                               actor=_actor(request), note=data["note"])
     if referral.status == Referral.Status.REJECTED:
         return referral, "Referral rejected. The advocate earns nothing for this order."
+    reward = f"{referral.reward_amount:.2f} {referral.currency}"
     if referral.hold_until:
-        return referral, (f"Referral approved. The reward of {referral.reward_amount:.2f} {referral.currency} "
-                          f"is paid after the hold ends on {referral.hold_until:%d %b %Y}.")
-    return referral, (f"Referral approved. The reward of {referral.reward_amount:.2f} {referral.currency} "
-                      "is paid once the order is fulfilled and the hold ends.")
+        return referral, f"Referral approved. The reward of {reward} is paid after the hold ends on {referral.hold_until:%d %b %Y}."
+    return referral, f"Referral approved. The reward of {reward} is paid once the order is fulfilled and the hold ends."
 
 
 def program_settings(request: HttpRequest) -> HttpResponse:

@@ -145,8 +145,8 @@ def test_merchant_approves_a_flagged_referral_back_into_the_hold(client, make_se
     assert response.status_code == 200 and 'role="status"' in body and "Referral approved." in body
     flagged.refresh_from_db()
     assert flagged.status == Referral.Status.PENDING and flagged.decided_at is not None
-    assert flagged.decision_note == "Approved by staff 42: Sisters, different homes"
-    assert "Approved by staff 42" in body
+    assert (flagged.decided_by, flagged.decision_note) == ("staff 42", "Sisters, different homes")
+    assert "Decided by staff 42" in body and "Sisters, different homes" in body
 
 
 def test_merchant_rejects_a_referral_and_a_second_submit_changes_nothing(client, make_session_token, shop, program):
@@ -154,7 +154,9 @@ def test_merchant_rejects_a_referral_and_a_second_submit_changes_nothing(client,
     body = _post(client, make_session_token, shop, f"/app/referrals/{flagged.pk}/", {"decision": "reject"}).content.decode()
     assert "Referral rejected." in body
     assert Referral.objects.get(pk=flagged.pk).status == Referral.Status.REJECTED
-    _post(client, make_session_token, shop, f"/app/referrals/{flagged.pk}/", {"decision": "approve"})
+    again = _post(client, make_session_token, shop, f"/app/referrals/{flagged.pk}/", {"decision": "approve"})
+    assert again.status_code == 409 and "This referral is already rejected." in again.content.decode()
+    assert 'role="alert"' in again.content.decode()
     assert Referral.objects.get(pk=flagged.pk).status == Referral.Status.REJECTED
 
 
