@@ -53,6 +53,8 @@ def advocate_code_update(*, advocate: Advocate) -> str:
     """Set the advocate's discount to the current offer. Safe to run twice: it writes the same values."""
     data = remote.friend_discount_input(advocate, ProgramSettings.for_shop(advocate.shop))
     data.pop("startsAt", None)  # keep the code's original start
+    # On update an omitted field keeps its old value: a minimum the merchant removed is cleared explicitly.
+    data.setdefault("minimumRequirement", {"subtotal": {"greaterThanOrEqualToSubtotal": None}})
     payload = AdminClient(advocate.shop).mutate(
         DISCOUNT_UPDATE, {"id": advocate.discount_gid, "input": data}, field="discountCodeBasicUpdate")
     return (payload.get("codeDiscountNode") or {}).get("id", "")

@@ -243,6 +243,8 @@ def test_changing_the_friend_offer_updates_every_created_code_in_shopify(
     variables = calls[0]["variables"]
     assert variables["id"] == made.discount_gid and variables["input"]["code"] == made.code
     assert variables["input"]["customerGets"]["value"] == {"discountAmount": {"amount": "12.50", "appliesOnEachItem": False}}
+    assert variables["input"]["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": None}}
+    assert "startsAt" not in variables["input"]
     # Saving again without touching the offer calls Shopify no more.
     with django_capture_on_commit_callbacks(execute=True):
         _post(client, make_session_token, shop, "/app/referrals/settings/",
