@@ -87,6 +87,7 @@ union DiscountCode = DiscountCodeBasic
 type DiscountCodeNode { id: ID! codeDiscount: DiscountCode! }
 type DiscountCodeBasicCreatePayload { codeDiscountNode: DiscountCodeNode userErrors: [DiscountUserError!]! }
 type DiscountCodeDeletePayload { deletedCodeDiscountId: ID userErrors: [DiscountUserError!]! }
+type DiscountCodeBasicUpdatePayload { codeDiscountNode: DiscountCodeNode userErrors: [DiscountUserError!]! }
 
 type StoreCreditAccountTransaction { id: ID! amount: MoneyV2! balanceAfterTransaction: MoneyV2! account: StoreCreditAccount! createdAt: DateTime! }
 type StoreCreditAccountCreditPayload { storeCreditAccountTransaction: StoreCreditAccountTransaction userErrors: [StoreCreditAccountCreditUserError!]! }
@@ -138,6 +139,7 @@ input WebhookSubscriptionInput { uri: String callbackUrl: URL format: WebhookSub
 type Mutation {
   discountCodeBasicCreate(basicCodeDiscount: DiscountCodeBasicInput!): DiscountCodeBasicCreatePayload
   discountCodeDelete(id: ID!): DiscountCodeDeletePayload
+  discountCodeBasicUpdate(id: ID!, basicCodeDiscount: DiscountCodeBasicInput!): DiscountCodeBasicUpdatePayload
   storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!): StoreCreditAccountCreditPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
 }
@@ -440,6 +442,33 @@ class _Root:
             self.store.save()
         return {"codeDiscountNode": self.discount_node(discount), "userErrors": []}
 
+    def discountCodeBasicUpdate(self, info, id, basicCodeDiscount):
+        """Change the fields given; the value, minimum and limits of an existing code."""
+        data, did = basicCodeDiscount, gid_id(id, "DiscountCodeNode")
+        value = ((data.get("customerGets") or {}).get("value")) or {}
+        percentage, amount = value.get("percentage"), (value.get("discountAmount") or {}).get("amount")
+        if percentage is not None and not (0 < float(percentage) <= 1):
+            return {"codeDiscountNode": None, "userErrors": [{
+                "field": ["basicCodeDiscount", "customerGets", "value", "percentage"],
+                "message": "Value must be between 0.0 and 1.0", "code": "VALUE_OUTSIDE_RANGE"}]}
+        with self.store.lock:
+            discount = self.shop_data["discounts"].get(str(did)) if did is not None else None
+            if discount is None:
+                return {"codeDiscountNode": None,
+                        "userErrors": [{"field": ["id"], "message": "Discount does not exist", "code": "INVALID"}]}
+            if percentage is not None or amount is not None:
+                discount["percentage"] = float(percentage) if percentage is not None else None
+                discount["amount"] = money(amount) if amount is not None else None
+            if "minimumRequirement" in data:
+                minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
+                discount["minimum_subtotal"] = money(minimum) if minimum is not None else None
+            for field, key in (("title", "title"), ("appliesOncePerCustomer", "once_per_customer"),
+                               ("usageLimit", "usage_limit"), ("endsAt", "ends_at")):
+                if field in data:
+                    discount[key] = data[field]
+            self.store.save()
+        return {"codeDiscountNode": self.discount_node(discount), "userErrors": []}
+
     def discountCodeDelete(self, info, id):
         did = gid_id(id, "DiscountCodeNode")
         with self.store.lock:
@@ -503,6 +532,7 @@ def _root_mapping(root: _Root) -> dict:
         "product": root.product_by_id, "customer": root.customer_by_id, "order": root.order_by_id,
         "codeDiscountNodeByCode": root.codeDiscountNodeByCode,
         "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,
+        "discountCodeBasicUpdate": root.discountCodeBasicUpdate,
         "storeCreditAccountCredit": root.storeCreditAccountCredit,
         "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
     }

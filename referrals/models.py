@@ -91,6 +91,7 @@ class Advocate(models.Model):
     code_next_attempt_at = models.DateTimeField(null=True, blank=True)
     invite_due_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
+    invite_skip_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ShopScopedQuerySet.as_manager()
@@ -160,14 +161,19 @@ class Referral(models.Model):
     currency = models.CharField(max_length=3)
     hold_until = models.DateTimeField(null=True, blank=True, help_text="set when the order is fulfilled")
     decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.CharField(max_length=255, blank=True, help_text="who approved or rejected a flagged referral")
     decision_note = models.CharField(max_length=255, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ReferralQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "hold_until"]), models.Index(fields=["shop", "created_at"])]
+        indexes = [models.Index(fields=["status", "hold_until"]), models.Index(fields=["shop", "created_at"]),
+                   models.Index(fields=["advocate", "approved_at"])]
 
 
 class CreditEntryQuerySet(ShopScopedQuerySet):
@@ -208,6 +214,7 @@ class CreditEntry(models.Model):
     attempted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="the reward code email went out")
 
     objects = CreditEntryQuerySet.as_manager()
 

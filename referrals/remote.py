@@ -22,6 +22,12 @@ mutation referralDiscountCreate($input: DiscountCodeBasicInput!) {
 }
 """
 
+DISCOUNT_DELETE = """
+mutation referralDiscountDelete($id: ID!) {
+  discountCodeDelete(id: $id) { deletedCodeDiscountId userErrors { field message code } }
+}
+"""
+
 DISCOUNT_BY_CODE = """
 query referralDiscountByCode($code: String!) {
   codeDiscountNodeByCode(code: $code) { id }
@@ -95,6 +101,10 @@ def discount_create(shop: Shop, data: dict) -> str:
     return (payload.get("codeDiscountNode") or {}).get("id", "")
 
 
+def discount_delete(shop: Shop, discount_gid: str) -> None:
+    AdminClient(shop).mutate(DISCOUNT_DELETE, {"id": discount_gid}, field="discountCodeDelete")
+
+
 def credit_balance(shop: Shop, customer: Customer, currency: str) -> Decimal:
     """The customer's store credit balance in `currency` (0 when they have no account yet)."""
     data = AdminClient(shop).query(CREDIT_BALANCE, {"id": customer.gid}, cost=5)
@@ -109,7 +119,9 @@ def store_credit(shop: Shop, customer: Customer, amount: Decimal, currency: str)
     """Credit the customer's account; return Shopify's transaction id."""
     payload = AdminClient(shop).mutate(
         STORE_CREDIT,
-        {"id": customer.gid, "creditInput": {"creditAmount": {"amount": str(amount), "currencyCode": currency}}},
+        # notify: Shopify tells the customer about their new credit in its own email.
+        {"id": customer.gid, "creditInput": {"creditAmount": {"amount": str(amount), "currencyCode": currency},
+                                             "notify": True}},
         field="storeCreditAccountCredit",
     )
     return (payload.get("storeCreditAccountTransaction") or {}).get("id", "")

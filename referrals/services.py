@@ -5,6 +5,7 @@ import re
 import secrets
 import unicodedata
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from referrals import remote
-from referrals.models import Advocate, Click, ProgramSettings
+from referrals.models import Advocate, Click, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.jobs import enqueue, register_sweeper
 from shopapp.models import Customer, Order, Shop
@@ -22,7 +23,6 @@ from shopapp.shopify import shop_url
 # No 0/O, 1/I/L: a code read aloud or copied by hand still works.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_MAX_ATTEMPTS = 8
-INVITE_DELAY = timedelta(hours=1)
 
 
 def code_generate(first_name: str) -> str:
@@ -154,3 +154,26 @@ def referral_link(advocate: Advocate) -> str:
 def store_referral_link(advocate: Advocate) -> str:
     """The same link on the store's own domain, through the app proxy."""
     return shop_url(advocate.shop.domain, f"/apps/advocate/referrals/r/{advocate.code}")
+
+
+def referral_decide(*, shop: Shop, referral: Referral, approve: bool, actor: str, note: str = "") -> Referral:
+    """The merchant's decision: approving a flagged referral puts it into the normal hold; rejecting
+    a flagged or held one ends it. Referral.DoesNotExist for another shop's referral; ValueError
+    when it is past deciding (a double submit decides once).
+    """
+    if referral.shop_id != shop.pk:
+        raise Referral.DoesNotExist("no such referral in this shop")
+    status = Referral.Status.PENDING if approve else Referral.Status.REJECTED
+    from_states = [Referral.Status.FLAGGED] if approve else [Referral.Status.FLAGGED, Referral.Status.PENDING]
+    now = timezone.now()
+    decided = Referral.objects.filter(pk=referral.pk, shop=shop, status__in=from_states).update(
+        status=status, decided_at=now, decided_by=actor[:255], decision_note=note[:255])
+    referral.refresh_from_db()
+    if not decided:
+        raise ValueError(f"This referral is already {referral.get_status_display().lower()}.")
+    return referral
+
+
+def advocate_balance(advocate: Advocate) -> Decimal:
+    """Credit Shopify confirmed for this advocate: the sum of their ledger."""
+    return CreditEntry.objects.filter(advocate=advocate).confirmed().balance()

@@ -1,8 +1,13 @@
 from django.urls import path
 
-from referrals import views
+from referrals import views, views_panel
 
 urlpatterns = [
     path("r/<str:code>", views.landing, name="referral-landing"),
     path("proxy/referrals/r/<str:code>", views.proxy_landing, name="referral-proxy-landing"),
+    path("referrals/me/<str:token>", views.share_page, name="referral-share"),
+    path("proxy/referrals/me", views.proxy_share_page, name="referral-proxy-me"),
+    path("app/referrals/", views_panel.referral_list, name="referrals"),
+    path("app/referrals/settings/", views_panel.program_settings, name="referral-settings"),
+    path("app/referrals/<int:referral_id>/", views_panel.referral_detail, name="referral-detail"),
 ]

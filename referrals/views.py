@@ -1,6 +1,8 @@
 """Referral pages: the friend's landing page (fast, never calls Shopify) and the advocate's pages."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +10,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from referrals.models import Advocate, ProgramSettings
-from referrals.services import advocate_for_code, discount_url, referral_record_click
+from referrals.services import advocate_for_code, discount_url, referral_link, referral_record_click
+from referrals.sharing import (
+    advocate_for_customer, advocate_for_share_token, advocate_summary, reward_label, share_link, share_message,
+    share_targets,
+)
+from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.shopify import shop_url
 from shopapp.ratelimit import hashed_ip, rate_limited
@@ -47,6 +54,7 @@ def _landing(request: HttpRequest, advocate: Advocate | None, *, logged_in_custo
         "shop": advocate.shop, "advocate": advocate, "program": program, "own": own,
         "offer": program.offer_label(advocate.shop.currency),
         "go_url": discount_url(advocate) if not own and advocate.code_state == Advocate.CodeState.CREATED else "",
+        "share_path": share_link(advocate) if own else "",
     })
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
@@ -66,4 +74,53 @@ def remember_own(response: HttpResponse, advocate: Advocate) -> HttpResponse:
     """Mark this browser as the advocate's, so their own link shows a sample, not a usable code."""
     response.set_signed_cookie(OWN_COOKIE, str(advocate.pk), salt=OWN_COOKIE_SALT, max_age=365 * 86400,
                                httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+@require_GET
+@rate_limited("referral-share", limit=60, window=60)
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    """The advocate's own page from the signed link in their email."""
+    try:
+        advocate = advocate_for_share_token(token)
+    except LinkInvalid:
+        return _private(render(request, "referrals/share_invalid.html", {}, status=404))
+    return remember_own(_share(request, advocate), advocate)
+
+
+@require_GET
+@app_proxy_view
+def proxy_share_page(request: HttpRequest) -> HttpResponse:
+    """The same page on the store's domain for the logged-in customer (Shopify vouches for the id)."""
+    shop = request.shop
+    prefix = request.GET.get("path_prefix") or "/apps/advocate"
+    if not request.logged_in_customer_id:
+        login = shop_url(shop.domain, f"/account/login?{urlencode({'return_url': f'{prefix}/referrals/me'})}")
+        return _private(render(request, "referrals/share_login.html", {"shop": shop, "login_url": login}))
+    advocate = advocate_for_customer(shop, request.logged_in_customer_id)
+    if advocate is None:
+        return _private(render(request, "referrals/share_none.html", {"shop": shop,
+                                                                      "shop_home": shop_url(shop.domain, "/")}))
+    return _share(request, advocate)
+
+
+def _share(request: HttpRequest, advocate: Advocate) -> HttpResponse:
+    shop = advocate.shop
+    program = ProgramSettings.for_shop(shop)
+    active = program.enabled and advocate.status == Advocate.Status.ACTIVE
+    link = referral_link(advocate)
+    message = share_message(advocate, program)
+    return _private(render(request, "referrals/share.html", {
+        "shop": shop, "advocate": advocate, "program": program, "active": active, "link": link,
+        "offer": program.offer_label(shop.currency), "reward": reward_label(program, shop.currency),
+        "targets": share_targets(link=link, message=message, subject=f"A gift from {shop.name or shop.domain}")
+        if active else [],
+        **advocate_summary(advocate),
+    }))
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The token in the address is the credential: keep it out of caches and other sites' logs.
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response

@@ -7,3 +7,29 @@ class CasesConfig(AppConfig):
     name = "reviews.cases"
     label = "cases"
     verbose_name = "Advocate cases"
+
+    def ready(self) -> None:
+        from reviews.cases.figures import cases_section
+        from reviews.cases.services import cases_export, cases_redact, cases_sweep, case_marketing_block, on_review_saved
+        from reviews.services import on_review_saved as subscribe
+        from shopapp.dashboard import register_dashboard_section
+        from shopapp.jobs import register_sweeper
+        from shopapp.mail import register_marketing_block
+        from shopapp.registry import register_customer_data, register_panel_nav, register_settings_section
+
+        subscribe(on_review_saved)
+        register_marketing_block(case_marketing_block)
+        register_sweeper(cases_sweep)
+        register_customer_data("cases", export=cases_export, redact=cases_redact)
+        register_dashboard_section("cases", "Unhappy customers", order=30, build=cases_section)
+        register_panel_nav("cases", "Inbox", "/app/cases/", order=20, badge=_needs_answer)
+        register_settings_section(
+            "cases", "Inbox and cases", "Which reviews open a case, who is alerted, the response target and reply templates.",
+            "/app/cases/settings/", order=20,
+        )
+
+
+def _needs_answer(shop) -> int:
+    from reviews.cases.models import Case
+
+    return Case.objects.for_shop(shop).filter(status__in=[Case.Status.NEW, Case.Status.OPEN]).count()

@@ -39,3 +39,122 @@ def test_unknown_code_page_is_friendly_and_accessible(live_server, open_page):
     page = open_page(f"{live_server.url}/r/NOPE-2222", "phone")
     assert page.get_by_role("heading", name="This referral link isn't active").is_visible()
     assert accessibility_violations(page) == []
+
+
+def _program_with_referrals():
+    from decimal import Decimal
+
+    from referrals.models import Click, Referral
+    from tests.referrals.helpers import customer, order
+
+    advocate = _advocate()
+    shop = advocate.shop
+    for name, status, reasons in [
+        ("Sam", Referral.Status.ISSUED, []),
+        ("Ana", Referral.Status.PENDING, []),
+        ("Zed", Referral.Status.FLAGGED, [{"rule": "self_referral", "reason": "Self-referral: same phone number as the advocate."}]),
+    ]:
+        friend = customer(shop, first_name=name)
+        friend.last_name = "Secretsurname"
+        friend.save()
+        Referral.objects.create(shop=shop, advocate=advocate, order=order(shop, friend, total="80.00"), friend=friend,
+                                via=Referral.Via.CODE, status=status, fraud_reasons=reasons,
+                                order_total=Decimal("80.00"), reward_amount=Decimal("10.00"), currency=shop.currency)
+    Click.objects.create(shop=shop, advocate=advocate, ip_hash="x" * 32)
+    return advocate
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_advocate_share_page_copies_the_link_and_fits_a_phone(live_server, open_page, width, settings):
+    from referrals.sharing import share_token
+
+    settings.APP_URL = live_server.url
+    advocate = _program_with_referrals()
+    page = open_page(f"{live_server.url}/referrals/me/{share_token(advocate)}", width)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    assert page.get_by_role("heading", name="Give 15% off your first order, get 10.00 USD in store credit").is_visible()
+    assert page.get_by_label("Copy and send it anywhere").input_value() == f"{live_server.url}/r/MAYA-7K2Q"
+    for name in ("WhatsApp (opens in a new tab)", "Text message", "Email", "X (opens in a new tab)",
+                 "Facebook (opens in a new tab)"):
+        assert page.get_by_role("link", name=name, exact=True).is_visible()
+    friends = page.locator(".friends").inner_text()
+    assert "Sam" in friends and "Ana" in friends and "Secretsurname" not in page.content()
+    page.get_by_role("button", name="Copy link").click()
+    assert page.get_by_role("status").inner_text() == "Link copied."
+    assert page.evaluate("navigator.clipboard.readText()") == f"{live_server.url}/r/MAYA-7K2Q"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.get_by_role("link", name="Text message").bounding_box()["height"] >= 44
+    screenshot(page, f"referral-share-{width}")
+    assert accessibility_violations(page) == []
+
+
+def test_share_page_works_without_javascript(live_server, open_page, settings):
+    from referrals.sharing import share_token
+
+    settings.APP_URL = live_server.url
+    advocate = _advocate()
+    page = open_page(f"{live_server.url}/referrals/me/{share_token(advocate)}", "phone", javascript=False)
+    assert page.get_by_label("Copy and send it anywhere").input_value().endswith("/r/MAYA-7K2Q")
+    assert page.get_by_role("button", name="Copy link").count() == 0  # hidden until the script can copy
+    assert page.get_by_role("link", name="WhatsApp (opens in a new tab)").get_attribute("href").startswith("https://wa.me/?text=")
+
+
+def test_bad_share_link_page_is_friendly_and_accessible(live_server, open_page):
+    page = open_page(f"{live_server.url}/referrals/me/not-a-token", "phone")
+    assert page.get_by_role("heading", name="This link does not work").is_visible()
+    assert accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_merchant_reviews_a_flagged_referral_and_rejects_it(live_server, open_page, width):
+    from referrals.models import Referral
+    from tests.conftest import session_token
+
+    advocate = _program_with_referrals()
+    token = session_token(advocate.shop.domain)
+    page = open_page(f"{live_server.url}/app/referrals/?id_token={token}", width)
+    assert page.get_by_role("heading", name="Referrals", exact=True).is_visible()
+    assert page.get_by_text("Self-referral: same phone number as the advocate.").is_visible()
+    assert page.get_by_role("link", name="Referrals 1 open").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-referrals-{width}")
+    flagged = Referral.objects.get(status=Referral.Status.FLAGGED)
+    page.get_by_role("link", name=flagged.order.name).click()
+    page.wait_for_url("**/app/referrals/*/**")
+    assert page.get_by_text("Flagged by 1 rule.").is_visible()
+    page.get_by_label("Note (optional, only you see it)").fill("Same household")
+    page.get_by_role("button", name="Reject").click()
+    page.wait_for_load_state()
+    assert "Referral rejected." in page.get_by_role("status").inner_text()
+    assert Referral.objects.get(pk=flagged.pk).status == Referral.Status.REJECTED
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-referral-detail-{width}")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_referral_settings_show_errors_by_the_field_then_save(live_server, open_page, width):
+    from referrals.models import ProgramSettings
+    from tests.conftest import session_token
+
+    advocate = _advocate()
+    page = open_page(f"{live_server.url}/app/referrals/settings/?id_token={session_token(advocate.shop.domain)}", width)
+    assert page.get_by_role("heading", name="Referral settings").is_visible()
+    page.get_by_label("Advocate's reward", exact=True).select_option("percent")
+    page.get_by_label("Text on the friend's landing page").fill("Tea for friends")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").is_visible()
+    assert page.get_by_text("Set the largest reward for a percent reward.").is_visible()
+    assert page.get_by_label("Text on the friend's landing page").input_value() == "Tea for friends"
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-referral-settings-error-{width}")
+    page.get_by_label("Largest reward per order").fill("25")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").inner_text() == "Referral settings saved."
+    program = ProgramSettings.objects.get(shop=advocate.shop)
+    assert (program.reward_kind, program.reward_cap, program.landing_text) == ("percent", 25, "Tea for friends")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []

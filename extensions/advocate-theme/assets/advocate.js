@@ -1,15 +1,18 @@
 /* Advocate's storefront widgets: each block names the app-proxy URL of its content in
  * data-src; the answer is HTML that Advocate rendered and escaped. Links inside a widget
- * marked data-advocate-nav (pages, sorting) reload just that widget. */
+ * marked data-advocate-nav (pages, sorting) reload just that widget. Without JavaScript the
+ * block's plain link opens the full reviews page. */
 (function () {
   "use strict";
-  function load(widget, url) {
+  function fragment(url) { return url + (url.indexOf("?") < 0 ? "?" : "&") + "view=fragment"; }
+  function load(widget, url, focus) {
     widget.setAttribute("aria-busy", "true");
-    fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+    fetch(fragment(url), { headers: { "Accept": "text/html" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         var body = widget.querySelector(".advocate-body") || widget;
         body.innerHTML = html;
+        if (focus) { body.setAttribute("tabindex", "-1"); body.focus(); }
       })
       .catch(function () { /* the block keeps its plain link to the reviews page */ })
       .then(function () { widget.removeAttribute("aria-busy"); });
@@ -23,7 +26,7 @@
         var link = event.target.closest("a[data-advocate-nav]");
         if (!link) return;
         event.preventDefault();
-        load(widget, link.href);
+        load(widget, link.href, true);
       });
     });
   }

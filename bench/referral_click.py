@@ -1,0 +1,78 @@
+"""The referral click path, `/r/<code>`, against a bare Django view on the same server set-up.
+
+Advocate under gunicorn on the real PostgreSQL and Redis; a shop with 500 advocates; a
+burst of clicks on their links (each records a click row and renders the landing page)
+from a separate process at 32 concurrent connections. The last line is the figure.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/referral_click.py [--clicks 3000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench._common import describe, django_env, gunicorn, load  # noqa: E402
+
+DOMAIN = "bench-referrals.myshopify.com"
+UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
+
+
+def setup_shop(advocates: int) -> list[str]:
+    from django.utils import timezone
+
+    from referrals.models import Advocate, Click
+    from shopapp.models import Customer, Shop
+
+    shop, _ = Shop.objects.update_or_create(domain=DOMAIN, defaults={
+        "name": "Bench Referrals", "installed_at": timezone.now(), "uninstalled_at": None})
+    Click.objects.filter(shop=shop).delete()
+    existing = list(Advocate.objects.filter(shop=shop).values_list("code", flat=True))
+    for i in range(len(existing), advocates):
+        customer = Customer.objects.create(shop=shop, shopify_id=8_000_000_000_000_000 + i, email=f"a{i}@example.com",
+                                           first_name=f"Advocate{i}")
+        code = f"BENCH-{i:05d}"
+        Advocate.objects.create(shop=shop, customer=customer, code=code, code_state=Advocate.CodeState.CREATED)
+        existing.append(code)
+    return existing
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=3000)
+    parser.add_argument("--advocates", type=int, default=500)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    print("== migrating and preparing a shop with advocates", flush=True)
+    env = django_env()
+    # All load comes from loopback: lift the per-IP limit so it measures the path, not the 429s.
+    env["RATE_LIMIT_SCALE"] = "1000000"
+    from bench._load import build_request
+    from referrals.models import Click
+
+    codes = setup_shop(args.advocates)
+    rng = random.Random(7)
+    with gunicorn(env, workers=args.workers) as base:
+        bare = [build_request("GET", f"{base}/healthz") for _ in range(args.clicks)]
+        clicks = [build_request("GET", f"{base}/r/{rng.choice(codes)}", {"User-Agent": UA}) for _ in range(args.clicks)]
+        load(base + "/healthz", bare[:300], args.concurrency)  # warm-up
+        load(base + "/r/x", clicks[:300], args.concurrency)
+        print(f"== bare Django view: {args.clicks} requests at {args.concurrency} connections", flush=True)
+        bare_result = load(base + "/healthz", bare, args.concurrency)
+        print(f"== referral clicks: {args.clicks} requests at {args.concurrency} connections", flush=True)
+        click_result = load(base + "/r/x", clicks, args.concurrency)
+    recorded = Click.objects.filter(shop__domain=DOMAIN).count()
+    ratio = click_result["rps"] / bare_result["rps"]
+    print(describe("bare view", bare_result))
+    print(describe("clicks", click_result))
+    print(f"clicks recorded {recorded} of {args.clicks + 300} sent")
+    print(f"RESULT referral_click ratio={ratio:.2f} (target >= 0.4) p99={click_result['p99_ms']:.1f}ms (target < 30)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from referrals.models import ProgramSettings, Referral
+
+HUNDRED = Decimal("100")
+
+
+class ProgramSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ProgramSettings
+        fields = ["enabled", "friend_offer_kind", "friend_offer_value", "friend_minimum_subtotal",
+                  "friend_first_order_only", "reward_kind", "reward_value", "reward_cap", "hold_days",
+                  "monthly_cap", "weekly_referral_limit", "landing_text"]
+        labels = {
+            "enabled": "Referral program on",
+            "friend_offer_kind": "Friend's discount",
+            "friend_offer_value": "Discount amount",
+            "friend_minimum_subtotal": "Minimum order subtotal",
+            "friend_first_order_only": "First order only (friends who already ordered are not rewarded)",
+            "reward_kind": "Advocate's reward",
+            "reward_value": "Reward amount",
+            "reward_cap": "Largest reward per order",
+            "hold_days": "Days to hold a reward after fulfilment",
+            "monthly_cap": "Most credit per advocate per month",
+            "weekly_referral_limit": "Referrals per advocate per week before they are flagged",
+            "landing_text": "Text on the friend's landing page",
+        }
+        help_texts = {
+            "friend_offer_value": "A percent (1–100) or an amount in your currency, depending on the choice above.",
+            "friend_minimum_subtotal": "0 for no minimum.",
+            "reward_value": "Store credit in your currency, or a percent of what the friend paid.",
+            "reward_cap": "Needed for a percent reward; leave empty for a fixed reward.",
+            "hold_days": "Your return window; 30 days is usual. A refund within it cancels the reward.",
+            "monthly_cap": "Leave empty for no limit.",
+            "landing_text": "Up to 1,000 characters, shown under the offer. Plain text.",
+        }
+        widgets = {"landing_text": forms.Textarea(attrs={"rows": 4, "maxlength": 1000})}
+
+    def clean(self):
+        data = super().clean()
+        offer_kind, offer = data.get("friend_offer_kind"), data.get("friend_offer_value")
+        minimum = data.get("friend_minimum_subtotal")
+        if offer is not None and offer_kind == ProgramSettings.OfferKind.PERCENT and offer > HUNDRED:
+            self.add_error("friend_offer_value", "A percent discount can be at most 100.")
+        if (offer is not None and minimum and offer_kind == ProgramSettings.OfferKind.FIXED and offer >= minimum):
+            self.add_error("friend_offer_value", "A fixed discount must be less than the minimum subtotal.")
+        reward_kind, reward, cap = data.get("reward_kind"), data.get("reward_value"), data.get("reward_cap")
+        if reward_kind == ProgramSettings.RewardKind.PERCENT:
+            if reward is not None and reward > HUNDRED:
+                self.add_error("reward_value", "A percent reward can be at most 100.")
+            if cap is None and "reward_cap" not in self.errors:
+                self.add_error("reward_cap", "Set the largest reward for a percent reward.")
+        elif cap is not None:
+            data["reward_cap"] = None  # a fixed reward needs no cap: don't keep a stale one
+        return data
+
+    def offer_changed(self) -> bool:
+        """Whether the friend's discount itself changed, so the advocates' Shopify codes need updating."""
+        return bool({"friend_offer_kind", "friend_offer_value", "friend_minimum_subtotal"} & set(self.changed_data))
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
+    note = forms.CharField(label="Note (optional, only you see it)", max_length=255, required=False)
+
+
+STATUS_FILTERS = [("", "All")] + [(value, label.capitalize()) for value, label in Referral.Status.choices]

@@ -1,0 +1,105 @@
+"""The advocate's own page: the signed link that opens it, and the ways to pass their link on."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from django.db.models import Sum
+from django.urls import reverse
+
+from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
+from referrals.services import referral_link
+from shopapp.links import LinkInvalid, absolute, link_read, link_token
+from shopapp.models import Customer, Shop
+
+SHARE_PURPOSE = "referral-share"
+SHARE_MAX_AGE = timedelta(days=365)
+FRIENDS_SHOWN = 50
+
+
+def share_token(advocate: Advocate) -> str:
+    return link_token(SHARE_PURPOSE, advocate.pk)
+
+
+def share_link(advocate: Advocate) -> str:
+    """The absolute address of the advocate's own page, for emails."""
+    return absolute(reverse("referral-share", args=[share_token(advocate)]))
+
+
+def advocate_for_share_token(token: str) -> Advocate:
+    """The advocate a share link names; LinkInvalid when bad, expired, or the shop is gone."""
+    advocate_id, _ = link_read(SHARE_PURPOSE, token, max_age=SHARE_MAX_AGE)
+    advocate = Advocate.objects.select_related("shop", "customer").filter(
+        pk=advocate_id, shop__uninstalled_at__isnull=True).first()
+    if advocate is None or advocate.customer.redacted_at:
+        raise LinkInvalid("gone")
+    return advocate
+
+
+def advocate_for_customer(shop: Shop, shopify_customer_id) -> Advocate | None:
+    """The logged-in customer's advocate row in this shop (from the verified proxy request)."""
+    try:
+        customer_id = int(shopify_customer_id)
+    except (TypeError, ValueError):
+        return None
+    customer = Customer.objects.filter(shop=shop, shopify_id=customer_id, redacted_at__isnull=True).first()
+    if customer is None:
+        return None
+    return Advocate.objects.select_related("shop", "customer").filter(customer=customer).first()
+
+
+@dataclass(frozen=True)
+class ShareTarget:
+    key: str
+    label: str
+    url: str
+
+
+def share_targets(*, link: str, message: str, subject: str) -> list[ShareTarget]:
+    """Plain links every phone understands: no script, no tracking pixels from the networks."""
+    text = f"{message} {link}"
+    return [
+        ShareTarget("whatsapp", "WhatsApp", f"https://wa.me/?{urlencode({'text': text})}"),
+        ShareTarget("sms", "Text message", f"sms:?&body={quote(text)}"),
+        ShareTarget("email", "Email", f"mailto:?{urlencode({'subject': subject, 'body': text}, quote_via=quote)}"),
+        ShareTarget("x", "X", f"https://x.com/intent/post?{urlencode({'text': message, 'url': link})}"),
+        ShareTarget("facebook", "Facebook", f"https://www.facebook.com/sharer/sharer.php?{urlencode({'u': link})}"),
+    ]
+
+
+def advocate_summary(advocate: Advocate) -> dict:
+    """What the advocate's page shows: their friends (first names only) and their credit."""
+    referrals = Referral.objects.filter(advocate=advocate).exclude(status=Referral.Status.REJECTED)
+    friends = [
+        {"first_name": (r.friend.first_name if r.friend and not r.friend.redacted_at else "") or "A friend",
+         "status": _friend_status(r.status), "at": r.created_at}
+        for r in referrals.select_related("friend").only(
+            "status", "created_at", "friend__first_name", "friend__redacted_at")[:FRIENDS_SHOWN]
+    ]
+    pending = referrals.filter(status__in=[Referral.Status.PENDING, Referral.Status.APPROVED,
+                                           Referral.Status.FLAGGED]).aggregate(s=Sum("reward_amount"))["s"] or ZERO
+    earned = CreditEntry.objects.filter(advocate=advocate).confirmed().balance()
+    return {"friends": friends, "friend_count": referrals.count(), "pending": pending, "earned": earned}
+
+
+def _friend_status(status: str) -> str:
+    if status == Referral.Status.ISSUED:
+        return "Credit earned"
+    if status == Referral.Status.VOID:
+        return "Order returned"
+    return "Ordered: credit on the way"
+
+
+def share_message(advocate: Advocate, program: ProgramSettings) -> str:
+    shop_name = advocate.shop.name or advocate.shop.domain
+    return f"Here's {program.offer_label(advocate.shop.currency)} at {shop_name}:"
+
+
+
+def reward_label(program: ProgramSettings, currency: str) -> str:
+    """What the advocate earns per friend, in words."""
+    if program.reward_kind == ProgramSettings.RewardKind.FIXED:
+        return f"{program.reward_value:.2f} {currency} in store credit"
+    label = f"{program.reward_value.normalize():f}% of their order in store credit"
+    return f"{label} (up to {program.reward_cap:.2f} {currency})" if program.reward_cap else label

@@ -1,0 +1,113 @@
+"""Panel pages: the program's figures with the referral list and top advocates, one referral
+with its fraud reasons and the merchant's decision, and the program settings."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from referrals.figures import program_figures, referrals_in, top_advocates
+from referrals.forms import STATUS_FILTERS, DecisionForm, ProgramSettingsForm
+from referrals.models import ProgramSettings, Referral
+from referrals.program import program_settings_save
+from referrals.services import referral_decide
+from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period
+
+PAGE_SIZE = 25
+RANGE_CHOICES = [(key, f"Last {days} days") for key, days in RANGES.items()] + [("all", "All time")]
+
+
+def _actor(request: HttpRequest) -> str:
+    user = getattr(request, "panel_user", None)
+    return f"staff {user.id}" if user and user.id else "merchant"
+
+
+def _period(request: HttpRequest) -> tuple[str, Period | None]:
+    chosen = request.GET.get("range", DEFAULT_RANGE)
+    if chosen == "all":
+        return chosen, None
+    if chosen not in RANGES:
+        chosen = DEFAULT_RANGE
+    return chosen, Period.last(request.shop, RANGES[chosen])
+
+
+@require_GET
+def referral_list(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    chosen, period = _period(request)
+    status = request.GET.get("status", "")
+    referrals = referrals_in(shop, period).select_related("advocate__customer", "friend", "order")
+    if status in Referral.Status.values:
+        referrals = referrals.filter(status=status)
+    else:
+        status = ""
+    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    figures = program_figures(shop, period)
+    return render(request, "referrals/panel/list.html", {
+        "shop": shop, "nav": "referrals", "page": page, "figures": figures, "status": status,
+        "chosen": chosen, "ranges": RANGE_CHOICES, "statuses": STATUS_FILTERS,
+        "query": urlencode({k: v for k, v in {"status": status, "range": chosen}.items() if v}),
+        "advocates": top_advocates(shop, period), "program": ProgramSettings.for_shop(shop),
+        "any_referrals": status != "" or figures.referred_orders > 0 or referrals_in(shop, None).exists(),
+    })
+
+
+def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
+    referral = get_object_or_404(
+        Referral.objects.for_shop(request.shop).select_related("advocate__customer", "friend", "order"),
+        pk=referral_id)
+    form, notice, error, status = DecisionForm(), "", "", 200
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            try:
+                referral, notice = _decide(request, referral, form.cleaned_data)
+            except ValueError as exc:  # decided already (a double submit, or the order was refunded)
+                error, status = str(exc), 409
+            form = DecisionForm()
+        else:
+            error, status = "Nothing was changed: choose Approve or Reject.", 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "referrals/panel/detail.html", {
+        "shop": request.shop, "nav": "referrals", "referral": referral, "form": form, "notice": notice,
+        "error": error, "can_approve": referral.status == Referral.Status.FLAGGED,
+        "can_reject": referral.status in (Referral.Status.FLAGGED, Referral.Status.PENDING),
+    }, status=status)
+
+
+def _decide(request: HttpRequest, referral: Referral, data: dict) -> tuple[Referral, str]:
+    referral = referral_decide(shop=request.shop, referral=referral, approve=data["decision"] == "approve",
+                               actor=_actor(request), note=data["note"])
+    if referral.status == Referral.Status.REJECTED:
+        return referral, "Referral rejected. The advocate earns nothing for this order."
+    reward = f"{referral.reward_amount:.2f} {referral.currency}"
+    if referral.hold_until:
+        return referral, f"Referral approved. The reward of {reward} is paid after the hold ends on {referral.hold_until:%d %b %Y}."
+    return referral, f"Referral approved. The reward of {reward} is paid once the order is fulfilled and the hold ends."
+
+
+def program_settings(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    program = ProgramSettings.for_shop(shop)
+    form, notice, status = ProgramSettingsForm(instance=program), "", 200
+    if request.method == "POST":
+        form = ProgramSettingsForm(request.POST, instance=program)
+        if form.is_valid():
+            program, resynced = program_settings_save(shop=shop, form=form)
+            notice = "Referral settings saved."
+            if resynced:
+                notice += f" Updating the friend discount on {resynced} advocate code{'s' if resynced != 1 else ''} in Shopify."
+            form = ProgramSettingsForm(instance=program)
+        else:
+            status = 400
+            program = ProgramSettings.for_shop(shop)  # preview what is saved, not the rejected input
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "referrals/panel/settings.html", {
+        "shop": shop, "nav": "referrals", "form": form, "notice": notice, "program": program,
+        "offer": program.offer_label(shop.currency),
+    }, status=status)

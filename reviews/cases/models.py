@@ -1,0 +1,187 @@
+"""Cases: an unhappy review answered by the shop, from opening to resolution.
+
+The review itself is never touched by a case: it stays published (16 CFR 465 forbids
+suppressing reviews by rating), and no remedy depends on what the review says.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from reviews.models import Review, ShopScoped
+from shopapp.models import Customer, Shop
+
+class CaseSettings(models.Model):
+    """When a review opens a case, who hears about it, and how fast the shop means to answer."""
+
+    class AlertMode(models.TextChoices):
+        AT_ONCE = "at_once", "At once, one email per case"
+        DIGEST = "digest", "Once a day, a digest"
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="case_settings")
+    rating_threshold = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text="reviews at or under this many stars open a case")
+    keywords = models.TextField(blank=True, max_length=2000,
+                                help_text="one per line; a higher rating whose text contains one opens a case too")
+    alert_recipients = models.TextField(blank=True, max_length=1000,
+                                        help_text="email addresses, one per line; empty: the shop's email")
+    alert_mode = models.CharField(max_length=10, choices=AlertMode.choices, default=AlertMode.AT_ONCE)
+    first_response_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(1), MaxValueValidator(720)])
+    digest_sent_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def for_shop(cls, shop: Shop) -> "CaseSettings":
+        settings, _ = cls.objects.get_or_create(shop=shop)
+        return settings
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [k.strip().lower() for k in self.keywords.splitlines() if k.strip()]
+
+    def recipients(self, shop: Shop) -> list[str]:
+        listed = [r.strip() for r in self.alert_recipients.replace(",", "\n").splitlines() if r.strip()]
+        return listed or ([shop.email] if shop.email else [])
+
+
+class ReplyTemplate(models.Model):
+    """A private reply the merchant starts from; placeholders are filled when it is chosen."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="case_templates")
+    key = models.SlugField(max_length=40)
+    name = models.CharField(max_length=80)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(max_length=5000)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "key"], name="case_template_once")]
+        ordering = ["pk"]
+
+
+class CaseQuerySet(ShopScoped):
+    def active(self):
+        return self.filter(status__in=Case.ACTIVE)
+
+
+class Case(models.Model):
+    """One review's case (at most one per review)."""
+
+    class Status(models.TextChoices):
+        NEW = "new"
+        OPEN = "open"
+        WAITING = "waiting", "Waiting for customer"
+        RESOLVED = "resolved"
+        CLOSED = "closed"
+
+    class Reason(models.TextChoices):
+        RATING = "rating", "Low rating"
+        KEYWORD = "keyword", "Complaint keyword"
+        MANUAL = "manual", "Opened by hand"
+
+    ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING)
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="cases")
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="case")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+    keyword = models.CharField(max_length=100, blank=True)
+    rating_at_open = models.PositiveSmallIntegerField()
+    assignee = models.CharField(max_length=100, blank=True, help_text="the staff member's id from the session token")
+    created_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="when it was last resolved or closed")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["shop", "status", "created_at"]), models.Index(fields=["customer", "ended_at"])]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"case {self.pk} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+
+class CaseEvent(models.Model):
+    """Everything that happened to a case: who, what, when."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(max_length=30)
+    detail = models.CharField(max_length=300, blank=True)
+    actor = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+
+class CaseMessage(models.Model):
+    """The private conversation: the shop's emails and the customer's answers."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", "From the shop"
+        IN = "in", "From the customer"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(max_length=5000)
+    author = models.CharField(max_length=100)
+    to_email = models.EmailField(blank=True)
+    to_name = models.CharField(max_length=200, blank=True, help_text="kept so an erasure can find the name in the text")
+    message_id = models.CharField(max_length=200, blank=True, help_text="the email's Message-ID, for threading")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
+class Remedy(models.Model):
+    """What the shop gave: recorded first (the intent), then done in Shopify by a job."""
+
+    class Kind(models.TextChoices):
+        DISCOUNT = "discount", "Discount code"
+        STORE_CREDIT = "store_credit", "Store credit"
+        REFUND = "refund", "Refund done in Shopify"
+        REPLACEMENT = "replacement", "Replacement sent from Shopify"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending", "Sending to Shopify"
+        DONE = "done"
+        FAILED = "failed"
+
+    REMOTE = (Kind.DISCOUNT, Kind.STORE_CREDIT)
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="remedies")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))])
+    currency = models.CharField(max_length=3)
+    code = models.CharField(max_length=40, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    shopify_id = models.CharField(max_length=120, blank=True)
+    balance_before = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    actor = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]

@@ -1,0 +1,152 @@
+"""Remedies: a one-use discount code, store credit, or a note of a refund or replacement.
+
+The intent is a row first; a job does the Shopify call. A retry never gives twice: a
+discount code is chosen up front and looked up before it is created again; store credit
+records the balance before the call, and a retry that finds the balance already raised
+by the amount adopts that credit instead of crediting again. No remedy is ever
+conditioned on the review: the wording everywhere says so.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from referrals import remote
+from reviews.cases.models import Case, Remedy
+from reviews.cases.services import CaseError, _log
+from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.jobs import enqueue
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _code() -> str:
+    return "SORRY-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+
+
+def remedy_offer(*, case: Case, kind: str, amount: Decimal, note: str, actor: str) -> Remedy:
+    """Record the remedy; discount codes and store credit are then made in Shopify by a job."""
+    if kind not in Remedy.Kind.values:
+        raise CaseError("Choose what you are giving.")
+    if amount is None or amount < 0 or (kind in Remedy.REMOTE and amount <= 0):
+        raise CaseError("Enter an amount greater than zero.")
+    customer = case.customer
+    if kind in Remedy.REMOTE and (customer is None or customer.shopify_id is None or customer.redacted_at):
+        raise CaseError("This customer has no Shopify customer account (a guest checkout), so a code or store "
+                        "credit cannot be tied to them. Record a refund or replacement instead.")
+    with transaction.atomic():
+        remedy = Remedy.objects.create(
+            case=case, kind=kind, amount=amount.quantize(Decimal("0.01")), currency=case.shop.currency,
+            code=_code() if kind == Remedy.Kind.DISCOUNT else "", note=note.strip()[:300], actor=actor[:100],
+            status=Remedy.Status.PENDING if kind in Remedy.REMOTE else Remedy.Status.DONE,
+            done_at=None if kind in Remedy.REMOTE else timezone.now(),
+        )
+        _log(case, "remedy", f"{remedy.get_kind_display()}: {remedy.amount} {remedy.currency}", actor)
+    if kind in Remedy.REMOTE:
+        enqueue(remedy_apply_job, remedy.pk)
+    return remedy
+
+
+def remedy_apply_job(remedy_id: int) -> None:
+    remedy_apply(remedy_id=remedy_id)
+
+
+def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | None:
+    """Do the remedy in Shopify once: claimed by a conditional UPDATE, then created or adopted."""
+    now = now or timezone.now()
+    claimed = Remedy.objects.filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        pk=remedy_id, kind__in=Remedy.REMOTE, attempts__lt=MAX_ATTEMPTS,
+        status__in=[Remedy.Status.PENDING, Remedy.Status.SENDING, Remedy.Status.FAILED],
+    ).exclude(status=Remedy.Status.FAILED, next_attempt_at__isnull=True).update(
+        status=Remedy.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + _backoff(1))
+    if not claimed:
+        return None
+    remedy = Remedy.objects.select_related("case__shop", "case__customer").get(pk=remedy_id)
+    Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=now + _backoff(remedy.attempts))
+    try:
+        shopify_id = _discount(remedy) if remedy.kind == Remedy.Kind.DISCOUNT else _credit(remedy)
+    except ShopifyUserError as exc:  # Shopify refused the input: retrying would not help
+        return _failed(remedy, str(exc), retry=False)
+    except ShopifyError as exc:
+        return _failed(remedy, str(exc), retry=remedy.attempts < MAX_ATTEMPTS)
+    Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.DONE, shopify_id=shopify_id[:120], error="",
+                                               done_at=timezone.now(), next_attempt_at=None)
+    _log(remedy.case, "remedy_done", f"{remedy.get_kind_display()} {remedy.code} created in Shopify".replace("  ", " "),
+         "Advocate")
+    remedy.refresh_from_db()
+    return remedy
+
+
+def _discount(remedy: Remedy) -> str:
+    shop, case = remedy.case.shop, remedy.case
+    # A retry may follow a create that succeeded but whose answer was lost.
+    existing = remote.discount_lookup(shop, remedy.code) if remedy.attempts > 1 else None
+    if existing:
+        return existing
+    data = {**remote.reward_discount_input(code=remedy.code, customer=case.customer, amount=remedy.amount),
+            "title": f"Case {case.pk}: {remedy.code}"}
+    try:
+        return remote.discount_create(shop, data)
+    except ShopifyUserError as exc:
+        if any(e.get("code") == "TAKEN" for e in exc.errors):
+            found = remote.discount_lookup(shop, remedy.code)
+            if found:
+                return found
+        raise
+
+
+def _credit(remedy: Remedy) -> str:
+    shop, customer = remedy.case.shop, remedy.case.customer
+    balance = remote.credit_balance(shop, customer, remedy.currency)
+    if remedy.balance_before is not None and balance >= remedy.balance_before + remedy.amount:
+        return "adopted: the balance already includes this credit"
+    Remedy.objects.filter(pk=remedy.pk).update(balance_before=balance)
+    return remote.store_credit(shop, customer, remedy.amount, remedy.currency)
+
+
+def _failed(remedy: Remedy, error: str, *, retry: bool) -> Remedy:
+    # Without a next attempt, the sweep leaves it alone until the merchant tries again.
+    Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.FAILED, error=error[:500],
+                                               **({} if retry else {"next_attempt_at": None}))
+    _log(remedy.case, "remedy_failed", f"{remedy.get_kind_display()}: {error}", "Advocate")
+    remedy.refresh_from_db()
+    return remedy
+
+
+def _backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(60 * 2 ** max(attempt - 1, 0), 6 * 3600))
+
+
+def remedy_retry(*, remedy: Remedy, actor: str) -> Remedy:
+    """The merchant's "try again" on a failed remedy."""
+    if remedy.status != Remedy.Status.FAILED:
+        raise CaseError("Only a remedy that failed can be tried again.")
+    Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=None, attempts=0, status=Remedy.Status.PENDING)
+    _log(remedy.case, "remedy_retry", remedy.get_kind_display(), actor)
+    enqueue(remedy_apply_job, remedy.pk)
+    remedy.refresh_from_db()
+    return remedy
+
+
+def remedies_due(*, now: datetime | None = None) -> int:
+    """Sweeper part: remedies whose job was lost or whose last attempt failed for a passing reason."""
+    now = now or timezone.now()
+    due = Remedy.objects.filter(
+        Q(status=Remedy.Status.PENDING, created_at__lte=now - timedelta(minutes=2), next_attempt_at__isnull=True)
+        | Q(status__in=[Remedy.Status.SENDING, Remedy.Status.FAILED], next_attempt_at__lte=now),
+        kind__in=Remedy.REMOTE, attempts__lt=MAX_ATTEMPTS, case__shop__uninstalled_at__isnull=True,
+    ).values_list("pk", flat=True)[:200]
+    ids = list(due)
+    for pk in ids:
+        remedy_apply(remedy_id=pk, now=now)
+    return len(ids)

@@ -1,0 +1,223 @@
+"""A product's published reviews as the storefront shows them: a page of reviews, the rating
+histogram, the star badge, JSON-LD and JSON, rendered once per product version and cached.
+
+The cache key carries the product's ProductRating version, which every change to one of its
+reviews bumps (reviews.services.product_rating_refresh), so a cached answer is never stale
+and a request costs the same whether the product has ten reviews or ten thousand.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Prefetch
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
+from shopapp.models import Shop
+
+PAGE_SIZE = 10
+# Settings that change the page's words (incentives, non-buyer reviews) do not bump a
+# product's version; they show within this many seconds.
+CACHE_SECONDS = 300
+SORTS = {"newest": "Newest", "highest": "Highest rating", "lowest": "Lowest rating", "photos": "With photos"}
+KINDS = ("page", "fragment", "json", "badge")
+STYLESHEET = Path(__file__).resolve().parent.parent / "extensions" / "advocate-theme" / "assets" / "advocate.css"
+
+_REVIEW_FIELDS = ("pk", "shop_id", "product_id", "rating", "title", "body", "display_name", "order_line_id",
+                  "incentivized", "created_at", "published_at", "reply", "replied_at")
+
+
+@dataclass(frozen=True)
+class Listing:
+    rating: ProductRating | None
+    sort: str
+    page: int
+    pages: int
+    reviews: list[Review]
+
+
+def product_rating_get(*, shop: Shop, product_id: int) -> ProductRating | None:
+    return ProductRating.objects.filter(shop=shop, product_id=product_id).first()
+
+
+def page_count(rating: ProductRating | None) -> int:
+    return max(1, math.ceil(rating.count / PAGE_SIZE)) if rating else 1
+
+
+def reviews_listing(*, shop: Shop, rating: ProductRating | None, sort: str, page: int) -> Listing:
+    """One page of a product's published reviews in the asked order (page clamped to those that exist)."""
+    pages = page_count(rating)
+    page = min(max(page, 1), pages)
+    if rating is None or rating.count == 0:
+        return Listing(rating, sort, page, pages, [])
+    published = (Review.objects.for_shop(shop).published().filter(product_id=rating.product_id)
+                 .only(*_REVIEW_FIELDS)
+                 .prefetch_related(Prefetch("photos", queryset=ReviewPhoto.objects.only("pk", "review_id", "width", "height"))))
+    if sort == "highest":
+        ordered = published.order_by("-rating", "-created_at", "-pk")
+    elif sort == "lowest":
+        ordered = published.order_by("rating", "-created_at", "-pk")
+    elif sort == "photos":
+        ordered = published.annotate(has_photos=Exists(ReviewPhoto.objects.filter(review=OuterRef("pk")))).order_by(
+            "-has_photos", "-created_at", "-pk")
+    else:
+        ordered = published.order_by("-created_at", "-pk")
+    start = (page - 1) * PAGE_SIZE
+    return Listing(rating, sort, page, pages, list(ordered[start:start + PAGE_SIZE]))
+
+
+def histogram_rows(rating: ProductRating | None) -> list[dict]:
+    """Five rows, 5 stars first: count and share of the published reviews."""
+    counts = rating.histogram if rating else {}
+    total = rating.count if rating else 0
+    return [{"stars": n, "count": int(counts.get(str(n), 0)),
+             "percent": round(100 * int(counts.get(str(n), 0)) / total) if total else 0} for n in range(5, 0, -1)]
+
+
+def verification_statement(config: ReviewSettings) -> str:
+    """How reviews are checked, as the EU's Omnibus Directive asks traders to disclose."""
+    parts = ["Reviews marked “Verified buyer” were written by customers who bought the product: "
+             "we email them after their order and tie the review to that order."]
+    if config.non_buyer_reviews:
+        parts.append("Other reviews come from shoppers who confirmed their email address; "
+                     "we could not check that they bought the product.")
+    else:
+        parts.append("Only customers with an order can review.")
+    if config.incentive_enabled:
+        parts.append("Reviews marked “Incentivized” were written for an offer, given for any honest review "
+                     "whatever its rating.")
+    parts.append("Every review is published, positive or negative, unless it breaks our content rules "
+                 "(spam, abuse, personal data or not about the product).")
+    return " ".join(parts)
+
+
+# Inside <script>, "</" ends the element and "<!--" changes parsing; U+2028/9 break old JS parsers.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026",
+                   0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def script_json(data) -> SafeString:
+    """JSON safe to place inside a <script> element, also when Shopify renders the page as Liquid."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
+    # json.dumps never writes "{{" or "{%" itself (a key's quote follows "{"), so these come
+    # from shopper text inside a string, where the escaped form decodes to the same text.
+    return mark_safe(text.replace("{{", "{\\u007b").replace("{%", "{\\u0025"))
+
+
+def product_json_ld(listing: Listing) -> SafeString | None:
+    """One schema.org Product with its AggregateRating and the page's Reviews (none without reviews)."""
+    rating = listing.rating
+    if rating is None or rating.count == 0:
+        return None
+    data = {
+        "@context": "https://schema.org", "@type": "Product", "name": rating.product_title or f"Product {rating.product_id}",
+        "aggregateRating": {"@type": "AggregateRating", "ratingValue": rating.average, "reviewCount": rating.count,
+                            "bestRating": 5, "worstRating": 1},
+        "review": [{
+            "@type": "Review", "author": {"@type": "Person", "name": review.author},
+            "datePublished": (review.published_at or review.created_at).date().isoformat(),
+            **({"name": review.title} if review.title else {}), **({"reviewBody": review.body} if review.body else {}),
+            "reviewRating": {"@type": "Rating", "ratingValue": review.rating, "bestRating": 5, "worstRating": 1},
+        } for review in listing.reviews],
+    }
+    return script_json(data)
+
+
+def liquid_safe(html: str) -> str:
+    """Shopify renders an application/liquid answer as Liquid: keep shopper text from becoming tags."""
+    return html.replace("{{", "{&#123;").replace("{%", "{&#37;")
+
+
+def stars(value: float) -> str:
+    filled = min(5, max(0, int(value + 0.5)))  # half up: 4.5 shows five stars
+    return "★" * filled + "☆" * (5 - filled)
+
+
+def _links(prefix: str, product_id: int, listing: Listing) -> dict:
+    base = f"{prefix}/reviews/{product_id}"
+
+    def url(sort: str, page: int) -> str:
+        query = [f"sort={sort}"] if sort != "newest" else []
+        query += [f"page={page}"] if page > 1 else []
+        return base + ("?" + "&".join(query) if query else "")
+
+    return {
+        "base": base,
+        "sorts": [{"key": key, "label": label, "url": url(key, 1), "current": key == listing.sort}
+                  for key, label in SORTS.items()],
+        "previous": url(listing.sort, listing.page - 1) if listing.page > 1 else "",
+        "next": url(listing.sort, listing.page + 1) if listing.page < listing.pages else "",
+    }
+
+
+def _review_rows(listing: Listing, prefix: str) -> list[dict]:
+    return [{"review": review, "stars": stars(review.rating),
+             "photos": [{"url": f"{prefix}/reviews/photos/{p.pk}.jpg", "width": p.width, "height": p.height}
+                        for p in review.photos.all()]} for review in listing.reviews]
+
+
+def _render(kind: str, *, shop: Shop, product_id: int, rating: ProductRating | None, sort: str, page: int,
+            prefix: str) -> bytes:
+    if kind == "badge":
+        if rating is None or rating.count == 0:
+            return b""
+        return render_to_string("reviews/storefront/badge.html", {
+            "rating": rating, "stars": stars(rating.average), "url": f"{prefix}/reviews/{product_id}",
+        }).encode()
+    listing = reviews_listing(shop=shop, rating=rating, sort=sort, page=page)
+    config = ReviewSettings.for_shop(shop)
+    rows = _review_rows(listing, prefix)
+    if kind == "json":
+        return json.dumps(_as_json(listing, rows, config), separators=(",", ":")).encode()
+    context = {
+        "shop": shop, "listing": listing, "rows": rows, "histogram": histogram_rows(rating),
+        "links": _links(prefix, product_id, listing), "statement": verification_statement(config),
+        "json_ld": product_json_ld(listing), "average_stars": stars(rating.average) if rating else "",
+        "product_title": (rating.product_title if rating else "") or "this product",
+    }
+    if kind == "fragment":
+        return render_to_string("reviews/storefront/widget.html", context).encode()
+    context["stylesheet"] = mark_safe(STYLESHEET.read_text())  # our own file, not shopper text
+    return liquid_safe(render_to_string("reviews/storefront/page.html", context)).encode()
+
+
+def _as_json(listing: Listing, rows: list[dict], config: ReviewSettings) -> dict:
+    rating = listing.rating
+    return {
+        "product_id": str(rating.product_id) if rating else None,
+        "rating": {"average": rating.average if rating else 0, "count": rating.count if rating else 0,
+                   "histogram": {str(n): int((rating.histogram if rating else {}).get(str(n), 0)) for n in range(1, 6)}},
+        "sort": listing.sort, "page": listing.page, "pages": listing.pages, "page_size": PAGE_SIZE,
+        "verification": verification_statement(config),
+        "reviews": [{
+            "id": row["review"].pk, "rating": row["review"].rating, "title": row["review"].title,
+            "body": row["review"].body, "author": row["review"].author, "verified": row["review"].verified,
+            "incentivized": row["review"].incentivized,
+            "published_at": (row["review"].published_at or row["review"].created_at).isoformat(),
+            "reply": row["review"].reply or None,
+            "photos": [photo["url"] for photo in row["photos"]],
+        } for row in rows],
+    }
+
+
+def storefront_render(*, shop: Shop, product_id: int, kind: str, sort: str = "newest", page: int = 1,
+                      prefix: str = "/apps/advocate") -> bytes:
+    """The answer body for one storefront request, from the cache when this product version was rendered."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    sort = sort if sort in SORTS else "newest"
+    rating = product_rating_get(shop=shop, product_id=product_id)
+    page = min(max(page, 1), page_count(rating))
+    if rating is None:  # nothing was ever reviewed: cheap, and not worth a cache entry per guessed id
+        return _render(kind, shop=shop, product_id=product_id, rating=None, sort=sort, page=page, prefix=prefix)
+    key = f"advocate:sf:{shop.pk}:{product_id}:{rating.pk}.{rating.version}:{kind}:{sort}:{page}:{prefix}"
+    body = cache.get(key)
+    if body is None:
+        body = _render(kind, shop=shop, product_id=product_id, rating=rating, sort=sort, page=page, prefix=prefix)
+        cache.set(key, body, CACHE_SECONDS)
+    return body
