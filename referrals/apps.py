@@ -5,7 +5,7 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
-        from referrals import handlers, services  # noqa: F401  (registers webhook handlers and sweepers)
+        from referrals import handlers, program, services  # noqa: F401  (registers webhook handlers and sweepers)
         from referrals.figures import dashboard_section, flagged_count
         from shopapp.dashboard import register_dashboard_section
         from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section

@@ -52,6 +52,9 @@ class ProgramSettings(models.Model):
 
     @classmethod
     def for_shop(cls, shop: Shop) -> "ProgramSettings":
+        # The click path loads them with the shop (select_related): no second query there.
+        if Shop.referral_settings.is_cached(shop) and getattr(shop, "referral_settings", None) is not None:
+            return shop.referral_settings
         settings, _ = cls.objects.get_or_create(shop=shop)
         return settings
 

@@ -1,15 +1,21 @@
 """Saving the program settings, and keeping the advocates' Shopify codes on the current offer."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
 from referrals import remote
 from referrals.forms import ProgramSettingsForm
 from referrals.models import Advocate, ProgramSettings
-from shopapp.admin_api import AdminClient
-from shopapp.jobs import enqueue
+from referrals.services import advocate_code_job
+from shopapp.admin_api import AdminClient, ShopifyError, ShopifyUserError
+from shopapp.jobs import enqueue, register_sweeper
 from shopapp.models import Shop
+
+UPDATE_LEASE = timedelta(minutes=10)
+UPDATE_RETRY = timedelta(minutes=15)
 
 DISCOUNT_UPDATE = """
 mutation referralDiscountUpdate($id: ID!, $input: DiscountCodeBasicInput!) {
@@ -34,10 +40,24 @@ def program_settings_save(*, shop: Shop, form: ProgramSettingsForm) -> tuple[Pro
 
 
 def advocate_codes_resync(*, shop: Shop) -> int:
-    """Queue an update of each advocate's Shopify discount to the shop's current offer.
-    Codes not created yet need nothing: they are created from the current settings."""
-    ids = list(Advocate.objects.for_shop(shop).filter(code_state=Advocate.CodeState.CREATED)
-               .exclude(discount_gid="").values_list("pk", flat=True))
+    """Mark each created code as due for an update to the shop's current offer, and queue it.
+    The mark is a row, so the sweep re-drives an update whose job was lost. Codes not created
+    yet need nothing: they are created from the current settings."""
+    due = Advocate.objects.for_shop(shop).filter(code_state=Advocate.CodeState.CREATED).exclude(discount_gid="")
+    ids = list(due.values_list("pk", flat=True))
+    due.update(code_next_attempt_at=timezone.now())
+    for pk in ids:
+        enqueue(advocate_code_update_job, pk)
+    return len(ids)
+
+
+@register_sweeper
+def advocate_code_updates_due() -> int:
+    """Re-drive offer updates that failed or whose job was lost."""
+    ids = list(Advocate.objects.filter(
+        code_state=Advocate.CodeState.CREATED, code_next_attempt_at__lte=timezone.now(),
+        shop__uninstalled_at__isnull=True,
+    ).values_list("pk", flat=True)[:200])
     for pk in ids:
         enqueue(advocate_code_update_job, pk)
     return len(ids)
@@ -45,17 +65,41 @@ def advocate_codes_resync(*, shop: Shop) -> int:
 
 def advocate_code_update_job(advocate_id: int) -> None:
     advocate = Advocate.objects.filter(pk=advocate_id).select_related("shop").first()
-    if advocate and advocate.discount_gid and advocate.shop.uninstalled_at is None:
+    if advocate and advocate.shop.uninstalled_at is None:
         advocate_code_update(advocate=advocate)
 
 
-def advocate_code_update(*, advocate: Advocate) -> str:
-    """Set the advocate's discount to the current offer. Safe to run twice: it writes the same values."""
+def advocate_code_update(*, advocate: Advocate) -> Advocate:
+    """Bring a created code to the current offer. Claimed with a lease (two workers never both
+    call Shopify), and the same values written twice change nothing."""
+    now = timezone.now()
+    lease = now + UPDATE_LEASE
+    claimed = Advocate.objects.filter(pk=advocate.pk, code_state=Advocate.CodeState.CREATED,
+                                      code_next_attempt_at__lte=now).exclude(discount_gid="") \
+        .update(code_next_attempt_at=lease)
+    advocate.refresh_from_db()
+    if not claimed:
+        return advocate
     data = remote.friend_discount_input(advocate, ProgramSettings.for_shop(advocate.shop))
     data.pop("startsAt", None)  # keep the code's original start
     # On update an omitted field keeps its old value: a minimum the merchant removed is cleared explicitly.
     data.setdefault("minimumRequirement", {"subtotal": {"greaterThanOrEqualToSubtotal": None}})
-    payload = AdminClient(advocate.shop).mutate(
-        DISCOUNT_UPDATE, {"id": advocate.discount_gid, "input": data}, field="discountCodeBasicUpdate")
-    return (payload.get("codeDiscountNode") or {}).get("id", "")
-
+    mine = Advocate.objects.filter(pk=advocate.pk, code_next_attempt_at=lease)
+    try:
+        AdminClient(advocate.shop).mutate(
+            DISCOUNT_UPDATE, {"id": advocate.discount_gid, "input": data}, field="discountCodeBasicUpdate")
+    except ShopifyUserError as exc:
+        if any("id" in (e.get("field") or []) for e in exc.errors):
+            # The discount was deleted in Shopify: make the code again, from the current offer.
+            mine.update(code_state=Advocate.CodeState.PENDING, discount_gid="", code_attempts=0,
+                        code_next_attempt_at=None, code_error=str(exc)[:1000])
+            enqueue(advocate_code_job, advocate.pk)
+        else:
+            mine.update(code_next_attempt_at=now + UPDATE_RETRY, code_error=str(exc)[:1000])
+    except ShopifyError as exc:
+        mine.update(code_next_attempt_at=now + UPDATE_RETRY, code_error=str(exc)[:1000])
+    else:
+        # Only if no newer change marked it again while Shopify was answering.
+        mine.update(code_next_attempt_at=None, code_error="")
+    advocate.refresh_from_db()
+    return advocate

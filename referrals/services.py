@@ -128,7 +128,7 @@ def advocate_for_code(code: str) -> Advocate | None:
     if not code or len(code) > 40:
         return None
     return (
-        Advocate.objects.select_related("shop", "customer")
+        Advocate.objects.select_related("shop", "customer", "shop__referral_settings")
         .filter(code=code, shop__uninstalled_at__isnull=True, shop__installed_at__isnull=False)
         .first()
     )

@@ -158,3 +158,18 @@ def test_referral_settings_show_errors_by_the_field_then_save(live_server, open_
     assert (program.reward_kind, program.reward_cap, program.landing_text) == ("percent", 25, "Tea for friends")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_dashboard_shows_the_referral_funnel(live_server, open_page, width):
+    from tests.conftest import session_token
+
+    advocate = _program_with_referrals()
+    page = open_page(f"{live_server.url}/?id_token={session_token(advocate.shop.domain)}", width)
+    section = page.get_by_role("region", name="Referrals")
+    assert section.get_by_role("img", name="Referral funnel").is_visible()
+    assert section.get_by_role("img", name="Referred revenue and credit cost (USD)").is_visible()
+    assert "240.00 USD" in section.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-dashboard-referrals-{width}")

@@ -259,3 +259,15 @@ def test_dashboard_shows_the_referral_funnel_and_revenue_against_cost(panel_get,
     assert "Referred revenue and credit cost" in section
     assert "190.00 USD" in section and "10.00 USD" in section
 
+
+
+def test_a_held_referral_can_be_rejected_but_not_approved_again(panel_get, client, make_session_token, shop, program):
+    held = program["referrals"][0]
+    page = panel_get(f"/app/referrals/{held.pk}/", shop).content.decode()
+    assert ">Reject<" in page and ">Approve<" not in page
+    assert "No rule fired" in page
+    body = _post(client, make_session_token, shop, f"/app/referrals/{held.pk}/", {"decision": "reject"}).content.decode()
+    assert "Referral rejected." in body and ">Reject<" not in body
+    assert Referral.objects.get(pk=held.pk).status == Referral.Status.REJECTED
+    issued = program["referrals"][1]
+    assert ">Reject<" not in panel_get(f"/app/referrals/{issued.pk}/", shop).content.decode()

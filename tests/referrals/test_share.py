@@ -153,3 +153,9 @@ def test_advocates_own_link_preview_points_to_their_share_page(client, advocate)
     client.get(_path(advocate))  # sets the own cookie
     body = client.get("/r/MAYA-7K2Q").content.decode()
     assert "This is what your friends see" in body and "/referrals/me/" in body
+
+
+def test_share_page_is_rate_limited_per_ip(client, advocate):
+    path = _path(advocate)
+    statuses = [client.get(path, REMOTE_ADDR="198.51.100.7").status_code for _ in range(61)]
+    assert statuses[:60] == [200] * 60 and statuses[60] == 429

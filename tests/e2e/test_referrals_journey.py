@@ -1,0 +1,61 @@
+"""The referral journey over real HTTP: Maya's link, a friend's checkout with her code in devstore,
+attribution, the hold (1-second days), store credit in devstore; a refunded order earns nothing."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from devstore.journeys.referrals import advocate_code, credit_balance, friend_checkout, program_save
+from tests.e2e.conftest import DEMO
+from tests.e2e.harness import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def _referral(stack, order_id):
+    rows = stack.db("select r.status, r.via, r.reward_amount, r.hold_until, r.void_reason from referrals_referral r "
+                    "join shopapp_order o on o.id = r.order_id where o.shopify_id = ?", (order_id,))
+    return rows[0] if rows else None
+
+
+def test_friend_order_with_the_code_pays_maya_store_credit_once_and_a_refunded_one_nothing(installed):
+    stack, store = installed, installed.store
+    program_save(store, stack.app_url, DEMO)  # hold of 5 days = 5 seconds here
+    maya = store.customer(DEMO, "maya@example.com")
+    mine = store.place_order(DEMO, lines=[("merino-beanie", 1)], customer_id=maya["id"])
+    store.fulfil(DEMO, mine["id"])
+    code = wait_until(lambda: advocate_code(store, DEMO, "Maya"), what="Maya's code as a Shopify discount")
+    assert stack.db("select code_state from referrals_advocate where code = ?", (code,)) == [("created",)]
+
+    # Her invitation arrives after her own order was fulfilled, with her link and her own page.
+    invitation = wait_until(lambda: next((m for m in store.mailbox() if "maya@example.com" in m["to"]
+                                          and "Give your friends" in m["subject"]), None), what="the invitation email")
+    assert f"{stack.app_url}/r/{code}" in invitation["text"] and "/referrals/me/" in invitation["text"]
+
+    kept = friend_checkout(store, stack.app_url, DEMO, code, first_name="Sam")
+    returned = friend_checkout(store, stack.app_url, DEMO, code, first_name="Noor")
+    assert stack.db("select count(*) from referrals_click c join referrals_advocate a on a.id = c.advocate_id "
+                    "where a.code = ? and c.own = 0", (code,))[0][0] == 2
+    for order_id in (kept, returned):
+        wait_until(lambda: _referral(stack, order_id), what="the friend's order attributed to Maya")
+        assert _referral(stack, order_id)[:3] == ("pending", "code", 10)
+        store.fulfil(DEMO, order_id)
+    store.refund(DEMO, returned)
+    wait_until(lambda: _referral(stack, returned)[0] == "void", what="the refunded order's reward voided")
+    assert "refunded" in _referral(stack, returned)[4]
+
+    wait_until(lambda: _referral(stack, kept)[0] == "issued", timeout=40, what="the kept order's reward issued")
+    assert credit_balance(store, DEMO, maya["id"]) == Decimal("10.00")
+    [entry] = stack.db("select e.status, e.method, e.amount, e.currency, e.shopify_ref from referrals_creditentry e "
+                       "join referrals_advocate a on a.id = e.advocate_id where a.code = ?", (code,))
+    assert entry[:4] == ("confirmed", "store_credit", 10, "USD")
+    assert entry[4].startswith("gid://shopify/StoreCreditAccountCreditTransaction/")
+
+    # Later sweeps pay nothing more: the refunded order stays void and the ledger holds one entry.
+    wait_until(lambda: stack.db("select count(*) from referrals_creditentry")[0][0] == 1, what="one ledger entry")
+    import time
+
+    time.sleep(3)
+    assert credit_balance(store, DEMO, maya["id"]) == Decimal("10.00")
+    assert _referral(stack, returned)[0] == "void"
