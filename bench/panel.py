@@ -41,7 +41,7 @@ def shop_populate(size: str):
     from referrals.models import Advocate, Referral
     from reviews.models import Review
     from shopapp.models import Customer, Order, Shop
-    from shopapp.orders import customer_stats_rebuild
+    from shopapp.orders import order_stats_rebuild
 
     want = SIZES[size]
     now = timezone.now()
@@ -92,7 +92,7 @@ def shop_populate(size: str):
                      via=Referral.Via.CODE, status=statuses[i % 4], order_total=orders[-(i + 1)].total,
                      reward_amount=Decimal("10.00"), currency="USD", created_at=orders[-(i + 1)].placed_at)
             for i in range(want["referrals"])], batch_size=BATCH)
-        customer_stats_rebuild(shop=shop)
+        order_stats_rebuild(shop=shop)
     return shop
 
 

@@ -207,6 +207,22 @@ class Order(models.Model):
         return self.cancelled_at is not None or (self.total > 0 and self.refunded >= self.total)
 
 
+class OrderDay(models.Model):
+    """One day of a shop's orders (in the shop's timezone), kept on every order change.
+
+    The dashboard reads a year as 365 of these rows instead of grouping every order.
+    """
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="order_days")
+    day = models.DateField()
+    orders = models.PositiveIntegerField(default=0, help_text="orders not cancelled")
+    revenue = models.DecimalField(max_digits=16, decimal_places=2, default=0, help_text="their totals")
+    refunded = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "day"], name="order_day_once")]
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     shopify_id = models.BigIntegerField()

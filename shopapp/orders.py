@@ -7,15 +7,17 @@ order) and read the rows this module wrote.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import Count, Max, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from shopapp.models import Customer, Order, OrderLine, OrderRefund, Shop, WebhookEvent
+from shopapp.models import Customer, Order, OrderDay, OrderLine, OrderRefund, Shop, WebhookEvent
 from shopapp.registry import CustomerRef, register_customer_data, register_shop_data
 from shopapp.webhooks import webhook_handler
 
@@ -121,7 +123,7 @@ def order_upsert(*, shop: Shop, payload: dict) -> Order:
         if payload.get("cancelled_at") and not order.cancelled_at:
             order.cancelled_at = _time(payload["cancelled_at"])
         order.save()
-        customer_stats_refresh(order.customer_id, previous_customer_id)
+        order_stats_refresh(order, previous_customer_id)
         for line in payload.get("line_items") or []:
             OrderLine.objects.update_or_create(
                 order=order, shopify_id=int(line["id"]),
@@ -137,16 +139,31 @@ def order_upsert(*, shop: Shop, payload: dict) -> Order:
     return order
 
 
+def order_stats_refresh(order: Order, *other_customer_ids: int | None) -> None:
+    """Recount what the dashboard reads after an order changed: its customer's counters and its day."""
+    customer_stats_refresh(order.customer_id, *other_customer_ids)
+    order_day_refresh(shop=order.shop, day=order_day_of(order.shop, order.placed_at))
+
+
+def order_stats_rebuild(*, shop: Shop) -> None:
+    """Recount every customer and every day of the shop in grouped passes (after a bulk load or a timezone change)."""
+    _stats_recount(Customer.objects.filter(shop=shop))
+    rows = (Order.objects.filter(shop=shop, cancelled_at__isnull=True)
+            .annotate(day=TruncDate("placed_at", tzinfo=_shop_tz(shop))).values("day")
+            .annotate(n=Count("pk"), revenue=Sum("total"), refunded=Sum("refunded")))
+    with transaction.atomic():
+        OrderDay.objects.filter(shop=shop).delete()
+        OrderDay.objects.bulk_create([
+            OrderDay(shop=shop, day=r["day"], orders=r["n"], revenue=r["revenue"] or 0, refunded=r["refunded"] or 0)
+            for r in rows
+        ])
+
+
 def customer_stats_refresh(*customer_ids: int | None) -> None:
     """Recount these customers' orders, net spend and last order from their orders (idempotent)."""
     ids = {c for c in customer_ids if c}
     if ids:
         _stats_recount(Customer.objects.filter(pk__in=ids))
-
-
-def customer_stats_rebuild(*, shop: Shop) -> int:
-    """Recount every customer of the shop in one grouped pass (after a bulk load); returns how many bought."""
-    return _stats_recount(Customer.objects.filter(shop=shop))
 
 
 def _stats_recount(customers) -> int:
@@ -160,6 +177,28 @@ def _stats_recount(customers) -> int:
                 orders_count=row["n"], total_spent=(row["total"] or Decimal("0")) - (row["refunded"] or Decimal("0")),
                 last_order_at=row["last"])
     return len(rows)
+
+
+def _shop_tz(shop: Shop) -> ZoneInfo:
+    try:
+        return ZoneInfo(shop.timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def order_day_of(shop: Shop, moment: datetime) -> date:
+    return moment.astimezone(_shop_tz(shop)).date()
+
+
+def order_day_refresh(*, shop: Shop, day: date) -> None:
+    """Recount one day of the shop's orders from the orders placed that day (idempotent)."""
+    tz = _shop_tz(shop)
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    totals = Order.objects.filter(
+        shop=shop, cancelled_at__isnull=True, placed_at__gte=start, placed_at__lt=start + timedelta(days=1),
+    ).aggregate(n=Count("pk"), revenue=Sum("total"), refunded=Sum("refunded"))
+    OrderDay.objects.update_or_create(shop=shop, day=day, defaults={
+        "orders": totals["n"], "revenue": totals["revenue"] or 0, "refunded": totals["refunded"] or 0})
 
 
 def _fulfilled_at(payload: dict) -> datetime:
@@ -226,7 +265,7 @@ def on_refund(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
             return  # counted already: a repeated delivery under a new event id
         order.refunded = min(order.total, order.refunded + amount) if order.total else order.refunded + amount
         order.save(update_fields=["refunded", "updated_at"])
-        customer_stats_refresh(order.customer_id)
+        order_stats_refresh(order)
         for item in payload.get("refund_line_items") or []:
             OrderLine.objects.filter(order=order, shopify_id=_int(item.get("line_item_id"))).update(
                 refunded_quantity=int(item.get("quantity") or 0)

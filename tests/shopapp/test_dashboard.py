@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from shopapp.dashboard import Period, retention_figures
 from shopapp.models import Customer, Order
-from shopapp.orders import customer_stats_refresh
+from shopapp.orders import order_stats_refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ def _order(shop, customer, n, total, *, days_ago=1, cancelled=False, refunded="0
         refunded=Decimal(refunded), placed_at=timezone.now() - timedelta(days=days_ago),
         cancelled_at=timezone.now() if cancelled else None,
     )
-    customer_stats_refresh(customer.pk)  # as the order webhooks do
+    order_stats_refresh(order)  # as the order webhooks do
     return order
 
 
@@ -106,14 +106,21 @@ def test_a_customer_segment_is_compared_with_the_rest(shop, monkeypatch):
 
 
 def test_rebuilding_the_counters_matches_what_the_webhooks_keep(shop):
-    from shopapp.orders import customer_stats_rebuild
+    from shopapp.models import OrderDay
+    from shopapp.orders import order_stats_rebuild
 
     a, b = _customers(shop, 2)
     _order(shop, a, 1, "40.00", refunded="5.00")
     _order(shop, a, 2, "60.00")
     _order(shop, b, 3, "20.00", cancelled=True)
-    kept = list(Customer.objects.filter(shop=shop).order_by("pk").values_list("orders_count", "total_spent"))
+    def counters():
+        return (list(Customer.objects.filter(shop=shop).order_by("pk").values_list("orders_count", "total_spent")),
+                list(OrderDay.objects.filter(shop=shop).order_by("day").values_list("day", "orders", "revenue", "refunded")))
+
+    kept = counters()
     Customer.objects.filter(shop=shop).update(orders_count=9, total_spent=999)
-    customer_stats_rebuild(shop=shop)
-    assert list(Customer.objects.filter(shop=shop).order_by("pk").values_list("orders_count", "total_spent")) == kept
-    assert kept == [(2, Decimal("95.00")), (0, Decimal("0.00"))]
+    OrderDay.objects.filter(shop=shop).update(orders=7)
+    order_stats_rebuild(shop=shop)
+    assert counters() == kept
+    assert kept[0] == [(2, Decimal("95.00")), (0, Decimal("0.00"))]
+    assert [row[1:] for row in kept[1]] == [(2, Decimal("100.00"), Decimal("5.00"))]

@@ -145,3 +145,23 @@ def test_customer_counters_follow_orders_refunds_and_cancellations(post_webhook,
     post_webhook("orders/cancelled", {**second, "cancelled_at": "2026-11-21T10:00:00Z"}, shop)
     customer.refresh_from_db()
     assert (customer.orders_count, customer.total_spent) == (1, Decimal("60.00"))
+
+
+def test_order_days_follow_orders_in_the_shops_timezone(post_webhook, shop, order_payload):
+    from datetime import date
+
+    from shopapp.models import OrderDay
+
+    shop.timezone = "America/New_York"
+    shop.save(update_fields=["timezone"])
+    late = {**order_payload, "created_at": "2026-11-20T03:30:00Z"}  # 22:30 on the 19th in New York
+    post_webhook("orders/create", late, shop)
+    post_webhook("orders/create", late, shop, event_id="again")
+    day = OrderDay.objects.get(shop=shop)
+    assert (day.day, day.orders, day.revenue, day.refunded) == (date(2026, 11, 19), 1, Decimal("96.00"), Decimal("0.00"))
+    post_webhook("refunds/create", load_fixture("webhooks/refunds_create.json"), shop)
+    day.refresh_from_db()
+    assert day.refunded == Decimal("36.00")
+    post_webhook("orders/cancelled", {**late, "cancelled_at": "2026-11-21T10:00:00Z"}, shop)
+    day.refresh_from_db()
+    assert (day.orders, day.revenue) == (0, Decimal("0.00"))
