@@ -53,6 +53,12 @@ mutation referralStoreCredit($id: ID!, $creditInput: StoreCreditAccountCreditInp
 STORE_CREDIT_UNAVAILABLE = {"UNSUPPORTED_CURRENCY", "STORE_CREDIT_NOT_ENABLED", "ACCOUNT_NOT_SUPPORTED"}
 
 
+def _starts_now() -> str:
+    # Whole seconds, as Shopify keeps them: a start a few microseconds "ahead" would make
+    # a code used within the same second look not yet active.
+    return timezone.now().replace(microsecond=0).isoformat()
+
+
 def discount_lookup(shop: Shop, code: str) -> str | None:
     """The id of the discount that already holds `code`, or None."""
     data = AdminClient(shop).query(DISCOUNT_BY_CODE, {"code": code}, cost=2)
@@ -69,7 +75,7 @@ def friend_discount_input(advocate: Advocate, program: ProgramSettings) -> dict:
     data = {
         "title": f"Referral from {advocate.code}",
         "code": advocate.code,
-        "startsAt": timezone.now().isoformat(),
+        "startsAt": _starts_now(),
         "context": {"all": "ALL"},
         "customerGets": {"value": value, "items": {"all": True}},
         # Once per customer is Shopify's own first-use rule; a friend with earlier orders
@@ -86,7 +92,7 @@ def reward_discount_input(*, code: str, customer: Customer, amount: Decimal) -> 
     return {
         "title": f"Referral reward {code}",
         "code": code,
-        "startsAt": timezone.now().isoformat(),
+        "startsAt": _starts_now(),
         "context": {"customers": {"add": [customer.gid]}},
         "customerGets": {"value": {"discountAmount": {"amount": str(amount), "appliesOnEachItem": False}},
                          "items": {"all": True}},

@@ -41,8 +41,9 @@ def advocate_code(store: DevStore, domain: str, first_name: str) -> str | None:
     return found[-1] if found else None
 
 
-def friend_checkout(store: DevStore, app_url: str, domain: str, code: str, *, first_name: str) -> int:
-    """A new friend: opens /r/<code>, follows its button to the store's discount link, buys a mug with the code."""
+def friend_checkout(store: DevStore, app_url: str, domain: str, code: str, *, first_name: str,
+                    product: str = "trail-mug") -> int:
+    """A new friend: opens /r/<code>, follows its button to the store's discount link, buys with the code."""
     email = f"{first_name.lower()}.{uuid.uuid4().hex[:8]}@example.com"
     with httpx.Client(timeout=30, follow_redirects=True, headers={"User-Agent": f"Mozilla/5.0 ({first_name}'s phone)"}) as friend:
         landing = friend.get(f"{app_url}/r/{code}")
@@ -55,14 +56,15 @@ def friend_checkout(store: DevStore, app_url: str, domain: str, code: str, *, fi
         if home.status_code != 200 or "discount_code" not in friend.cookies:
             raise StepFailed(f"the store's discount link answered {home.status_code} without applying the code")
         shop_base = f"{store.url}/shops/{domain}"
-        friend.post(f"{shop_base}/cart", data={"product": "trail-mug", "quantity": "1"})
+        friend.post(f"{shop_base}/cart", data={"product": product, "quantity": "1"})
         placed = friend.post(f"{shop_base}/checkout", data={
             "email": email, "first_name": first_name, "last_name": "Friend", "discount_code": code,
             "address1": f"{uuid.uuid4().int % 900 + 100} Friend Lane", "city": "Portland", "zip": "97201",
             "country": "US"})
     order = re.search(r"/orders/(\d+)$", str(placed.url))
     if not order:
-        raise StepFailed(f"checkout with {code} did not place an order: {placed.status_code}")
+        error = re.search(r"<p class=error role=alert>(.*?)</p>", placed.text)
+        raise StepFailed(f"checkout with {code} did not place an order: {unescape(error.group(1)) if error else placed.status_code}")
     return int(order.group(1))
 
 

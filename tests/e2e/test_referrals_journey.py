@@ -59,3 +59,29 @@ def test_friend_order_with_the_code_pays_maya_store_credit_once_and_a_refunded_o
     time.sleep(3)
     assert credit_balance(store, DEMO, maya["id"]) == Decimal("10.00")
     assert _referral(stack, returned)[0] == "void"
+
+
+def test_where_store_credit_is_unavailable_the_reward_is_an_emailed_one_use_code(installed):
+    from tests.e2e.conftest import NORTH
+
+    stack, store = installed, installed.store
+    assert store.install(NORTH).status_code == 200
+    store.store.shop(NORTH)["store_credit"] = False  # the shop's plan or currency has no store credit
+    program_save(store, stack.app_url, NORTH, hold_days="1")
+    elsa = store.customer(NORTH, "elsa@example.com")
+    store.fulfil(NORTH, store.place_order(NORTH, lines=[("wool-mittens", 1)], customer_id=elsa["id"])["id"])
+    code = wait_until(lambda: advocate_code(store, NORTH, "Elsa"), what="Elsa's referral code")
+    friend = friend_checkout(store, stack.app_url, NORTH, code, first_name="Ida", product="spiced-tea-tin")
+    wait_until(lambda: _referral(stack, friend), what="the friend's order attributed to Elsa")
+    store.fulfil(NORTH, friend)
+
+    wait_until(lambda: _referral(stack, friend)[0] == "issued", timeout=30, what="Elsa's reward issued")
+    reward = next(d for d in store.discount_codes(NORTH) if d["code"].startswith("THANKS-"))
+    assert (reward["customer_ids"], reward["usage_limit"], reward["amount"]) == ([elsa["id"]], 1, "10.00")
+    mail = wait_until(lambda: next((m for m in store.mailbox() if "elsa@example.com" in m["to"]
+                                    and reward["code"] in m["text"]), None), what="the reward code email")
+    assert "10.00 EUR" in mail["subject"]
+    assert credit_balance(store, NORTH, elsa["id"]) == Decimal("0")
+    entries = stack.db("select e.status, e.method from referrals_creditentry e join referrals_advocate a "
+                       "on a.id = e.advocate_id where a.code = ? order by e.id", (code,))
+    assert entries == [("cancelled", "store_credit"), ("confirmed", "discount_code")]
