@@ -5,10 +5,12 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self) -> None:
-        from reviews import handlers  # noqa: F401  (registers webhook handlers)
+        from reviews import handlers, privacy  # noqa: F401  (register webhook handlers and customer data)
+        from reviews.figures import dashboard_section
         from reviews.services import review_requests_sweep
+        from shopapp.dashboard import register_dashboard_section
         from shopapp.jobs import register_sweeper
-        from shopapp.registry import register_panel_nav, register_settings_section
+        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
 
         register_sweeper(review_requests_sweep)
         register_panel_nav("reviews", "Reviews", "/app/reviews/", order=10, badge=_held_count)
@@ -16,9 +18,26 @@ class ReviewsConfig(AppConfig):
             "reviews", "Review requests", "When requests are sent, the email's words, storefront reviews and incentives.",
             "/app/reviews/settings/", order=10,
         )
+        register_dashboard_section("reviews", "Reviews", order=10, build=dashboard_section)
+        register_onboarding_step("review-requests", "Switch on review requests", "/app/reviews/settings/", order=10,
+                                 done=_requests_on)
+        register_onboarding_step("first-review", "Receive your first review", "/app/reviews/", order=50,
+                                 done=_any_review)
 
 
 def _held_count(shop) -> int:
     from reviews.models import Review
 
     return Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count()
+
+
+def _requests_on(shop) -> bool:
+    from reviews.models import ReviewSettings
+
+    return ReviewSettings.for_shop(shop).requests_enabled
+
+
+def _any_review(shop) -> bool:
+    from reviews.models import Review
+
+    return Review.objects.for_shop(shop).exists()

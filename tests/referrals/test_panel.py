@@ -114,7 +114,8 @@ def _grow(shop, n):
 @pytest.mark.parametrize("path", ["/app/referrals/", "/"])
 def test_panel_and_dashboard_queries_do_not_grow_with_the_data(panel_get, shop, path, django_assert_max_num_queries):
     _grow(shop, 3)
-    with django_assert_max_num_queries(20) as small:
+    panel_get(path, shop)  # the first visit creates each app's default settings
+    with django_assert_max_num_queries(30) as small:
         panel_get(path, shop)
     _grow(shop, 40)
     with django_assert_max_num_queries(len(small.captured_queries)):
