@@ -9,6 +9,7 @@ import logging
 import secrets
 
 from referrals import remote
+from referrals.landing import landing_cards_forget
 from referrals.models import Advocate, Click, CreditEntry, ProgramSettings, Referral
 from referrals.services import referral_link
 from shopapp.admin_api import ShopifyError
@@ -65,6 +66,7 @@ def referrals_customer_redact(shop: Shop, ref: CustomerRef) -> None:
             code=f"GONE-{advocate.pk}-{secrets.token_hex(4).upper()}", status=Advocate.Status.PAUSED,
             discount_gid="", code_error="", invite_skip_reason="", invite_due_at=None,
         )
+        landing_cards_forget(code=advocate.code)  # the cached landing page carries the first name
         if old_gid:
             enqueue(advocate_discount_delete_job, shop.pk, old_gid)
 

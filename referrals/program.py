@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from referrals import remote
 from referrals.forms import ProgramSettingsForm
+from referrals.landing import landing_cards_forget
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import advocate_code_job
 from shopapp.admin_api import AdminClient, ShopifyError, ShopifyUserError
@@ -93,6 +94,7 @@ def advocate_code_update(*, advocate: Advocate) -> Advocate:
             # The discount was deleted in Shopify: make the code again, from the current offer.
             mine.update(code_state=Advocate.CodeState.PENDING, discount_gid="", code_attempts=0,
                         code_next_attempt_at=None, code_error=str(exc)[:1000])
+            landing_cards_forget(code=advocate.code)
             enqueue(advocate_code_job, advocate.pk)
         else:
             mine.update(code_next_attempt_at=now + UPDATE_RETRY, code_error=str(exc)[:1000])

@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import quote, urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -135,11 +135,28 @@ def advocate_for_code(code: str) -> Advocate | None:
 
 
 def referral_record_click(*, advocate: Advocate, ip_hash: str, user_agent: str, landing_path: str,
-                          referrer: str, own: bool) -> Click:
-    return Click.objects.create(
-        shop_id=advocate.shop_id, advocate=advocate, ip_hash=ip_hash, user_agent=user_agent[:500],
-        landing_path=landing_path[:500], referrer_host=(urlsplit(referrer).hostname or "")[:255], own=own,
-    )
+                          referrer: str, own: bool) -> None:
+    click_record(shop_id=advocate.shop_id, advocate_id=advocate.pk, ip_hash=ip_hash, user_agent=user_agent,
+                        landing_path=landing_path, referrer=referrer, own=own)
+
+
+_CLICK_INSERT = None
+
+
+def click_record(*, shop_id: int, advocate_id: int, ip_hash: str, user_agent: str, landing_path: str,
+                 referrer: str, own: bool) -> None:
+    """One click row. The hottest write Advocate makes: one plain INSERT, without the ORM's per-call compiling."""
+    global _CLICK_INSERT
+    if _CLICK_INSERT is None:
+        columns = ("shop_id", "advocate_id", "at", "ip_hash", "user_agent", "landing_path", "referrer_host", "own")
+        quote = connection.ops.quote_name
+        _CLICK_INSERT = (f"INSERT INTO {quote(Click._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
+                         f"VALUES ({', '.join(['%s'] * len(columns))})")
+    with connection.cursor() as cursor:
+        cursor.execute(_CLICK_INSERT, [
+            shop_id, advocate_id, connection.ops.adapt_datetimefield_value(timezone.now()), ip_hash,
+            user_agent[:500], landing_path[:500], (urlsplit(referrer).hostname or "")[:255], own,
+        ])
 
 
 def discount_url(advocate: Advocate) -> str:

@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from referrals.models import Advocate, ProgramSettings
-from referrals.services import advocate_for_code, discount_url, referral_link, referral_record_click
+from referrals.landing import landing_card
+from referrals.services import advocate_for_code, click_record, discount_url, referral_link, referral_record_click
 from referrals.sharing import (
     advocate_for_customer, advocate_for_share_token, advocate_summary, reward_label, share_link, share_message,
     share_targets,
@@ -27,7 +28,23 @@ OWN_COOKIE_SALT = "advocate:referrals:own"
 @require_GET
 @rate_limited("referral-click", limit=60, window=60)
 def landing(request: HttpRequest, code: str) -> HttpResponse:
-    return _landing(request, advocate_for_code(code), logged_in_customer_id=None)
+    """The click path: a cached page and one insert. The advocate's own visit and every
+    page that is not a live offer (unknown, paused, off, code still being made) take the full view."""
+    card = landing_card(code)
+    if card is None or _own_cookie(request) == str(card.advocate_id):
+        return _landing(request, advocate_for_code(code), logged_in_customer_id=None)
+    click_record(
+        shop_id=card.shop_id, advocate_id=card.advocate_id, ip_hash=hashed_ip(request),
+        user_agent=request.headers.get("User-Agent", ""), landing_path=request.get_full_path(),
+        referrer=request.headers.get("Referer", ""), own=False,
+    )
+    return _no_store(HttpResponse(card.page))
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @require_GET
@@ -56,18 +73,21 @@ def _landing(request: HttpRequest, advocate: Advocate | None, *, logged_in_custo
         "go_url": discount_url(advocate) if not own and advocate.code_state == Advocate.CodeState.CREATED else "",
         "share_path": share_link(advocate) if own else "",
     })
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return _no_store(response)
 
 
 def _is_own(request: HttpRequest, advocate: Advocate, logged_in_customer_id) -> bool:
     if logged_in_customer_id and str(advocate.customer.shopify_id) == str(logged_in_customer_id):
         return True
+    return _own_cookie(request) == str(advocate.pk)
+
+
+def _own_cookie(request: HttpRequest) -> str | None:
+    """The advocate id this browser was marked with on the advocate's own page, if any."""
     try:
-        return request.get_signed_cookie(OWN_COOKIE, salt=OWN_COOKIE_SALT) == str(advocate.pk)
+        return request.get_signed_cookie(OWN_COOKIE, salt=OWN_COOKIE_SALT)
     except (KeyError, signing.BadSignature):
-        return False
+        return None
 
 
 def remember_own(response: HttpResponse, advocate: Advocate) -> HttpResponse:

@@ -74,7 +74,8 @@ def bar_chart(title: str, points: list[Point], *, unit: str = "") -> str:
 
 def _table(title: str, points: list[Point], unit: str) -> str:
     rows = format_html_join("", "<tr><th scope=\"row\">{}</th><td>{}{}</td></tr>", ((p.label, _fmt(p.value), unit) for p in points))
-    return format_html('<table class="visually-hidden"><caption>{}</caption>{}</table>', title, rows)
+    # The wrapper does the hiding: a table will not shrink to the 1px a hidden box needs.
+    return format_html('<div class="visually-hidden"><table><caption>{}</caption>{}</table></div>', title, rows)
 
 
 def _fmt(value) -> str:

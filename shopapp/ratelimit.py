@@ -1,4 +1,4 @@
-"""A fixed-window rate limit for public endpoints, kept in the cache (Redis in production)."""
+"""A fixed-window rate limit for public endpoints, kept in Redis (the local cache when there is none)."""
 from __future__ import annotations
 
 import hashlib
@@ -27,12 +27,34 @@ def ip_hash(ip: str) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{ip}".encode()).hexdigest()[:32]
 
 
+_redis = None
+
+
+def _redis_client():
+    """One client per process (redis-py pools its connections and is thread-safe)."""
+    global _redis
+    if _redis is None:
+        import redis
+
+        from django.conf import settings
+
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
 def allow(key: str, *, limit: int, window: int) -> bool:
     """True while `key` has made fewer than `limit` calls in the current `window` seconds."""
     from django.conf import settings
 
     limit *= settings.RATE_LIMIT_SCALE
     bucket = f"advocate:rl:{key}:{int(time.time() // window)}"
+    if settings.REDIS_URL:
+        # One round trip on the hot path (INCR); the bucket's expiry is set by whoever created it.
+        client = _redis_client()
+        count = client.incr(bucket)
+        if count == 1:
+            client.expire(bucket, window + 1)
+        return count <= limit
     if cache.add(bucket, 1, timeout=window + 1):
         return True
     try:

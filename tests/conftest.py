@@ -28,7 +28,10 @@ def _clean_platform_state(settings):
     (through Redis when REDIS_URL is set, in-process otherwise)."""
     from shopapp import admin_api, shopify
 
+    from referrals.landing import landing_cards_forget
+
     settings.JOBS_INLINE = True
+    landing_cards_forget()
     shopify.set_http_client(None)
     admin_api.reset_cost_bucket()
     if settings.REDIS_URL:

@@ -97,3 +97,40 @@ def test_uninstalled_shop_code_is_unavailable(client, advocate):
 
     type(advocate.shop).objects.filter(pk=advocate.shop.pk).update(uninstalled_at=timezone.now())
     assert client.get("/r/MAYA-7K2Q").status_code == 404
+
+
+def test_a_burst_of_clicks_costs_one_insert_each_and_changes_show_at_once(client, advocate, django_assert_num_queries):
+    first = client.get("/r/MAYA-7K2Q").content.decode()
+    with django_assert_num_queries(1):  # the click row: the page and the advocate come from the card
+        again = client.get("/r/MAYA-7K2Q", HTTP_USER_AGENT="Mozilla/5.0 (Android)").content.decode()
+    assert again == first and Click.objects.count() == 2
+    program = ProgramSettings.objects.get(shop=advocate.shop)
+    program.landing_text = "Now with free returns."
+    program.save()
+    assert "Now with free returns." in client.get("/r/MAYA-7K2Q").content.decode()
+    advocate.status = Advocate.Status.PAUSED
+    advocate.save()
+    assert client.get("/r/MAYA-7K2Q").status_code == 404
+
+
+def test_the_cached_page_is_the_full_views_page(client, advocate, shop):
+    from referrals.views import _landing
+
+    fast = client.get("/r/MAYA-7K2Q")
+    slow = _landing(fast.wsgi_request, Advocate.objects.get(pk=advocate.pk), logged_in_customer_id=None)
+    assert fast.content == slow.content
+    assert fast["Cache-Control"] == slow["Cache-Control"] == "private, no-store"
+
+
+def test_cards_expire_and_stay_bounded(advocate, monkeypatch):
+    from referrals import landing
+
+    monkeypatch.setattr(landing, "MAX_CARDS", 3)
+    for junk in ("AAAA-1111", "BBBB-2222", "CCCC-3333", "DDDD-4444"):
+        assert landing.landing_card(junk) is None
+    assert len(landing._cards) == 3
+    assert landing.landing_card("maya-7k2q").advocate_id == advocate.pk
+    Advocate.objects.filter(pk=advocate.pk).update(status=Advocate.Status.PAUSED)  # no signal: another process
+    assert landing.landing_card("MAYA-7K2Q") is not None  # still cached here
+    landing._cards["MAYA-7K2Q"] = (0, landing._cards["MAYA-7K2Q"][1])  # its time is up
+    assert landing.landing_card("MAYA-7K2Q") is None

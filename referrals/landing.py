@@ -1,0 +1,95 @@
+"""The friend's landing page on the click path, kept in memory for a few seconds per code.
+
+A shared link is clicked in bursts (a post, a group chat). Each worker process keeps, per
+code, what the page needs and the page a friend sees, for `CARD_SECONDS`; a click then costs
+one rate-limit increment and one insert. Changes to an advocate, the program or the shop
+drop the card in the process that made them (signals) and reach the other processes within
+`CARD_SECONDS`: a paused link keeps working that long at most.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db.models.signals import post_delete, post_save
+from django.template.loader import render_to_string
+
+from referrals.models import Advocate, ProgramSettings
+from referrals.services import advocate_for_code, discount_url
+from shopapp.models import Shop
+
+CARD_SECONDS = 10
+MAX_CARDS = 10_000  # unknown codes are cached too (as None): bound what junk links can fill
+
+
+@dataclass(frozen=True)
+class LandingCard:
+    advocate_id: int
+    shop_id: int
+    code: str
+    page: str  # the page a friend sees
+
+
+_cards: OrderedDict[str, tuple[float, LandingCard | None]] = OrderedDict()
+_lock = threading.Lock()
+
+
+def normalise(code: str) -> str:
+    return (code or "").strip().upper()
+
+
+def landing_card(code: str) -> LandingCard | None:
+    """The card for a live advocate's code; None when the code is unknown, paused or the program is off."""
+    key = normalise(code)
+    now = time.monotonic()
+    with _lock:
+        hit = _cards.get(key)
+        if hit is not None and hit[0] > now:
+            _cards.move_to_end(key)
+            return hit[1]
+    card = _card_build(key)
+    with _lock:
+        _cards[key] = (now + CARD_SECONDS, card)
+        _cards.move_to_end(key)
+        while len(_cards) > MAX_CARDS:
+            _cards.popitem(last=False)
+    return card
+
+
+def _card_build(code: str) -> LandingCard | None:
+    advocate = advocate_for_code(code)
+    if advocate is None or advocate.status != Advocate.Status.ACTIVE:
+        return None
+    program = ProgramSettings.for_shop(advocate.shop)
+    if not program.enabled or advocate.code_state != Advocate.CodeState.CREATED:
+        return None  # the full view explains (off, or the code is still being made)
+    page = render_to_string("referrals/landing.html", {
+        "shop": advocate.shop, "advocate": advocate, "program": program, "own": False,
+        "offer": program.offer_label(advocate.shop.currency), "go_url": discount_url(advocate), "share_path": "",
+    })
+    return LandingCard(advocate_id=advocate.pk, shop_id=advocate.shop_id, code=advocate.code, page=page)
+
+
+def landing_cards_forget(*, code: str | None = None) -> None:
+    """Drop one code's card, or every card (a program or shop changed)."""
+    with _lock:
+        if code is None:
+            _cards.clear()
+        else:
+            _cards.pop(normalise(code), None)
+
+
+def _advocate_changed(sender, instance: Advocate, **kwargs) -> None:
+    landing_cards_forget(code=instance.code)
+
+
+def _all_changed(sender, **kwargs) -> None:
+    landing_cards_forget()
+
+
+post_save.connect(_advocate_changed, sender=Advocate, dispatch_uid="landing-advocate-saved")
+post_delete.connect(_advocate_changed, sender=Advocate, dispatch_uid="landing-advocate-deleted")
+post_save.connect(_all_changed, sender=ProgramSettings, dispatch_uid="landing-program-saved")
+post_save.connect(_all_changed, sender=Shop, dispatch_uid="landing-shop-saved")
