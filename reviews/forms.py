@@ -68,16 +68,25 @@ class ReviewItemForm(forms.Form):
         return data
 
 
-class StorefrontReviewForm(ReviewItemForm):
+class StorefrontReviewForm(forms.Form):
     """A review written on the storefront by someone who may not be a buyer: confirmed by email."""
 
-    email = forms.EmailField(label="Your email", help_text="We send you a link to confirm; it is never shown.")
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("rating") and "rating" not in self.errors:
-            self.add_error("rating", "Choose a star rating.")
-        return data
+    rating = forms.ChoiceField(label="Your rating", choices=RATING_CHOICES, widget=forms.RadioSelect,
+                               error_messages={"required": "Choose a star rating."})
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    body = forms.CharField(label="Your review", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text="What should other shoppers know? Up to 5,000 characters.",
+                           error_messages={"required": "Write a few words about the product."})
+    display_name = forms.CharField(label="Name shown with your review", max_length=60, required=False)
+    email = forms.EmailField(label="Your email", max_length=254,
+                             help_text="We send you a link to confirm your review; your email is never shown.",
+                             error_messages={"required": "Enter your email so we can send the confirmation link.",
+                                             "invalid": "Enter an email address like name@example.com."})
+    # Left empty by people; filled by bots that complete every field. Hidden from view and from
+    # assistive technology, so nobody using a screen reader is asked for it.
+    website = forms.CharField(required=False, label="Leave this empty",
+                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+    form_token = forms.CharField(widget=forms.HiddenInput)
 
 
 class RejectForm(forms.Form):

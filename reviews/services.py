@@ -341,6 +341,26 @@ def review_update(*, review: Review, rating: int, title: str, body: str, display
     return review
 
 
+def review_confirm(*, review: Review) -> Review:
+    """A storefront review's email was confirmed: the content rules decide, as for any new review.
+
+    Confirming again (a second click) changes nothing."""
+    now = timezone.now()
+    reasons = review_text_reasons(shop=review.shop, title=review.title, body=review.body, exclude_review_id=review.pk)
+    visibility = _visibility(reasons, True, now)
+    with transaction.atomic():
+        if not Review.objects.filter(pk=review.pk, status=Review.Status.UNCONFIRMED).update(
+                updated_at=now, **visibility):
+            review.refresh_from_db()
+            return review
+        if reasons:
+            _decide(review, ModerationDecision.Action.HELD, _reason_text(reasons), SYSTEM_ACTOR)
+        product_rating_refresh(shop=review.shop, product_id=review.product_id)
+    review.refresh_from_db()
+    _review_saved(review, False)
+    return review
+
+
 def _visibility(reasons: list[str], confirmed: bool, now: datetime, published_at: datetime | None = None) -> dict:
     if not confirmed:
         return {"status": Review.Status.UNCONFIRMED, "held_reasons": reasons, "published_at": None}
