@@ -300,6 +300,11 @@ def review_create(*, shop: Shop, product_id: int, product_title: str, rating: in
         if reasons:
             _decide(review, ModerationDecision.Action.HELD, _reason_text(reasons), SYSTEM_ACTOR)
         _photos_add(review, photos)
+        if incentivized and request is not None:
+            # The same reward for any rating, decided before anyone reads the stars.
+            from reviews.incentives import review_incentive_grant
+
+            review_incentive_grant(review=review, config=ReviewSettings.for_shop(shop))
         if request is not None:
             ReviewRequest.objects.filter(pk=request.pk, completed_at__isnull=True).update(
                 status=ReviewRequest.Status.COMPLETED, completed_at=now)
