@@ -7,12 +7,14 @@ class ReviewsConfig(AppConfig):
     def ready(self) -> None:
         from reviews import handlers, privacy  # noqa: F401  (register webhook handlers and customer data)
         from reviews.figures import dashboard_section
+        from reviews.incentives import review_incentives_sweep
         from reviews.services import review_requests_sweep
         from shopapp.dashboard import register_dashboard_section
         from shopapp.jobs import register_sweeper
         from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
 
         register_sweeper(review_requests_sweep)
+        register_sweeper(review_incentives_sweep)
         register_panel_nav("reviews", "Reviews", "/app/reviews/", order=10, badge=_held_count)
         register_settings_section(
             "reviews", "Review requests", "When requests are sent, the email's words, storefront reviews and incentives.",

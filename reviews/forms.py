@@ -68,16 +68,25 @@ class ReviewItemForm(forms.Form):
         return data
 
 
-class StorefrontReviewForm(ReviewItemForm):
+class StorefrontReviewForm(forms.Form):
     """A review written on the storefront by someone who may not be a buyer: confirmed by email."""
 
-    email = forms.EmailField(label="Your email", help_text="We send you a link to confirm; it is never shown.")
-
-    def clean(self):
-        data = super().clean()
-        if not data.get("rating") and "rating" not in self.errors:
-            self.add_error("rating", "Choose a star rating.")
-        return data
+    rating = forms.ChoiceField(label="Your rating", choices=RATING_CHOICES, widget=forms.RadioSelect,
+                               error_messages={"required": "Choose a star rating."})
+    title = forms.CharField(label="Title", max_length=120, required=False)
+    body = forms.CharField(label="Your review", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text="What should other shoppers know? Up to 5,000 characters.",
+                           error_messages={"required": "Write a few words about the product."})
+    display_name = forms.CharField(label="Name shown with your review", max_length=60, required=False)
+    email = forms.EmailField(label="Your email", max_length=254,
+                             help_text="We send you a link to confirm your review; your email is never shown.",
+                             error_messages={"required": "Enter your email so we can send the confirmation link.",
+                                             "invalid": "Enter an email address like name@example.com."})
+    # Left empty by people; filled by bots that complete every field. Hidden from view and from
+    # assistive technology, so nobody using a screen reader is asked for it.
+    website = forms.CharField(required=False, label="Leave this empty",
+                              widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+    form_token = forms.CharField(widget=forms.HiddenInput)
 
 
 class RejectForm(forms.Form):
@@ -98,7 +107,7 @@ class RequestSettingsForm(forms.ModelForm):
         model = ReviewSettings
         fields = ["requests_enabled", "trigger", "delay_days", "home_country", "international_delay_days",
                   "reminder_enabled", "reminder_days", "honour_shopify_consent", "logo_url", "email_subject",
-                  "email_body", "non_buyer_reviews", "incentive_enabled", "incentive_text"]
+                  "email_body", "non_buyer_reviews", "incentive_enabled", "incentive_percent", "incentive_text"]
         labels = {
             "requests_enabled": "Send review requests",
             "trigger": "Ask for a review",
@@ -113,16 +122,22 @@ class RequestSettingsForm(forms.ModelForm):
             "email_body": "Email text",
             "non_buyer_reviews": "Accept reviews from shoppers who did not buy (confirmed by email, never marked verified)",
             "incentive_enabled": "Offer an incentive for any review",
+            "incentive_percent": "Discount for any review (percent off the next order)",
             "incentive_text": "Incentive shown in the email",
         }
         help_texts = {
             "delay_days": "0 to 60 days after the trigger.",
             "email_subject": "You can use {shop}, {first_name} and {order}.",
             "email_body": "You can use {shop}, {first_name} and {order}. Star links for each product follow.",
-            "incentive_text": "The same for every rating; such reviews are labelled incentivized.",
+            "incentive_percent": "1 to 100. Each reviewer gets a single-use code by email, the same for every rating.",
+            "incentive_text": "Leave empty for “N% off your next order”. Such reviews are labelled incentivized.",
             "home_country": "Leave empty to use one delay for every order.",
         }
         widgets = {"email_body": forms.Textarea(attrs={"rows": 6})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incentive_percent"].required = False  # needed only with incentives on (see clean)
 
     def clean_home_country(self):
         value = self.cleaned_data["home_country"].strip().upper()
@@ -132,8 +147,10 @@ class RequestSettingsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("incentive_enabled") and not (data.get("incentive_text") or "").strip():
-            self.add_error("incentive_text", "Describe the incentive, e.g. “10% off your next order”.")
+        if data.get("incentive_enabled") and not data.get("incentive_percent") and "incentive_percent" not in self.errors:
+            self.add_error("incentive_percent", "Enter the discount every reviewer gets, from 1 to 100 percent.")
+        elif data.get("incentive_enabled") and not (data.get("incentive_text") or "").strip():
+            data["incentive_text"] = f"{data['incentive_percent']}% off your next order"
         for field in ("email_subject", "email_body"):
             value = data.get(field) or ""
             unknown = _unknown_placeholders(value)

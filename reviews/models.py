@@ -43,6 +43,7 @@ class ReviewSettings(models.Model):
     non_buyer_reviews = models.BooleanField(default=False)
     incentive_enabled = models.BooleanField(default=False)
     incentive_text = models.CharField(max_length=200, blank=True)
+    incentive_percent = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1), MaxValueValidator(100)])
     test_sent_at = models.DateTimeField(null=True, blank=True)
 
     @classmethod
@@ -222,6 +223,38 @@ class ModerationDecision(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+
+class ReviewIncentive(models.Model):
+    """One review's reward code, written with the review before Shopify is asked: a retried job
+    finds this row (and its code) and never creates a second discount."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        CREATED = "created"
+        FAILED = "failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="review_incentives")
+    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="incentive")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="review_incentives")
+    code = models.CharField(max_length=40, unique=True)
+    percent = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    discount_gid = models.CharField(max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    issued_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShopScoped.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status})"
 
 
 class ProductRating(models.Model):

@@ -300,6 +300,11 @@ def review_create(*, shop: Shop, product_id: int, product_title: str, rating: in
         if reasons:
             _decide(review, ModerationDecision.Action.HELD, _reason_text(reasons), SYSTEM_ACTOR)
         _photos_add(review, photos)
+        if incentivized and request is not None:
+            # The same reward for any rating, decided before anyone reads the stars.
+            from reviews.incentives import review_incentive_grant
+
+            review_incentive_grant(review=review, config=ReviewSettings.for_shop(shop))
         if request is not None:
             ReviewRequest.objects.filter(pk=request.pk, completed_at__isnull=True).update(
                 status=ReviewRequest.Status.COMPLETED, completed_at=now)
@@ -337,6 +342,26 @@ def review_update(*, review: Review, rating: int, title: str, body: str, display
         review.photos.filter(pk__in=remove_photo_ids).delete()
         _photos_add(review, photos)
         product_rating_refresh(shop=review.shop, product_id=review.product_id)
+    _review_saved(review, False)
+    return review
+
+
+def review_confirm(*, review: Review) -> Review:
+    """A storefront review's email was confirmed: the content rules decide, as for any new review.
+
+    Confirming again (a second click) changes nothing."""
+    now = timezone.now()
+    reasons = review_text_reasons(shop=review.shop, title=review.title, body=review.body, exclude_review_id=review.pk)
+    visibility = _visibility(reasons, True, now)
+    with transaction.atomic():
+        if not Review.objects.filter(pk=review.pk, status=Review.Status.UNCONFIRMED).update(
+                updated_at=now, **visibility):
+            review.refresh_from_db()
+            return review
+        if reasons:
+            _decide(review, ModerationDecision.Action.HELD, _reason_text(reasons), SYSTEM_ACTOR)
+        product_rating_refresh(shop=review.shop, product_id=review.product_id)
+    review.refresh_from_db()
     _review_saved(review, False)
     return review
 

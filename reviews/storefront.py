@@ -179,6 +179,7 @@ def _render(kind: str, *, shop: Shop, product_id: int, rating: ProductRating | N
         "links": _links(prefix, product_id, listing), "statement": verification_statement(config),
         "json_ld": product_json_ld(listing), "average_stars": stars(rating.average) if rating else "",
         "product_title": (rating.product_title if rating else "") or "this product",
+        "write_url": f"{prefix}/reviews/{product_id}/write" if config.non_buyer_reviews else "",
     }
     if kind == "fragment":
         return render_to_string("reviews/storefront/widget.html", context).encode()

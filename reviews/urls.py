@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews import views_panel, views_shopper, views_storefront
+from reviews import views_panel, views_shopper, views_storefront, views_write
 
 urlpatterns = [
     path("app/reviews/", views_panel.review_list, name="reviews"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("proxy/reviews/r/<str:token>", views_shopper.proxy_review_form, name="proxy-review-form"),
     path("proxy/reviews/r/<str:token>/photos/<int:photo_id>.jpg", views_shopper.proxy_review_photo_for_link),
     path("proxy/reviews/<int:product_id>", views_storefront.product_reviews, name="storefront-reviews"),
+    path("proxy/reviews/<int:product_id>/write", views_write.write_review, name="storefront-write"),
+    path("reviews/confirm/<str:token>", views_write.confirm_review, name="storefront-confirm"),
     path("proxy/reviews/<int:product_id>/badge", views_storefront.product_badge, name="storefront-badge"),
     path("proxy/reviews/photos/<int:photo_id>.jpg", views_storefront.review_photo, name="storefront-photo"),
 ]
