@@ -3,6 +3,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from shopapp.webhooks import registered_topics
@@ -32,3 +33,16 @@ def test_app_config_matches_the_settings():
     assert TOML["access_scopes"]["scopes"].split(",") == settings.SHOPIFY_SCOPES
     assert TOML["app_proxy"] == {**TOML["app_proxy"], "prefix": "apps", "subpath": "advocate"}
     assert TOML["app_proxy"]["url"].endswith("/proxy")
+
+
+@pytest.mark.django_db
+def test_every_model_change_has_its_migration():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    try:
+        call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
+    except SystemExit:
+        pytest.fail(f"models changed without a migration; run manage.py makemigrations:\n{out.getvalue()}")
