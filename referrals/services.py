@@ -14,7 +14,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from referrals import remote
-from referrals.models import Advocate, Click, CreditEntry, ProgramSettings, Referral
+from referrals.clicklog import click_log, clicks_insert
+from referrals.models import Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.jobs import enqueue, register_sweeper
 from shopapp.models import Customer, Order, Shop
@@ -140,23 +141,16 @@ def referral_record_click(*, advocate: Advocate, ip_hash: str, user_agent: str, 
                         landing_path=landing_path, referrer=referrer, own=own)
 
 
-_CLICK_INSERT = None
-
-
 def click_record(*, shop_id: int, advocate_id: int, ip_hash: str, user_agent: str, landing_path: str,
                  referrer: str, own: bool) -> None:
-    """One click row. The hottest write Advocate makes: one plain INSERT, without the ORM's per-call compiling."""
-    global _CLICK_INSERT
-    if _CLICK_INSERT is None:
-        columns = ("shop_id", "advocate_id", "at", "ip_hash", "user_agent", "landing_path", "referrer_host", "own")
-        quote = connection.ops.quote_name
-        _CLICK_INSERT = (f"INSERT INTO {quote(Click._meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-                         f"VALUES ({', '.join(['%s'] * len(columns))})")
-    with connection.cursor() as cursor:
-        cursor.execute(_CLICK_INSERT, [
-            shop_id, advocate_id, connection.ops.adapt_datetimefield_value(timezone.now()), ip_hash,
-            user_agent[:500], landing_path[:500], (urlsplit(referrer).hostname or "")[:255], own,
-        ])
+    """One click row: written behind the response in a batch, or at once for the advocate's own click
+    (the fraud rules compare friends' orders with those)."""
+    row = (shop_id, advocate_id, connection.ops.adapt_datetimefield_value(timezone.now()), ip_hash, user_agent[:500],
+           landing_path[:500], (urlsplit(referrer).hostname or "")[:255], own)
+    if own:
+        clicks_insert([row])
+    else:
+        click_log.add(row)
 
 
 def discount_url(advocate: Advocate) -> str:

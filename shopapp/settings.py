@@ -153,6 +153,9 @@ WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
 # Multiplies every public endpoint's per-IP limit (raise it when many shoppers share one IP,
 # e.g. behind a carrier NAT; the benchmarks raise it because all their load comes from loopback).
 RATE_LIMIT_SCALE = envint("RATE_LIMIT_SCALE", 1)
+# Referral clicks are written in batches at most this many milliseconds late (0: each click at
+# once). A worker killed without warning loses that much of its clicks, never an attribution.
+CLICK_WRITE_BEHIND_MS = envint("CLICK_WRITE_BEHIND_MS", 1000)
 WEBHOOK_MAX_BODY = 1024 * 1024
 
 CACHES = {

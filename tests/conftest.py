@@ -31,6 +31,7 @@ def _clean_platform_state(settings):
     from referrals.landing import landing_cards_forget
 
     settings.JOBS_INLINE = True
+    settings.CLICK_WRITE_BEHIND_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
     landing_cards_forget()
     shopify.set_http_client(None)
     admin_api.reset_cost_bucket()

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.signing import get_cookie_signer
 
@@ -134,3 +136,39 @@ def test_cards_expire_and_stay_bounded(advocate, monkeypatch):
     assert landing.landing_card("MAYA-7K2Q") is not None  # still cached here
     landing._cards["MAYA-7K2Q"] = (0, landing._cards["MAYA-7K2Q"][1])  # its time is up
     assert landing.landing_card("MAYA-7K2Q") is None
+
+
+def test_friends_clicks_are_written_behind_in_batches_and_kept_when_the_write_fails(client, advocate, settings,
+                                                                                      monkeypatch):
+    from referrals import clicklog
+
+    settings.CLICK_WRITE_BEHIND_MS = 60_000  # the flusher thread will not wake during the test
+    log = clicklog.ClickLog()
+    log._owner_pid = os.getpid()  # as if its writer thread ran already: the test flushes by hand
+    monkeypatch.setattr("referrals.services.click_log", log)
+    for _ in range(3):
+        assert client.get("/r/MAYA-7K2Q").status_code == 200
+    assert not Click.objects.exists()  # answered before writing
+    def database_down(rows):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(clicklog, "clicks_insert", database_down)
+    log.flush()
+    assert not Click.objects.exists() and len(log._rows) == 3  # kept for the next try
+    monkeypatch.undo()
+    log.flush()
+    assert Click.objects.filter(advocate=advocate, own=False).count() == 3
+
+
+def test_a_full_batch_wakes_the_writer(client, advocate, settings, monkeypatch):
+    from referrals import clicklog
+
+    settings.CLICK_WRITE_BEHIND_MS = 60_000
+    monkeypatch.setattr(clicklog, "BATCH", 2)
+    log = clicklog.ClickLog()
+    log._owner_pid = os.getpid()  # as if its writer thread ran already: the test flushes by hand
+    monkeypatch.setattr("referrals.services.click_log", log)
+    client.get("/r/MAYA-7K2Q")
+    assert not log._full.is_set()
+    client.get("/r/MAYA-7K2Q")
+    assert log._full.is_set()  # the writer thread wakes now instead of at the end of the window
