@@ -120,6 +120,7 @@ class Review(models.Model):
     class Source(models.TextChoices):
         REQUEST = "request", "Review request"
         STOREFRONT = "storefront", "Storefront"
+        IMPORT = "import", "Imported"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="reviews")
     product_id = models.BigIntegerField()
@@ -134,6 +135,8 @@ class Review(models.Model):
     display_name = models.CharField(max_length=60, blank=True)
     email = models.EmailField(blank=True, help_text="for storefront reviews from non-buyers, to confirm")
     incentivized = models.BooleanField(default=False)
+    imported_verified = models.BooleanField(default=False, help_text="marked verified in an imported file; "
+                                            "Advocate could not check it against an order")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PUBLISHED)
     held_reasons = models.JSONField(default=list, blank=True)
     rejection_reason = models.CharField(max_length=20, blank=True)

@@ -29,7 +29,7 @@ KINDS = ("page", "fragment", "json", "badge")
 STYLESHEET = Path(__file__).resolve().parent.parent / "extensions" / "advocate-theme" / "assets" / "advocate.css"
 
 _REVIEW_FIELDS = ("pk", "shop_id", "product_id", "rating", "title", "body", "display_name", "order_line_id",
-                  "incentivized", "created_at", "published_at", "reply", "replied_at")
+                  "incentivized", "imported_verified", "created_at", "published_at", "reply", "replied_at")
 
 
 @dataclass(frozen=True)
@@ -198,6 +198,7 @@ def _as_json(listing: Listing, rows: list[dict], config: ReviewSettings) -> dict
         "reviews": [{
             "id": row["review"].pk, "rating": row["review"].rating, "title": row["review"].title,
             "body": row["review"].body, "author": row["review"].author, "verified": row["review"].verified,
+            "verified_imported": row["review"].imported_verified,
             "incentivized": row["review"].incentivized,
             "published_at": (row["review"].published_at or row["review"].created_at).isoformat(),
             "reply": row["review"].reply or None,

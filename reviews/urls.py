@@ -1,9 +1,11 @@
 from django.urls import path
 
-from reviews import views_panel, views_shopper, views_storefront, views_write
+from reviews import views_csv, views_panel, views_shopper, views_storefront, views_write
 
 urlpatterns = [
     path("app/reviews/", views_panel.review_list, name="reviews"),
+    path("app/reviews/export.csv", views_csv.reviews_export, name="reviews-export"),
+    path("app/reviews/import/", views_csv.reviews_import_page, name="reviews-import"),
     path("app/reviews/settings/", views_panel.review_settings, name="review-settings"),
     path("app/reviews/<int:review_id>/", views_panel.review_detail, name="review-detail"),
     path("app/reviews/photos/<int:photo_id>.jpg", views_panel.review_photo, name="review-photo-panel"),
