@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from reviews.models import ProductRating, Review, ReviewRequest, ReviewRevision, ReviewSettings
+from reviews.models import ProductRating, Review, ReviewIncentive, ReviewRequest, ReviewRevision, ReviewSettings
 from reviews.services import product_rating_refresh
 from shopapp.models import Shop
 from shopapp.orders import customers_matching
@@ -35,6 +35,7 @@ def _review_export(review: Review) -> dict:
         "created_at": _iso(review.created_at), "published_at": _iso(review.published_at),
         "merchant_reply": review.reply,
         "photos": len(review.photos.all()),
+        "incentive_code": getattr(getattr(review, "incentive", None), "code", None),
         "earlier_versions": [
             {"rating": r.rating, "title": r.title, "body": r.body, "display_name": r.display_name,
              "created_at": _iso(r.created_at)}
@@ -47,7 +48,7 @@ def reviews_customer_export(shop: Shop, ref: CustomerRef) -> dict:
     reviews, customers = _theirs(shop, ref)
     requests = ReviewRequest.objects.for_shop(shop).filter(customer__in=customers).select_related("order")
     return {
-        "reviews": [_review_export(r) for r in reviews.prefetch_related("revisions", "photos")],
+        "reviews": [_review_export(r) for r in reviews.select_related("incentive").prefetch_related("revisions", "photos")],
         "review_requests": [
             {"order": r.order.name, "status": r.status, "sent_at": _iso(r.sent_at),
              "reminder_sent_at": _iso(r.reminder_sent_at), "completed_at": _iso(r.completed_at)}
@@ -65,6 +66,7 @@ def reviews_customer_redact(shop: Shop, ref: CustomerRef) -> None:
         customer__in=customers, status=ReviewRequest.Status.SCHEDULED,
     ).update(status=ReviewRequest.Status.CANCELLED, skip_reason="the customer's data was erased")
     ReviewRequest.objects.for_shop(shop).filter(customer__in=customers).update(customer=None)
+    ReviewIncentive.objects.filter(shop=shop, customer__in=customers).update(customer=None)
     for product_id in {r.product_id for r in reviews}:
         product_rating_refresh(shop=shop, product_id=product_id)  # new version: cached widgets drop the name
 

@@ -108,3 +108,14 @@ def test_requests_to_an_erased_customer_are_cancelled(shop, fulfilled_order):
     sweep_at(timezone.now() + timedelta(days=60))
     request.refresh_from_db()
     assert request.sent_at is None
+
+
+def test_an_incentive_code_is_exported_and_unlinked_on_redact(shop, fulfilled_order):
+    from reviews.models import ReviewIncentive
+
+    review = _reviewed(shop, fulfilled_order)
+    ReviewIncentive.objects.create(shop=shop, review=review, customer=review.customer, code="THANKS-AB12", percent=10)
+    ref = CustomerRef(shopify_id=str(review.customer.shopify_id), email="", phone="")
+    assert customer_data_export(shop, ref)["reviews"]["reviews"][0]["incentive_code"] == "THANKS-AB12"
+    customer_data_redact(shop, ref)
+    assert ReviewIncentive.objects.get(review=review).customer_id is None
