@@ -122,8 +122,17 @@ class CaseEvent(models.Model):
     actor = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
 
+    LABELS = {"opened": "Opened", "status": "Status", "assigned": "Assignee", "replied_private": "Private reply",
+              "replied_public": "Public reply", "customer_answered": "The customer answered",
+              "review_updated": "Review updated", "remedy": "Remedy", "remedy_done": "Remedy done",
+              "remedy_failed": "Remedy failed", "remedy_retry": "Remedy tried again", "alert_sent": "Alert sent"}
+
     class Meta:
         ordering = ["-created_at", "-pk"]
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.action, self.action.replace("_", " ").capitalize())
 
 
 class CaseMessage(models.Model):

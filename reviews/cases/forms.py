@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import validate_email
+
+from reviews.cases.models import CaseSettings, Remedy, ReplyTemplate
+from reviews.cases.services import PLACEHOLDERS, unknown_placeholders
+
+
+class CaseSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CaseSettings
+        fields = ["rating_threshold", "keywords", "alert_recipients", "alert_mode", "first_response_hours"]
+        labels = {"rating_threshold": "Open a case for reviews at or under (stars)",
+                  "keywords": "Complaint keywords", "alert_recipients": "Send alerts to",
+                  "alert_mode": "When to alert", "first_response_hours": "First-response target (hours)"}
+        widgets = {"keywords": forms.Textarea(attrs={"rows": 4}), "alert_recipients": forms.Textarea(attrs={"rows": 2}),
+                   "alert_mode": forms.RadioSelect}
+
+    def clean_alert_recipients(self):
+        value = self.cleaned_data["alert_recipients"]
+        addresses = [a.strip() for a in value.replace(",", "\n").splitlines() if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"“{address}” is not an email address.") from None
+        return "\n".join(addresses)
+
+
+class TemplateForm(forms.ModelForm):
+    class Meta:
+        model = ReplyTemplate
+        fields = ["name", "subject", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        help_texts = {"body": "Placeholders: " + ", ".join("{" + p + "}" for p in PLACEHOLDERS)}
+
+    def clean(self):
+        data = super().clean()
+        for field in ("subject", "body"):
+            unknown = unknown_placeholders(data.get(field) or "")
+            if unknown:
+                self.add_error(field, f"Unknown placeholder {{{unknown[0]}}}.")
+        return data
+
+
+class ReplyForm(forms.Form):
+    subject = forms.CharField(label="Subject", max_length=200)
+    body = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class PublicReplyForm(forms.Form):
+    reply = forms.CharField(label="Public reply", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                            help_text="Shown under the review on your store. Leave empty and save to remove it.")
+
+
+class RemedyForm(forms.Form):
+    kind = forms.ChoiceField(label="Remedy", choices=Remedy.Kind.choices)
+    amount = forms.DecimalField(label="Amount", min_value=Decimal("0.00"), max_digits=10, decimal_places=2)
+    note = forms.CharField(label="Note (optional)", max_length=300, required=False)
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(label="Your answer", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))

@@ -1,0 +1,263 @@
+"""The inbox in the panel, one case's page, the case settings, and the customer's answer page."""
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from reviews.cases import remedies
+from reviews.cases.forms import AnswerForm, CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
+from reviews.cases.models import Case, CaseMessage, CaseSettings, Remedy
+from reviews.cases.services import (
+    CaseError, TRANSITIONS, case_assign, case_customer_answer, case_for_token, case_open, case_public_reply,
+    case_reply_send, case_review_link, case_transition, reply_templates, template_fill,
+)
+from reviews.models import Review
+from shopapp.links import LinkInvalid
+from shopapp.models import Order
+from shopapp.ratelimit import rate_limited
+
+PAGE_SIZE = 25
+
+
+def _actor(request: HttpRequest) -> str:
+    user = getattr(request, "panel_user", None)
+    return f"staff {user.id}" if user and user.id else "merchant"
+
+
+def _due(case: Case, target: timedelta, now) -> dict:
+    """Time to first response against the shop's target."""
+    if case.first_response_at:
+        taken = case.first_response_at - case.created_at
+        return {"answered": True, "hours": taken.total_seconds() / 3600, "late": taken > target}
+    left = case.created_at + target - now
+    return {"answered": False, "hours": abs(left.total_seconds()) / 3600, "late": left.total_seconds() < 0}
+
+
+@require_GET
+def case_list(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    config = CaseSettings.for_shop(shop)
+    target = timedelta(hours=config.first_response_hours)
+    now = timezone.now()
+    cases = Case.objects.for_shop(shop).select_related("review", "customer")
+    filters = {k: request.GET.get(k, "").strip() for k in ("status", "assignee", "overdue", "q")}
+    if filters["status"] == "active":
+        cases = cases.filter(status__in=Case.ACTIVE)
+    elif filters["status"] in Case.Status.values:
+        cases = cases.filter(status=filters["status"])
+    if filters["assignee"] == "me":
+        cases = cases.filter(assignee=_actor(request))
+    elif filters["assignee"] == "none":
+        cases = cases.filter(assignee="")
+    if filters["overdue"] == "yes":
+        cases = cases.filter(first_response_at__isnull=True, created_at__lt=now - target)
+    if filters["q"]:
+        q = filters["q"]
+        cases = cases.filter(Q(review__title__icontains=q) | Q(review__body__icontains=q)
+                             | Q(review__product_title__icontains=q) | Q(customer__email__icontains=q)
+                             | Q(customer__first_name__icontains=q) | Q(customer__last_name__icontains=q)
+                             | Q(review__display_name__icontains=q))
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    for case in page.object_list:
+        case.due = _due(case, target, now)
+        case.age = now - case.created_at
+    return render(request, "cases/panel/list.html", {
+        "shop": shop, "nav": "cases", "page": page, "filters": filters, "config": config,
+        "query": urlencode({k: v for k, v in filters.items() if v}),
+        "statuses": Case.Status.choices, "any_cases": Case.objects.for_shop(shop).exists(), "me": _actor(request),
+    })
+
+
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    shop = request.shop
+    case = get_object_or_404(Case.objects.for_shop(shop).select_related("review__order_line__order", "customer"),
+                             pk=case_id)
+    forms = {"reply": None, "public": PublicReplyForm(initial={"reply": case.review.reply}), "remedy": RemedyForm()}
+    notice = error = ""
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            notice, bound = _act(request, case, action)
+            if bound is not None:
+                forms.update(bound)
+                status = 400
+        except CaseError as exc:
+            error, status = str(exc), 400
+            forms.update(_rebind(request, action))
+        case = Case.objects.select_related("review__order_line__order", "customer").get(pk=case.pk)
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    if forms["reply"] is None:
+        forms["reply"] = ReplyForm(initial=_reply_initial(request, case))
+    return render(request, "cases/panel/detail.html", {
+        "shop": shop, "nav": "cases", "case": case, "notice": notice, "error": error, **_context(case, request),
+        "reply_form": forms["reply"], "public_form": forms["public"], "remedy_form": forms["remedy"],
+    }, status=status)
+
+
+def _rebind(request: HttpRequest, action: str) -> dict:
+    """Keep what the merchant typed when the service refused it."""
+    return {"reply": ReplyForm(request.POST) if action == "reply" else None,
+            "remedy": RemedyForm(request.POST) if action == "remedy" else RemedyForm()}
+
+
+def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | None]:
+    """Run one posted action: (notice, None) or ("", forms with errors)."""
+    actor = _actor(request)
+    if action == "status":
+        case = case_transition(case=case, to=request.POST.get("to", ""), actor=actor)
+        return f"Case marked {case.get_status_display().lower()}.", None
+    if action == "assign":
+        assignee = actor if request.POST.get("to") == "me" else ""
+        case_assign(case=case, assignee=assignee, actor=actor)
+        return ("Case assigned to you." if assignee else "Case unassigned."), None
+    if action == "reply":
+        form = ReplyForm(request.POST)
+        if not form.is_valid():
+            return "", {"reply": form}
+        case_reply_send(case=case, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"], actor=actor)
+        return "Reply sent to the customer by email. The case now waits for their answer.", None
+    if action == "public":
+        form = PublicReplyForm(request.POST)
+        if not form.is_valid():
+            return "", {"public": form}
+        review = case_public_reply(case=case, text=form.cleaned_data["reply"], actor=actor)
+        return ("Public reply saved. It shows under the review on your store." if review.reply
+                else "Public reply removed."), None
+    if action == "remedy":
+        form = RemedyForm(request.POST)
+        if not form.is_valid():
+            return "", {"remedy": form}
+        remedy = remedies.remedy_offer(case=case, kind=form.cleaned_data["kind"], amount=form.cleaned_data["amount"],
+                                       note=form.cleaned_data["note"], actor=actor)
+        if remedy.kind in Remedy.REMOTE:
+            return f"{remedy.get_kind_display()} of {remedy.amount} {remedy.currency} is being created in Shopify.", None
+        return f"{remedy.get_kind_display()} recorded.", None
+    if action == "retry":
+        remedy = get_object_or_404(Remedy, pk=request.POST.get("remedy") or 0, case=case)
+        remedies.remedy_retry(remedy=remedy, actor=actor)
+        return "Trying again.", None
+    raise CaseError("That action is not available.")
+
+
+def _reply_initial(request: HttpRequest, case: Case) -> dict:
+    key = request.GET.get("template", "")
+    template = next((t for t in reply_templates(case.shop) if t.key == key), None)
+    if template is None:
+        return {"subject": f"About your review of {case.review.product_title or 'your order'}"}
+    remedy = case.remedies.filter(status=Remedy.Status.DONE).exclude(code="").last()
+    offer = f"a one-use code, {remedy.code}, worth {remedy.amount} {remedy.currency}." if remedy else ""
+    return {"subject": template_fill(template.subject, case), "body": template_fill(template.body, case, remedy=offer)}
+
+
+def _context(case: Case, request: HttpRequest) -> dict:
+    review = case.review
+    customer = case.customer
+    order = review.order_line.order if review.order_line_id else None
+    history = {}
+    if customer is not None:
+        orders = Order.objects.filter(customer=customer).order_by("-placed_at")
+        history = {
+            "orders": orders[:10], **orders.filter(cancelled_at__isnull=True).aggregate(
+                count=Count("pk"), spent=Sum("total"), refunded=Sum("refunded")),
+            "reviews": Review.objects.filter(customer=customer).exclude(pk=review.pk)[:10],
+            "referrals": _referral_activity(customer),
+        }
+    config = CaseSettings.for_shop(case.shop)
+    return {
+        "review": review, "order": order, "lines": order.lines.all() if order else [], "history": history,
+        "photos": review.photos.all(), "messages": case.messages.all(), "events": case.events.all()[:100],
+        "remedies": case.remedies.all(), "templates": reply_templates(case.shop),
+        "transitions": [(s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]],
+        "due": _due(case, timedelta(hours=config.first_response_hours), timezone.now()),
+        "revisions": review.revisions.all()[:10], "review_link": case_review_link(case),
+        "reachable": bool(customer and customer.email and not customer.redacted_at),
+        "can_give_in_shopify": bool(customer and customer.shopify_id and not customer.redacted_at),
+    }
+
+
+def _referral_activity(customer) -> dict:
+    from referrals.models import Advocate, Referral
+
+    advocate = Advocate.objects.filter(customer=customer).first()
+    return {
+        "advocate": advocate,
+        "clicks": advocate.clicks.count() if advocate else 0,
+        "referred": Referral.objects.filter(advocate=advocate).count() if advocate else 0,
+    }
+
+
+@require_POST
+def case_open_by_hand(request: HttpRequest, review_id: int) -> HttpResponse:
+    """The "Open a case" button of any review."""
+    review = get_object_or_404(Review.objects.for_shop(request.shop), pk=review_id)
+    case, _ = case_open(review=review, reason=Case.Reason.MANUAL, actor=_actor(request))
+    return HttpResponseRedirect(f"/app/cases/{case.pk}/?id_token={request.id_token}")
+
+
+def case_settings(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    config = CaseSettings.for_shop(shop)
+    templates = reply_templates(shop)
+    form = CaseSettingsForm(instance=config)
+    template_forms = {t.key: TemplateForm(instance=t, prefix=t.key) for t in templates}
+    notice, status = "", 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "settings":
+            form = CaseSettingsForm(request.POST, instance=config)
+            if form.is_valid():
+                form.save()
+                notice = "Case settings saved."
+            else:
+                status = 400
+        elif action.startswith("template-") and action[9:] in template_forms:
+            key = action[9:]
+            bound = TemplateForm(request.POST, instance=next(t for t in templates if t.key == key), prefix=key)
+            template_forms[key] = bound
+            if bound.is_valid():
+                bound.save()
+                notice = f"Template “{bound.instance.name}” saved."
+            else:
+                status = 400
+        else:
+            status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "cases/panel/settings.html", {
+        "shop": shop, "nav": "cases", "form": form, "template_forms": list(template_forms.values()),
+        "notice": notice,
+    }, status=status)
+
+
+@rate_limited("case-answer", limit=30, window=60)
+def customer_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's page from the signed link in a private reply: the thread and an answer box."""
+    try:
+        case = case_for_token(token)
+    except (LinkInvalid, Case.DoesNotExist):
+        return render(request, "cases/link_invalid.html", {}, status=404)
+    form = AnswerForm()
+    sent = request.GET.get("sent") == "1"
+    status = 200
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            case_customer_answer(case=case, body=form.cleaned_data["body"])
+            return HttpResponseRedirect(f"/cases/a/{token}?sent=1")
+        status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    messages = case.messages.filter(Q(direction=CaseMessage.Direction.IN) | Q(sent_at__isnull=False))
+    return render(request, "cases/answer.html", {
+        "shop": case.shop, "case": case, "messages": messages, "form": form, "sent": sent,
+        "review_link": case_review_link(case) if case.status == Case.Status.RESOLVED else "",
+    }, status=status)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import accessibility_violations, screenshot
+from tests.conftest import session_token
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _case(shop):
+    from reviews.cases.models import Case
+    from reviews.services import review_create
+    from tests.cases.conftest import make_order
+
+    order, line = make_order(shop)
+    review = review_create(shop=shop, product_id=line.product_id, product_title=line.title, rating=1,
+                           title="Cracked mug", body="The mug arrived cracked.", display_name="Maya R.",
+                           order_line=line, customer=order.customer)
+    return Case.objects.get(review=review)
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_owner_opens_a_case_from_the_inbox_replies_and_resolves(live_server, open_page, width, settings):
+    from reviews.cases.models import Case
+    from tests.conftest import _make_shop
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    shop = _make_shop("owner-shop.myshopify.com")
+    case = _case(shop)
+    page = open_page(f"{live_server.url}/app/cases/?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_role("heading", name="Inbox", exact=True).is_visible()
+    assert page.get_by_text("Due in").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-inbox-{width}")
+    page.get_by_role("link", name="Cracked mug").click()
+    page.wait_for_url("**/app/cases/*/**")
+    page.get_by_role("link", name="Apology").click()
+    page.wait_for_load_state()
+    assert "Hi Maya" in page.get_by_label("Message").input_value()
+    page.get_by_label("Message").fill("Hi Maya, we are sorry. A new mug is on its way.")
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").is_visible()
+    assert Case.objects.get(pk=case.pk).status == "waiting"
+    page.get_by_role("button", name="Mark resolved").click()
+    page.wait_for_load_state()
+    assert "Case marked resolved." in page.get_by_role("status").inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-case-{width}")
+    assert Case.objects.get(pk=case.pk).status == "resolved"
+
+
+def test_customer_answers_on_a_phone_without_javascript(live_server, open_page):
+    from reviews.cases.models import Case, CaseMessage
+    from reviews.cases.services import answer_link, case_reply_send
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    case = _case(shop)
+    case_reply_send(case=case, subject="Sorry", body="Could you send a photo?", actor="staff 42")
+    CaseMessage.objects.update(sent_at="2026-11-22T10:00:00Z")
+    path = "/cases/a/" + answer_link(case).rsplit("/cases/a/", 1)[1]
+    page = open_page(f"{live_server.url}{path}", "phone")
+    assert accessibility_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page = open_page(f"{live_server.url}{path}", "phone", javascript=False)
+    assert page.get_by_text("Could you send a photo?").is_visible()
+    page.get_by_label("Your answer").fill("The handle snapped off.")
+    page.get_by_role("button", name="Send my answer").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").is_visible()
+    screenshot(page, "case-answer-phone")
+    assert Case.objects.get(pk=case.pk).status == "open"

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from reviews.cases.models import Case, CaseSettings, ReplyTemplate
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client, make_session_token, shop, path, data, **token):
+    return client.post(f"{path}?id_token={make_session_token(shop.domain, **token)}", data)
+
+
+@pytest.fixture
+def case(make_review):
+    return Case.objects.get(review=make_review(1, title="Cracked mug"))
+
+
+def test_inbox_lists_cases_with_status_age_and_overdue_first_response(panel_get, shop, make_review, case):
+    Case.objects.filter(pk=case.pk).update(created_at=timezone.now() - timedelta(hours=30))
+    fresh = Case.objects.get(review=make_review(2, title="Lid loose", shopify_id=5, email="liam@example.com"))
+    page = panel_get("/app/cases/", shop).content.decode()
+    assert "Cracked mug" in page and "Lid loose" in page
+    assert 'class="overdue"' in page and "Overdue by 6.0 h" in page and "Due in 24.0 h" in page
+    overdue = panel_get("/app/cases/?overdue=yes", shop).content.decode()
+    assert "Cracked mug" in overdue and "Lid loose" not in overdue
+    searched = panel_get("/app/cases/?q=liam", shop).content.decode()
+    assert "Lid loose" in searched and "Cracked mug" not in searched
+    Case.objects.filter(pk=fresh.pk).update(status="resolved")
+    assert "Lid loose" not in panel_get("/app/cases/?status=active", shop).content.decode()
+
+
+def test_inbox_empty_state_and_nav_badge(panel_get, shop, make_review):
+    assert "No cases yet" in panel_get("/app/cases/", shop).content.decode()
+    make_review(1)
+    page = panel_get("/", shop).content.decode()
+    assert '>Inbox <span class="badge" aria-label="1 open">1</span>' in page
+
+
+def test_another_shops_case_is_a_404_and_cannot_be_acted_on(panel_get, client, make_session_token, other_shop, case):
+    assert panel_get(f"/app/cases/{case.pk}/", other_shop).status_code == 404
+    response = _post(client, make_session_token, other_shop, f"/app/cases/{case.pk}/", {"action": "status", "to": "closed"})
+    assert response.status_code == 404
+    assert Case.objects.get(pk=case.pk).status == "new"
+    assert "Cracked mug" not in panel_get("/app/cases/", other_shop).content.decode()
+    assert _post(client, make_session_token, other_shop, f"/app/cases/open/{case.review_id}/", {}).status_code == 404
+
+
+def test_case_page_shows_review_order_customer_history_and_conversation(panel_get, shop, case):
+    page = panel_get(f"/app/cases/{case.pk}/", shop).content.decode()
+    assert "The mug arrived cracked." in page and "Trail Mug" in page and "30.00 USD" in page
+    assert "Maya Rivera" in page and "1 order" in page and "Referrals: none" in page
+    assert "No private messages yet." in page
+
+
+def test_assign_reply_and_log_who_did_it(client, make_session_token, shop, case, django_capture_on_commit_callbacks):
+    _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "assign", "to": "me"}, sub="7")
+    assert Case.objects.get(pk=case.pk).assignee == "staff 7"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                         {"action": "reply", "subject": "Sorry", "body": "We will replace it."}, sub="7")
+    page = response.content.decode()
+    assert response.status_code == 200 and "Reply sent to the customer" in page
+    assert len(mail.outbox) == 1 and "We will replace it." in mail.outbox[0].body
+    assert "Waiting for customer" in page and "by staff 7" in page
+
+
+def test_invalid_transition_shows_a_clear_message_and_changes_nothing(client, make_session_token, shop, case):
+    Case.objects.filter(pk=case.pk).update(status="closed")
+    response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "status", "to": "resolved"})
+    assert response.status_code == 400
+    assert "cannot become “resolved”. Reopen it first." in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == "closed"
+
+
+def test_empty_reply_keeps_the_subject_and_shows_the_error(client, make_session_token, shop, case):
+    response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                     {"action": "reply", "subject": "Kept subject", "body": ""})
+    assert response.status_code == 400
+    assert 'value="Kept subject"' in response.content.decode() and "This field is required." in response.content.decode()
+
+
+def test_template_fills_placeholders(panel_get, shop, case):
+    page = panel_get(f"/app/cases/{case.pk}/?template=apology", shop).content.decode()
+    assert "Hi Maya," in page and "Trail Mug" in page and "{first_name}" not in page
+    assert "you do not need to change or remove it" in page
+
+
+def test_public_reply_is_saved_escaped_and_removable(client, make_session_token, shop, case):
+    response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                     {"action": "public", "reply": "<b>Sorry</b>, we sent a new mug."})
+    assert "Public reply saved." in response.content.decode()
+    assert "&lt;b&gt;Sorry&lt;/b&gt;" in response.content.decode()
+    case.review.refresh_from_db()
+    assert case.review.reply == "<b>Sorry</b>, we sent a new mug."
+    assert Case.objects.get(pk=case.pk).first_response_at is not None
+    _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "public", "reply": ""})
+    case.review.refresh_from_db()
+    assert case.review.reply == ""
+
+
+def test_remedy_form_refuses_a_bad_amount_and_records_a_refund_note(client, make_session_token, shop, case):
+    bad = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "remedy", "kind": "refund", "amount": "-3"})
+    assert bad.status_code == 400 and "greater than or equal to 0" in bad.content.decode()
+    ok = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+               {"action": "remedy", "kind": "refund", "amount": "12.50", "note": "Partial refund"})
+    assert "Refund done in Shopify recorded." in ok.content.decode() and "12.50 USD" in ok.content.decode()
+
+
+def test_merchant_opens_a_case_by_hand_from_any_review(client, make_session_token, shop, make_review):
+    review = make_review(5, body="Great but the box was wet")
+    response = _post(client, make_session_token, shop, f"/app/cases/open/{review.pk}/", {})
+    case = Case.objects.get(review=review)
+    assert response.status_code == 302 and f"/app/cases/{case.pk}/" in response["Location"]
+    assert case.reason == "manual"
+
+
+def test_settings_save_and_refuse_bad_input_with_values_kept(client, make_session_token, panel_get, shop):
+    assert "Apology" in panel_get("/app/cases/settings/", shop).content.decode()
+    bad = _post(client, make_session_token, shop, "/app/cases/settings/", {
+        "action": "settings", "rating_threshold": "3", "keywords": "broken", "alert_recipients": "owner@x.test, nope",
+        "alert_mode": "digest", "first_response_hours": "12"})
+    assert bad.status_code == 400 and "“nope” is not an email address." in bad.content.decode()
+    assert "owner@x.test, nope" in bad.content.decode()
+    ok = _post(client, make_session_token, shop, "/app/cases/settings/", {
+        "action": "settings", "rating_threshold": "3", "keywords": "broken", "alert_recipients": "owner@x.test",
+        "alert_mode": "digest", "first_response_hours": "12"})
+    assert "Case settings saved." in ok.content.decode()
+    config = CaseSettings.for_shop(shop)
+    assert (config.rating_threshold, config.alert_mode, config.first_response_hours) == (3, "digest", 12)
+
+
+def test_templates_are_editable_and_unknown_placeholders_refused(client, make_session_token, panel_get, shop):
+    panel_get("/app/cases/settings/", shop)
+    bad = _post(client, make_session_token, shop, "/app/cases/settings/", {
+        "action": "template-details", "details-name": "Details", "details-subject": "Hi {nickname}",
+        "details-body": "Tell us more"})
+    assert bad.status_code == 400 and "Unknown placeholder {nickname}." in bad.content.decode()
+    _post(client, make_session_token, shop, "/app/cases/settings/", {
+        "action": "template-details", "details-name": "Details", "details-subject": "Hi {first_name}",
+        "details-body": "Tell us more about {product}"})
+    assert ReplyTemplate.objects.get(shop=shop, key="details").body == "Tell us more about {product}"
+
+
+def test_review_page_offers_to_open_a_case_or_links_to_it(panel_get, shop, make_review, case):
+    calm = make_review(5, body="Lovely")
+    assert "Open a case" in panel_get(f"/app/reviews/{calm.pk}/", shop).content.decode()
+    page = panel_get(f"/app/reviews/{case.review_id}/", shop).content.decode()
+    assert f"/app/cases/{case.pk}/" in page and "Open a case" not in page
