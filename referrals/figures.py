@@ -128,7 +128,7 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
                 Point("Credit pending", float(figures.rewards_pending)),
                 Point("Credit paid", float(figures.cost)),
             ]),
-            line_chart(f"Referred revenue per day ({currency})", revenue),
+            line_chart(f"Referred revenue per {period.per} ({currency})", revenue),
         ],
         "note": "Referrals placed in the range; refunded, cancelled and rejected orders are left out of revenue.",
     }

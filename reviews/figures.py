@@ -25,7 +25,8 @@ def review_figures(shop: Shop, period: Period) -> dict:
         "average": stars / received if received else None,
         "per_day": series_of(by_day, "n", period),
         "average_per_day": [
-            Point(d.strftime("%d %b"), by_day[d]["stars"] / by_day[d]["n"] if d in by_day else 0.0) for d in period.days
+            Point(n.label, stars.value / n.value if n.value else 0.0)
+            for n, stars in zip(series_of(by_day, "n", period), series_of(by_day, "stars", period))
         ],
         "sent": funnel["sent"], "clicked": funnel["clicked"], "reviewed": funnel["reviewed"],
         "review_rate": funnel["reviewed"] / funnel["sent"] if funnel["sent"] else 0.0,
@@ -42,8 +43,8 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
             ("Review rate", f"{f['review_rate']:.0%}"),
         ],
         "charts": [
-            line_chart("Reviews per day", f["per_day"]),
-            line_chart("Average rating per day", f["average_per_day"]),
+            line_chart(f"Reviews per {period.per}", f["per_day"]),
+            line_chart(f"Average rating per {period.per}", f["average_per_day"]),
             bar_chart("Review request funnel", [
                 Point("Sent", f["sent"]), Point("Clicked", f["clicked"]), Point("Reviewed", f["reviewed"]),
             ]),

@@ -19,6 +19,7 @@ from shopapp.models import Customer, OrderDay, Shop
 
 RANGES = {"7": 7, "30": 30, "90": 90, "365": 365}
 DEFAULT_RANGE = "30"
+WEEKLY_OVER_DAYS = 92  # longer ranges chart weekly points: 52 readable points, not 365
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,15 @@ class Period:
             end=datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz),
             days=[first + timedelta(days=i) for i in range(days)],
         )
+
+    @property
+    def per(self) -> str:
+        """What one point of a chart covers: a day, or a week for ranges longer than a quarter."""
+        return "week" if len(self.days) > WEEKLY_OVER_DAYS else "day"
+
+    def buckets(self) -> list[list[date]]:
+        step = 7 if self.per == "week" else 1
+        return [self.days[i:i + step] for i in range(0, len(self.days), step)]
 
 
 @dataclass(frozen=True)
@@ -73,8 +83,11 @@ def daily_rows(queryset, field: str, period: Period, **aggregates) -> dict[date,
 
 
 def series_of(by_day: dict[date, dict], name: str, period: Period) -> list[Point]:
-    """One point per day of the period (zero where nothing happened)."""
-    return [Point(d.strftime("%d %b"), float((by_day.get(d) or {}).get(name) or 0)) for d in period.days]
+    """One point per day (or week, see Period.per) of the period: the sum of `name`, zero where nothing happened."""
+    return [
+        Point(bucket[0].strftime("%d %b"), float(sum((by_day.get(d) or {}).get(name) or 0 for d in bucket)))
+        for bucket in period.buckets()
+    ]
 
 
 def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Point]:
@@ -152,7 +165,7 @@ def _retention_section(shop: Shop, period: Period) -> dict:
         ("Repeat purchase rate", f"{figures['repeat_rate']:.0%}"),
         ("Customer lifetime value", money(figures["lifetime_value"])),
     ]
-    charts = [line_chart("Orders per day", series)]
+    charts = [line_chart(f"Orders per {period.per}", series)]
     for segment in figures["segments"]:
         inside, rest = segment["inside"], segment["rest"]
         rows.append((f"{segment['label']}: repeat rate / lifetime value",

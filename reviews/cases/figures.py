@@ -58,6 +58,6 @@ def cases_section(shop: Shop, period: Period) -> dict:
             ("Recovered customers", f"{figures['recovered']:,}"),
             ("Remedy cost", f"{figures['remedy_cost']:,.2f} {shop.currency}"),
         ],
-        "charts": [line_chart("Cases opened per day", series)],
+        "charts": [line_chart(f"Cases opened per {period.per}", series)],
         "note": "Recovered: the customer ordered again after the case opened, or revised their rating upwards.",
     }

@@ -125,3 +125,16 @@ def test_rebuilding_the_counters_matches_what_the_webhooks_keep(shop):
     assert counters() == kept
     assert kept[0] == [(2, Decimal("95.00")), (0, Decimal("0.00"))]
     assert [row[1:] for row in kept[1]] == [(2, Decimal("100.00"), Decimal("5.00"))]
+
+
+def test_a_year_is_charted_in_weeks_that_add_up_to_the_days(shop):
+    from datetime import date
+
+    from shopapp.dashboard import series_of
+
+    year = Period.last(shop, 365, today=date(2026, 11, 22))
+    assert year.per == "week" and Period.last(shop, 90).per == "day"
+    by_day = {date(2026, 11, 22): {"n": 2}, date(2026, 11, 21): {"n": 1}, year.days[0]: {"n": 4}}
+    points = series_of(by_day, "n", year)
+    assert len(points) == 53 and sum(p.value for p in points) == 7
+    assert points[0].value == 4 and points[0].label == year.days[0].strftime("%d %b")
