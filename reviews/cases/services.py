@@ -404,6 +404,20 @@ def cases_export(shop: Shop, ref) -> list[dict]:
     ]
 
 
+def cases_shop_export(shop: Shop) -> list[dict]:
+    """Every case of the shop, for the merchant's full export."""
+    return [
+        {"case": c.pk, "review_id": c.review_id, "status": c.status, "reason": c.reason, "opened": c.created_at.isoformat(),
+         "first_response": c.first_response_at.isoformat() if c.first_response_at else None,
+         "rating_at_open": c.rating_at_open, "assignee": c.assignee,
+         "messages": [{"direction": m.direction, "subject": m.subject, "body": m.body, "at": m.created_at.isoformat()}
+                      for m in c.messages.all()],
+         "remedies": [{"kind": r.kind, "amount": str(r.amount), "currency": r.currency, "code": r.code,
+                       "status": r.status} for r in c.remedies.all()]}
+        for c in Case.objects.for_shop(shop).order_by("pk").prefetch_related("messages", "remedies")
+    ]
+
+
 def cases_redact(shop: Shop, ref) -> None:
     """The customer's words go; the shop's messages keep their shape without the customer's name or address.
 
