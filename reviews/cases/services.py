@@ -210,7 +210,7 @@ def case_reply_send(*, case: Case, subject: str, body: str, actor: str) -> CaseM
     if customer is None or customer.redacted_at or not customer.email:
         raise CaseError("This customer left no email address, so a private reply cannot reach them. "
                         "A public reply under the review still can.")
-    subject, body = subject.strip(), body.strip()
+    subject, body = " ".join(subject.split()), body.strip()  # no line breaks in a mail header
     if not body:
         raise CaseError("Write a message first.")
     with transaction.atomic():
