@@ -10,17 +10,22 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from reviews.cases.figures import cases_section
-        from reviews.cases.services import cases_export, cases_redact, cases_sweep, case_marketing_block, on_review_saved
+        from reviews.cases.services import (
+            case_marketing_block, cases_export, cases_redact, cases_shop_export, cases_sweep, on_review_saved,
+        )
         from reviews.services import on_review_saved as subscribe
         from shopapp.dashboard import register_dashboard_section
         from shopapp.jobs import register_sweeper
         from shopapp.mail import register_marketing_block
-        from shopapp.registry import register_customer_data, register_panel_nav, register_settings_section
+        from shopapp.registry import (
+            register_customer_data, register_panel_nav, register_settings_section, register_shop_data,
+        )
 
         subscribe(on_review_saved)
         register_marketing_block(case_marketing_block)
         register_sweeper(cases_sweep)
         register_customer_data("cases", export=cases_export, redact=cases_redact)
+        register_shop_data("cases", export=cases_shop_export)
         register_dashboard_section("cases", "Unhappy customers", order=30, build=cases_section)
         register_panel_nav("cases", "Inbox", "/app/cases/", order=20, badge=_needs_answer)
         register_settings_section(

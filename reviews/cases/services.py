@@ -210,7 +210,7 @@ def case_reply_send(*, case: Case, subject: str, body: str, actor: str) -> CaseM
     if customer is None or customer.redacted_at or not customer.email:
         raise CaseError("This customer left no email address, so a private reply cannot reach them. "
                         "A public reply under the review still can.")
-    subject, body = subject.strip(), body.strip()
+    subject, body = " ".join(subject.split()), body.strip()  # no line breaks in a mail header
     if not body:
         raise CaseError("Write a message first.")
     with transaction.atomic():
@@ -401,6 +401,20 @@ def cases_export(shop: Shop, ref) -> list[dict]:
          "remedies": [{"kind": r.kind, "amount": str(r.amount), "currency": r.currency, "code": r.code,
                        "status": r.status} for r in c.remedies.all()]}
         for c in _cases_of(shop, ref).prefetch_related("messages", "remedies")
+    ]
+
+
+def cases_shop_export(shop: Shop) -> list[dict]:
+    """Every case of the shop, for the merchant's full export."""
+    return [
+        {"case": c.pk, "review_id": c.review_id, "status": c.status, "reason": c.reason, "opened": c.created_at.isoformat(),
+         "first_response": c.first_response_at.isoformat() if c.first_response_at else None,
+         "rating_at_open": c.rating_at_open, "assignee": c.assignee,
+         "messages": [{"direction": m.direction, "subject": m.subject, "body": m.body, "at": m.created_at.isoformat()}
+                      for m in c.messages.all()],
+         "remedies": [{"kind": r.kind, "amount": str(r.amount), "currency": r.currency, "code": r.code,
+                       "status": r.status} for r in c.remedies.all()]}
+        for c in Case.objects.for_shop(shop).order_by("pk").prefetch_related("messages", "remedies")
     ]
 
 

@@ -74,3 +74,23 @@ def test_customer_answers_on_a_phone_without_javascript(live_server, open_page):
     assert page.get_by_role("status").is_visible()
     screenshot(page, "case-answer-phone")
     assert Case.objects.get(pk=case.pk).status == "open"
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_case_settings_page_saves_and_renders_accessibly(live_server, open_page, width):
+    from reviews.cases.models import CaseSettings
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    page = open_page(f"{live_server.url}/app/cases/settings/?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_role("heading", name="Case settings").is_visible()
+    page.get_by_label("Complaint keywords").fill("broken\nrefund")
+    page.get_by_label("Once a day, a digest").check()
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-case-settings-{width}")
+    config = CaseSettings.for_shop(shop)
+    assert config.keyword_list == ["broken", "refund"] and config.alert_mode == "digest"

@@ -141,3 +141,42 @@ def test_marketing_pauses_during_the_case_and_for_14_days_after(make_review, sho
     assert marketing_blocked(shop, customer)
     Case.objects.filter(pk=case.pk).update(ended_at=timezone.now() - 15 * settings.ADVOCATE_DAY)
     assert marketing_blocked(shop, customer) is None
+
+
+def test_an_edit_down_to_one_star_opens_a_case(make_review, django_capture_on_commit_callbacks):
+    from reviews.services import review_update
+
+    review = make_review(4, body="Nice")
+    assert not Case.objects.filter(review=review).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        review_update(review=review, rating=1, title="Broke", body="It broke after a week.", display_name="Maya R.")
+    assert Case.objects.get(review=review).rating_at_open == 1
+
+
+def test_a_lost_alert_is_sent_by_the_sweep_and_only_once(make_review, shop, settings):
+    shop.email = "owner@shop.test"
+    shop.save()
+    settings.EMAIL_BACKEND = "tests.cases.test_services.FailingBackend"
+    case = Case.objects.get(review=make_review(1))
+    assert Case.objects.get(pk=case.pk).alerted_at is None  # the send failed, the claim was released
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    later = timezone.now() + timedelta(minutes=5)
+    cases_sweep(now=later)
+    cases_sweep(now=later)
+    assert [m.subject for m in mail.outbox] == ["New case: 1★ review of Trail Mug"]
+
+
+def test_shop_export_lists_the_cases(make_review, shop, other_shop):
+    from shopapp.registry import shop_data_export
+
+    case = Case.objects.get(review=make_review(1))
+    make_review(1, target=other_shop)
+    assert [c["case"] for c in shop_data_export(shop)["cases"]] == [case.pk]
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("SMTP is down")

@@ -1,0 +1,37 @@
+"""The negative-review journey over real HTTP, against devstore, with a one-second day."""
+from __future__ import annotations
+
+import pytest
+
+from devstore.journeys.cases import case_journey
+from tests.e2e.conftest import DEMO
+from tests.e2e.harness import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def test_one_star_review_to_resolved_case_with_a_code_and_no_marketing_meanwhile(installed):
+    stack = installed
+    journey = case_journey(stack.store, DEMO, request_delay=20)  # ADVOCATE_DAY_SECONDS=1: 14 days + sweeps
+
+    status, rating_at_open, first_response = stack.db(
+        "select status, rating_at_open, first_response_at from cases_case where id = ?", (journey.case_id,))[0]
+    assert (status, rating_at_open) == ("resolved", 1) and first_response
+    messages = stack.db("select direction from cases_casemessage where case_id = ? order by id", (journey.case_id,))
+    assert [m[0] for m in messages] == ["out", "in"]
+    [(kind, amount, code, remedy_status)] = stack.db(
+        "select kind, amount, code, status from cases_remedy where case_id = ?", (journey.case_id,))
+    assert (kind, remedy_status, code) == ("discount", "done", journey.code) and str(amount) in ("10", "10.00", "10.0")
+    [discount] = [d for d in stack.store.discount_codes(DEMO) if d.get("code") == journey.code]
+    assert discount["usage_limit"] == 1 and len(discount["customer_ids"]) == 1
+    actions = {a for (a,) in stack.db("select action from cases_caseevent where case_id = ?", (journey.case_id,))}
+    assert {"opened", "alert_sent", "replied_private", "customer_answered", "remedy", "remedy_done", "status"} <= actions
+
+    # The second order's review request came due during the case and was held back (the journey
+    # checked the mailbox; here is why).
+    [(request_status, reason)] = wait_until(lambda: stack.db(
+        "select r.status, r.skip_reason from reviews_reviewrequest r join shopapp_order o on o.id = r.order_id "
+        "where o.shopify_id = ? and r.status != 'scheduled'", (journey.second_order_id,)), what="the second request")
+    assert request_status == "skipped" and "open case" in reason
+    alerts = [m for m in stack.store.mailbox() if "New case" in m["subject"]]
+    assert len(alerts) == 1 and "owner@demo-outfitters.example" in alerts[0]["to"]
