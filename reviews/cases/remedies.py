@@ -115,9 +115,10 @@ def _credit(remedy: Remedy) -> str:
 
 
 def _failed(remedy: Remedy, error: str, *, retry: bool) -> Remedy:
-    # Without a next attempt, the sweep leaves it alone until the merchant tries again.
+    # Without a next attempt, the sweep leaves it alone until the merchant tries again. A refusal
+    # credited nothing, so the balance read before it must not make a later try look done.
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.FAILED, error=error[:500],
-                                               **({} if retry else {"next_attempt_at": None}))
+                                               **({} if retry else {"next_attempt_at": None, "balance_before": None}))
     _log(remedy.case, "remedy_failed", f"{remedy.get_kind_display()}: {error}", "Advocate")
     remedy.refresh_from_db()
     return remedy

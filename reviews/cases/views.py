@@ -142,7 +142,8 @@ def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | Non
             return f"{remedy.get_kind_display()} of {remedy.amount} {remedy.currency} is being created in Shopify.", None
         return f"{remedy.get_kind_display()} recorded.", None
     if action == "retry":
-        remedy = get_object_or_404(Remedy, pk=request.POST.get("remedy") or 0, case=case)
+        remedy_id = request.POST.get("remedy", "")
+        remedy = get_object_or_404(Remedy, pk=int(remedy_id) if remedy_id.isdigit() else 0, case=case)
         remedies.remedy_retry(remedy=remedy, actor=actor)
         return "Trying again.", None
     raise CaseError("That action is not available.")

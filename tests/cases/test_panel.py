@@ -152,3 +152,17 @@ def test_review_page_offers_to_open_a_case_or_links_to_it(panel_get, shop, make_
     assert "Open a case" in panel_get(f"/app/reviews/{calm.pk}/", shop).content.decode()
     page = panel_get(f"/app/reviews/{case.review_id}/", shop).content.decode()
     assert f"/app/cases/{case.pk}/" in page and "Open a case" not in page
+
+
+def test_retry_of_a_failed_remedy_from_another_case_or_garbage_is_a_404(client, make_session_token, shop, case, make_review):
+    from decimal import Decimal
+
+    from reviews.cases.models import Remedy
+
+    other = Case.objects.get(review=make_review(1, shopify_id=9, email="x@example.com"))
+    theirs = Remedy.objects.create(case=other, kind="discount", amount=Decimal("5"), currency="USD", status="failed",
+                                   actor="x")
+    for value in (str(theirs.pk), "abc"):
+        response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "retry", "remedy": value})
+        assert response.status_code == 404
+    assert Remedy.objects.get(pk=theirs.pk).status == "failed"

@@ -92,3 +92,24 @@ def test_guest_customers_cannot_get_codes_or_credit(make_review, shop):
         remedy_offer(case=case, kind="discount", amount=Decimal("10"), note="", actor="staff 42")
     with pytest.raises(CaseError, match="greater than zero"):
         remedy_offer(case=case, kind="store_credit", amount=Decimal("0"), note="", actor="staff 42")
+
+
+def test_merchant_tries_a_refused_remedy_again_from_the_case_page(case, fake_shopify, client, make_session_token, shop,
+                                                                  django_capture_on_commit_callbacks):
+    fake_shopify.responders["discountCodeBasicCreate"] = lambda v: {"codeDiscountNode": None, "userErrors": [
+        {"field": ["basicCodeDiscount"], "message": "Discounts are paused", "code": "INVALID"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        remedy = remedy_offer(case=case, kind="discount", amount=Decimal("10"), note="", actor="staff 42")
+    remedy.refresh_from_db()
+    assert remedy.status == "failed"
+    page = client.get(f"/app/cases/{case.pk}/?id_token={make_session_token(shop.domain)}").content.decode()
+    assert "Discounts are paused" in page and "Try again" in page
+    fake_shopify.responders["discountCodeBasicCreate"] = lambda v: {
+        "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/40"}, "userErrors": []}
+    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/app/cases/{case.pk}/?id_token={make_session_token(shop.domain)}",
+                               {"action": "retry", "remedy": str(remedy.pk)})
+    assert "Trying again." in response.content.decode()
+    remedy.refresh_from_db()
+    assert (remedy.status, remedy.shopify_id) == ("done", "gid://shopify/DiscountCodeNode/40")
