@@ -10,7 +10,7 @@ from django.db.models import Count, Sum
 
 from reviews.models import Review
 from reviews.services import request_funnel
-from shopapp.dashboard import Period, bar_chart, daily_rows, line_chart, series_of
+from shopapp.dashboard import Period, bar_chart, daily_rows, line_chart, list_link, series_of
 from shopapp.charts import Point
 from shopapp.models import Shop
 
@@ -49,6 +49,6 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
                 Point("Sent", f["sent"]), Point("Clicked", f["clicked"]), Point("Reviewed", f["reviewed"]),
             ]),
         ],
-        "link": ("See these reviews", f"/app/reviews/?from={period.days[0].isoformat()}&to={period.days[-1].isoformat()}"),
+        "link": ("See these reviews", list_link("/app/reviews/", period)),
         "note": "Every review received in the range, whatever its status; the funnel counts requests sent in the range.",
     }

@@ -1,9 +1,7 @@
 """Panel pages: the reviews list, one review with its moderation, and the request settings."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +15,7 @@ from reviews.services import (
     sample_request,
 )
 from reviews.views_shopper import photo_response
+from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
 
 PAGE_SIZE = 25
@@ -42,7 +41,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         reviews = reviews.filter(photos__isnull=False).distinct()
     elif filters["photos"] == "no":
         reviews = reviews.filter(photos__isnull=True)
-    reviews = _received_between(reviews, shop, filters)
+    reviews = opened_between(reviews, "created_at", shop, filters)
     page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
     for review in page.object_list:
         review.held_labels = [REASON_LABELS.get(r, r) for r in review.held_reasons]
@@ -53,19 +52,6 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "held_count": Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count(),
         "any_reviews": Review.objects.for_shop(shop).exists(),
     })
-
-
-def _received_between(reviews, shop, filters: dict):
-    """The from/to dates (the shop's days, both included), as the dashboard links them; bad dates are dropped."""
-    tz = ZoneInfo(shop.timezone or "UTC")
-    for key, lookup, shift in (("from", "created_at__gte", 0), ("to", "created_at__lt", 1)):
-        try:
-            day = date.fromisoformat(filters[key])
-        except ValueError:
-            filters[key] = ""
-            continue
-        reviews = reviews.filter(**{lookup: datetime.combine(day + timedelta(days=shift), time.min, tzinfo=tz)})
-    return reviews
 
 
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:

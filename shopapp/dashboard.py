@@ -49,6 +49,27 @@ class Period:
         return [self.days[i:i + step] for i in range(0, len(self.days), step)]
 
 
+def opened_between(queryset, field: str, shop: Shop, filters: dict):
+    """A panel list's `from`/`to` filter (the shop's days, both included), as the dashboard links to it.
+
+    Dates that do not parse are dropped from `filters` (the form shows them empty) and filter nothing.
+    """
+    tz = ZoneInfo(shop.timezone or "UTC")
+    for key, lookup, shift in (("from", "gte", 0), ("to", "lt", 1)):
+        try:
+            day = date.fromisoformat(filters.get(key, ""))
+        except ValueError:
+            filters[key] = ""
+            continue
+        queryset = queryset.filter(**{f"{field}__{lookup}": datetime.combine(day + timedelta(days=shift), time.min, tzinfo=tz)})
+    return queryset
+
+
+def list_link(path: str, period: Period) -> str:
+    """The panel list behind a dashboard figure, filtered to the period's days."""
+    return f"{path}?from={period.days[0].isoformat()}&to={period.days[-1].isoformat()}"
+
+
 @dataclass(frozen=True)
 class Section:
     key: str
@@ -184,5 +205,5 @@ def _retention_section(shop: Shop, period: Period) -> dict:
 
 register_dashboard_section("retention", "Retention", order=90, build=_retention_section)
 __all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "register_customer_segment", "daily_series",
-           "daily_rows", "series_of",
+           "daily_rows", "series_of", "opened_between", "list_link",
            "Period"]

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 
 from reviews.cases.models import Case, Remedy
-from shopapp.dashboard import Period, daily_series, line_chart
+from shopapp.dashboard import Period, daily_series, line_chart, list_link
 from shopapp.models import Order, Shop
 
 
@@ -59,5 +59,6 @@ def cases_section(shop: Shop, period: Period) -> dict:
             ("Remedy cost", f"{figures['remedy_cost']:,.2f} {shop.currency}"),
         ],
         "charts": [line_chart(f"Cases opened per {period.per}", series)],
+        "link": ("See these cases", list_link("/app/cases/", period)),
         "note": "Recovered: the customer ordered again after the case opened, or revised their rating upwards.",
     }

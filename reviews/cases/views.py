@@ -19,6 +19,7 @@ from reviews.cases.services import (
     case_reply_send, case_review_link, case_transition, reply_templates, template_fill,
 )
 from reviews.models import Review
+from shopapp.dashboard import opened_between
 from shopapp.links import LinkInvalid
 from shopapp.models import Order
 from shopapp.ratelimit import rate_limited
@@ -47,7 +48,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
     target = timedelta(hours=config.first_response_hours)
     now = timezone.now()
     cases = Case.objects.for_shop(shop).select_related("review", "customer")
-    filters = {k: request.GET.get(k, "").strip() for k in ("status", "assignee", "overdue", "q")}
+    filters = {k: request.GET.get(k, "").strip() for k in ("status", "assignee", "overdue", "q", "from", "to")}
+    cases = opened_between(cases, "created_at", shop, filters)
     if filters["status"] == "active":
         cases = cases.filter(status__in=Case.ACTIVE)
     elif filters["status"] in Case.Status.values:

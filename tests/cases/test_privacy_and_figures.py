@@ -88,3 +88,18 @@ def test_dashboard_query_count_stays_flat_as_cases_grow(make_review, shop, panel
     page = panel_get("/", shop).content.decode()
     assert "Unhappy customers" in page and "Cases opened" in page
     assert queries() == few
+
+
+def test_cases_opened_on_the_dashboard_tie_out_with_the_inbox(make_review, shop, panel_get):
+    import re
+
+    now = timezone.now()
+    for i, days_ago in enumerate((1, 5, 45)):
+        case = Case.objects.get(review=make_review(1, shopify_id=300 + i, email=f"c{i}@example.com"))
+        Case.objects.filter(pk=case.pk).update(created_at=now - timedelta(days=days_ago))
+    page = panel_get("/?range=30", shop).content.decode()
+    opened = re.search(r"<dt>Cases opened</dt><dd class=\"figure\">(\d+)</dd>", page).group(1)
+    link = re.search(r'href="(/app/cases/\?from=[^"&]+&amp;to=[^"&]+)', page).group(1).replace("&amp;", "&")
+    listed = panel_get(link, shop).content.decode()
+    assert opened == "2" and re.search(r'id="case-count">(\d+) case', listed).group(1) == opened
+    assert re.search(r'id="case-count">(\d+) case', panel_get("/app/cases/", shop).content.decode()).group(1) == "3"

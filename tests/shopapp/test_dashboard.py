@@ -138,3 +138,20 @@ def test_a_year_is_charted_in_weeks_that_add_up_to_the_days(shop):
     points = series_of(by_day, "n", year)
     assert len(points) == 53 and sum(p.value for p in points) == 7
     assert points[0].value == 4 and points[0].label == year.days[0].strftime("%d %b")
+
+
+def test_list_date_filters_use_the_shops_days_and_drop_bad_dates(shop):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from shopapp.dashboard import opened_between
+
+    shop.timezone = "Asia/Tokyo"
+    a, b = _customers(shop, 2)
+    late = _order(shop, a, 1, "10.00")
+    Order.objects.filter(pk=late.pk).update(placed_at=datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("Asia/Tokyo")))
+    filters = {"from": "2026-11-20", "to": "2026-11-20"}
+    assert list(opened_between(Order.objects.filter(shop=shop), "placed_at", shop, filters)) == [late]
+    filters = {"from": "20/11/2026", "to": ""}
+    assert opened_between(Order.objects.filter(shop=shop), "placed_at", shop, filters).count() == 1
+    assert filters == {"from": "", "to": ""}
