@@ -1,0 +1,90 @@
+"""The storefront widget in a real browser: devstore's product page with Advocate's theme blocks,
+loading through devstore's app proxy from the live server."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from tests.browser import accessibility_violations, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DEMO = "demo-outfitters.myshopify.com"
+PLACES = ["Alpine", "Beacon", "Cedar", "Delta", "Elk", "Fern", "Granite", "Harbor", "Iris", "Juniper", "Kestrel", "Lake"]
+
+
+@pytest.fixture
+def storefront(live_server, tmp_path):
+    """devstore pointed at the live server, Trail Mug's page with both Advocate blocks, and 12 reviews of it."""
+    from devstore import theme
+    from devstore.server import start
+    from reviews.services import review_create, review_reply
+    from tests.conftest import _make_shop
+
+    store = start(port=0, app_url=live_server.url, api_key=settings.SHOPIFY_API_KEY,
+                  api_secret=settings.SHOPIFY_API_SECRET, data_dir=str(tmp_path), smtp_port=None)
+    store.seed()
+    for handle in ("star-badge", "reviews"):
+        theme.add_block(store.store.shop(DEMO)["theme"], handle)
+    product = store.store.product(DEMO, "trail-mug")
+    shop = _make_shop(DEMO)
+    now = timezone.now()
+    for i in range(12):
+        review = review_create(shop=shop, product_id=product["id"], product_title="Trail Mug", rating=5 - i % 5,
+                               title=f"Mug review {i}", body=f"Kept my coffee warm on the {PLACES[i]} trail.",
+                               display_name=f"Shopper {i}", incentivized=i == 1)
+        from reviews.models import Review
+
+        Review.objects.filter(pk=review.pk).update(created_at=now - timedelta(hours=i))
+    review_reply(review=Review.objects.get(title="Mug review 0"), text="Glad it kept up!", actor="owner")
+    from reviews.services import product_rating_refresh
+
+    product_rating_refresh(shop=shop, product_id=product["id"])
+    yield f"{store.url}/shops/{DEMO}/products/trail-mug"
+    store.stop()
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_product_page_shows_badge_and_reviews_and_sorting_reloads_the_widget(storefront, open_page, width):
+    page = open_page(storefront, width)
+    widget = page.locator("[data-advocate-widget=reviews]")
+    widget.get_by_text("out of 5 · 12 reviews").wait_for()
+    assert page.locator(".advocate-badge").get_by_role("link").inner_text().replace("\n", " ").startswith("★★★☆☆ 3.3")
+    assert widget.locator(".advocate-review").count() == 10
+    assert widget.locator(".advocate-title").first.inner_text() == "Mug review 0"
+    assert widget.get_by_text("Reply from Demo Outfitters").is_visible()
+    assert widget.get_by_text("Incentivized").is_visible()
+    assert page.locator('script[type="application/ld+json"]').count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"storefront-widget-{width}")
+
+    widget.get_by_role("link", name="Lowest rating").click()
+    page.wait_for_function("document.querySelector('.advocate-title').textContent === 'Mug review 4'")
+    assert widget.locator("[aria-current=true]").inner_text() == "Lowest rating"
+    widget.get_by_role("link", name="Next").click()
+    widget.get_by_text("Page 2 of 2").wait_for()
+    assert widget.locator(".advocate-review").count() == 2
+    assert page.url == storefront  # the widget reloaded in place
+    assert page.locator('script[type="application/ld+json"]').count() == 1
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_without_javascript_the_link_opens_the_full_reviews_page(storefront, open_page, width):
+    page = open_page(storefront, width, javascript=False)
+    page.get_by_role("link", name="Read the reviews of Trail Mug").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="Reviews of Trail Mug").is_visible()
+    assert page.locator(".advocate-review").count() == 10
+    page.get_by_role("link", name="Next").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Page 2 of 2").is_visible()
+    screenshot(page, f"storefront-reviews-page-nojs-{width}")
+
+    # Layout and accessibility are measured by scripts, so check the same page with them on.
+    checked = open_page(page.url, width)
+    assert checked.get_by_text("Page 2 of 2").is_visible()
+    assert checked.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(checked) == []
