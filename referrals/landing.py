@@ -8,9 +8,6 @@ drop the card in the process that made them (signals) and reach the other proces
 """
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
@@ -18,6 +15,7 @@ from django.template.loader import render_to_string
 
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import advocate_for_code, discount_url
+from shopapp.memo import Memo
 from shopapp.models import Shop
 
 CARD_SECONDS = 10
@@ -32,8 +30,7 @@ class LandingCard:
     page: str  # the page a friend sees
 
 
-_cards: OrderedDict[str, tuple[float, LandingCard | None]] = OrderedDict()
-_lock = threading.Lock()
+_cards: Memo[LandingCard | None] = Memo(seconds=CARD_SECONDS, max_items=MAX_CARDS)
 
 
 def normalise(code: str) -> str:
@@ -43,19 +40,7 @@ def normalise(code: str) -> str:
 def landing_card(code: str) -> LandingCard | None:
     """The card for a live advocate's code; None when the code is unknown, paused or the program is off."""
     key = normalise(code)
-    now = time.monotonic()
-    with _lock:
-        hit = _cards.get(key)
-        if hit is not None and hit[0] > now:
-            _cards.move_to_end(key)
-            return hit[1]
-    card = _card_build(key)
-    with _lock:
-        _cards[key] = (now + CARD_SECONDS, card)
-        _cards.move_to_end(key)
-        while len(_cards) > MAX_CARDS:
-            _cards.popitem(last=False)
-    return card
+    return _cards.get_or_make(key, lambda: _card_build(key))
 
 
 def _card_build(code: str) -> LandingCard | None:
@@ -74,11 +59,7 @@ def _card_build(code: str) -> LandingCard | None:
 
 def landing_cards_forget(*, code: str | None = None) -> None:
     """Drop one code's card, or every card (a program or shop changed)."""
-    with _lock:
-        if code is None:
-            _cards.clear()
-        else:
-            _cards.pop(normalise(code), None)
+    _cards.forget(None if code is None else normalise(code))
 
 
 def _advocate_changed(sender, instance: Advocate, **kwargs) -> None:

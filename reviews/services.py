@@ -21,6 +21,7 @@ from reviews.models import (
 )
 from reviews.moderation import REASONS, review_text_reasons
 from reviews.photos import CleanPhoto, thumbnail_bytes
+from reviews.storefront import version_pointer_forget
 from shopapp.jobs import enqueue
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import marketing_blocked, shopper_email_send
@@ -466,6 +467,7 @@ def product_rating_refresh(*, shop: Shop, product_id: int, product_title: str = 
         version=F("version") + 1, updated_at=timezone.now(),
     )
     rating.refresh_from_db()
+    version_pointer_forget(shop_id=shop.pk, product_id=product_id)
     return rating
 
 

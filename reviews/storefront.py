@@ -3,7 +3,8 @@ histogram, the star badge, JSON-LD and JSON, rendered once per product version a
 
 The cache key carries the product's ProductRating version, which every change to one of its
 reviews bumps (reviews.services.product_rating_refresh), so a cached answer is never stale
-and a request costs the same whether the product has ten reviews or ten thousand.
+and a request costs the same whether the product has ten reviews or ten thousand (see the
+caches below).
 """
 from __future__ import annotations
 
@@ -13,16 +14,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models.signals import post_save
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
+from shopapp.memo import Memo
 from shopapp.models import Shop
 
 PAGE_SIZE = 10
-# Settings that change the page's words (incentives, non-buyer reviews) do not bump a
-# product's version; they show within this many seconds.
+# Every cached body is filed under its product's version, which changes with the product's
+# reviews and with the shop's review settings; the shop's own name shows within this many
+# seconds (plus the half minute a worker keeps a body).
 CACHE_SECONDS = 300
 SORTS = {"newest": "Newest", "highest": "Highest rating", "lowest": "Lowest rating", "photos": "With photos"}
 KINDS = ("page", "fragment", "json", "badge")
@@ -209,17 +214,89 @@ def _as_json(listing: Listing, rows: list[dict], config: ReviewSettings) -> dict
 
 def storefront_render(*, shop: Shop, product_id: int, kind: str, sort: str = "newest", page: int = 1,
                       prefix: str = "/apps/advocate") -> bytes:
-    """The answer body for one storefront request, from the cache when this product version was rendered."""
+    """The answer body for one storefront request, from the caches when this product version was rendered."""
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     sort = sort if sort in SORTS else "newest"
-    rating = product_rating_get(shop=shop, product_id=product_id)
-    page = min(max(page, 1), page_count(rating))
-    if rating is None:  # nothing was ever reviewed: cheap, and not worth a cache entry per guessed id
-        return _render(kind, shop=shop, product_id=product_id, rating=None, sort=sort, page=page, prefix=prefix)
-    key = f"advocate:sf:{shop.pk}:{product_id}:{rating.pk}.{rating.version}:{kind}:{sort}:{page}:{prefix}"
-    body = cache.get(key)
+    pointer, rating = _version_pointer(shop, product_id)
+    if pointer is None:  # nothing was ever reviewed: cheap, and not worth a cache entry per guessed id
+        return _render(kind, shop=shop, product_id=product_id, rating=None, sort=sort, page=1, prefix=prefix)
+    rating_pk, version, count = pointer
+    page = min(max(page, 1), max(1, math.ceil(count / PAGE_SIZE)))
+    key = f"advocate:sf:{shop.pk}:{product_id}:{rating_pk}.{version}:{kind}:{sort}:{page}:{prefix}"
+    body = _bodies.get(key)
     if body is None:
-        body = _render(kind, shop=shop, product_id=product_id, rating=rating, sort=sort, page=page, prefix=prefix)
-        cache.set(key, body, CACHE_SECONDS)
+        body = cache.get(key)
+        if body is None:
+            rating = rating or product_rating_get(shop=shop, product_id=product_id)
+            body = _render(kind, shop=shop, product_id=product_id, rating=rating, sort=sort, page=page, prefix=prefix)
+            if rating is not None and rating.version == version:  # never file a newer body under an old key
+                cache.set(key, body, CACHE_SECONDS)
+        _bodies.put(key, body)
     return body
+
+
+# --- caches ----------------------------------------------------------------------------
+# A request needs the product's current version (its "pointer"), then the body rendered for
+# that version. Bodies are filed under their version, so they are never stale. The pointer
+# lives in Redis, shared by all workers and forgotten whenever the product's reviews change;
+# each worker also remembers it for POINTER_LOCAL_SECONDS, so during a burst of storefront
+# traffic a request needs neither SQL nor Redis: a change shows at once in the process that
+# made it and within that second everywhere else.
+POINTER_SECONDS = 60  # bounds how long a pointer read just before a commit could linger in Redis
+POINTER_LOCAL_SECONDS = 1
+_pointers: Memo[tuple] = Memo(seconds=POINTER_LOCAL_SECONDS, max_items=10_000)
+_bodies: Memo[bytes] = Memo(seconds=30, max_items=500)  # about 6 MB of pages per worker process
+
+
+def _pointer_key(shop_id: int, product_id: int) -> str:
+    return f"advocate:sf:v:{shop_id}:{product_id}"
+
+
+def _version_pointer(shop: Shop, product_id: int) -> tuple[tuple[int, int, int] | None, ProductRating | None]:
+    """(ProductRating pk, version, review count) of the product, or None when it was never reviewed;
+    and the ProductRating when it had to be read to answer."""
+    key = _pointer_key(shop.pk, product_id)
+    pointer, rating = _pointers.get(key), None
+    if pointer is None:
+        pointer = cache.get(key)
+        if pointer is None:
+            rating = product_rating_get(shop=shop, product_id=product_id)
+            pointer = (rating.pk, rating.version, rating.count) if rating else ()
+            cache.set(key, pointer, POINTER_SECONDS)
+        _pointers.put(key, tuple(pointer))
+    return tuple(pointer) or None, rating
+
+
+def _pointers_forget(keys: list[str]) -> None:
+    cache.delete_many(keys)
+    for key in keys:
+        _pointers.forget(key)
+
+
+def version_pointer_forget(*, shop_id: int, product_id: int) -> None:
+    """The product's reviews changed: the next request reads its new version (now, and once committed)."""
+    keys = [_pointer_key(shop_id, product_id)]
+    _pointers_forget(keys)
+    transaction.on_commit(lambda: _pointers_forget(keys))
+
+
+def local_caches_forget() -> None:
+    _pointers.forget()
+    _bodies.forget()
+
+
+def _settings_changed(sender, instance: ReviewSettings, created: bool = False, **kwargs) -> None:
+    """Review settings change every product's page (the labels, the write link): new versions for all."""
+    if created:
+        return
+    ratings = ProductRating.objects.filter(shop_id=instance.shop_id)
+    keys = [_pointer_key(instance.shop_id, product_id) for product_id in ratings.values_list("product_id", flat=True)]
+    ratings.update(version=F("version") + 1)
+    _pointers_forget(keys)
+    transaction.on_commit(lambda: _pointers_forget(keys))
+
+
+post_save.connect(_settings_changed, sender=ReviewSettings, dispatch_uid="storefront-settings-saved")
+
+

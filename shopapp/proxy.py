@@ -2,15 +2,50 @@
 
 Shopify signs each forwarded request; shopifyapp verifies it, and only then does the
 view get `request.shop` (and `request.logged_in_customer_id`, when a customer is logged in).
+
+Storefront traffic is the app's heaviest, so each worker process remembers which shops have
+Advocate installed for `SHOP_SECONDS`. A change to a shop (install, uninstall, settings) drops
+it in the process that made it; other processes see it within `SHOP_SECONDS`.
 """
 from __future__ import annotations
 
+import copy
 from functools import wraps
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 
+from shopapp.memo import Memo
 from shopapp.models import Shop
 from shopapp.shopify import clean_shop_domain, shopify_app
+
+SHOP_SECONDS = 10
+MAX_SHOPS = 10_000  # unknown domains are remembered too (as None): bound what junk requests can fill
+
+_shops: Memo[Shop | None] = Memo(seconds=SHOP_SECONDS, max_items=MAX_SHOPS)
+
+
+def installed_shop(domain: str) -> Shop | None:
+    """The installed shop for a domain, a fresh copy per call (requests must not share an instance)."""
+    shop = _shops.get_or_make(domain, lambda: Shop.objects.installed().filter(domain=domain).first())
+    return copy.copy(shop) if shop is not None else None
+
+
+def installed_shops_forget(domain: str | None = None) -> None:
+    """Drop one shop (or all) from this process's memory."""
+    _shops.forget(domain)
+
+
+def _shop_changed(sender, instance: Shop, **kwargs) -> None:
+    domain = instance.domain
+    installed_shops_forget(domain)
+    # Again once committed: a request in between may have read the row as it was before.
+    transaction.on_commit(lambda: installed_shops_forget(domain))
+
+
+post_save.connect(_shop_changed, sender=Shop, dispatch_uid="proxy-shop-saved")
+post_delete.connect(_shop_changed, sender=Shop, dispatch_uid="proxy-shop-deleted")
 
 
 def app_proxy_view(view):
@@ -24,7 +59,7 @@ def app_proxy_view(view):
         if not result.ok:
             return HttpResponse("This page must be opened through the store.", status=401, content_type="text/plain")
         domain = clean_shop_domain(request.GET.get("shop") or result.shop)
-        shop = Shop.objects.installed().filter(domain=domain).first() if domain else None
+        shop = installed_shop(domain) if domain else None
         if shop is None:
             return HttpResponse("This store does not use Advocate.", status=404, content_type="text/plain")
         request.shop = shop

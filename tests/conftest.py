@@ -29,10 +29,14 @@ def _clean_platform_state(settings):
     from shopapp import admin_api, shopify
 
     from referrals.landing import landing_cards_forget
+    from reviews.storefront import local_caches_forget
+    from shopapp.proxy import installed_shops_forget
 
     settings.JOBS_INLINE = True
     settings.CLICK_WRITE_BEHIND_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
     landing_cards_forget()
+    installed_shops_forget()
+    local_caches_forget()
     shopify.set_http_client(None)
     admin_api.reset_cost_bucket()
     if settings.REDIS_URL:

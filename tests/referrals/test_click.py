@@ -127,14 +127,14 @@ def test_the_cached_page_is_the_full_views_page(client, advocate, shop):
 def test_cards_expire_and_stay_bounded(advocate, monkeypatch):
     from referrals import landing
 
-    monkeypatch.setattr(landing, "MAX_CARDS", 3)
+    monkeypatch.setattr(landing._cards, "max_items", 3)
     for junk in ("AAAA-1111", "BBBB-2222", "CCCC-3333", "DDDD-4444"):
         assert landing.landing_card(junk) is None
-    assert len(landing._cards) == 3
+    assert len(landing._cards._items) == 3
     assert landing.landing_card("maya-7k2q").advocate_id == advocate.pk
     Advocate.objects.filter(pk=advocate.pk).update(status=Advocate.Status.PAUSED)  # no signal: another process
     assert landing.landing_card("MAYA-7K2Q") is not None  # still cached here
-    landing._cards["MAYA-7K2Q"] = (0, landing._cards["MAYA-7K2Q"][1])  # its time is up
+    landing._cards._items["MAYA-7K2Q"] = (0, landing._cards.get("MAYA-7K2Q"))  # its time is up
     assert landing.landing_card("MAYA-7K2Q") is None
 
 

@@ -228,9 +228,11 @@ def test_queries_stay_flat_whatever_the_number_of_reviews(client, shop, count, d
     ReviewSettings.for_shop(shop)
     with django_assert_max_num_queries(5):  # shop, rating, reviews, photos, settings
         assert _get(client, shop).status_code == 200
-    with django_assert_max_num_queries(2):  # cached: shop and the rating's version
+    with django_assert_max_num_queries(0):  # the shop, the product's version and the page are all remembered
         assert _get(client, shop).status_code == 200
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):  # the badge of the same version: the rating once
+        assert _get(client, shop, "/badge").status_code == 200
+    with django_assert_max_num_queries(0):
         assert _get(client, shop, "/badge").status_code == 200
 
 
@@ -305,3 +307,21 @@ def test_blocks_load_through_the_proxy_without_render_blocking_scripts():
         assert "<script" not in markup and "<link" not in markup  # Shopify adds the assets, deferred
     script = (EXTENSION / "assets" / "advocate.js").read_text()
     assert "view=fragment" in script and "document.write" not in script
+
+
+def test_a_review_published_by_another_worker_shows_within_a_second(client, shop, monkeypatch):
+    """This worker remembers the product's version for a second; Redis and the database are the truth."""
+    from reviews import storefront
+    from shopapp import memo
+
+    clock = [1000.0]
+    monkeypatch.setattr(memo.time, "monotonic", lambda: clock[0])
+    _review(shop, 5, title="First")
+    assert _titles(_text(_get(client, shop))) == ["First"]
+    key = storefront._pointer_key(shop.pk, MUG)
+    remembered = storefront._pointers.get(key)
+    _review(shop, 4, title="Second", minutes_ago=-1)  # as another worker would: Redis forgets the version...
+    storefront._pointers.put(key, remembered)  # ...but this worker still remembers the old one
+    assert _titles(_text(_get(client, shop))) == ["First"]
+    clock[0] += storefront.POINTER_LOCAL_SECONDS + 0.1
+    assert _titles(_text(_get(client, shop))) == ["Second", "First"]

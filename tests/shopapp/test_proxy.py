@@ -78,3 +78,37 @@ def test_rate_limit_scale_raises_every_limit(settings):
 
     request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.11")
     assert [view(request).status_code for _ in range(7)] == [200] * 6 + [429]
+
+
+def test_installed_shop_is_remembered_and_uninstall_takes_effect_at_once(shop, django_assert_num_queries):
+    from shopapp.services import shop_uninstall
+
+    query = signed_proxy_query(shop.domain)
+    assert _whoami(RequestFactory().get(f"/proxy/x?{query}")).status_code == 200
+    with django_assert_num_queries(0):  # the next request of a storefront burst does not ask the database
+        assert _whoami(RequestFactory().get(f"/proxy/x?{query}")).status_code == 200
+    shop_uninstall(shop=shop)
+    assert _whoami(RequestFactory().get(f"/proxy/x?{query}")).status_code == 404
+
+
+def test_remembered_shop_is_forgotten_after_a_few_seconds(shop, monkeypatch):
+    """A change made by another process (here: a bulk update, which sends no signal) shows within SHOP_SECONDS."""
+    from shopapp import memo, proxy
+    from shopapp.models import Shop
+
+    clock = [1000.0]
+    monkeypatch.setattr(memo.time, "monotonic", lambda: clock[0])
+    query = signed_proxy_query(shop.domain)
+    assert _whoami(RequestFactory().get(f"/proxy/x?{query}")).status_code == 200
+    Shop.objects.filter(pk=shop.pk).update(name="Renamed elsewhere")
+    assert proxy.installed_shop(shop.domain).name == shop.name
+    clock[0] += proxy.SHOP_SECONDS + 1
+    assert proxy.installed_shop(shop.domain).name == "Renamed elsewhere"
+
+
+def test_each_request_gets_its_own_copy_of_the_shop(shop):
+    from shopapp.proxy import installed_shop
+
+    first, second = installed_shop(shop.domain), installed_shop(shop.domain)
+    first.name = "changed by one request"
+    assert first is not second and second.name == shop.name
