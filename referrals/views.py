@@ -48,7 +48,8 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 
 @require_GET
-@app_proxy_view  # not rate-limited by IP: every proxied request comes from Shopify's servers
+@app_proxy_view
+@rate_limited("referral-click", limit=60, window=60)  # per shopper (the address Shopify forwards)
 def proxy_landing(request: HttpRequest, code: str) -> HttpResponse:
     advocate = advocate_for_code(code)
     if advocate is not None and advocate.shop_id != request.shop.pk:

@@ -26,8 +26,8 @@ def review_form(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt
-@rate_limited("review-form", limit=60, window=60)
 @app_proxy_view
+@rate_limited("review-form", limit=60, window=60)
 def proxy_review_form(request: HttpRequest, token: str) -> HttpResponse:
     prefix = request.GET.get("path_prefix") or "/apps/advocate"
     return _review_page(request, token, base=f"{prefix}/reviews", proxy_shop=request.shop)

@@ -20,8 +20,8 @@ CONTENT_TYPES = {"fragment": "text/html; charset=utf-8", "badge": "text/html; ch
                  "json": "application/json"}
 
 
-@rate_limited("storefront-reviews", limit=600, window=60)
 @app_proxy_view
+@rate_limited("storefront-reviews", limit=600, window=60)
 def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
     if request.GET.get("format") == "json":
         kind = "json"
@@ -30,8 +30,8 @@ def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
     return _answer(request, product_id, kind)
 
 
-@rate_limited("storefront-reviews", limit=600, window=60)
 @app_proxy_view
+@rate_limited("storefront-reviews", limit=600, window=60)
 def product_badge(request: HttpRequest, product_id: int) -> HttpResponse:
     return _answer(request, product_id, "badge")
 
@@ -50,8 +50,8 @@ def _answer(request: HttpRequest, product_id: int, kind: str) -> HttpResponse:
     return liquid(response) if kind == "page" else response
 
 
-@rate_limited("storefront-photos", limit=600, window=60)
 @app_proxy_view
+@rate_limited("storefront-photos", limit=600, window=60)
 def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
     """A published review's photo (its thumbnail once made), for the shop that signed the request."""
     photo = (ReviewPhoto.objects.defer("image")

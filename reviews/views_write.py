@@ -31,8 +31,8 @@ EMAIL_LIMIT = 5  # reviews per email address per hour
 
 
 @csrf_exempt  # see the module docstring: a signed form token stands in for the cookie
-@rate_limited("storefront-write", limit=30, window=60)
 @app_proxy_view
+@rate_limited("storefront-write", limit=30, window=60)
 def write_review(request: HttpRequest, product_id: int) -> HttpResponse:
     shop = request.shop
     if not ReviewSettings.for_shop(shop).non_buyer_reviews:

@@ -3,6 +3,9 @@
 Shopify signs each forwarded request; shopifyapp verifies it, and only then does the
 view get `request.shop` (and `request.logged_in_customer_id`, when a customer is logged in).
 
+Every proxied request arrives from Shopify's servers, so per-client limits key on the shopper's
+address Shopify forwards (`shopper_ip`), read only after the signature is verified.
+
 Storefront traffic is the app's heaviest, so each worker process remembers which shops have
 Advocate installed for `SHOP_SECONDS`. A change to a shop (install, uninstall, settings) drops
 it in the process that made it; other processes see it within `SHOP_SECONDS`.
@@ -48,8 +51,16 @@ post_save.connect(_shop_changed, sender=Shop, dispatch_uid="proxy-shop-saved")
 post_delete.connect(_shop_changed, sender=Shop, dispatch_uid="proxy-shop-deleted")
 
 
+def shopper_ip(request: HttpRequest) -> str:
+    """The shopper's address on a verified proxy request: the entry Shopify added to X-Forwarded-For
+    (the last one; anything before it came from the shopper's side). Empty when there is none."""
+    return request.headers.get("X-Forwarded-For", "").rsplit(",", 1)[-1].strip()
+
+
 def app_proxy_view(view):
-    """Verify the app proxy signature; 401 if bad, 404 for a shop without Advocate."""
+    """Verify the app proxy signature; 401 if bad, 404 for a shop without Advocate.
+
+    Put `rate_limited` below this decorator: it then counts per shopper, not per Shopify server."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -64,6 +75,7 @@ def app_proxy_view(view):
             return HttpResponse("This store does not use Advocate.", status=404, content_type="text/plain")
         request.shop = shop
         request.logged_in_customer_id = result.logged_in_customer_id or None
+        request.shopper_ip = shopper_ip(request)
         return view(request, *args, **kwargs)
 
     return wrapped

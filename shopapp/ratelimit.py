@@ -11,8 +11,10 @@ from django.http import HttpRequest, HttpResponse
 
 def client_ip(request: HttpRequest) -> str:
     # Behind a proxy set REMOTE_ADDR from the proxy's header at the proxy, not here:
-    # a client-supplied X-Forwarded-For would let anyone pick their own bucket.
-    return request.META.get("REMOTE_ADDR", "")
+    # a client-supplied X-Forwarded-For would let anyone pick their own bucket. Requests
+    # through Shopify's app proxy come from Shopify's servers; once their signature is
+    # verified, shopapp.proxy puts the shopper's address (Shopify's header) on the request.
+    return getattr(request, "shopper_ip", None) or request.META.get("REMOTE_ADDR", "")
 
 
 def hashed_ip(request: HttpRequest) -> str:

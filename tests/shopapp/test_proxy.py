@@ -112,3 +112,37 @@ def test_each_request_gets_its_own_copy_of_the_shop(shop):
     first, second = installed_shop(shop.domain), installed_shop(shop.domain)
     first.name = "changed by one request"
     assert first is not second and second.name == shop.name
+
+
+def test_proxied_requests_are_limited_per_shopper_not_per_shopify_server(shop):
+    """Every proxied request comes from Shopify's servers; the shopper is the address Shopify forwards."""
+    @app_proxy_view
+    @rate_limited("per-shopper", limit=2, window=60)
+    def view(request):
+        return HttpResponse(request.shopper_ip)
+
+    def get(forwarded_for: str):
+        return view(RequestFactory().get(f"/proxy/x?{signed_proxy_query(shop.domain)}", REMOTE_ADDR="23.227.38.1",
+                                         HTTP_X_FORWARDED_FOR=forwarded_for))
+
+    assert [get("203.0.113.7").status_code for _ in range(3)] == [200, 200, 429]
+    assert get("203.0.113.8").content == b"203.0.113.8"  # another shopper behind the same Shopify server
+    # A shopper who sends their own X-Forwarded-For cannot pick a bucket: Shopify's entry is the last.
+    assert get("198.51.100.1, 203.0.113.7").status_code == 429
+
+
+def test_an_unsigned_request_is_refused_before_it_counts_against_anyone(shop, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+
+    @app_proxy_view
+    @rate_limited("unsigned", limit=1, window=60)
+    def view(request):
+        return HttpResponse("ok")
+
+    forged = RequestFactory().get(f"/proxy/x?{signed_proxy_query(shop.domain, secret='wrong')}",
+                                  HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert [view(forged).status_code for _ in range(3)] == [401, 401, 401]
+    signed = RequestFactory().get(f"/proxy/x?{signed_proxy_query(shop.domain)}", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert view(signed).status_code == 200
