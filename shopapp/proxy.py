@@ -7,7 +7,7 @@ Every proxied request arrives from Shopify's servers, so per-client limits key o
 address Shopify forwards (`shopper_ip`), read only after the signature is verified.
 
 Storefront traffic is the app's heaviest, so each worker process remembers which shops have
-Advocate installed for `SHOP_SECONDS`. A change to a shop (install, uninstall, settings) drops
+Advocate installed for `SHOP_SECONDS` (but not its tokens). A change to a shop (install, uninstall, settings) drops
 it in the process that made it; other processes see it within `SHOP_SECONDS`.
 """
 from __future__ import annotations
@@ -29,9 +29,13 @@ MAX_SHOPS = 10_000  # unknown domains are remembered too (as None): bound what j
 _shops: Memo[Shop | None] = Memo(seconds=SHOP_SECONDS, max_items=MAX_SHOPS)
 
 
+# Read from the database when used, never remembered: another worker may have rotated them.
+TOKEN_FIELDS = ("access_token", "access_token_expires_at", "refresh_token", "refresh_token_expires_at")
+
+
 def installed_shop(domain: str) -> Shop | None:
     """The installed shop for a domain, a fresh copy per call (requests must not share an instance)."""
-    shop = _shops.get_or_make(domain, lambda: Shop.objects.installed().filter(domain=domain).first())
+    shop = _shops.get_or_make(domain, lambda: Shop.objects.installed().defer(*TOKEN_FIELDS).filter(domain=domain).first())
     return copy.copy(shop) if shop is not None else None
 
 

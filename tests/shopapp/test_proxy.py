@@ -146,3 +146,13 @@ def test_an_unsigned_request_is_refused_before_it_counts_against_anyone(shop, se
     assert [view(forged).status_code for _ in range(3)] == [401, 401, 401]
     signed = RequestFactory().get(f"/proxy/x?{signed_proxy_query(shop.domain)}", HTTP_X_FORWARDED_FOR="203.0.113.9")
     assert view(signed).status_code == 200
+
+
+def test_a_remembered_shop_reads_its_token_fresh(shop):
+    """Another worker may have rotated the token meanwhile: Shopify keeps only the newest valid."""
+    from shopapp.models import Shop
+    from shopapp.proxy import installed_shop
+
+    assert installed_shop(shop.domain).domain == shop.domain
+    Shop.objects.filter(pk=shop.pk).update(access_token="shpat_rotated_elsewhere")  # no signal: another process
+    assert installed_shop(shop.domain).access_token == "shpat_rotated_elsewhere"
