@@ -7,23 +7,19 @@ and when the process exits). A worker killed without warning loses at most that 
 of clicks; attribution never depends on them (it comes from the order's discount code or
 landing URL), and the advocate's own clicks, which a fraud rule compares with, are written at
 once. CLICK_WRITE_BEHIND_MS=0 writes every click immediately (as the unit tests do).
+The batching itself is shopapp.behind.
 """
 from __future__ import annotations
 
 import atexit
-import logging
-import os
-import threading
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
 from referrals.models import Click
-
-log = logging.getLogger(__name__)
+from shopapp.behind import Behind
 
 BATCH = 500
-MAX_PENDING = 20_000  # if the database is down, keep this many and drop the oldest beyond
 
 _COLUMNS = ("shop_id", "advocate_id", "at", "ip_hash", "user_agent", "landing_path", "referrer_host", "own")
 
@@ -40,44 +36,18 @@ def clicks_insert(rows: list[tuple]) -> None:
         cursor.executemany(_insert_sql(), rows)
 
 
-class ClickLog:
+class ClickLog(Behind):
     def __init__(self) -> None:
-        self._rows: list[tuple] = []
-        self._lock = threading.Lock()
-        self._owner_pid = 0  # the process whose flusher thread runs (gunicorn forks workers)
-        self._full = threading.Event()
+        super().__init__("click-log")
 
-    def add(self, row: tuple) -> None:
-        if settings.CLICK_WRITE_BEHIND_MS <= 0:
-            clicks_insert([row])
-            return
-        with self._lock:
-            self._rows.append(row)
-            full = len(self._rows) >= BATCH
-            if self._owner_pid != os.getpid():
-                self._owner_pid = os.getpid()
-                threading.Thread(target=self._run, name="click-log", daemon=True).start()
-        if full:
-            self._full.set()  # the flusher writes it now; the request does not wait for it
+    def delay_ms(self) -> int:
+        return settings.CLICK_WRITE_BEHIND_MS
 
-    def flush(self) -> None:
-        with self._lock:
-            rows, self._rows = self._rows, []
-        if not rows:
-            return
-        try:
-            clicks_insert(rows)
-        except Exception:
-            log.exception("could not write %d referral clicks; keeping them for the next try", len(rows))
-            with self._lock:
-                self._rows = (rows + self._rows)[-MAX_PENDING:]
+    def batch_size(self) -> int:
+        return BATCH
 
-    def _run(self) -> None:
-        while True:
-            self._full.wait(max(settings.CLICK_WRITE_BEHIND_MS, 100) / 1000)
-            self._full.clear()
-            close_old_connections()
-            self.flush()
+    def write(self, rows: list[tuple]) -> None:
+        clicks_insert(rows)
 
 
 click_log = ClickLog()

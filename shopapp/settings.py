@@ -157,6 +157,10 @@ RATE_LIMIT_SCALE = envint("RATE_LIMIT_SCALE", 1)
 # once). A worker killed without warning loses that much of its clicks, never an attribution.
 CLICK_WRITE_BEHIND_MS = envint("CLICK_WRITE_BEHIND_MS", 1000)
 WEBHOOK_MAX_BODY = 1024 * 1024
+# Stored webhooks are handed to the job queue in batches at most this many milliseconds late
+# (0: one job per webhook, at once). Only with Redis; a batch a killed worker had not handed
+# over is re-driven by the sweep, so nothing is lost.
+WEBHOOK_DISPATCH_MS = envint("WEBHOOK_DISPATCH_MS", 50)
 
 CACHES = {
     "default": (

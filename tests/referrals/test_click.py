@@ -154,7 +154,7 @@ def test_friends_clicks_are_written_behind_in_batches_and_kept_when_the_write_fa
 
     monkeypatch.setattr(clicklog, "clicks_insert", database_down)
     log.flush()
-    assert not Click.objects.exists() and len(log._rows) == 3  # kept for the next try
+    assert not Click.objects.exists() and len(log._items) == 3  # kept for the next try
     monkeypatch.undo()
     log.flush()
     assert Click.objects.filter(advocate=advocate, own=False).count() == 3

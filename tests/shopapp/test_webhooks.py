@@ -181,3 +181,50 @@ def test_64_bit_ids_survive_intake(post_webhook, shop):
     assert payload["id"] == 9007199254740995
     assert payload["line_items"][0]["product_id"] == 9007199254740999
     assert json.dumps(payload["id"]) == "9007199254740995"
+
+
+def test_with_redis_stored_events_reach_the_queue_in_one_batch(post_webhook, shop, settings, monkeypatch):
+    """Two Redis transactions per webhook are the intake's largest cost: a worker hands over its events in batches."""
+    import os
+
+    from shopapp import webhooks
+
+    settings.REDIS_URL, settings.JOBS_INLINE, settings.WEBHOOK_DISPATCH_MS = "redis://queue", False, 60_000
+    dispatch = webhooks._Dispatch("test-dispatch")
+    dispatch._owner_pid = os.getpid()  # as if its thread ran already: the test flushes by hand
+    monkeypatch.setattr(webhooks, "_dispatch", dispatch)
+    queued = []
+    monkeypatch.setattr(webhooks, "enqueue", lambda func, *args: queued.append((func, args)))
+
+    for n in range(3):
+        assert post_webhook("test/recorded", {"n": n}, shop).status_code == 200
+    assert queued == [] and WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).count() == 3
+    dispatch.flush()
+    [(func, (event_ids,))] = queued
+    assert func is webhooks.webhook_events_process and len(event_ids) == 3
+
+    webhooks.webhook_events_process(event_ids)
+    assert sorted(n for _, n, _ in calls) == [0, 1, 2]
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {WebhookEvent.Status.DONE}
+
+
+def test_a_batch_a_killed_worker_never_handed_over_is_redriven(post_webhook, shop, settings, monkeypatch,
+                                                               django_capture_on_commit_callbacks):
+    import os
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp import webhooks
+
+    settings.REDIS_URL, settings.JOBS_INLINE, settings.WEBHOOK_DISPATCH_MS = "redis://queue", False, 60_000
+    dispatch = webhooks._Dispatch("test-dispatch")
+    dispatch._owner_pid = os.getpid()
+    monkeypatch.setattr(webhooks, "_dispatch", dispatch)
+    post_webhook("test/recorded", {"n": 7}, shop)  # stored; the worker dies before its batch is handed over
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=1))
+
+    settings.REDIS_URL, settings.JOBS_INLINE = "", True  # the sweep's jobs run here
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_redrive() == 1
+    assert calls == [(shop.domain, 7, "test/recorded")]
