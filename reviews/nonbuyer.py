@@ -2,7 +2,7 @@
 
 The review is stored unconfirmed, the writer gets an email with a signed, expiring link,
 and only that link lets the normal content rules publish it. It is never tied to an order
-line, so it is never shown as verified.
+line, so it is never shown as verified. Unconfirmed reviews are deleted when their link expires.
 """
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from reviews.models import ProductRating, Review
 from reviews.services import review_create
 from shopapp.admin_api import AdminClient, ShopifyError
-from shopapp.jobs import enqueue
+from shopapp.jobs import enqueue, register_sweeper
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import sender
 from shopapp.models import OrderLine, Shop
@@ -115,6 +116,15 @@ def storefront_review_confirmation_send(review_id: int) -> None:
     )
     message.attach_alternative(render_to_string("reviews/email/confirm.html", context), "text/html")
     message.send()
+
+
+@register_sweeper
+def unconfirmed_reviews_delete() -> int:
+    """Reviews whose confirmation link expired unused are deleted, with the email they hold."""
+    expired = Review.objects.filter(status=Review.Status.UNCONFIRMED, source=Review.Source.STOREFRONT,
+                                    created_at__lt=timezone.now() - CONFIRM_VALIDITY)
+    deleted, _ = expired.delete()
+    return deleted
 
 
 def storefront_review_for_token(token: str) -> Review:

@@ -201,3 +201,22 @@ def test_product_new_to_advocate_is_looked_up_in_the_shops_admin(client, shop, f
     assert call["variables"]["id"] == "gid://shopify/Product/777"
     client.get(_url(shop, product_id=777))
     assert len(fake_shopify.calls_to("product")) == 1  # cached
+
+
+def test_a_review_never_confirmed_is_deleted_when_its_link_expires(client, shop, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews.nonbuyer import CONFIRM_VALIDITY, unconfirmed_reviews_delete
+
+    _enable(shop)
+    _known(shop)
+    _post(client, shop, django_capture_on_commit_callbacks)
+    _post(client, shop, django_capture_on_commit_callbacks, email="kit@example.com", title="Still time")
+    stale = Review.objects.get(email="sam@example.com")
+    Review.objects.filter(pk=stale.pk).update(created_at=timezone.now() - CONFIRM_VALIDITY - timedelta(minutes=1))
+    confirmed = Review.objects.create(shop=shop, product_id=MUG, rating=4, source=Review.Source.STOREFRONT,
+                                      email="old@example.com", created_at=timezone.now() - timedelta(days=30))
+    assert unconfirmed_reviews_delete() == 1
+    assert set(Review.objects.values_list("email", flat=True)) == {"kit@example.com", confirmed.email}
