@@ -19,7 +19,7 @@ from django.utils import timezone
 from reviews.models import ProductRating, Review
 from reviews.services import review_create
 from shopapp.admin_api import AdminClient, ShopifyError
-from shopapp.jobs import enqueue, register_sweeper
+from shopapp.jobs import enqueue
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import sender
 from shopapp.models import OrderLine, Shop
@@ -118,7 +118,6 @@ def storefront_review_confirmation_send(review_id: int) -> None:
     message.send()
 
 
-@register_sweeper
 def unconfirmed_reviews_delete() -> int:
     """Reviews whose confirmation link expired unused are deleted, with the email they hold."""
     expired = Review.objects.filter(status=Review.Status.UNCONFIRMED, source=Review.Source.STOREFRONT,
