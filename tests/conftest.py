@@ -23,6 +23,19 @@ def load_fixture(name: str) -> dict:
 
 
 @pytest.fixture(autouse=True)
+def _rate_limit_window_stands_still(monkeypatch):
+    """Rate limits count in fixed windows of real time: a test that counts up to a limit must not
+    straddle a window's end (it would start counting again), so each test's windows stand still."""
+    import time
+    from types import SimpleNamespace
+
+    from shopapp import ratelimit
+
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
+
+
+@pytest.fixture(autouse=True)
 def _clean_platform_state(settings):
     """Each test gets a fresh HTTP client, cost bucket and Redis keys; jobs run at once
     (through Redis when REDIS_URL is set, in-process otherwise)."""
