@@ -21,7 +21,7 @@ CONTENT_TYPES = {"fragment": "text/html; charset=utf-8", "badge": "text/html; ch
 
 
 @app_proxy_view
-@rate_limited("storefront-reviews", limit=600, window=60)
+@rate_limited("storefront-reviews", limit=600, window=60, shared_every=True)
 def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
     if request.GET.get("format") == "json":
         kind = "json"
@@ -31,7 +31,7 @@ def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
 
 
 @app_proxy_view
-@rate_limited("storefront-reviews", limit=600, window=60)
+@rate_limited("storefront-reviews", limit=600, window=60, shared_every=True)
 def product_badge(request: HttpRequest, product_id: int) -> HttpResponse:
     return _answer(request, product_id, "badge")
 
@@ -51,7 +51,7 @@ def _answer(request: HttpRequest, product_id: int, kind: str) -> HttpResponse:
 
 
 @app_proxy_view
-@rate_limited("storefront-photos", limit=600, window=60)
+@rate_limited("storefront-photos", limit=600, window=60, shared_every=True)
 def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
     """A published review's photo (its thumbnail once made), for the shop that signed the request."""
     photo = (ReviewPhoto.objects.defer("image")

@@ -1,7 +1,16 @@
-"""A fixed-window rate limit for public endpoints, kept in Redis (the local cache when there is none)."""
+"""A fixed-window rate limit for public endpoints, kept in Redis (the local cache when there is none).
+
+Exact limits (forms, links) cost one Redis increment per request. The storefront's
+high-volume reads use `shared_every`: each worker counts locally and adds its counts to Redis
+in one pipelined round trip at most every `TALLY_SECONDS`, deciding on the last shared total
+plus its own count since. Across N workers a client can pass such a limit by what the other
+workers let through in one interval before they hear of it; in exchange most requests cost no
+round trip.
+"""
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from functools import wraps
 
@@ -44,12 +53,14 @@ def _redis_client():
     return _redis
 
 
-def allow(key: str, *, limit: int, window: int) -> bool:
+def allow(key: str, *, limit: int, window: int, shared_every: bool = False) -> bool:
     """True while `key` has made fewer than `limit` calls in the current `window` seconds."""
     from django.conf import settings
 
     limit *= settings.RATE_LIMIT_SCALE
     bucket = f"advocate:rl:{key}:{int(time.time() // window)}"
+    if settings.REDIS_URL and shared_every:
+        return _tally.allow(bucket, limit=limit, window=window)
     if settings.REDIS_URL:
         # One round trip on the hot path (INCR); the bucket's expiry is set by whoever created it.
         client = _redis_client()
@@ -66,13 +77,68 @@ def allow(key: str, *, limit: int, window: int) -> bool:
         return True
 
 
-def rate_limited(name: str, *, limit: int, window: int = 60):
-    """Refuse a client IP's request with 429 once it passes `limit` per `window` seconds."""
+TALLY_SECONDS = 0.1
+
+
+class Tally:
+    """This worker's counts not yet in Redis, and the shared totals as of its last flush."""
+
+    def __init__(self, client=None, *, seconds: float = TALLY_SECONDS):
+        self.client = client
+        self.seconds = seconds
+        self._pending: dict[str, list[int]] = {}  # bucket -> [count, window]
+        self._shared: dict[str, tuple[int, float]] = {}  # bucket -> (total, forget after)
+        self._flushed_at = 0.0
+        self._lock = threading.Lock()
+
+    def allow(self, bucket: str, *, limit: int, window: int) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            pending = self._pending.setdefault(bucket, [0, window])
+            pending[0] += 1
+            estimate = self._shared.get(bucket, (0, 0.0))[0] + pending[0]
+            batch = None
+            if now - self._flushed_at >= self.seconds:
+                batch, self._pending, self._flushed_at = self._pending, {}, now
+        if batch:  # this request is in the batch: decide on the fresh shared total
+            self._flush(batch, now)
+            with self._lock:
+                estimate = self._shared[bucket][0] + self._pending.get(bucket, [0])[0]
+        return estimate <= limit
+
+    def forget(self) -> None:
+        with self._lock:
+            self._pending, self._shared, self._flushed_at = {}, {}, 0.0
+
+    def _flush(self, batch: dict[str, list[int]], now: float) -> None:
+        try:
+            pipe = (self.client or _redis_client()).pipeline(transaction=False)
+            for bucket, (count, window) in batch.items():
+                pipe.incrby(bucket, count)
+                pipe.expire(bucket, window + 1)
+            totals = pipe.execute()[::2]
+        except Exception:
+            with self._lock:  # keep the counts for the next flush
+                for bucket, (count, window) in batch.items():
+                    self._pending.setdefault(bucket, [0, window])[0] += count
+            raise
+        with self._lock:
+            self._shared = {bucket: shared for bucket, shared in self._shared.items() if shared[1] > now}
+            for (bucket, (_, window)), total in zip(batch.items(), totals):
+                self._shared[bucket] = (total, now + window + 1)  # counts since then are in _pending
+
+
+_tally = Tally()
+
+
+def rate_limited(name: str, *, limit: int, window: int = 60, shared_every: bool = False):
+    """Refuse a client IP's request with 429 once it passes `limit` per `window` seconds
+    (`shared_every`: counted in each worker and shared every TALLY_SECONDS; see the module)."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not allow(f"{name}:{hashed_ip(request)}", limit=limit, window=window):
+            if not allow(f"{name}:{hashed_ip(request)}", limit=limit, window=window, shared_every=shared_every):
                 response = HttpResponse("Too many requests. Wait a minute and try again.", status=429,
                                         content_type="text/plain")
                 response["Retry-After"] = str(window)

@@ -32,7 +32,7 @@ def _rate_limit_window_stands_still(monkeypatch):
     from shopapp import ratelimit
 
     now = time.time()
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now))
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: now, monotonic=time.monotonic))
 
 
 @pytest.fixture(autouse=True)
@@ -44,11 +44,13 @@ def _clean_platform_state(settings):
     from referrals.landing import landing_cards_forget
     from reviews.storefront import local_caches_forget
     from shopapp.proxy import installed_shops_forget
+    from shopapp.ratelimit import _tally
 
     settings.JOBS_INLINE = True
     settings.CLICK_WRITE_BEHIND_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
     landing_cards_forget()
     installed_shops_forget()
+    _tally.forget()
     local_caches_forget()
     shopify.set_http_client(None)
     admin_api.reset_cost_bucket()

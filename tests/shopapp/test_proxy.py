@@ -156,3 +156,62 @@ def test_a_remembered_shop_reads_its_token_fresh(shop):
     assert installed_shop(shop.domain).domain == shop.domain
     Shop.objects.filter(pk=shop.pk).update(access_token="shpat_rotated_elsewhere")  # no signal: another process
     assert installed_shop(shop.domain).access_token == "shpat_rotated_elsewhere"
+
+
+def _tallies(monkeypatch, workers: int = 2):
+    """Workers' tallies over one shared (fake) Redis, with a clock the test moves."""
+    import fakeredis
+
+    from shopapp import ratelimit
+
+    clock = [1000.0]
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
+    shared = fakeredis.FakeRedis()
+    return clock, shared, [ratelimit.Tally(shared, seconds=0.1) for _ in range(workers)]
+
+
+def test_a_shared_every_limit_is_exact_within_one_worker(monkeypatch):
+    clock, shared, [worker] = _tallies(monkeypatch, workers=1)
+    assert [worker.allow("b", limit=3, window=60) for _ in range(5)] == [True, True, True, False, False]
+    clock[0] += 0.2
+    assert worker.allow("b", limit=3, window=60) is False
+    assert int(shared.get("b")) == 6 and 0 < shared.ttl("b") <= 61
+
+
+def test_workers_hear_of_each_others_counts_within_an_interval(monkeypatch):
+    clock, shared, [one, two] = _tallies(monkeypatch)
+    assert all(one.allow("b", limit=4, window=60) for _ in range(3))  # the first flushed at once (1), 2 pending
+    clock[0] += 0.2
+    assert one.allow("b", limit=4, window=60)  # flushes: Redis has 4
+    assert two.allow("b", limit=4, window=60) is False  # two flushes on its first request and hears of 4 + 1
+    clock[0] += 0.2
+    assert one.allow("b", limit=4, window=60) is False
+    assert int(shared.get("b")) == 6
+
+
+def test_a_failed_flush_keeps_the_counts_for_the_next(monkeypatch):
+    import redis
+
+    clock, shared, [worker] = _tallies(monkeypatch, workers=1)
+    real = shared.pipeline
+    monkeypatch.setattr(shared, "pipeline", lambda **kw: (_ for _ in ()).throw(redis.ConnectionError("down")))
+    with pytest.raises(redis.ConnectionError):
+        worker.allow("b", limit=10, window=60)
+    monkeypatch.setattr(shared, "pipeline", real)
+    clock[0] += 0.2
+    assert worker.allow("b", limit=10, window=60)
+    assert int(shared.get("b")) == 2
+
+
+def test_storefront_reads_share_their_counts_and_forms_stay_exact(settings, monkeypatch):
+    """With Redis, only limits marked shared_every go through the tally."""
+    from shopapp import ratelimit
+
+    seen = []
+    monkeypatch.setattr(ratelimit._tally, "allow", lambda bucket, **kw: seen.append(bucket) or True)
+    settings.REDIS_URL = "redis://tally-test"
+    assert ratelimit.allow("reads", limit=5, window=60, shared_every=True)
+    assert len(seen) == 1 and seen[0].startswith("advocate:rl:reads:")
+    settings.REDIS_URL = ""
+    assert ratelimit.allow("reads", limit=5, window=60, shared_every=True)  # no Redis: the local cache, exactly
+    assert len(seen) == 1
