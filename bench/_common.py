@@ -68,9 +68,11 @@ def gunicorn(env: dict, *, workers: int | None = None):
         server.wait(10)
 
 
-def load(url: str, requests: list[bytes], concurrency: int) -> dict:
-    """Fire `requests` (raw HTTP/1.1, from bench._load.build_request) from another process."""
-    spec = json.dumps({"url": url, "concurrency": concurrency, "requests": [r.hex() for r in requests]})
+def load(url: str, requests: list[bytes], concurrency: int, labels: list[str] | None = None) -> dict:
+    """Fire `requests` (raw HTTP/1.1, from bench._load.build_request) from another process;
+    with `labels` (one per request) the answer also has percentiles per label (`by_label`)."""
+    spec = json.dumps({"url": url, "concurrency": concurrency, "requests": [r.hex() for r in requests],
+                       "labels": labels})
     out = subprocess.run([PY, str(ROOT / "bench" / "_load.py")], input=spec, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 async def _worker(host, port, requests, results, statuses):
     reader, writer = await asyncio.open_connection(host, port)
-    for raw in requests:
+    for label, raw in requests:
         start = time.perf_counter()
         writer.write(raw)
         await writer.drain()
@@ -26,7 +26,7 @@ async def _worker(host, port, requests, results, statuses):
                 length = int(line.split(b":")[1])
         if length:
             await reader.readexactly(length)
-        results.append(time.perf_counter() - start)
+        results.append((label, time.perf_counter() - start))
         statuses[status] = statuses.get(status, 0) + 1
     writer.close()
 
@@ -39,23 +39,32 @@ def build_request(method: str, url: str, headers: dict | None = None, body: byte
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def run(url: str, requests: list[bytes], concurrency: int) -> dict:
+def _percentiles(times: list[float]) -> dict:
+    times = sorted(times)
+
+    def pct(p):
+        return times[min(len(times) - 1, int(len(times) * p))] * 1000 if times else 0.0
+
+    return {"p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "n": len(times)}
+
+
+async def run(url: str, requests: list[bytes], concurrency: int, labels: list[str] | None = None) -> dict:
+    """Latency percentiles over all requests, and per label when the requests carry labels."""
     parts = urlsplit(url)
-    chunks = [requests[i::concurrency] for i in range(concurrency)]
-    results: list[float] = []
+    labelled = list(zip(labels or [""] * len(requests), requests))
+    chunks = [labelled[i::concurrency] for i in range(concurrency)]
+    results: list[tuple[str, float]] = []
     statuses: dict[int, int] = {}
     start = time.perf_counter()
     await asyncio.gather(*(_worker(parts.hostname, parts.port, c, results, statuses) for c in chunks if c))
     elapsed = time.perf_counter() - start
-    results.sort()
-
-    def pct(p):
-        return results[min(len(results) - 1, int(len(results) * p))] * 1000 if results else 0.0
-
-    return {"rps": len(results) / elapsed, "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99), "statuses": statuses, "n": len(results)}
+    answer = {"rps": len(results) / elapsed, **_percentiles([t for _, t in results]), "statuses": statuses}
+    if labels:
+        answer["by_label"] = {label: _percentiles([t for name, t in results if name == label]) for label in set(labels)}
+    return answer
 
 
 if __name__ == "__main__":
     spec = json.loads(sys.stdin.read())
     requests = [bytes.fromhex(r) for r in spec["requests"]]
-    print(json.dumps(asyncio.run(run(spec["url"], requests, spec["concurrency"]))))
+    print(json.dumps(asyncio.run(run(spec["url"], requests, spec["concurrency"], spec.get("labels")))))
