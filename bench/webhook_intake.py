@@ -22,7 +22,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import PY, ROOT, describe, django_env, gunicorn, load  # noqa: E402
+from bench._common import PY, ROOT, describe, django_env, gunicorn, load, load_measured, server_pids  # noqa: E402
 
 
 def main() -> None:
@@ -51,7 +51,8 @@ def main() -> None:
         bare = [build_request("GET", f"{base}/healthz") for _ in range(args.events)]
         print(f"== bare Django view: {args.events} requests at {args.concurrency} connections", flush=True)
         load(base + "/healthz", bare[:300], args.concurrency)  # warm-up
-        bare_result = load(base + "/healthz", bare, args.concurrency)
+        pids = server_pids(base)  # after the warm-up: every worker has been forked by now
+        bare_result = load_measured(base + "/healthz", bare, args.concurrency, pids)
 
         secret = settings.SHOPIFY_API_SECRET.encode()
         hooks = []
@@ -69,7 +70,7 @@ def main() -> None:
         # Every tenth event is delivered twice, as Shopify does: acknowledged, stored once.
         burst = hooks + hooks[::10]
         print(f"== webhooks: {len(burst)} deliveries ({args.events} events) at {args.concurrency} connections", flush=True)
-        hook_result = load(base + "/webhooks", burst, args.concurrency)
+        hook_result = load_measured(base + "/webhooks", burst, args.concurrency, pids)
 
         print("== processing with rqworker --burst", flush=True)
         subprocess.run([PY, "manage.py", "rqworker", "default", "--burst"], cwd=ROOT, env=env,
@@ -86,7 +87,8 @@ def main() -> None:
     print(describe("webhooks", hook_result))
     print(f"stored {stored}, processed {processed}, lost {lost}, duplicates {duplicates}")
     print(f"RESULT webhook_intake ratio={ratio:.2f} (target >= 0.35) p99={hook_result['p99_ms']:.1f}ms (target < 50) "
-          f"lost={lost} duplicates={duplicates} unprocessed={stored - processed}")
+          f"lost={lost} duplicates={duplicates} unprocessed={stored - processed} "
+          f"server_cpu_ratio={bare_result['cpu_ms'] / hook_result['cpu_ms']:.2f}")
 
 
 if __name__ == "__main__":
