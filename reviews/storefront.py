@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Prefetch
 from django.db.models.signals import post_save
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
-from shopapp.memo import Memo
+from shopapp.memo import Memo, now_and_once_committed
 from shopapp.models import Shop
 
 PAGE_SIZE = 10
@@ -50,13 +49,13 @@ def product_rating_get(*, shop: Shop, product_id: int) -> ProductRating | None:
     return ProductRating.objects.filter(shop=shop, product_id=product_id).first()
 
 
-def page_count(rating: ProductRating | None) -> int:
-    return max(1, math.ceil(rating.count / PAGE_SIZE)) if rating else 1
+def page_count(reviews: int) -> int:
+    return max(1, math.ceil(reviews / PAGE_SIZE))
 
 
 def reviews_listing(*, shop: Shop, rating: ProductRating | None, sort: str, page: int) -> Listing:
     """One page of a product's published reviews in the asked order (page clamped to those that exist)."""
-    pages = page_count(rating)
+    pages = page_count(rating.count if rating else 0)
     page = min(max(page, 1), pages)
     if rating is None or rating.count == 0:
         return Listing(rating, sort, page, pages, [])
@@ -222,7 +221,7 @@ def storefront_render(*, shop: Shop, product_id: int, kind: str, sort: str = "ne
     if pointer is None:  # nothing was ever reviewed: cheap, and not worth a cache entry per guessed id
         return _render(kind, shop=shop, product_id=product_id, rating=None, sort=sort, page=1, prefix=prefix)
     rating_pk, version, count = pointer
-    page = min(max(page, 1), max(1, math.ceil(count / PAGE_SIZE)))
+    page = min(max(page, 1), page_count(count))
     key = f"advocate:sf:{shop.pk}:{product_id}:{rating_pk}.{version}:{kind}:{sort}:{page}:{prefix}"
     body = _bodies.get(key)
     if body is None:
@@ -264,8 +263,8 @@ def _version_pointer(shop: Shop, product_id: int) -> tuple[tuple[int, int, int] 
             rating = product_rating_get(shop=shop, product_id=product_id)
             pointer = (rating.pk, rating.version, rating.count) if rating else ()
             cache.set(key, pointer, POINTER_SECONDS)
-        _pointers.put(key, tuple(pointer))
-    return tuple(pointer) or None, rating
+        _pointers.put(key, pointer)
+    return pointer or None, rating
 
 
 def _pointers_forget(keys: list[str]) -> None:
@@ -276,9 +275,7 @@ def _pointers_forget(keys: list[str]) -> None:
 
 def version_pointer_forget(*, shop_id: int, product_id: int) -> None:
     """The product's reviews changed: the next request reads its new version (now, and once committed)."""
-    keys = [_pointer_key(shop_id, product_id)]
-    _pointers_forget(keys)
-    transaction.on_commit(lambda: _pointers_forget(keys))
+    now_and_once_committed(lambda: _pointers_forget([_pointer_key(shop_id, product_id)]))
 
 
 def local_caches_forget() -> None:
@@ -293,8 +290,7 @@ def _settings_changed(sender, instance: ReviewSettings, created: bool = False, *
     ratings = ProductRating.objects.filter(shop_id=instance.shop_id)
     keys = [_pointer_key(instance.shop_id, product_id) for product_id in ratings.values_list("product_id", flat=True)]
     ratings.update(version=F("version") + 1)
-    _pointers_forget(keys)
-    transaction.on_commit(lambda: _pointers_forget(keys))
+    now_and_once_committed(lambda: _pointers_forget(keys))
 
 
 post_save.connect(_settings_changed, sender=ReviewSettings, dispatch_uid="storefront-settings-saved")

@@ -12,6 +12,8 @@ import time
 from collections import OrderedDict
 from typing import Callable, Generic, Hashable, TypeVar
 
+from django.db import transaction
+
 V = TypeVar("V")
 _MISSING = object()
 
@@ -51,3 +53,10 @@ class Memo(Generic[V]):
                 self._items.clear()
             else:
                 self._items.pop(key, None)
+
+
+def now_and_once_committed(forget: Callable[[], None]) -> None:
+    """Forget now, and again once the change commits: a request in between may have read
+    (and remembered) the row as it was before."""
+    forget()
+    transaction.on_commit(forget)

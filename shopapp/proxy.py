@@ -15,11 +15,10 @@ from __future__ import annotations
 import copy
 from functools import wraps
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 
-from shopapp.memo import Memo
+from shopapp.memo import Memo, now_and_once_committed
 from shopapp.models import Shop
 from shopapp.shopify import clean_shop_domain, shopify_app
 
@@ -46,9 +45,7 @@ def installed_shops_forget(domain: str | None = None) -> None:
 
 def _shop_changed(sender, instance: Shop, **kwargs) -> None:
     domain = instance.domain
-    installed_shops_forget(domain)
-    # Again once committed: a request in between may have read the row as it was before.
-    transaction.on_commit(lambda: installed_shops_forget(domain))
+    now_and_once_committed(lambda: installed_shops_forget(domain))
 
 
 post_save.connect(_shop_changed, sender=Shop, dispatch_uid="proxy-shop-saved")
