@@ -325,3 +325,11 @@ def test_a_review_published_by_another_worker_shows_within_a_second(client, shop
     assert _titles(_text(_get(client, shop))) == ["First"]
     clock[0] += storefront.POINTER_LOCAL_SECONDS + 0.1
     assert _titles(_text(_get(client, shop))) == ["Second", "First"]
+
+
+def test_a_cached_page_is_never_served_to_another_shop_asking_for_the_same_product(client, shop, other_shop):
+    _review(shop, 5, title="Owner shop only")
+    assert _titles(_text(_get(client, shop))) == ["Owner shop only"]  # now remembered in this worker and Redis
+    for path, params in (("", {}), ("", {"view": "fragment"}), ("", {"format": "json"}), ("/badge", {})):
+        assert b"Owner shop only" not in _get(client, other_shop, path, **params).content
+    assert _get(client, other_shop, format="json").json()["rating"]["count"] == 0
