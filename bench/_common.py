@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -99,17 +100,38 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def database_pids() -> list[int]:
+    """The local PostgreSQL's processes (its backends do the benchmark's SQL)."""
+    found = subprocess.run(["pgrep", "-x", "postgres"], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in found]
+
+
 def load_measured(url: str, requests: list[bytes], concurrency: int, pids: list[int]) -> dict:
-    """load(), plus the server's CPU milliseconds per request (`cpu_ms`): steadier than requests/s
-    when the server shares its cores with the load generator."""
-    before = cpu_seconds(pids)
+    """load(), plus CPU milliseconds per request: the server's (`cpu_ms`), steadier than
+    requests/s when the server shares its cores with the load generator, and PostgreSQL's
+    (`db_cpu_ms`) and the load generator's (`client_cpu_ms`), to show where the cores went."""
+    database = database_pids()
+    before, db_before = cpu_seconds(pids), cpu_seconds(database)
+    client_before = _children_cpu_seconds()
     result = load(url, requests, concurrency)
-    result["cpu_ms"] = (cpu_seconds(pids) - before) / max(result["n"], 1) * 1000
+    per_request = 1000 / max(result["n"], 1)
+    result["cpu_ms"] = (cpu_seconds(pids) - before) * per_request
+    # Backends the server connected during the load started from nothing.
+    result["db_cpu_ms"] = (cpu_seconds(sorted(set(database_pids()) | set(database))) - db_before) * per_request
+    result["client_cpu_ms"] = (_children_cpu_seconds() - client_before) * per_request
     return result
 
 
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def describe(name: str, result: dict) -> str:
-    cpu = f"  server CPU {result['cpu_ms']:.2f} ms/req" if "cpu_ms" in result else ""
+    cpu = ""
+    if "cpu_ms" in result:
+        cpu = (f"  CPU ms/req: server {result['cpu_ms']:.2f}, PostgreSQL {result['db_cpu_ms']:.2f}, "
+               f"load generator {result['client_cpu_ms']:.2f}")
     return (f"{name:<10}: {result['rps']:.0f} req/s  p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
             f"{result['statuses']}{cpu}")
 

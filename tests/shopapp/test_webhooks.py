@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import connection
 
 from shopapp.models import WebhookEvent
 from shopapp.webhooks import webhook_events_redrive, webhook_handler
@@ -107,6 +108,38 @@ def test_signed_but_malformed_json_is_stored_as_failed(post_webhook, shop):
     assert "not valid JSON" in event.last_error
     assert event.raw_body == '{"n": 1,,}'
     assert calls == []
+
+
+@pytest.mark.parametrize("raw", [b'{"total": NaN}', b'{"n": 1}\x00', b'{"note": "a\x00b"}'])
+def test_body_no_database_holds_as_json_is_kept_as_failed_text(post_webhook, shop, raw):
+    response = post_webhook("test/recorded", None, shop, raw=raw)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.payload) == (WebhookEvent.Status.FAILED, None)
+    assert "not valid JSON" in event.last_error
+    assert event.raw_body == raw.decode().replace("\x00", "\ufffd")
+    assert calls == []
+
+
+def test_nul_escape_is_acknowledged_and_kept_whatever_the_database(post_webhook, shop):
+    # Valid JSON that PostgreSQL's jsonb refuses (SQLite stores it): never a 500, never lost.
+    raw = b'{"n": 3, "note": "a\\u0000b"}'
+    response = post_webhook("test/recorded", None, shop, raw=raw)
+    assert response.status_code == 200
+    event = WebhookEvent.objects.get()
+    if connection.vendor == "postgresql":
+        assert (event.status, event.raw_body) == (WebhookEvent.Status.FAILED, raw.decode())
+        assert "Unicode escape" in event.last_error
+    else:
+        assert event.status == WebhookEvent.Status.DONE
+        assert calls == [(shop.domain, 3, "test/recorded")]
+
+
+def test_payload_keeps_ids_beyond_two_to_the_53_exact(post_webhook, shop):
+    post_webhook("test/recorded", None, shop, raw=b'{"n": 9007199254740993, "total": "10.10"}')
+    event = WebhookEvent.objects.get()
+    assert event.payload == {"n": 9007199254740993, "total": "10.10"}
+    assert calls == [(shop.domain, 9007199254740993, "test/recorded")]
 
 
 def test_failing_handler_is_recorded_and_retried_by_the_sweep(post_webhook, shop, django_capture_on_commit_callbacks):
