@@ -165,3 +165,88 @@ def test_order_days_follow_orders_in_the_shops_timezone(post_webhook, shop, orde
     post_webhook("orders/cancelled", {**late, "cancelled_at": "2026-11-21T10:00:00Z"}, shop)
     day.refresh_from_db()
     assert (day.orders, day.revenue) == (0, Decimal("0.00"))
+
+
+# --- two workers on one customer ----------------------------------------------------------
+
+@pytest.fixture
+def on_postgresql():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite runs one writer at a time, so two workers never interleave")
+
+
+def _stored_event(shop, topic: str, payload: dict) -> int:
+    import uuid
+
+    return WebhookEvent.objects.create(shop_domain=shop.domain, topic=topic, event_key=uuid.uuid4().hex,
+                                       payload=payload).pk
+
+
+def _process_interleaved(first: int, second: int) -> None:
+    """Process `first` up to its first write to a customer row, then `second` to its end (or until
+    it waits for a lock `first` holds), then the rest of `first`: each in its own worker and connection."""
+    import threading
+
+    from django.db import connection
+
+    from shopapp.webhooks import webhook_event_process
+
+    paused, second_done = threading.Event(), threading.Event()
+
+    def pause_before_customer_write(execute, sql, params, many, context):
+        if sql.lstrip().startswith('UPDATE "shopapp_customer"') and not paused.is_set():
+            paused.set()
+            second_done.wait(timeout=2)  # a worker holding the row's lock makes the other wait instead
+        return execute(sql, params, many, context)
+
+    def run_first():
+        try:
+            with connection.execute_wrapper(pause_before_customer_write):
+                webhook_event_process(first)
+        finally:
+            paused.set()
+            connection.close()
+
+    def run_second():
+        paused.wait(timeout=5)
+        try:
+            webhook_event_process(second)
+        finally:
+            second_done.set()
+            connection.close()
+
+    workers = [threading.Thread(target=run_first), threading.Thread(target=run_second)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert set(WebhookEvent.objects.filter(pk__in=[first, second]).values_list("status", flat=True)) == {"done"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customer_update_racing_an_order_keeps_the_orders_count(on_postgresql, shop, order_payload):
+    customer = Customer.objects.create(shop=shop, shopify_id=order_payload["customer"]["id"], email="maya.r@example.com")
+    update = _stored_event(shop, "customers/update", {"id": customer.shopify_id, "email": "maya.r@example.com",
+                                                      "first_name": "Maya", "last_name": "Rossi-Lee"})
+    del order_payload["customer"]["last_name"]  # each event keeps what it changed
+    order = _stored_event(shop, "orders/create", order_payload)
+    _process_interleaved(update, order)
+    customer.refresh_from_db()
+    assert (customer.orders_count, customer.total_spent) == (1, Decimal("96.00"))
+    assert customer.last_name == "Rossi-Lee"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_customer_update_racing_a_redaction_never_brings_the_customer_back(on_postgresql, shop, order_payload):
+    customer = Customer.objects.create(shop=shop, shopify_id=order_payload["customer"]["id"], email="maya.r@example.com",
+                                       first_name="Maya")
+    update = _stored_event(shop, "customers/update", {"id": customer.shopify_id, "email": "maya.r@example.com",
+                                                      "first_name": "Maya", "last_name": "Rossi"})
+    redact = _stored_event(shop, "customers/redact", {"shop_domain": shop.domain,
+                                                      "customer": {"id": customer.shopify_id, "email": "maya.r@example.com"}})
+    _process_interleaved(update, redact)
+    customer.refresh_from_db()
+    assert customer.redacted_at is not None
+    assert (customer.email, customer.first_name, customer.last_name) == ("", "", "")
