@@ -178,8 +178,6 @@ def order_upsert(*, shop: Shop, payload: dict, event: WebhookEvent | None = None
         previous_customer_id = order.customer_id
         order.customer = customer or order.customer
         redacted = bool(order.customer and order.customer.redacted_at)
-        if redacted and event is not None:
-            webhook_event_redact(event)
         order.name = payload.get("name") or order.name
         order.currency = payload.get("currency") or order.currency
         order.total = money((total_set.get("shop_money") or {}).get("amount") or payload.get("total_price"))
@@ -223,6 +221,8 @@ def order_upsert(*, shop: Shop, payload: dict, event: WebhookEvent | None = None
                 },
             )
         order_lines_fulfilled(order=order, payload=payload)
+        if redacted and event is not None:
+            webhook_event_redact(event)  # last: it strips the payload this function reads
     return order
 
 
