@@ -226,6 +226,13 @@ def order_upsert(*, shop: Shop, payload: dict, event: WebhookEvent | None = None
     return order
 
 
+def order_event_redact(*, order: Order, event: WebhookEvent) -> None:
+    """Store an event about the order without personal data once its customer is redacted
+    (a fulfilment carries the destination address, an order the whole person)."""
+    if order.customer_id and Customer.objects.filter(pk=order.customer_id, redacted_at__isnull=False).exists():
+        webhook_event_redact(event)
+
+
 def _order_personal_fields(order: Order, payload: dict, shipping: dict | None) -> None:
     client = payload.get("client_details") or {}
     order.email = (payload.get("email") or "").strip().lower()
@@ -356,6 +363,7 @@ def on_fulfillment(shop: Shop | None, payload: dict, event: WebhookEvent) -> Non
     if changed:
         order.save(update_fields=changed + ["updated_at"])
     order_lines_fulfilled(order=order, payload=payload)
+    order_event_redact(order=order, event=event)
 
 
 @webhook_handler("refunds/create")

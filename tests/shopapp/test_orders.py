@@ -349,3 +349,15 @@ def test_undated_consent_never_overrides_a_dated_one(post_webhook, shop):
                  load_fixture("webhooks/customers_email_marketing_consent_update.json"), shop)
     post_webhook("customers/update", _customers_update_with_consent("subscribed", None), shop)
     assert Customer.objects.get(shop=shop).marketing == Customer.Marketing.UNSUBSCRIBED
+
+
+def test_fulfilment_of_a_redacted_customers_order_is_stored_without_the_address(post_webhook, shop):
+    full = load_fixture("webhooks/orders_updated_full.json")
+    post_webhook("orders/create", full, shop)
+    _redact_maya(post_webhook, shop)
+    post_webhook("fulfillments/create", {"id": 5, "order_id": full["id"], "status": "success", "email": "maya.r@example.com",
+                                         "destination": full["shipping_address"], "line_items": [{"id": 9007199254741201}]}, shop)
+    event = WebhookEvent.objects.get(topic="fulfillments/create")
+    assert event.status == WebhookEvent.Status.DONE and event.payload["line_items"] == [{"id": 9007199254741201}]
+    _assert_nothing_of_maya_in(str(event.payload))
+    assert Order.objects.get(shop=shop).lines.get(title="Trail Mug").fulfilled_at is not None
