@@ -290,6 +290,9 @@ def _stats_recount(customers) -> int:
     rows = (Order.objects.filter(customer__in=customers, cancelled_at__isnull=True).values("customer_id")
             .annotate(n=Count("pk"), total=Sum("total"), refunded=Sum("refunded"), last=Max("placed_at")))
     with transaction.atomic():
+        # Lock, then count: a count read before another worker's new order commits, written after
+        # it, would undo that worker's count (READ COMMITTED gives the next statement a new snapshot).
+        list(customers.select_for_update().order_by("pk").values_list("pk", flat=True))
         rows = list(rows)
         customers.update(orders_count=0, total_spent=0, last_order_at=None)
         for row in rows:

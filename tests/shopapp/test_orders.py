@@ -252,6 +252,18 @@ def test_customer_update_racing_a_redaction_never_brings_the_customer_back(on_po
     assert (customer.email, customer.first_name, customer.last_name) == ("", "", "")
 
 
+
+@pytest.mark.django_db(transaction=True)
+def test_refund_recount_racing_a_new_order_keeps_both(on_postgresql, shop, order_payload):
+    from shopapp.webhooks import webhook_event_process
+
+    webhook_event_process(_stored_event(shop, "orders/create", order_payload))
+    refund = _stored_event(shop, "refunds/create", load_fixture("webhooks/refunds_create.json"))
+    second = _stored_event(shop, "orders/create", {**order_payload, "id": order_payload["id"] + 1, "name": "#1002"})
+    _process_interleaved(refund, second)
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.orders_count, customer.total_spent) == (2, Decimal("156.00"))
+
 # --- deliveries after customers/redact ----------------------------------------------------
 
 def _redact_maya(post_webhook, shop):
