@@ -61,10 +61,11 @@ def _review_saved(review: Review, created: bool) -> None:
 # --- requests -------------------------------------------------------------------------
 
 def reviewable_lines(order: Order) -> list[OrderLine]:
-    """Lines a shopper can review: real products, not gift cards, not fully refunded."""
+    """Lines a shopper can review: shipped products, not gift cards, digital goods or custom items, not fully refunded."""
     return [
         line for line in order.lines.order_by("pk")
-        if line.product_id is not None and not line.gift_card and line.refunded_quantity < line.quantity
+        if line.product_id is not None and not line.gift_card and line.requires_shipping
+        and line.refunded_quantity < line.quantity
     ]
 
 
@@ -72,14 +73,19 @@ def review_request_schedule(*, order: Order) -> ReviewRequest | None:
     """The order's request, due after the shop's delay from its trigger; at most one per order."""
     shop = order.shop
     config = ReviewSettings.for_shop(shop)
-    basis = order.delivered_at if config.trigger == ReviewSettings.Trigger.DELIVERED else order.fulfilled_at
-    if not config.requests_enabled or basis is None or order.is_refunded_or_cancelled:
+    if not config.requests_enabled or order.is_refunded_or_cancelled:
         return None
     existing = ReviewRequest.objects.filter(order=order).first()
     if existing:
         return existing
     lines = reviewable_lines(order)
-    if not lines:
+    # Only a fulfilment that ships something reviewable starts the clock: Shopify fulfils a gift
+    # card (or a download) at checkout, days before the products leave.
+    shipped = [line.fulfilled_at for line in lines if line.fulfilled_at]
+    if not shipped:
+        return None
+    basis = order.delivered_at if config.trigger == ReviewSettings.Trigger.DELIVERED else min(shipped)
+    if basis is None:
         return None
     international = bool(config.home_country and order.shipping_country
                          and order.shipping_country.upper() != config.home_country.upper())

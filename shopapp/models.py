@@ -135,6 +135,9 @@ class Customer(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     marketing = models.CharField(max_length=20, choices=Marketing.choices, default=Marketing.UNKNOWN)
+    # Shopify's consent_updated_at of the statement `marketing` holds: consent webhooks arrive
+    # out of order, and only a newer statement may replace it.
+    marketing_updated_at = models.DateTimeField(null=True, blank=True)
     # Advocate's own unsubscribe link (review and referral emails), honoured everywhere.
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     redacted_at = models.DateTimeField(null=True, blank=True)
@@ -232,6 +235,9 @@ class OrderLine(models.Model):
     quantity = models.PositiveIntegerField(default=1)
     price = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     gift_card = models.BooleanField(default=False)
+    requires_shipping = models.BooleanField(default=True, help_text="false for digital goods and services")
+    # When a fulfilment shipped this line: a gift card is fulfilled at checkout, long before the rest.
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
     refunded_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:

@@ -217,3 +217,36 @@ def test_saved_review_hooks_run_after_commit(shop, django_capture_on_commit_call
         services._saved_hooks.remove(hook)
     assert seen == [(2, True), (3, False)]
     assert Review.objects.get().revisions.get().body == "Chipped on arrival."
+
+
+def test_gift_card_fulfilled_at_checkout_neither_starts_nor_times_the_request(post_webhook, shop):
+    from datetime import datetime, timezone as tz
+
+    from tests.conftest import load_fixture
+
+    order_body = load_fixture("webhooks/orders_updated_full.json")  # a mug to ship and a gift card
+    post_webhook("orders/create", order_body, shop)
+    post_webhook("fulfillments/create", load_fixture("webhooks/fulfillments_create_gift_card.json"), shop)
+    assert not ReviewRequest.objects.exists()
+
+    mug = {"id": 4400000000002, "order_id": order_body["id"], "status": "success", "created_at": "2026-11-23T16:00:00Z",
+           "line_items": [{"id": 9007199254741201, "product_id": 9007199254741301, "quantity": 2, "gift_card": False,
+                           "requires_shipping": True}]}
+    post_webhook("fulfillments/create", mug, shop)
+    request = ReviewRequest.objects.get()
+    assert request.due_at == datetime(2026, 11, 23, 16, tzinfo=tz.utc) + 14 * DAY
+    assert [i.title for i in request.items.all()] == ["Trail Mug"]
+
+
+def test_digital_lines_are_not_asked_about_and_do_not_start_the_request(fulfilled_order):
+    order = fulfilled_order(products=((1, "Trail Mug"), (2, "Recipe e-book")))
+    order.lines.filter(title="Recipe e-book").update(requires_shipping=False)
+    ReviewRequest.objects.filter(order=order).delete()
+    from reviews.services import review_request_schedule
+
+    request = review_request_schedule(order=order)
+    assert [i.title for i in request.items.all()] == ["Trail Mug"]
+
+    order.lines.filter(title="Trail Mug").update(fulfilled_at=None)  # only the e-book went out
+    ReviewRequest.objects.filter(order=order).delete()
+    assert review_request_schedule(order=order) is None

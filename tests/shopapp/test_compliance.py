@@ -127,3 +127,59 @@ def test_full_shop_export_holds_only_that_shops_data(panel_get, shop, other_shop
     assert data["shop"] == shop.domain
     assert [o["id"] for o in data["data"]["orders"]["orders"]] == [9007199254741123]
     assert "other@example.com" not in str(data)
+
+
+def test_customer_redact_keeps_its_own_request_without_the_email_and_phone(post_webhook, shop):
+    post_webhook("customers/redact", load_fixture("webhooks/customers_redact.json"), shop)
+    event = WebhookEvent.objects.get(topic="customers/redact")
+    assert event.status == WebhookEvent.Status.DONE
+    assert event.payload["customer"] == {"id": 9007199254740993}
+    assert event.payload["orders_to_redact"] == [299938, 280263, 220458]
+    assert "maya@example.com" not in str(event.payload) and "555-625-1199" not in str(event.payload)
+
+
+@pytest.mark.parametrize("topic, fixture", [
+    ("customers/redact", "customers_redact.json"),
+    ("customers/data_request", "customers_data_request.json"),
+    ("shop/redact", "shop_redact.json"),
+])
+def test_compliance_body_naming_another_shop_is_refused_and_logged(post_webhook, shop, other_shop, caplog, topic, fixture):
+    from shopapp.models import Customer
+
+    Customer.objects.create(shop=shop, shopify_id=9007199254740993, email="maya@example.com")
+    payload = {**load_fixture(f"webhooks/{fixture}"), "shop_domain": other_shop.domain}
+    post_webhook(topic, payload, shop)
+
+    event = WebhookEvent.objects.get(topic=topic)
+    assert event.status == WebhookEvent.Status.FAILED and "shop_domain" in event.last_error
+    assert any(other_shop.domain in r.getMessage() and "refused" in r.getMessage() for r in caplog.records)
+    assert Shop.objects.filter(domain=shop.domain).exists()
+    assert Customer.objects.get(shop=shop).email == "maya@example.com"
+    assert _store[(shop.domain, "maya@example.com")]["author"] == "Maya R."
+    assert not CustomerDataExport.objects.exists()
+
+
+def test_data_request_export_holds_everything_stored_about_the_customer(post_webhook, shop, other_shop):
+    full = load_fixture("webhooks/orders_updated_full.json")
+    post_webhook("orders/create", full, shop)
+    post_webhook("orders/create", {**full, "email": "other@example.com",
+                                   "customer": {"id": 9007199254740993, "email": "other@example.com"}}, other_shop)
+    request = {**load_fixture("webhooks/customers_data_request.json"),
+               "customer": {"id": 9007199254740993, "email": "maya.r@example.com", "phone": "+15555550100"}}
+    post_webhook("customers/data_request", request, shop)
+
+    data = CustomerDataExport.objects.get(shop=shop).data["data"]["orders"]
+    assert [c["email"] for c in data["customers"]] == ["maya.r@example.com"]
+    order = data["orders"][0]
+    assert order["shipping_address"]["address1"] == "1 Main St"
+    assert (order["browser_ip"], order["user_agent"]) == ("203.0.113.7", "Mozilla/5.0 (iPhone)")
+    assert order["note_attributes"] == [{"name": "gate_code", "value": "4471"}]
+    assert order["email"] == "maya.r@example.com" and order["lines"][0]["title"] == "Trail Mug"
+    # Shopify's bodies as stored, with what the rows leave out (the note, the billing address).
+    bodies = [w for w in data["webhooks"] if w["topic"] == "orders/create"]
+    assert len(bodies) == 1 and bodies[0]["body"]["note"].startswith("Gate code")
+    assert bodies[0]["body"]["billing_address"]["name"] == "Maya Rossi"
+    assert "other@example.com" not in str(data)
+    import json
+
+    json.dumps(data)  # plain JSON the merchant can hand over as it is
