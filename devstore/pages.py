@@ -1,6 +1,7 @@
 """devstore's HTML: the admin, the storefront, the mailbox. Every value is escaped."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from html import escape
 from urllib.parse import quote
@@ -260,6 +261,17 @@ def mailbox(messages: list[dict]) -> str:
         for m in reversed(messages)
     ) or '<tr><td colspan=4 class=muted>No messages yet. Advocate\'s emails arrive here.</td></tr>'
     return layout("Mailbox", f"<div class=card><h1>Mailbox</h1><table><tr><th>Subject</th><th>To</th><th>From</th><th>Received</th></tr>{rows}</table></div>")
+
+
+def mail_html(html: str) -> str:
+    """An email's HTML for the mailbox's sandboxed frame, with every link opening in a new tab.
+
+    The sandbox keeps the email's scripts and forms out of devstore's page; a link followed
+    inside it would inherit the sandbox, and the review form it opens could not be submitted.
+    """
+    base = '<base target="_blank">'
+    head = re.search(r"<head(?:\s[^>]*)?>", html, re.I)
+    return html[:head.end()] + base + html[head.end():] if head else base + html
 
 
 def mail_message(message: dict) -> str:

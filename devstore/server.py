@@ -252,7 +252,7 @@ class Handler(BaseHTTPRequestHandler):
             raise _Reply(404, "No such message")
         message = self.store.mail[number - 1]
         if html_only:
-            raise _Reply(200, message["html"], headers={"Content-Security-Policy": "script-src 'none'"})
+            raise _Reply(200, pages.mail_html(message["html"]), headers={"Content-Security-Policy": "script-src 'none'"})
         raise _Reply(200, pages.mail_message(message))
 
     # --- the control API: JSON in, JSON out, for scripts in other processes
