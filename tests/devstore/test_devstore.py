@@ -316,3 +316,17 @@ def test_state_survives_a_restart(app_server, tmp_path):
         assert second.customer(DEMO, "keep@example.com")["first_name"] == "Kee"
     finally:
         second.stop()
+
+
+def test_a_client_that_hangs_up_before_the_answer_costs_one_log_line_not_a_traceback(store, capsys, caplog):
+    import socket
+
+    ours, shopper = socket.socketpair()
+    shopper.sendall(f"GET /shops/{DEMO}/admin HTTP/1.1\r\nHost: devstore\r\n\r\n".encode())
+    shopper.close()  # gone before devstore writes the page: the write fails with a broken pipe
+    store._httpd.process_request_thread(ours, ("127.0.0.1", 50000))  # as the server's request thread runs it
+    output = capsys.readouterr()
+    assert "Traceback" not in output.err + output.out and "<html" not in output.err + output.out
+    [line] = [r.getMessage() for r in caplog.records if r.name == "devstore"]
+    assert f"GET /shops/{DEMO}/admin HTTP/1.1 from 127.0.0.1" in line and "BrokenPipeError" in line
+    assert httpx.get(f"{store.url}/shops/{DEMO}/admin").status_code == 200  # and devstore carries on
