@@ -296,7 +296,7 @@ def mail_message(message: dict) -> str:
     html_part = (f'<iframe class=frame style="height:70vh" title="Message" sandbox="allow-popups allow-popups-to-escape-sandbox" '
                  f'src="/mailbox/{message["id"]}/html"></iframe>' if message["html"] else "")
     body = (f'<p><a href="/mailbox">← Mailbox</a></p><div class=card><h1>{escape(message["subject"])}</h1><table>{headers}</table></div>'
-            f"<div class=card>{html_part}<h2>Plain text</h2><pre style='white-space:pre-wrap'>{escape(message['text'])}</pre></div>")
+            f"<div class=card>{html_part}<h2>Plain text</h2><pre style='white-space:pre-wrap;overflow-wrap:anywhere'>{escape(message['text'])}</pre></div>")
     return layout(message["subject"] or "Message", body)
 
 

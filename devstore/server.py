@@ -487,7 +487,8 @@ class Handler(BaseHTTPRequestHandler):
             shop = self.store.shop(domain)
             content = self._rebase(domain, response.text)
             content = content.replace("{{ shop.name }}", pages.escape(shop["name"]))
-            body = pages.theme_wrap(shop, domain, content, len(self._cart(domain)), customer).encode()
+            # Shopify renders proxied Liquid inside the theme's layout, app embeds included.
+            body = self._theme_html(domain, pages.theme_wrap(shop, domain, content, len(self._cart(domain)), customer)).encode()
             content_type = "text/html; charset=utf-8"
         elif content_type.startswith("text/html"):
             body = self._rebase(domain, response.text).encode()

@@ -52,7 +52,9 @@ def test_every_link_the_theme_extension_renders_resolves_in_the_store(installed,
     with httpx.Client(base_url=store.url, timeout=30) as browser:
         if shopper != "guest":
             browser.post(f"/shops/{DEMO}/account/login", data={"email": "zoe.martin@example.com"})
-        pages = [browser.get(f"/shops/{DEMO}/"), browser.get(f"/shops/{DEMO}/products/{product['handle']}")]
+        pages = [browser.get(f"/shops/{DEMO}/"), browser.get(f"/shops/{DEMO}/products/{product['handle']}"),
+                 browser.get(f"/shops/{DEMO}/apps/advocate/reviews/{product['id']}")]  # in the theme, embeds too
+        assert all(f"/shops/{DEMO}/apps/advocate/referrals/" in _storefront_links(page.text, DEMO) for page in pages)
         links = set().union(*(_storefront_links(page.text, DEMO) for page in pages))
         extension_links = {link for link in links if "/apps/advocate/" in link or "/cdn/advocate/" in link}
         # One link per block at least: the reviews page, the badge, the assets and the refer-a-friend button.
