@@ -85,7 +85,7 @@ def _smoke_referral(demo: Demo) -> None:
     _wait(lambda: advocate_code(store, SHOP, "Maya") is not None, "Maya's referral code in Shopify")
     code = advocate_code(store, SHOP, "Maya")
     before = credit_balance(store, SHOP, maya["id"])
-    kept = friend_checkout(store, demo.app_url, SHOP, code, first_name="Sam")
+    kept = friend_checkout(store, demo.app_url, SHOP, code, first_name="Sam", prefilled=True)  # as the README does
     returned = friend_checkout(store, demo.app_url, SHOP, code, first_name="Noor")
     for order_id in (kept, returned):
         if store.store.order(SHOP, order_id)["discount_codes"][0]["code"].upper() != code.upper():
