@@ -38,15 +38,22 @@ def say(message: str) -> None:
     print(f"· {message}", flush=True)
 
 
-def _port(preferred: int) -> int:
-    """The preferred port when it is free, otherwise any free one."""
+def _port(preferred: int, what: str = "") -> int:
+    """The preferred port when it is free, otherwise any free one (and say so, naming `what` uses it)."""
     for candidate in (preferred, 0):
         with socket.socket() as s:
+            # As the servers themselves bind: a port whose last connections wait in TIME_WAIT after
+            # a quick restart is free for them, and moving would break the links in stored emails.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
-            return s.getsockname()[1]
+            port = s.getsockname()[1]
+        if preferred and port != preferred:
+            say(f"Port {preferred} is in use, so {what or 'this'} runs on port {port} instead: links in emails "
+                f"from an earlier run still point at {preferred}.")
+        return port
     raise RuntimeError("no free port on 127.0.0.1")
 
 
@@ -240,7 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.fresh and var_dir.exists():
             say(f"Removing the previous demo in {var_dir}…")
             shutil.rmtree(var_dir)
-        ports = dict(app_port=_port(args.port), store_port=_port(args.port + 1), smtp_port=_port(args.port + 25))
+        ports = dict(app_port=_port(args.port, "Advocate"), store_port=_port(args.port + 1, "devstore"),
+                     smtp_port=_port(args.port + 25, "devstore's mail server"))
         day = args.day_seconds
     demo = launch(var_dir, day_seconds=day, **ports)
     try:

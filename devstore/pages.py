@@ -1,11 +1,12 @@
 """devstore's HTML: the admin, the storefront, the mailbox. Every value is escaped."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from html import escape
 from urllib.parse import quote
 
-from devstore.state import PLANS
+from devstore.state import ORDER_ADDRESS, PLANS
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#202223;background:#f1f2f4}
@@ -209,19 +210,35 @@ def cart_page(shop, domain, items, discount_code, cart_count, customer, error=""
         return (f'<label for={name}>{label}</label><input id={name} name={name} type={kind} '
                 f'value="{escape(values.get(name, value))}">')
 
+    person = _checkout_person(shop, customer)
     body = (f"<div class=card><h1>Cart</h1><table><tr><th>Product</th><th>Qty</th><th>Price</th></tr>{rows}</table></div>"
             f"<div class=card><h2>Checkout</h2>{f'<p class=error role=alert>{escape(error)}</p>' if error else ''}"
             f'<form method=post action="/shops/{d}/checkout">'
-            + field("email", "Email", (customer or {}).get("email", ""), "email")
-            + field("first_name", "First name", (customer or {}).get("first_name", ""))
-            + field("last_name", "Last name", (customer or {}).get("last_name", ""))
-            + field("address1", "Address", "1 Main Street") + field("city", "City", "Springfield")
-            + field("zip", "Postal code", "12345")
+            + field("email", "Email", person["email"], "email")
+            + field("first_name", "First name", person["first_name"])
+            + field("last_name", "Last name", person["last_name"])
+            + field("address1", "Address", person["address1"]) + field("city", "City", person["city"])
+            + field("zip", "Postal code", person["zip"])
             + '<label for=country>Country</label><select id=country name=country>'
             + "".join(f'<option{" selected" if values.get("country", "US") == c else ""}>{c}</option>' for c in ("US", "CA", "GB", "DE", "FR"))
             + "</select>" + field("discount_code", "Discount code", discount_code or "")
             + "<p><button>Place order</button></p></form></div>")
     return _store_layout(shop, domain, "Cart", body, cart_count, customer)
+
+
+def _checkout_person(shop: dict, customer: dict | None) -> dict:
+    """What the checkout form starts with: a logged-in customer's own details (at the address of the
+    seeded orders), otherwise a new shopper who has never bought here, as a referred friend would be.
+
+    The guest must not look like the seeded advocates (same address or email), or following the
+    README's referral journey by hand gets the friend's order flagged as a self-referral."""
+    if customer:
+        return {"email": customer.get("email", ""), "first_name": customer.get("first_name", ""),
+                "last_name": customer.get("last_name", ""), "address1": ORDER_ADDRESS["address1"],
+                "city": ORDER_ADDRESS["city"], "zip": ORDER_ADDRESS["zip_code"]}
+    number = 1000 + len(shop["orders"]) + 1  # a new email per order: each friend is a first-time customer
+    return {"email": f"sam.rivera.{number}@example.com", "first_name": "Sam", "last_name": "Rivera",
+            "address1": "27 Harbour Road", "city": "Portland", "zip": "97201"}
 
 
 def thank_you(shop, domain, order, customer) -> str:
@@ -262,13 +279,24 @@ def mailbox(messages: list[dict]) -> str:
     return layout("Mailbox", f"<div class=card><h1>Mailbox</h1><table><tr><th>Subject</th><th>To</th><th>From</th><th>Received</th></tr>{rows}</table></div>")
 
 
+def mail_html(html: str) -> str:
+    """An email's HTML for the mailbox's sandboxed frame, with every link opening in a new tab.
+
+    The sandbox keeps the email's scripts and forms out of devstore's page; a link followed
+    inside it would inherit the sandbox, and the review form it opens could not be submitted.
+    """
+    base = '<base target="_blank">'
+    head = re.search(r"<head(?:\s[^>]*)?>", html, re.I)
+    return html[:head.end()] + base + html[head.end():] if head else base + html
+
+
 def mail_message(message: dict) -> str:
     headers = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in message["headers"].items()
                       if k.lower() in ("from", "to", "reply-to", "subject", "date", "list-unsubscribe", "list-unsubscribe-post"))
     html_part = (f'<iframe class=frame style="height:70vh" title="Message" sandbox="allow-popups allow-popups-to-escape-sandbox" '
                  f'src="/mailbox/{message["id"]}/html"></iframe>' if message["html"] else "")
     body = (f'<p><a href="/mailbox">← Mailbox</a></p><div class=card><h1>{escape(message["subject"])}</h1><table>{headers}</table></div>'
-            f"<div class=card>{html_part}<h2>Plain text</h2><pre style='white-space:pre-wrap'>{escape(message['text'])}</pre></div>")
+            f"<div class=card>{html_part}<h2>Plain text</h2><pre style='white-space:pre-wrap;overflow-wrap:anywhere'>{escape(message['text'])}</pre></div>")
     return layout(message["subject"] or "Message", body)
 
 

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import re
 import secrets
 import threading
@@ -34,10 +35,13 @@ PROXY_PREFIX = "/apps/advocate"
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 STAFF = [("Store owner", 0), ("Support agent", 1)]
 
+log = logging.getLogger("devstore")
+
 
 class _Reply(Exception):
     def __init__(self, status: int, body: bytes | str = b"", content_type: str = "text/html; charset=utf-8",
                  headers: dict | None = None):
+        super().__init__(status)  # not the body: a traceback through a reply must not print the page
         self.status, self.content_type, self.headers = status, content_type, headers or {}
         self.body = body.encode() if isinstance(body, str) else body
 
@@ -188,6 +192,16 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:  # quiet: the demo prints what matters
         pass
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except ConnectionError as exc:
+            # A browser that navigates away or a client that gives up closes the connection mid-request;
+            # that is routine, so one line rather than socketserver's traceback.
+            self.close_connection = True
+            log.warning("devstore: %s from %s: the client closed the connection before the answer was sent (%s)",
+                        getattr(self, "requestline", "") or "a request", self.client_address[0], type(exc).__name__)
+
     def do_GET(self) -> None:
         self._dispatch("GET")
 
@@ -252,7 +266,7 @@ class Handler(BaseHTTPRequestHandler):
             raise _Reply(404, "No such message")
         message = self.store.mail[number - 1]
         if html_only:
-            raise _Reply(200, message["html"], headers={"Content-Security-Policy": "script-src 'none'"})
+            raise _Reply(200, pages.mail_html(message["html"]), headers={"Content-Security-Policy": "script-src 'none'"})
         raise _Reply(200, pages.mail_message(message))
 
     # --- the control API: JSON in, JSON out, for scripts in other processes
@@ -473,7 +487,8 @@ class Handler(BaseHTTPRequestHandler):
             shop = self.store.shop(domain)
             content = self._rebase(domain, response.text)
             content = content.replace("{{ shop.name }}", pages.escape(shop["name"]))
-            body = pages.theme_wrap(shop, domain, content, len(self._cart(domain)), customer).encode()
+            # Shopify renders proxied Liquid inside the theme's layout, app embeds included.
+            body = self._theme_html(domain, pages.theme_wrap(shop, domain, content, len(self._cart(domain)), customer)).encode()
             content_type = "text/html; charset=utf-8"
         elif content_type.startswith("text/html"):
             body = self._rebase(domain, response.text).encode()

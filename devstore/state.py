@@ -24,6 +24,8 @@ from devstore.theme import default_theme
 FIRST_ID = 2**53 + 1000
 ACCESS_TOKEN_TTL = 3600  # seconds: Shopify's expiring offline tokens last an hour
 REFRESH_TOKEN_TTL = 90 * 86400
+# Where orders placed by script (the seeds, the demo's own orders) ship: the customers' home address.
+ORDER_ADDRESS = {"address1": "1 Main Street", "city": "Springfield", "zip_code": "12345"}
 PLANS = {  # plan -> (display name, bucket size, restore rate per second, Plus?)
     "basic": ("Basic", 1000.0, 100.0, False),
     "advanced": ("Advanced", 2000.0, 200.0, False),
@@ -262,8 +264,8 @@ class Store:
                     discount_code: str | None = None, landing_site: str | None = None,
                     referring_site: str | None = None, note_attributes: list[dict] | None = None,
                     browser_ip: str = "203.0.113.7", user_agent: str = "Mozilla/5.0 (devstore)",
-                    country: str = "US", address1: str = "1 Main Street", city: str = "Springfield",
-                    zip_code: str = "12345", presentment_currency: str | None = None) -> dict:
+                    country: str = "US", address1: str = ORDER_ADDRESS["address1"], city: str = ORDER_ADDRESS["city"],
+                    zip_code: str = ORDER_ADDRESS["zip_code"], presentment_currency: str | None = None) -> dict:
         """A checkout: creates the order (and the customer when new) and emits orders/create + orders/paid."""
         if not lines:
             raise StoreError("An order needs at least one product.")

@@ -42,8 +42,10 @@ def advocate_code(store: DevStore, domain: str, first_name: str) -> str | None:
 
 
 def friend_checkout(store: DevStore, app_url: str, domain: str, code: str, *, first_name: str,
-                    product: str = "trail-mug") -> int:
-    """A new friend: opens /r/<code>, follows its button to the store's discount link, buys with the code."""
+                    product: str = "trail-mug", prefilled: bool = False) -> int:
+    """A new friend: opens /r/<code>, follows its button to the store's discount link, buys with the code.
+
+    `prefilled` keeps what devstore's checkout form suggests, as someone following the README does."""
     email = f"{first_name.lower()}.{uuid.uuid4().hex[:8]}@example.com"
     with httpx.Client(timeout=30, follow_redirects=True, headers={"User-Agent": f"Mozilla/5.0 ({first_name}'s phone)"}) as friend:
         landing = friend.get(f"{app_url}/r/{code}")
@@ -56,11 +58,14 @@ def friend_checkout(store: DevStore, app_url: str, domain: str, code: str, *, fi
         if home.status_code != 200 or "discount_code" not in friend.cookies:
             raise StepFailed(f"the store's discount link answered {home.status_code} without applying the code")
         shop_base = f"{store.url}/shops/{domain}"
-        friend.post(f"{shop_base}/cart", data={"product": product, "quantity": "1"})
-        placed = friend.post(f"{shop_base}/checkout", data={
-            "email": email, "first_name": first_name, "last_name": "Friend", "discount_code": code,
-            "address1": f"{uuid.uuid4().int % 900 + 100} Friend Lane", "city": "Portland", "zip": "97201",
-            "country": "US"})
+        cart = friend.post(f"{shop_base}/cart", data={"product": product, "quantity": "1"})
+        form = {"email": email, "first_name": first_name, "last_name": "Friend", "discount_code": code,
+                "address1": f"{uuid.uuid4().int % 900 + 100} Friend Lane", "city": "Portland", "zip": "97201",
+                "country": "US"}
+        if prefilled:  # keep what the form suggests; type only what it leaves empty
+            suggested = re.findall(r'<input id=\w+ name=(\w+) [^>]*value="([^"]*)"', cart.text)
+            form = {**form, **{name: unescape(value) for name, value in suggested if value}}
+        placed = friend.post(f"{shop_base}/checkout", data=form)
     order = re.search(r"/orders/(\d+)$", str(placed.url))
     if not order:
         error = re.search(r"<p class=error role=alert>(.*?)</p>", placed.text)
@@ -80,7 +85,7 @@ def _smoke_referral(demo: Demo) -> None:
     _wait(lambda: advocate_code(store, SHOP, "Maya") is not None, "Maya's referral code in Shopify")
     code = advocate_code(store, SHOP, "Maya")
     before = credit_balance(store, SHOP, maya["id"])
-    kept = friend_checkout(store, demo.app_url, SHOP, code, first_name="Sam")
+    kept = friend_checkout(store, demo.app_url, SHOP, code, first_name="Sam", prefilled=True)  # as the README does
     returned = friend_checkout(store, demo.app_url, SHOP, code, first_name="Noor")
     for order_id in (kept, returned):
         if store.store.order(SHOP, order_id)["discount_codes"][0]["code"].upper() != code.upper():

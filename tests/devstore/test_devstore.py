@@ -263,21 +263,47 @@ def test_storefront_checkout_records_landing_site_and_keeps_input_on_error(store
     assert order["landing_site"] == "/?ref=MAYA-7K2Q" and order["email"] == "friend@example.com"
 
 
-def test_mailbox_keeps_what_advocate_sends(store):
+def _send_mail(store, *, subject: str, html: str) -> None:
     import smtplib
     from email.message import EmailMessage
 
     message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "shop@example.com", "maya@example.com", "How was your mug?"
-    message.set_content("Rate it: http://app/r/1")
-    message.add_alternative("<p>Rate it: <a href='http://app/r/1'>5 stars</a></p>", subtype="html")
+    message["From"], message["To"], message["Subject"] = "shop@example.com", "maya@example.com", subject
+    message.set_content("See the HTML part.")
+    message.add_alternative(html, subtype="html")
     with smtplib.SMTP("127.0.0.1", store.smtp_port) as smtp:
         smtp.send_message(message)
+
+
+def test_mailbox_keeps_what_advocate_sends(store):
+    _send_mail(store, subject="How was your mug?", html="<p>Rate it: <a href='http://app/r/1'>5 stars</a></p>")
     assert store.mailbox()[-1]["subject"] == "How was your mug?"
     page = httpx.get(f"{store.url}/mailbox")
     assert "How was your mug?" in page.text
     html = httpx.get(f"{store.url}/mailbox/1/html")
     assert "5 stars" in html.text and "script-src 'none'" in html.headers["content-security-policy"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("head", ["", "<html><head><title>Stars</title></head>"])
+def test_a_link_clicked_in_the_mailbox_opens_a_new_tab_where_its_form_can_be_submitted(store, browser, head):
+    # A review link leads to a form; devstore's login form stands in for it (a POST that redirects).
+    login = f"{store.url}/shops/{DEMO}/account/login"
+    _send_mail(store, subject="Rate your mug", html=f'{head}<p><a href="{login}">5 stars</a></p>')
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{store.url}/mailbox/{len(store.mailbox())}")
+        with page.expect_popup(timeout=5000) as opened:
+            page.frame_locator("iframe[title=Message]").get_by_role("link", name="5 stars").click()
+        tab = opened.value
+        tab.wait_for_load_state()
+        tab.get_by_label("Email").fill("maya@example.com")
+        tab.get_by_role("button", name="Log in").click()
+        tab.get_by_text("Hi Maya").wait_for(timeout=5000)
+        assert page.url.endswith(f"/mailbox/{len(store.mailbox())}")  # the mailbox stays where it was
+    finally:
+        context.close()
 
 
 def test_state_survives_a_restart(app_server, tmp_path):
@@ -290,3 +316,17 @@ def test_state_survives_a_restart(app_server, tmp_path):
         assert second.customer(DEMO, "keep@example.com")["first_name"] == "Kee"
     finally:
         second.stop()
+
+
+def test_a_client_that_hangs_up_before_the_answer_costs_one_log_line_not_a_traceback(store, capsys, caplog):
+    import socket
+
+    ours, shopper = socket.socketpair()
+    shopper.sendall(f"GET /shops/{DEMO}/admin HTTP/1.1\r\nHost: devstore\r\n\r\n".encode())
+    shopper.close()  # gone before devstore writes the page: the write fails with a broken pipe
+    store._httpd.process_request_thread(ours, ("127.0.0.1", 50000))  # as the server's request thread runs it
+    output = capsys.readouterr()
+    assert "Traceback" not in output.err + output.out and "<html" not in output.err + output.out
+    [line] = [r.getMessage() for r in caplog.records if r.name == "devstore"]
+    assert f"GET /shops/{DEMO}/admin HTTP/1.1 from 127.0.0.1" in line and "BrokenPipeError" in line
+    assert httpx.get(f"{store.url}/shops/{DEMO}/admin").status_code == 200  # and devstore carries on

@@ -86,3 +86,23 @@ def test_where_store_credit_is_unavailable_the_reward_is_an_emailed_one_use_code
     entries = stack.db("select e.status, e.method from referrals_creditentry e join referrals_advocate a "
                        "on a.id = e.advocate_id where a.code = ? order by e.id", (code,))
     assert entries == [("cancelled", "store_credit"), ("confirmed", "discount_code")]
+
+
+def test_a_friend_who_keeps_the_checkouts_prefilled_details_is_not_taken_for_the_advocate(installed):
+    # The README's journey: Maya has bought before (at the seeded customers' address); a friend
+    # opens her link in a private window and checks out with what devstore's form suggests.
+    stack, store = installed, installed.store
+    program_save(store, stack.app_url, DEMO)
+    maya = store.customer(DEMO, "maya@example.com")
+    store.fulfil(DEMO, store.place_order(DEMO, lines=[("trail-mug", 1)], customer_id=maya["id"])["id"])
+    code = wait_until(lambda: advocate_code(store, DEMO, "Maya"), what="Maya's code as a Shopify discount")
+
+    friend = friend_checkout(store, stack.app_url, DEMO, code, first_name="Sam", prefilled=True)
+    order = store.store.order(DEMO, friend)
+    assert order["discount_codes"][0]["code"].upper() == code.upper()  # the code came prefilled too
+    wait_until(lambda: _referral(stack, friend), what="the friend's order attributed to Maya")
+    status, via, reward, _, reason = _referral(stack, friend)
+    assert (status, via, reward) == ("pending", "code", 10), reason
+    flags = stack.db("select r.fraud_reasons from referrals_referral r join shopapp_order o on o.id = r.order_id "
+                     "where o.shopify_id = ?", (friend,))
+    assert flags in ([(None,)], [("[]",)]), flags

@@ -32,3 +32,33 @@ def test_adding_the_reviews_block_from_the_panel_shows_in_the_theme_and_the_chec
 
     product = httpx.get(f"{store.url}{saved.headers['location']}").text
     assert 'data-advocate-widget="reviews"' in product and "/cdn/advocate/advocate.js" in product
+
+
+def _storefront_links(html_text: str, domain: str) -> set[str]:
+    """Every address on a storefront page that a shopper's browser would follow or fetch."""
+    found = re.findall(r'(?:href|src|data-src)="([^"]+)"', html_text)
+    return {html.unescape(link) for link in found if link.startswith(f"/shops/{domain}/")}
+
+
+@pytest.mark.parametrize("shopper", ["guest", "logged-in customer"])
+def test_every_link_the_theme_extension_renders_resolves_in_the_store(installed, shopper):
+    from devstore import theme
+
+    store = installed.store
+    with store.store.lock:
+        for handle in theme.blocks_available():
+            theme.add_block(store.store.shop(DEMO)["theme"], handle)
+    product = next(iter(store.store.shop(DEMO)["products"].values()))
+    with httpx.Client(base_url=store.url, timeout=30) as browser:
+        if shopper != "guest":
+            browser.post(f"/shops/{DEMO}/account/login", data={"email": "zoe.martin@example.com"})
+        pages = [browser.get(f"/shops/{DEMO}/"), browser.get(f"/shops/{DEMO}/products/{product['handle']}"),
+                 browser.get(f"/shops/{DEMO}/apps/advocate/reviews/{product['id']}")]  # in the theme, embeds too
+        assert all(f"/shops/{DEMO}/apps/advocate/referrals/" in _storefront_links(page.text, DEMO) for page in pages)
+        links = set().union(*(_storefront_links(page.text, DEMO) for page in pages))
+        extension_links = {link for link in links if "/apps/advocate/" in link or "/cdn/advocate/" in link}
+        # One link per block at least: the reviews page, the badge, the assets and the refer-a-friend button.
+        assert f"/shops/{DEMO}/apps/advocate/referrals/" in extension_links
+        assert f"/shops/{DEMO}/apps/advocate/reviews/{product['id']}/badge" in extension_links
+        broken = {link: browser.get(link).status_code for link in sorted(extension_links)}
+    assert {link: status for link, status in broken.items() if status != 200} == {}
