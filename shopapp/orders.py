@@ -373,6 +373,10 @@ def on_fulfillment(shop: Shop | None, payload: dict, event: WebhookEvent) -> Non
 def on_refund(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     order = order_for(shop, payload.get("order_id"))
     with transaction.atomic():
+        # Customer before order, the order order_upsert locks them in: the other way round
+        # a refund and a new order for the same customer could deadlock.
+        if order.customer_id:
+            Customer.objects.select_for_update().filter(pk=order.customer_id).first()
         order = Order.objects.select_for_update().get(pk=order.pk)
         # Refunded money is what the transactions returned: a refund's shipping can
         # appear both as a shipping line and as an order adjustment, so adding up lines
