@@ -1,10 +1,9 @@
-"""Webhook handlers for app/uninstalled and the three mandatory compliance topics."""
+"""Webhook handlers for app/uninstalled and the three mandatory compliance topics (registered in ShopappConfig.ready)."""
 from __future__ import annotations
 
 from shopapp.models import CustomerDataExport, Shop, WebhookEvent
 from shopapp.registry import CustomerRef, customer_data_export, customer_data_redact
 from shopapp.services import shop_erase, shop_uninstall
-from shopapp.webhooks import webhook_handler
 
 
 def _customer_ref(payload: dict) -> CustomerRef:
@@ -17,13 +16,11 @@ def _customer_ref(payload: dict) -> CustomerRef:
     )
 
 
-@webhook_handler("app/uninstalled")
 def on_app_uninstalled(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     if shop is not None:
         shop_uninstall(shop=shop)
 
 
-@webhook_handler("customers/data_request")
 def on_customers_data_request(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     if shop is None:
         return  # nothing is stored for a shop Advocate does not know
@@ -44,7 +41,6 @@ def on_customers_data_request(shop: Shop | None, payload: dict, event: WebhookEv
     )
 
 
-@webhook_handler("customers/redact")
 def on_customers_redact(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     if shop is None:
         return
@@ -69,6 +65,5 @@ def _webhook_payloads_scrub(shop: Shop, customer: CustomerRef, *, keep: int) -> 
         ).update(payload={"redacted": True}, raw_body="")
 
 
-@webhook_handler("shop/redact")
 def on_shop_redact(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     shop_erase(domain=event.shop_domain)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from shopapp.webhooks import registered_topics
+from shopapp.registry import registered_topics
 
 TOML = tomllib.loads((Path(__file__).resolve().parents[2] / "shopify.app.toml").read_text())
 
