@@ -109,9 +109,15 @@ def follow_up_run(follow_up_id: int) -> None:
             status=FollowUp.Status.DONE, attempts=F("attempts") + 1, last_error="", finished_at=timezone.now())
 
 
+FOLLOW_UP_KEEP_DONE = timedelta(days=7)
+
+
 def follow_ups_redrive() -> int:
-    """Sweeper: queue the pending follow-ups that are due (failed before, or whose job was lost)."""
-    due = FollowUp.objects.filter(status=FollowUp.Status.PENDING, next_attempt_at__lte=timezone.now())
+    """Sweeper: queue the pending follow-ups that are due (failed before, or whose job was lost),
+    and forget the ones done more than a week ago (failed ones stay for someone to look at)."""
+    now = timezone.now()
+    FollowUp.objects.filter(status=FollowUp.Status.DONE, finished_at__lt=now - FOLLOW_UP_KEEP_DONE).delete()
+    due = FollowUp.objects.filter(status=FollowUp.Status.PENDING, next_attempt_at__lte=now)
     return enqueue_unqueued(due, follow_up_run)
 
 

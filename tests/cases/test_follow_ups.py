@@ -79,3 +79,13 @@ def test_a_step_that_keeps_failing_gives_up_and_stays_visible(make_review, monke
 def test_a_positive_review_runs_its_follow_up_and_opens_nothing(make_review):
     make_review(5, body="Lovely mug")
     assert FollowUp.objects.get().status == FollowUp.Status.DONE and not Case.objects.exists()
+
+
+def test_done_follow_ups_are_forgotten_after_a_week_and_failed_ones_are_kept(make_review, monkeypatch, settings):
+    make_review(5, body="Lovely mug")
+    settings.FOLLOW_UP_MAX_ATTEMPTS = 1
+    monkeypatch.setattr(case_services, "case_reason_for", lambda review, config: 1 / 0)
+    make_review(1)
+    FollowUp.objects.update(finished_at=timezone.now() - timedelta(days=8), created_at=timezone.now() - timedelta(days=8))
+    jobs.follow_ups_redrive()
+    assert list(FollowUp.objects.values_list("status", flat=True)) == [FollowUp.Status.FAILED]
