@@ -257,6 +257,15 @@ def webhook_events_redrive() -> int:
     stored = Order.objects.filter(shop__domain=OuterRef("shop_domain"), shopify_id=OuterRef("awaits_order_id"))
     WebhookEvent.objects.filter(Exists(stored), status=S.WAITING).update(
         status=S.RECEIVED, awaits_order_id=None, next_attempt_at=None, queued_at=None)
+    with transaction.atomic():
+        # An event whose worker died on every attempt (it kills them: memory, a timeout) fails
+        # visibly instead of killing one more each minute. Rows a live worker holds are skipped.
+        poison = list(WebhookEvent.objects.select_for_update(skip_locked=True).filter(
+            status=S.PROCESSING, lease_until__lt=now, attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS,
+        ).values_list("pk", flat=True))
+        WebhookEvent.objects.filter(pk__in=poison).update(
+            status=S.FAILED, lease_until=None, next_attempt_at=None, finished_at=now,
+            last_error=f"its worker stopped during each of {settings.WEBHOOK_MAX_ATTEMPTS} attempts")
     due = WebhookEvent.objects.filter(
         Q(status=S.RECEIVED, received_at__lt=now - timedelta(seconds=30))
         | Q(status=S.FAILED, next_attempt_at__lte=now)

@@ -471,9 +471,7 @@ def test_a_second_claimer_cannot_take_an_event_whose_lease_runs(shop):
 def test_two_workers_never_run_one_event_at_once_even_past_its_lease(settings):
     """A live worker's job outlasts its lease; a second worker (the sweep re-drove it) must not run it too."""
     import threading
-    from datetime import timedelta
 
-    from django.db import close_old_connections
     from django.utils import timezone
 
     from shopapp.registry import register_webhook_handler
@@ -498,7 +496,7 @@ def test_two_workers_never_run_one_event_at_once_even_past_its_lease(settings):
         try:
             webhook_event_process(event.pk)
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
     first = threading.Thread(target=worker)
     first.start()
@@ -514,3 +512,22 @@ def test_two_workers_never_run_one_event_at_once_even_past_its_lease(settings):
     event.refresh_from_db()
     assert runs == [event.pk]
     assert (event.status, event.attempts) == (WebhookEvent.Status.DONE, 1)
+
+
+def test_an_event_whose_worker_died_on_every_attempt_fails_visibly(shop, settings, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs, "_dispatch", lambda func, args: queued.append(args))
+    now = timezone.now()
+    WebhookEvent.objects.create(
+        shop_domain=shop.domain, topic="test/recorded", event_key="poison", payload={"n": 1},
+        attempts=settings.WEBHOOK_MAX_ATTEMPTS, status=WebhookEvent.Status.PROCESSING, started_at=now,
+        received_at=now, lease_until=now - timedelta(seconds=1))
+    assert webhook_events_redrive() == 0 and queued == []
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED and "stopped during each" in event.last_error
