@@ -1,15 +1,31 @@
 from django.apps import AppConfig
 
+# After reviews' listener (10): the order of listeners is written here, not implied by INSTALLED_APPS.
+ORDER_LISTENER_ORDER = 20
+
 
 class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
-        from referrals import handlers, program, services  # noqa: F401  (registers webhook handlers and sweepers)
+        from referrals import handlers, privacy
         from referrals.figures import dashboard_section, flagged_count
-        from shopapp.dashboard import register_customer_segment, register_dashboard_section
-        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
+        from referrals.invitations import advocate_invites_sweep
+        from referrals.program import advocate_code_updates_due
+        from referrals.rewards import rewards_sweep
+        from referrals.services import advocate_codes_due
+        from shopapp.registry import (
+            register_customer_data, register_customer_segment, register_dashboard_section, register_onboarding_step,
+            register_order_listener, register_panel_nav, register_settings_section, register_shop_data,
+            register_sweeper,
+        )
 
+        register_order_listener("referrals", handlers.on_order_changed, order=ORDER_LISTENER_ORDER)
+        register_customer_data("referrals", export=privacy.referrals_customer_export,
+                               redact=privacy.referrals_customer_redact)
+        register_shop_data("referrals", export=privacy.referrals_shop_export)
+        for sweeper in (advocate_codes_due, advocate_code_updates_due, rewards_sweep, advocate_invites_sweep):
+            register_sweeper(sweeper)
         register_panel_nav("referrals", "Referrals", "/app/referrals/", order=30, badge=flagged_count)
         register_settings_section(
             "referrals", "Referral program",

@@ -15,7 +15,6 @@ from django.utils import timezone
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import referral_link
 from referrals.sharing import reward_label, share_link, share_message, share_targets
-from shopapp.jobs import register_sweeper
 from shopapp.mail import marketing_blocked, shopper_email_send, unsubscribe_url
 from shopapp.models import Order
 
@@ -98,5 +97,3 @@ def invitation_email(advocate: Advocate, program: ProgramSettings) -> tuple[str,
     return (subject, render_to_string("referrals/email/invitation.txt", context),
             render_to_string("referrals/email/invitation.html", context))
 
-
-register_sweeper(advocate_invites_sweep)

@@ -16,7 +16,7 @@ from shopapp.admin_api import ShopifyError
 from shopapp.jobs import enqueue
 from shopapp.models import Shop
 from shopapp.orders import customers_matching
-from shopapp.registry import CustomerRef, register_customer_data, register_shop_data
+from shopapp.registry import CustomerRef
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,3 @@ def referrals_shop_export(shop: Shop) -> dict:
         ],
     }
 
-
-register_customer_data("referrals", export=referrals_customer_export, redact=referrals_customer_redact)
-register_shop_data("referrals", export=referrals_shop_export)

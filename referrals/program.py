@@ -12,7 +12,7 @@ from referrals.landing import landing_cards_forget
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import advocate_code_job
 from shopapp.admin_api import AdminClient, ShopifyError, ShopifyUserError
-from shopapp.jobs import enqueue, register_sweeper
+from shopapp.jobs import enqueue
 from shopapp.models import Shop
 
 UPDATE_LEASE = timedelta(minutes=10)
@@ -52,7 +52,6 @@ def advocate_codes_resync(*, shop: Shop) -> int:
     return len(ids)
 
 
-@register_sweeper
 def advocate_code_updates_due() -> int:
     """Re-drive offer updates that failed or whose job was lost."""
     ids = list(Advocate.objects.filter(

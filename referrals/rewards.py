@@ -21,7 +21,7 @@ from django.utils import timezone
 from referrals import remote
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
-from shopapp.jobs import enqueue, register_sweeper
+from shopapp.jobs import enqueue
 from shopapp.mail import shopper_email_send, unsubscribe_url
 from shopapp.models import Order
 
@@ -299,5 +299,3 @@ def reward_code_email(*, entry: CreditEntry) -> bool:
         return False
     return True
 
-
-register_sweeper(rewards_sweep)

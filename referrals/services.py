@@ -17,7 +17,7 @@ from referrals import remote
 from referrals.clicklog import click_log, clicks_insert
 from referrals.models import Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
-from shopapp.jobs import enqueue, register_sweeper
+from shopapp.jobs import enqueue
 from shopapp.models import Customer, Order, Shop
 from shopapp.shopify import shop_url
 
@@ -107,7 +107,6 @@ def _code_backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(60 * 2 ** (attempt - 1), 6 * 3600))
 
 
-@register_sweeper
 def advocate_codes_due() -> int:
     """Re-drive code creation that failed or whose job was lost."""
     now = timezone.now()

@@ -1,19 +1,26 @@
 from django.apps import AppConfig
 
+# Order listeners run in this order after the platform stored the order: reviews, then referrals.
+ORDER_LISTENER_ORDER = 10
+
 
 class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self) -> None:
-        from reviews import handlers, privacy  # noqa: F401  (register webhook handlers and customer data)
+        from reviews import handlers, privacy
         from reviews.figures import dashboard_section
         from reviews.incentives import review_incentives_sweep
         from reviews.nonbuyer import unconfirmed_reviews_delete
         from reviews.services import review_requests_sweep
-        from shopapp.dashboard import register_dashboard_section
-        from shopapp.jobs import register_sweeper
-        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
+        from shopapp.registry import (
+            register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
+            register_panel_nav, register_settings_section, register_shop_data, register_sweeper,
+        )
 
+        register_order_listener("reviews", handlers.on_order_changed, order=ORDER_LISTENER_ORDER)
+        register_customer_data("reviews", export=privacy.reviews_customer_export, redact=privacy.reviews_customer_redact)
+        register_shop_data("reviews", export=privacy.reviews_shop_export)
         register_sweeper(review_requests_sweep)
         register_sweeper(review_incentives_sweep)
         register_sweeper(unconfirmed_reviews_delete)

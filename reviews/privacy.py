@@ -12,7 +12,7 @@ from reviews.models import ProductRating, Review, ReviewIncentive, ReviewRequest
 from reviews.services import product_rating_refresh
 from shopapp.models import Shop
 from shopapp.orders import customers_matching
-from shopapp.registry import CustomerRef, register_customer_data, register_shop_data
+from shopapp.registry import CustomerRef
 
 
 def _iso(value) -> str | None:
@@ -80,6 +80,3 @@ def reviews_shop_export(shop: Shop) -> dict:
         "product_ratings": list(ProductRating.objects.filter(shop=shop).values("product_id", "product_title", "count", "total")),
     }
 
-
-register_customer_data("reviews", export=reviews_customer_export, redact=reviews_customer_redact)
-register_shop_data("reviews", export=reviews_shop_export)

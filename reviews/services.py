@@ -1,12 +1,15 @@
 """Review requests and reviews: scheduling, sending, collecting, moderating.
 
-Other features subscribe to saved reviews with `on_review_saved(func)`; `func(review,
-created)` runs after the transaction commits (the negative-review case workflow uses it).
+Other features subscribe to saved reviews with `on_review_saved(name, func)` from their
+ready(); `func(review, created)` runs after the save commits, as a follow-up row recorded in
+the save's own transaction, so a failure is retried by the sweep instead of only logged (a
+negative review must not silently open no case).
 """
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Callable, Iterable
 
 from django.conf import settings
@@ -22,10 +25,11 @@ from reviews.models import (
 from reviews.moderation import REASONS, review_text_reasons
 from reviews.photos import CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
-from shopapp.jobs import enqueue
+from shopapp.jobs import enqueue, follow_ups_record
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import marketing_blocked, shopper_email_send
 from shopapp.models import Customer, Order, OrderLine, Shop
+from shopapp.registry import register_follow_up
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +41,25 @@ PRODUCT_ASK_WINDOW = timedelta(days=365)
 AUTO_PUBLISH_AFTER_DAYS = 14
 SYSTEM_ACTOR = "Advocate"
 
-_saved_hooks: list[Callable[[Review, bool], None]] = []
+REVIEW_SAVED = "review_saved"
 
 
-def on_review_saved(func: Callable[[Review, bool], None]) -> Callable[[Review, bool], None]:
-    """Call `func(review, created)` after every review_create / review_update commits."""
-    if func not in _saved_hooks:
-        _saved_hooks.append(func)
-    return func
+def on_review_saved(name: str, func: Callable[[Review, bool], None]) -> None:
+    """Run `func(review, created)` after every review_create / review_update / review_confirm commits.
+
+    Call it from an AppConfig.ready(); the step is retried until it succeeds, so it must be idempotent."""
+    register_follow_up(REVIEW_SAVED, name, partial(_with_review, func))
+
+
+def _with_review(func: Callable[[Review, bool], None], review_id: int, created: bool) -> None:
+    review = Review.objects.filter(pk=review_id).first()
+    if review is not None:  # deleted since (an unconfirmed review expired): nothing left to follow up
+        func(review, created)
 
 
 def _review_saved(review: Review, created: bool) -> None:
-    def run() -> None:
-        for func in list(_saved_hooks):
-            try:
-                func(review, created)
-            except Exception:
-                log.exception("review saved hook %s failed for review %s", func.__qualname__, review.pk)
-
-    transaction.on_commit(run)
+    """Inside the save's transaction: the follow-ups commit with the review, or not at all."""
+    follow_ups_record(REVIEW_SAVED, review.pk, created)
 
 
 # --- requests -------------------------------------------------------------------------
@@ -316,7 +320,7 @@ def review_create(*, shop: Shop, product_id: int, product_title: str, rating: in
             ReviewRequest.objects.filter(pk=request.pk, completed_at__isnull=True).update(
                 status=ReviewRequest.Status.COMPLETED, completed_at=now)
         product_rating_refresh(shop=shop, product_id=product_id, product_title=product_title)
-    _review_saved(review, True)
+        _review_saved(review, True)
     return review
 
 
@@ -349,7 +353,7 @@ def review_update(*, review: Review, rating: int, title: str, body: str, display
         review.photos.filter(pk__in=remove_photo_ids).delete()
         _photos_add(review, photos)
         product_rating_refresh(shop=review.shop, product_id=review.product_id)
-    _review_saved(review, False)
+        _review_saved(review, False)
     return review
 
 
@@ -368,8 +372,8 @@ def review_confirm(*, review: Review) -> Review:
         if reasons:
             _decide(review, ModerationDecision.Action.HELD, _reason_text(reasons), SYSTEM_ACTOR)
         product_rating_refresh(shop=review.shop, product_id=review.product_id)
+        _review_saved(review, False)
     review.refresh_from_db()
-    _review_saved(review, False)
     return review
 
 

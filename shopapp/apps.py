@@ -1,16 +1,48 @@
 from django.apps import AppConfig
 
+# The platform's own handlers run first on every topic; apps get the parsed OrderEvent after them.
+PLATFORM_FIRST = 0
+
 
 class ShopappConfig(AppConfig):
     name = "shopapp"
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import checks, compliance, dashboard, orders, themes  # noqa: F401  (registers handlers and checks)
-        from shopapp.jobs import register_sweeper
+        from shopapp import checks, compliance, orders, themes  # noqa: F401  (checks: system checks)
+        from shopapp.dashboard import _retention_section
+        from shopapp.jobs import follow_ups_redrive
         from shopapp.models import MailSettings
-        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
+        from shopapp.order_fetch import awaited_orders_fetch
+        from shopapp.registry import (
+            register_customer_data, register_dashboard_section, register_onboarding_step, register_panel_nav,
+            register_settings_section, register_shop_data, register_sweeper, register_webhook_handler,
+        )
+        from shopapp.webhooks import webhook_events_redrive
 
+        handlers = {
+            orders.on_order: orders.ORDER_TOPICS,
+            orders.on_fulfillment: ("fulfillments/create", "fulfillments/update"),
+            orders.on_refund: ("refunds/create",),
+            orders.on_customer: ("customers/create", "customers/update"),
+            orders.on_marketing_consent: ("customers_email_marketing_consent/update",),
+            compliance.on_app_uninstalled: ("app/uninstalled",),
+            compliance.on_customers_data_request: ("customers/data_request",),
+            compliance.on_customers_redact: ("customers/redact",),
+            compliance.on_shop_redact: ("shop/redact",),
+        }
+        for handler, topics in handlers.items():
+            for topic in topics:
+                register_webhook_handler(topic, handler, order=PLATFORM_FIRST)
+        register_customer_data("orders", export=orders._export, redact=orders._redact)
+        register_shop_data("orders", export=orders._shop_export)
+
+        register_sweeper(webhook_events_redrive)
+        register_sweeper(awaited_orders_fetch)
+        register_sweeper(follow_ups_redrive)
+        register_sweeper(themes.theme_checks_due)
+
+        register_dashboard_section("retention", "Retention", order=90, build=_retention_section)
         register_panel_nav("home", "Dashboard", "/", order=0)
         register_panel_nav("settings", "Settings", "/app/settings/", order=70)
         register_onboarding_step(
@@ -25,4 +57,3 @@ class ShopappConfig(AppConfig):
             "storefront", "Storefront", "Add Advocate's reviews, star badge and referral button to your theme.",
             "/app/storefront/", order=5,
         )
-        register_sweeper(themes.theme_checks_due)

@@ -1,4 +1,4 @@
-"""Webhook handlers for app/uninstalled and the three mandatory compliance topics."""
+"""Webhook handlers for app/uninstalled and the three mandatory compliance topics (registered in ShopappConfig.ready)."""
 from __future__ import annotations
 
 import logging
@@ -8,7 +8,6 @@ from shopapp.orders import webhook_event_redact, webhook_events_about
 from shopapp.registry import CustomerRef, customer_data_export, customer_data_redact
 from shopapp.services import shop_erase, shop_uninstall
 from shopapp.shopify import clean_shop_domain
-from shopapp.webhooks import webhook_handler
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +36,11 @@ def _customer_ref(payload: dict) -> CustomerRef:
     )
 
 
-@webhook_handler("app/uninstalled")
 def on_app_uninstalled(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     if shop is not None:
         shop_uninstall(shop=shop)
 
 
-@webhook_handler("customers/data_request")
 def on_customers_data_request(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     _same_shop(payload, event)
     if shop is None:
@@ -65,7 +62,6 @@ def on_customers_data_request(shop: Shop | None, payload: dict, event: WebhookEv
     )
 
 
-@webhook_handler("customers/redact")
 def on_customers_redact(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     _same_shop(payload, event)
     customer = _customer_ref(payload)
@@ -92,7 +88,6 @@ def _webhook_payloads_scrub(shop: Shop, customer: CustomerRef, *, keep: int) -> 
     ).update(payload={"redacted": True}, raw_body="")
 
 
-@webhook_handler("shop/redact")
 def on_shop_redact(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     _same_shop(payload, event)
     shop_erase(domain=event.shop_domain)

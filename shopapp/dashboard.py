@@ -8,14 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Callable
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from shopapp.charts import Point, bar_chart, line_chart
 from shopapp.models import Customer, OrderDay, Shop
+from shopapp.registry import (  # noqa: F401  (apps register sections and segments in ready())
+    customer_segments, dashboard_sections_registered, register_customer_segment, register_dashboard_section,
+)
 
 RANGES = {"7": 7, "30": 30, "90": 90, "365": 365}
 DEFAULT_RANGE = "30"
@@ -70,25 +72,10 @@ def list_link(path: str, period: Period) -> str:
     return f"{path}?from={period.days[0].isoformat()}&to={period.days[-1].isoformat()}"
 
 
-@dataclass(frozen=True)
-class Section:
-    key: str
-    title: str
-    order: int
-    build: Callable[[Shop, Period], dict]  # -> {"figures": [(label, value)], "charts": [svg], "note": str}
-
-
-_sections: dict[str, Section] = {}
-
-
-def register_dashboard_section(key: str, title: str, *, order: int, build: Callable[[Shop, Period], dict]) -> None:
-    _sections[key] = Section(key, title, order, build)
-
-
 def dashboard_sections(shop: Shop, period: Period) -> list[dict]:
     return [
         {"key": s.key, "title": s.title, **s.build(shop, period)}
-        for s in sorted(_sections.values(), key=lambda s: s.order)
+        for s in dashboard_sections_registered()
     ]
 
 
@@ -114,17 +101,6 @@ def series_of(by_day: dict[date, dict], name: str, period: Period) -> list[Point
 def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Point]:
     """One point per day of the period from one GROUP BY query (zero where nothing happened)."""
     return series_of(daily_rows(queryset, field, period, v=value or Count("pk")), "v", period)
-
-
-_segments: dict[str, Callable[[Shop], QuerySet]] = {}
-
-
-def register_customer_segment(label: str, customer_ids: Callable[[Shop], QuerySet]) -> None:
-    """A group of customers the retention figures compare with the rest (e.g. referred customers).
-
-    `customer_ids(shop)` returns a queryset of customer primary keys; it runs as a subquery.
-    """
-    _segments[label] = customer_ids
 
 
 def _customer_figures(prefix: str, condition: Q) -> dict:
@@ -157,12 +133,13 @@ def retention_figures(shop: Shop, period: Period) -> dict:
     totals = {name: sum((row[name] for row in by_day.values()), 0) for name in ("orders", "revenue", "refunded")}
     buyers = Q(orders_count__gt=0)
     aggregates = _customer_figures("all_", buyers)
-    for i, ids in enumerate(_segments.values()):
+    segments_registered = customer_segments()
+    for i, ids in enumerate(segments_registered.values()):
         aggregates.update(_customer_figures(f"s{i}_", buyers & Q(pk__in=ids(shop))))
     row = Customer.objects.filter(shop=shop).aggregate(**aggregates)
     overall = _rates(row["all_customers"], row["all_repeat"], row["all_spent"])
     segments = []
-    for i, label in enumerate(_segments):
+    for i, label in enumerate(segments_registered):
         inside = _rates(row[f"s{i}_customers"], row[f"s{i}_repeat"], row[f"s{i}_spent"])
         rest = _rates(row["all_customers"] - row[f"s{i}_customers"], row["all_repeat"] - row[f"s{i}_repeat"],
                       (row["all_spent"] or Decimal("0")) - (row[f"s{i}_spent"] or Decimal("0")))
@@ -203,7 +180,6 @@ def _retention_section(shop: Shop, period: Period) -> dict:
     }
 
 
-register_dashboard_section("retention", "Retention", order=90, build=_retention_section)
 __all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "register_customer_segment", "daily_series",
            "daily_rows", "series_of", "opened_between", "list_link",
            "Period"]

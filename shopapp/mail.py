@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Callable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -11,19 +10,11 @@ from django.utils import timezone
 
 from shopapp.links import absolute, link_read, link_token
 from shopapp.models import Customer, Shop
+from shopapp.registry import marketing_blockers, register_marketing_block  # noqa: F401  (apps register blockers in ready())
 
 log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_LINK_AGE = timedelta(days=3650)
-
-# Apps add reasons not to send marketing to a customer (reviews: an open case).
-_blockers: list[Callable[[Shop, Customer], str | None]] = []
-
-
-def register_marketing_block(func: Callable[[Shop, Customer], str | None]) -> None:
-    if func not in _blockers:
-        _blockers.append(func)
-
 
 def marketing_blocked(shop: Shop, customer: Customer | None, *, honour_shopify_consent: bool = True) -> str | None:
     """Why this customer must not get a review request, invitation or offer; None if they may."""
@@ -35,7 +26,7 @@ def marketing_blocked(shop: Shop, customer: Customer | None, *, honour_shopify_c
         return "unsubscribed from Advocate's emails"
     if honour_shopify_consent and customer.marketing == Customer.Marketing.UNSUBSCRIBED:
         return "opted out of marketing in Shopify"
-    for blocker in _blockers:
+    for blocker in marketing_blockers():
         reason = blocker(shop, customer)
         if reason:
             return reason

@@ -61,6 +61,7 @@ class WebhookEvent(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received"
         PROCESSING = "processing"
+        WAITING = "waiting"  # parked until the order it is about is stored (no attempt spent)
         DONE = "done"
         FAILED = "failed"
         IGNORED = "ignored"
@@ -83,6 +84,11 @@ class WebhookEvent(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Handed to the job queue at this time: the sweep does not queue it again until the mark is old.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # A worker's claim lasts until then; a live worker also holds the row locked while it runs.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    awaits_order_id = models.BigIntegerField(null=True, blank=True, help_text="the order a waiting event needs first")
 
     class Meta:
         constraints = [
@@ -94,6 +100,40 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} for {self.shop_domain} ({self.status})"
+
+
+class FollowUp(models.Model):
+    """A step that must happen after a state change (a case for a negative review), recorded in
+    the change's own transaction and retried by the sweep until it has happened."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        FAILED = "failed"  # gave up after the maximum attempts: visible, never silent
+
+    after = models.CharField(max_length=50, help_text="the state change, e.g. review_saved")
+    name = models.CharField(max_length=100, help_text="the registered step")
+    args = models.JSONField(default=list)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.after}: {self.name}{tuple(self.args)} ({self.status})"
+
+
+class Heartbeat(models.Model):
+    """When a periodic process last completed a round (the health check reads it)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    at = models.DateTimeField()
 
 
 class CustomerDataExport(models.Model):

@@ -2,8 +2,9 @@
 
 Webhooks arrive more than once, out of order and late; every order topic carries the
 whole order, so each one upserts it, and the lifecycle times only ever move forward.
-Apps register their own handlers for the same topics (after these, by INSTALLED_APPS
-order) and read the rows this module wrote.
+Apps do not read the raw payloads: after storing a change, the handlers here hand them
+one parsed OrderEvent (registry.register_order_listener, in an explicit order). An event
+about an order not stored yet waits for it (webhooks.AwaitingOrder) instead of failing.
 """
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from shopapp.models import Customer, Order, OrderDay, OrderLine, OrderRefund, Shop, WebhookEvent
-from shopapp.registry import CustomerRef, register_customer_data, register_shop_data
-from shopapp.webhooks import webhook_handler
+from shopapp.registry import CustomerRef, OrderEvent, order_listeners
+from shopapp.webhooks import AwaitingOrder, webhook_events_wake
 
 ORDER_TOPICS = ("orders/create", "orders/paid", "orders/fulfilled", "orders/cancelled")
 
@@ -331,17 +332,22 @@ def _fulfilled_at(payload: dict) -> datetime:
 
 
 def order_for(shop: Shop, order_id) -> Order:
-    """The stored order, or LookupError so the webhook is retried once orders/create lands."""
+    """The stored order, or AwaitingOrder: the event waits (no attempt spent) until orders/create lands."""
+    if _int(order_id) is None:
+        raise ValueError("the payload names no order")
     order = Order.objects.filter(shop=shop, shopify_id=_int(order_id)).first()
     if order is None:
-        raise LookupError(f"order {order_id} is not known yet (its orders/create has not arrived)")
+        raise AwaitingOrder(_int(order_id))
     return order
 
 
-@webhook_handler("orders/create")
-@webhook_handler("orders/paid")
-@webhook_handler("orders/fulfilled")
-@webhook_handler("orders/cancelled")
+def order_changed(*, shop: Shop, order: Order, topic: str) -> None:
+    """Hand the stored change to every app's order listener, in their registered order."""
+    event = OrderEvent(shop=shop, order=order, topic=topic)
+    for listener in order_listeners():
+        listener(event)
+
+
 def on_order(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     order = order_upsert(shop=shop, payload=payload, event=event)
     if event.topic == "orders/paid" and not order.paid_at:
@@ -350,10 +356,10 @@ def on_order(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     if event.topic == "orders/fulfilled" and not order.fulfilled_at:
         order.fulfilled_at = _fulfilled_at(payload)
         order.save(update_fields=["fulfilled_at", "updated_at"])
+    webhook_events_wake(shop=shop, order_id=order.shopify_id)
+    order_changed(shop=shop, order=order, topic=event.topic)
 
 
-@webhook_handler("fulfillments/create")
-@webhook_handler("fulfillments/update")
 def on_fulfillment(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     order = order_for(shop, payload.get("order_id"))
     changed = []
@@ -367,11 +373,16 @@ def on_fulfillment(shop: Shop | None, payload: dict, event: WebhookEvent) -> Non
         order.save(update_fields=changed + ["updated_at"])
     order_lines_fulfilled(order=order, payload=payload)
     order_event_redact(order=order, event=event)
+    order_changed(shop=shop, order=order, topic=event.topic)
 
 
-@webhook_handler("refunds/create")
 def on_refund(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     order = order_for(shop, payload.get("order_id"))
+    _refund_apply(order, payload)
+    order_changed(shop=shop, order=Order.objects.get(pk=order.pk), topic=event.topic)
+
+
+def _refund_apply(order: Order, payload: dict) -> None:
     with transaction.atomic():
         # Customer before order, the order order_upsert locks them in: the other way round
         # a refund and a new order for the same customer could deadlock.
@@ -401,13 +412,10 @@ def on_refund(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
             )
 
 
-@webhook_handler("customers/create")
-@webhook_handler("customers/update")
 def on_customer(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     customer_upsert(shop=shop, data=payload, event=event)
 
 
-@webhook_handler("customers_email_marketing_consent/update")
 def on_marketing_consent(shop: Shop | None, payload: dict, event: WebhookEvent) -> None:
     customer_consent_update(shop=shop, payload=payload, event=event)
 
@@ -502,6 +510,3 @@ def _shop_export(shop: Shop) -> dict:
         ],
     }
 
-
-register_customer_data("orders", export=_export, redact=_redact)
-register_shop_data("orders", export=_shop_export)

@@ -1,16 +1,180 @@
-"""What each app plugs into the platform layer without shopapp knowing it.
+"""The one plug-in point: what each app plugs into the platform, filled only in AppConfig.ready().
 
-reviews and referrals register, from their AppConfig.ready():
-- a customer data exporter and redactor (the compliance webhooks), and
-- an uninstall hook that stops the shop's pending work.
+shopapp knows no feature. Each app's ready() registers its webhook handlers, order
+listeners, sweepers, follow-ups, dashboard sections and segments, mail blockers, data
+owners, uninstall hooks and panel pages here; nothing registers at import time, so what
+runs (and in which order) is written down in the apps' ready(), not implied by imports or
+by INSTALLED_APPS. Tests take `registry_snapshot()` and `registry_restore()` around each
+test instead of adding globals.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
 
 from shopapp.models import Shop
 
+if TYPE_CHECKING:
+    from shopapp.models import Customer, Order, WebhookEvent
+
+
+@dataclass
+class _Registry:
+    webhook_handlers: dict[str, list[tuple[int, Callable]]] = field(default_factory=dict)
+    order_listeners: dict[str, tuple[int, Callable]] = field(default_factory=dict)
+    sweepers: list[Callable[[], Any]] = field(default_factory=list)
+    follow_ups: dict[str, dict[str, Callable]] = field(default_factory=dict)
+    marketing_blockers: list[Callable] = field(default_factory=list)
+    dashboard_sections: dict[str, Any] = field(default_factory=dict)
+    customer_segments: dict[str, Callable] = field(default_factory=dict)
+    owners: dict[str, "DataOwner"] = field(default_factory=dict)
+    uninstall_hooks: list[Callable[[Shop], None]] = field(default_factory=list)
+    shop_exporters: dict[str, Callable[[Shop], Any]] = field(default_factory=dict)
+    nav: dict[str, "NavItem"] = field(default_factory=dict)
+    checklist: dict[str, "ChecklistItem"] = field(default_factory=dict)
+    settings_sections: dict[str, "SettingsSection"] = field(default_factory=dict)
+
+
+_r = _Registry()
+
+
+def registry_snapshot() -> _Registry:
+    """A copy of everything registered (tests restore it afterwards)."""
+    return _Registry(**{name: _copy(value) for name, value in vars(_r).items()})
+
+
+def registry_restore(snapshot: _Registry) -> None:
+    for name, value in vars(snapshot).items():
+        setattr(_r, name, _copy(value))
+
+
+def _copy(value: Any) -> Any:
+    """The containers copied, the registered functions and records shared (they never change)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+# --- webhooks and the parsed order event --------------------------------------------
+
+Handler = Callable[[Shop | None, dict, "WebhookEvent"], Any]
+
+
+def register_webhook_handler(topic: str, func: Handler, *, order: int) -> None:
+    """`func(shop, payload, event)` for a topic; handlers of one topic run by ascending `order`."""
+    handlers = _r.webhook_handlers.setdefault(topic, [])
+    if all(f is not func for _, f in handlers):
+        handlers.append((order, func))
+        handlers.sort(key=lambda pair: pair[0])
+
+
+def webhook_handlers(topic: str) -> list[Handler]:
+    return [func for _, func in _r.webhook_handlers.get(topic, [])]
+
+
+def registered_topics() -> list[str]:
+    return sorted(_r.webhook_handlers)
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """An order changed: the stored order, after the platform applied the webhook to it.
+
+    Features read this instead of the raw payload (one parse, in shopapp.orders)."""
+
+    shop: Shop
+    order: "Order"
+    topic: str
+
+    @property
+    def is_order_topic(self) -> bool:
+        """orders/*: the webhook carried the whole order (created, paid, fulfilled, cancelled)."""
+        return self.topic.startswith("orders/")
+
+    @property
+    def is_fulfilment(self) -> bool:
+        return self.topic in ("orders/fulfilled", "fulfillments/create", "fulfillments/update")
+
+    @property
+    def is_refund_or_cancel(self) -> bool:
+        return self.topic in ("orders/cancelled", "refunds/create")
+
+
+def register_order_listener(name: str, func: Callable[[OrderEvent], None], *, order: int) -> None:
+    """`func(event)` after every stored order change; listeners run by ascending `order`."""
+    _r.order_listeners[name] = (order, func)
+
+
+def order_listeners() -> list[Callable[[OrderEvent], None]]:
+    return [func for _, func in sorted(_r.order_listeners.values(), key=lambda pair: pair[0])]
+
+
+# --- periodic work and follow-ups ------------------------------------------------------
+
+def register_sweeper(func: Callable[[], Any]) -> Callable[[], Any]:
+    """Add a function to the periodic sweep (each app re-drives its own due work)."""
+    if func not in _r.sweepers:
+        _r.sweepers.append(func)
+    return func
+
+
+def sweepers() -> list[Callable[[], Any]]:
+    return list(_r.sweepers)
+
+
+def register_follow_up(after: str, name: str, func: Callable[..., None]) -> None:
+    """A step that must happen after the state change `after` (e.g. "review_saved"): the platform
+    records a row for it in the change's transaction and retries it until it succeeds."""
+    _r.follow_ups.setdefault(after, {})[name] = func
+
+
+def follow_ups(after: str) -> dict[str, Callable[..., None]]:
+    return dict(_r.follow_ups.get(after, {}))
+
+
+# --- mail, dashboard ---------------------------------------------------------------
+
+def register_marketing_block(func: Callable[[Shop, "Customer"], str | None]) -> None:
+    """A reason not to send marketing to a customer (reviews: an open case); None when there is none."""
+    if func not in _r.marketing_blockers:
+        _r.marketing_blockers.append(func)
+
+
+def marketing_blockers() -> list[Callable[[Shop, "Customer"], str | None]]:
+    return list(_r.marketing_blockers)
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    key: str
+    title: str
+    order: int
+    build: Callable  # (shop, period) -> {"figures": [(label, value)], "charts": [svg], "note": str}
+
+
+def register_dashboard_section(key: str, title: str, *, order: int, build: Callable) -> None:
+    _r.dashboard_sections[key] = DashboardSection(key, title, order, build)
+
+
+def dashboard_sections_registered() -> list[DashboardSection]:
+    return sorted(_r.dashboard_sections.values(), key=lambda s: s.order)
+
+
+def register_customer_segment(label: str, customer_ids: Callable) -> None:
+    """A group of customers the retention figures compare with the rest (e.g. referred customers).
+
+    `customer_ids(shop)` returns a queryset of customer primary keys; it runs as a subquery.
+    """
+    _r.customer_segments[label] = customer_ids
+
+
+def customer_segments() -> dict[str, Callable]:
+    return dict(_r.customer_segments)
+
+
+# --- customer data and uninstall ------------------------------------------------------
 
 @dataclass(frozen=True)
 class CustomerRef:
@@ -29,31 +193,27 @@ class DataOwner:
     redact: Callable[[Shop, CustomerRef], None]
 
 
-_owners: dict[str, DataOwner] = {}
-_uninstall_hooks: list[Callable[[Shop], None]] = []
-
-
 def register_customer_data(name: str, *, export: Callable[[Shop, CustomerRef], Any], redact: Callable[[Shop, CustomerRef], None]) -> None:
-    _owners[name] = DataOwner(name, export, redact)
+    _r.owners[name] = DataOwner(name, export, redact)
 
 
 def register_uninstall_hook(func: Callable[[Shop], None]) -> None:
-    if func not in _uninstall_hooks:
-        _uninstall_hooks.append(func)
+    if func not in _r.uninstall_hooks:
+        _r.uninstall_hooks.append(func)
 
 
 def customer_data_export(shop: Shop, customer: CustomerRef) -> dict[str, Any]:
-    return {name: owner.export(shop, customer) for name, owner in sorted(_owners.items())}
+    return {name: owner.export(shop, customer) for name, owner in sorted(_r.owners.items())}
 
 
 def customer_data_redact(shop: Shop, customer: CustomerRef) -> None:
     # "orders" erases the email the other owners find the customer by (a guest has no id): it goes last.
-    for owner in sorted(_owners.values(), key=lambda o: o.name == "orders"):
+    for owner in sorted(_r.owners.values(), key=lambda o: o.name == "orders"):
         owner.redact(shop, customer)
 
 
 def run_uninstall_hooks(shop: Shop) -> None:
-    for hook in _uninstall_hooks:
+    for hook in _r.uninstall_hooks:
         hook(shop)
 
 
@@ -66,18 +226,15 @@ class NavItem:
     badge: Callable[[Shop], int] | None = None
 
 
-_nav: dict[str, NavItem] = {}
-
-
 def register_panel_nav(key: str, label: str, path: str, *, order: int, badge: Callable[[Shop], int] | None = None) -> None:
     """Add a page to the panel's navigation (badge: a count shown beside it, e.g. open cases)."""
-    _nav[key] = NavItem(key, label, path, order, badge)
+    _r.nav[key] = NavItem(key, label, path, order, badge)
 
 
 def panel_nav(shop: Shop) -> list[dict]:
     return [
         {"key": item.key, "label": item.label, "path": item.path, "badge": item.badge(shop) if item.badge else 0}
-        for item in sorted(_nav.values(), key=lambda i: i.order)
+        for item in sorted(_r.nav.values(), key=lambda i: i.order)
     ]
 
 
@@ -90,29 +247,25 @@ class ChecklistItem:
     done: Callable[[Shop], bool]
 
 
-_checklist: dict[str, ChecklistItem] = {}
-_shop_exporters: dict[str, Callable[[Shop], Any]] = {}
-
-
 def register_onboarding_step(key: str, label: str, path: str, *, order: int, done: Callable[[Shop], bool]) -> None:
     """A first-install step; `done` reads real state (never a checkbox the merchant ticks)."""
-    _checklist[key] = ChecklistItem(key, label, path, order, done)
+    _r.checklist[key] = ChecklistItem(key, label, path, order, done)
 
 
 def onboarding_steps(shop: Shop) -> list[dict]:
     return [
         {"key": i.key, "label": i.label, "path": i.path, "done": bool(i.done(shop))}
-        for i in sorted(_checklist.values(), key=lambda i: i.order)
+        for i in sorted(_r.checklist.values(), key=lambda i: i.order)
     ]
 
 
 def register_shop_data(name: str, *, export: Callable[[Shop], Any]) -> None:
     """Everything an app stores for a shop, for the merchant's full export."""
-    _shop_exporters[name] = export
+    _r.shop_exporters[name] = export
 
 
 def shop_data_export(shop: Shop) -> dict[str, Any]:
-    return {name: export(shop) for name, export in sorted(_shop_exporters.items())}
+    return {name: export(shop) for name, export in sorted(_r.shop_exporters.items())}
 
 
 @dataclass(frozen=True)
@@ -124,20 +277,17 @@ class SettingsSection:
     order: int
 
 
-_settings_sections: dict[str, SettingsSection] = {}
-
-
 def register_settings_section(key: str, title: str, description: str, path: str, *, order: int) -> None:
     """A block on the Settings page linking to an app's own settings form."""
-    _settings_sections[key] = SettingsSection(key, title, description, path, order)
+    _r.settings_sections[key] = SettingsSection(key, title, description, path, order)
 
 
 def settings_sections() -> list[SettingsSection]:
-    return sorted(_settings_sections.values(), key=lambda s: s.order)
+    return sorted(_r.settings_sections.values(), key=lambda s: s.order)
 
 
 def panel_pages() -> list[str]:
     """Every page the panel links to from its navigation or the Settings page (for tests that visit them all)."""
-    paths = [item.path for item in sorted(_nav.values(), key=lambda i: i.order)]
+    paths = [item.path for item in sorted(_r.nav.values(), key=lambda i: i.order)]
     paths += [section.path for section in settings_sections()]
     return list(dict.fromkeys(paths + ["/app/activity/", "/app/privacy/"]))

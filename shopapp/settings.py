@@ -150,6 +150,18 @@ ADVOCATE_DAY_SECONDS = envint("ADVOCATE_DAY_SECONDS", 86400)
 ADVOCATE_DAY = timedelta(seconds=ADVOCATE_DAY_SECONDS)
 SWEEP_INTERVAL_SECONDS = envint("SWEEP_INTERVAL_SECONDS", 30)
 WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
+# A worker's claim on an event lasts this long; a live worker also holds the row locked, so a
+# long job is never taken from it, and a killed one frees its event after at most this.
+JOB_LEASE_SECONDS = envint("JOB_LEASE_SECONDS", 60)
+# The sweep does not queue a row again while an earlier queueing is younger than this.
+JOB_QUEUED_HOLD_SECONDS = envint("JOB_QUEUED_HOLD_SECONDS", 300)
+# An event about an order Advocate has not stored waits; after this long the order is fetched
+# from Shopify, and after WEBHOOK_AWAIT_GIVE_UP_SECONDS the event fails for someone to look at.
+WEBHOOK_AWAIT_FETCH_SECONDS = envint("WEBHOOK_AWAIT_FETCH_SECONDS", 600)
+WEBHOOK_AWAIT_GIVE_UP_SECONDS = envint("WEBHOOK_AWAIT_GIVE_UP_SECONDS", 2 * 86400)
+FOLLOW_UP_MAX_ATTEMPTS = envint("FOLLOW_UP_MAX_ATTEMPTS", 10)
+# The health check fails when the sweep has not completed a round for this long.
+SWEEP_STALE_SECONDS = envint("SWEEP_STALE_SECONDS", 300)
 # Multiplies every public endpoint's per-IP limit (raise it when many shoppers share one IP,
 # e.g. behind a carrier NAT; the benchmarks raise it because all their load comes from loopback).
 RATE_LIMIT_SCALE = envint("RATE_LIMIT_SCALE", 1)

@@ -13,44 +13,33 @@ import logging
 from contextlib import nullcontext
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any, Callable
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from shopapp import registry
 from shopapp.behind import Behind
-from shopapp.jobs import enqueue, register_sweeper
-from shopapp.models import Shop, WebhookEvent
+from shopapp.jobs import backoff, enqueue, enqueue_unqueued
+from shopapp.models import Order, Shop, WebhookEvent
 from shopapp.shopify import clean_shop_domain, shopify_app
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[Shop | None, dict, WebhookEvent], Any]
-_handlers: dict[str, list[Handler]] = {}
 
 # Topics whose handler must run even when the shop row is gone or uninstalled.
 _SHOPLESS_TOPICS = {"shop/redact", "customers/redact", "customers/data_request", "app/uninstalled"}
 
 
-def webhook_handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register `func(shop, payload, event)` for a topic; apps call this from ready()."""
+class AwaitingOrder(LookupError):
+    """The event is about an order not stored yet (its orders/create is late): park it, do not fail it."""
 
-    def register(func: Handler) -> Handler:
-        _handlers.setdefault(topic, [])
-        if func not in _handlers[topic]:
-            _handlers[topic].append(func)
-        return func
-
-    return register
-
-
-def registered_topics() -> list[str]:
-    return sorted(_handlers)
+    def __init__(self, order_id: int) -> None:
+        self.order_id = order_id
+        super().__init__(f"order {order_id} is not known yet (its orders/create has not arrived)")
 
 
 @csrf_exempt
@@ -99,6 +88,10 @@ class _Dispatch(Behind):
             enqueue(webhook_event_process, event_ids[0])
         else:
             enqueue(webhook_events_process, event_ids)
+        # Marked once handed over (one UPDATE a batch): the sweep leaves them to the queue. A batch a
+        # killed worker never handed over stays unmarked, and the sweep queues it after 30 s.
+        WebhookEvent.objects.filter(pk__in=event_ids, status=WebhookEvent.Status.RECEIVED).update(
+            queued_at=timezone.now())
 
 
 _dispatch = _Dispatch("webhook-dispatch")
@@ -110,7 +103,7 @@ def _event_store(*, domain: str, topic: str, body: str, headers) -> int | None:
     stored before (a repeated delivery) or has nothing to process (ignored, failed)."""
     webhook_id = headers.get("X-Shopify-Webhook-Id", "")
     event_key = headers.get("X-Shopify-Event-Id") or webhook_id or hashlib.sha256(body.encode()).hexdigest()
-    handled = topic in _handlers
+    handled = bool(registry.webhook_handlers(topic))
     row = {
         "shop_domain": domain,
         "topic": topic,
@@ -186,56 +179,109 @@ def webhook_events_process(event_ids: list[int]) -> None:
 
 
 def webhook_event_process(event_id: int) -> None:
-    """Job: claim the event, run its handlers, record the outcome. Safe to run twice."""
+    """Job: claim the event, run its handlers, record the outcome. Safe to run twice, never twice at once.
+
+    The claim (a conditional UPDATE) takes a received, failed or abandoned event and counts
+    the attempt; then the worker holds the row locked until it records the outcome. A second
+    worker can neither claim it (the lease is live, or its UPDATE waits on the lock and then
+    finds the event done) nor record over it (the attempt number is the claim's token). A
+    killed worker's lock goes with its connection, so its event is free once the short lease
+    ends, however long a live worker's job may take."""
     now = timezone.now()
+    S = WebhookEvent.Status
     claimed = WebhookEvent.objects.filter(
-        pk=event_id, status__in=[WebhookEvent.Status.RECEIVED, WebhookEvent.Status.FAILED], payload__isnull=False
-    ).update(status=WebhookEvent.Status.PROCESSING, started_at=now, attempts=F("attempts") + 1)
+        Q(status__in=[S.RECEIVED, S.FAILED]) | Q(status=S.PROCESSING, lease_until__lt=now),
+        pk=event_id, payload__isnull=False,
+    ).update(status=S.PROCESSING, started_at=now, attempts=F("attempts") + 1, queued_at=None,
+             lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS))
     if not claimed:
         return
-    event = WebhookEvent.objects.get(pk=event_id)
+    attempt = WebhookEvent.objects.values_list("attempts", flat=True).get(pk=event_id)
+    with transaction.atomic():
+        event = (WebhookEvent.objects.select_for_update()
+                 .filter(pk=event_id, status=S.PROCESSING, attempts=attempt).first())
+        if event is None:
+            return  # another worker took it over after our lease ran out
+        _event_run(event)
+
+
+def _event_run(event: WebhookEvent) -> None:
+    """Run the handlers in a savepoint and record what happened, inside the caller's lock."""
+    S = WebhookEvent.Status
+    mine = WebhookEvent.objects.filter(pk=event.pk, attempts=event.attempts)
     shop = Shop.objects.filter(domain=event.shop_domain).first()
     try:
         if shop is None and event.topic not in _SHOPLESS_TOPICS:
             raise LookupError(f"No shop {event.shop_domain} is known to Advocate")
         with transaction.atomic():
-            for handler in _handlers.get(event.topic, []):
+            for handler in registry.webhook_handlers(event.topic):
                 handler(shop, event.payload, event)
+    except AwaitingOrder as exc:
+        # Out of order: wait for the parent without spending an attempt. The order's own
+        # webhook wakes it; if that never comes, the sweep fetches the order from Shopify.
+        mine.update(status=S.WAITING, awaits_order_id=exc.order_id, attempts=F("attempts") - 1,
+                    last_error=str(exc)[:2000], finished_at=timezone.now(), lease_until=None,
+                    next_attempt_at=timezone.now() + timedelta(seconds=settings.WEBHOOK_AWAIT_FETCH_SECONDS))
+        return
     except Exception as exc:
         log.warning("webhook %s %s failed: %s", event.topic, event.pk, exc)
         retry = event.attempts < settings.WEBHOOK_MAX_ATTEMPTS
-        WebhookEvent.objects.filter(pk=event.pk).update(
-            status=WebhookEvent.Status.FAILED,
+        mine.update(
+            status=S.FAILED,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             finished_at=timezone.now(),
-            next_attempt_at=timezone.now() + _backoff(event.attempts) if retry else None,
+            lease_until=None,
+            next_attempt_at=timezone.now() + backoff(event.attempts) if retry else None,
         )
         return
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=WebhookEvent.Status.DONE, last_error="", finished_at=timezone.now(), next_attempt_at=None
-    )
+    mine.update(status=S.DONE, last_error="", finished_at=timezone.now(), next_attempt_at=None, lease_until=None)
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+def webhook_events_wake(*, shop: Shop, order_id: int) -> int:
+    """The order is stored now: the events waiting for it go back to the queue (after commit)."""
+    S = WebhookEvent.Status
+    waiting = list(WebhookEvent.objects.filter(shop_domain=shop.domain, status=S.WAITING, awaits_order_id=order_id)
+                   .values_list("pk", flat=True))
+    WebhookEvent.objects.filter(pk__in=waiting, status=S.WAITING).update(
+        status=S.RECEIVED, awaits_order_id=None, next_attempt_at=None, queued_at=timezone.now())
+    for pk in waiting:
+        enqueue(webhook_event_process, pk)
+    return len(waiting)
 
 
-@register_sweeper
 def webhook_events_redrive() -> int:
-    """Re-enqueue events whose job was lost, and failed ones whose retry is due."""
+    """Sweeper: queue events whose job was lost, failed ones whose retry is due, abandoned claims,
+    and waiting ones whose order has been stored meanwhile; each at most once per hold."""
     now = timezone.now()
     S = WebhookEvent.Status
-    # A worker killed mid-event leaves it in processing; give it back after a while.
-    WebhookEvent.objects.filter(status=S.PROCESSING, started_at__lt=now - timedelta(minutes=10)).update(
-        status=S.RECEIVED
+    stored = Order.objects.filter(shop__domain=OuterRef("shop_domain"), shopify_id=OuterRef("awaits_order_id"))
+    WebhookEvent.objects.filter(Exists(stored), status=S.WAITING).update(
+        status=S.RECEIVED, awaits_order_id=None, next_attempt_at=None, queued_at=None)
+    with transaction.atomic():
+        # An event whose worker died on every attempt (it kills them: memory, a timeout) fails
+        # visibly instead of killing one more each minute. Rows a live worker holds are skipped.
+        poison = list(WebhookEvent.objects.select_for_update(skip_locked=True).filter(
+            status=S.PROCESSING, lease_until__lt=now, attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS,
+        ).values_list("pk", flat=True))
+        WebhookEvent.objects.filter(pk__in=poison).update(
+            status=S.FAILED, lease_until=None, next_attempt_at=None, finished_at=now,
+            last_error=f"its worker stopped during each of {settings.WEBHOOK_MAX_ATTEMPTS} attempts")
+    due = WebhookEvent.objects.filter(
+        Q(status=S.RECEIVED, received_at__lt=now - timedelta(seconds=30))
+        | Q(status=S.FAILED, next_attempt_at__lte=now)
+        | Q(status=S.PROCESSING, lease_until__lt=now),  # its worker died (a live one holds the lock)
+        payload__isnull=False,
     )
-    due = list(
-        WebhookEvent.objects.filter(status=S.RECEIVED, received_at__lt=now - timedelta(seconds=30))
-        .values_list("pk", flat=True)[:500]
-    ) + list(
-        WebhookEvent.objects.filter(status=S.FAILED, next_attempt_at__lte=now, payload__isnull=False)
-        .values_list("pk", flat=True)[:500]
-    )
-    for pk in due:
-        enqueue(webhook_event_process, pk)
-    return len(due)
+    return enqueue_unqueued(due, webhook_event_process)
+
+
+def webhook_events_awaiting(*, due_only: bool = True):
+    """Events parked for an order (due: waited long enough that the order should be fetched)."""
+    waiting = WebhookEvent.objects.filter(status=WebhookEvent.Status.WAITING)
+    return waiting.filter(next_attempt_at__lte=timezone.now()) if due_only else waiting
+
+
+def webhook_event_give_up(event: WebhookEvent, reason: str) -> None:
+    """A waiting event whose order never came: failed and visible, for someone to look at."""
+    WebhookEvent.objects.filter(pk=event.pk, status=WebhookEvent.Status.WAITING).update(
+        status=WebhookEvent.Status.FAILED, last_error=reason[:2000], next_attempt_at=None, finished_at=timezone.now())

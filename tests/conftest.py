@@ -36,6 +36,17 @@ def _rate_limit_window_stands_still(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _registry_restored():
+    """What a test registers (a handler, a sweeper, a blocker) is gone after it: the registry is
+    snapshotted before each test and restored after, instead of tests adding globals at import."""
+    from shopapp.registry import registry_restore, registry_snapshot
+
+    snapshot = registry_snapshot()
+    yield
+    registry_restore(snapshot)
+
+
+@pytest.fixture(autouse=True)
 def _clean_platform_state(settings):
     """Each test gets a fresh HTTP client, cost bucket and Redis keys; jobs run at once
     (through Redis when REDIS_URL is set, in-process otherwise)."""

@@ -14,14 +14,13 @@ class CasesConfig(AppConfig):
             case_marketing_block, cases_export, cases_redact, cases_shop_export, cases_sweep, on_review_saved,
         )
         from reviews.services import on_review_saved as subscribe
-        from shopapp.dashboard import register_dashboard_section
-        from shopapp.jobs import register_sweeper
-        from shopapp.mail import register_marketing_block
         from shopapp.registry import (
-            register_customer_data, register_panel_nav, register_settings_section, register_shop_data,
+            register_customer_data, register_dashboard_section, register_marketing_block, register_panel_nav,
+            register_settings_section, register_shop_data, register_sweeper,
         )
 
-        subscribe(on_review_saved)
+        # A follow-up row, retried by the sweep: an unhappy customer never silently gets no case.
+        subscribe("cases.open_for_negative_review", on_review_saved)
         register_marketing_block(case_marketing_block)
         register_sweeper(cases_sweep)
         register_customer_data("cases", export=cases_export, redact=cases_redact)

@@ -114,11 +114,8 @@ def test_open_case_blocks_the_request(fulfilled_order, shop):
 
     order = fulfilled_order()
     blocker = lambda s, c: "has an open case" if c.pk == order.customer_id else None  # noqa: E731
-    shop_mail.register_marketing_block(blocker)
-    try:
-        sweep_at(order.fulfilled_at + 15 * DAY)
-    finally:
-        shop_mail._blockers.remove(blocker)
+    shop_mail.register_marketing_block(blocker)  # the conftest restores the registry afterwards
+    sweep_at(order.fulfilled_at + 15 * DAY)
     assert mail.outbox == []
     assert ReviewRequest.objects.get(order=order).skip_reason == "has an open case"
 
@@ -205,16 +202,13 @@ def test_saved_review_hooks_run_after_commit(shop, django_capture_on_commit_call
     from reviews import services
 
     seen = []
-    hook = services.on_review_saved(lambda review, created: seen.append((review.rating, created)))
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            review = review_create(shop=shop, product_id=1, product_title="Mug", rating=2, body="Chipped on arrival.")
-            assert seen == []
-        with django_capture_on_commit_callbacks(execute=True):
-            services.review_update(review=review, rating=3, title="", body="Chipped, but replaced quickly.",
-                                   display_name="")
-    finally:
-        services._saved_hooks.remove(hook)
+    services.on_review_saved("test", lambda review, created: seen.append((review.rating, created)))
+    with django_capture_on_commit_callbacks(execute=True):
+        review = review_create(shop=shop, product_id=1, product_title="Mug", rating=2, body="Chipped on arrival.")
+        assert seen == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services.review_update(review=review, rating=3, title="", body="Chipped, but replaced quickly.",
+                               display_name="")
     assert seen == [(2, True), (3, False)]
     assert Review.objects.get().revisions.get().body == "Chipped on arrival."
 

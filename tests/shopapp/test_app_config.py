@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from shopapp.webhooks import registered_topics
+from shopapp.registry import registered_topics
 
 TOML = tomllib.loads((Path(__file__).resolve().parents[2] / "shopify.app.toml").read_text())
 
@@ -46,3 +46,36 @@ def test_every_model_change_has_its_migration():
         call_command("makemigrations", "--check", "--dry-run", stdout=out, stderr=out)
     except SystemExit:
         pytest.fail(f"models changed without a migration; run manage.py makemigrations:\n{out.getvalue()}")
+
+
+def test_order_listeners_run_in_the_order_the_apps_state_reviews_before_referrals():
+    from referrals.handlers import on_order_changed as referrals_listener
+    from reviews.handlers import on_order_changed as reviews_listener
+    from shopapp.registry import order_listeners
+
+    assert order_listeners() == [reviews_listener, referrals_listener]
+
+
+def test_importing_a_feature_module_registers_nothing():
+    """Everything is registered in AppConfig.ready(): importing (here: re-running) a module adds nothing."""
+    import os
+    import subprocess
+    import sys
+
+    script = """
+import importlib, django
+django.setup()
+from shopapp import registry
+def count():
+    return {name: len(value) for name, value in vars(registry.registry_snapshot()).items()}
+before = count()
+for name in ("shopapp.orders", "shopapp.compliance", "shopapp.dashboard", "shopapp.mail", "reviews.privacy",
+             "reviews.handlers", "reviews.services", "referrals.privacy", "referrals.handlers", "referrals.rewards",
+             "referrals.invitations", "referrals.program", "referrals.services", "reviews.cases.services"):
+    importlib.reload(importlib.import_module(name))
+assert count() == before, (before, count())
+"""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "shopapp.settings"})
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -76,7 +76,7 @@ def test_unknown_range_falls_back_to_thirty_days(panel_get, shop):
 def test_onboarding_checklist_tracks_real_state(panel_get, shop, monkeypatch):
     from shopapp import registry
 
-    monkeypatch.setattr(registry, "_checklist", {})
+    monkeypatch.setattr(registry._r, "checklist", {})
     registry.register_onboarding_step("orders", "Receive a first order", "/", order=1,
                                       done=lambda s: Order.objects.filter(shop=s).exists())
     registry.register_onboarding_step("other", "Something else", "/app/privacy/", order=2, done=lambda s: False)
@@ -89,14 +89,14 @@ def test_onboarding_checklist_tracks_real_state(panel_get, shop, monkeypatch):
 
 
 def test_a_customer_segment_is_compared_with_the_rest(shop, monkeypatch):
-    from shopapp import dashboard
+    from shopapp import dashboard, registry
 
     a, b, c = _customers(shop, 3)
     _order(shop, a, 1, "100.00")
     _order(shop, a, 2, "50.00")
     _order(shop, b, 3, "30.00")
     _order(shop, c, 4, "10.00")
-    monkeypatch.setattr(dashboard, "_segments", {})
+    monkeypatch.setattr(registry._r, "customer_segments", {})
     dashboard.register_customer_segment("Referred customers", lambda s: Customer.objects.filter(shop=s, pk=a.pk).values("pk"))
     segment, = retention_figures(shop, Period.last(shop, 30))["segments"]
     assert segment["label"] == "Referred customers"

@@ -70,10 +70,10 @@ def test_refund_counts_shipping_once_and_is_counted_once(post_webhook, shop, ord
     assert not order.is_refunded_or_cancelled
 
 
-def test_refund_before_its_order_fails_and_is_retried(post_webhook, shop):
+def test_refund_before_its_order_waits_for_it_without_spending_an_attempt(post_webhook, shop):
     post_webhook("refunds/create", load_fixture("webhooks/refunds_create.json"), shop)
     event = WebhookEvent.objects.get()
-    assert event.status == WebhookEvent.Status.FAILED and event.next_attempt_at is not None
+    assert event.status == WebhookEvent.Status.WAITING and event.attempts == 0
 
 
 def test_marketing_consent_arrives_on_its_own_topic(post_webhook, shop, order_payload):

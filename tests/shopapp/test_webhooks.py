@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 
 from shopapp.models import WebhookEvent
-from shopapp.webhooks import webhook_events_redrive, webhook_handler
+from shopapp.registry import register_webhook_handler
+from shopapp.webhooks import webhook_events_redrive
 from tests.conftest import load_fixture
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +16,6 @@ pytestmark = pytest.mark.django_db
 calls: list[tuple] = []
 
 
-@webhook_handler("test/recorded")
 def _record(shop, payload, event):
     if payload.get("explode"):
         raise RuntimeError("handler blew up")
@@ -23,6 +24,8 @@ def _record(shop, payload, event):
 
 @pytest.fixture(autouse=True)
 def _reset_calls():
+    # Registered for this test only: the conftest restores the registry afterwards.
+    register_webhook_handler("test/recorded", _record, order=0)
     calls.clear()
 
 
@@ -261,3 +264,270 @@ def test_a_batch_a_killed_worker_never_handed_over_is_redriven(post_webhook, sho
     with django_capture_on_commit_callbacks(execute=True):
         assert webhook_events_redrive() == 1
     assert calls == [(shop.domain, 7, "test/recorded")]
+
+
+# --- out-of-order events wait for their order (#15.6) ---------------------------------
+
+def _fulfilment(order_id: int) -> dict:
+    return {"id": 5550001, "order_id": order_id, "status": "success", "created_at": "2026-11-23T09:00:00Z",
+            "shipment_status": None, "line_items": []}
+
+
+def test_fulfilment_before_its_order_waits_and_runs_when_the_order_arrives(post_webhook, shop):
+    from shopapp.models import Order
+
+    order = load_fixture("webhooks/orders_create.json")
+    post_webhook("fulfillments/create", _fulfilment(order["id"]), shop)
+    waiting = WebhookEvent.objects.get(topic="fulfillments/create")
+    assert (waiting.status, waiting.attempts, waiting.awaits_order_id) == (WebhookEvent.Status.WAITING, 0, order["id"])
+
+    post_webhook("orders/create", order, shop)
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.attempts) == (WebhookEvent.Status.DONE, 1)
+    assert Order.objects.get(shop=shop).fulfilled_at is not None
+
+
+def test_a_waiting_event_spends_no_attempts_however_often_the_sweep_runs(post_webhook, shop, settings,
+                                                                         django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    post_webhook("fulfillments/create", _fulfilment(42), shop)
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(hours=3))
+    for _ in range(settings.WEBHOOK_MAX_ATTEMPTS + 2):
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook_events_redrive()
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.attempts) == (WebhookEvent.Status.WAITING, 0)
+
+
+def test_an_order_of_another_shop_with_the_same_id_wakes_nothing(post_webhook, shop, other_shop):
+    order = load_fixture("webhooks/orders_create.json")
+    post_webhook("fulfillments/create", _fulfilment(order["id"]), shop)
+    post_webhook("orders/create", order, other_shop)
+    assert WebhookEvent.objects.get(topic="fulfillments/create").status == WebhookEvent.Status.WAITING
+
+
+def _shopify_order(order_id: int) -> dict:
+    return {
+        "legacyResourceId": str(order_id), "name": "#1042", "createdAt": "2026-11-20T08:00:00Z", "cancelledAt": None,
+        "email": "maya.r@example.com", "displayFinancialStatus": "PAID", "displayFulfillmentStatus": "UNFULFILLED",
+        "discountCodes": [],
+        "totalPriceSet": {"shopMoney": {"amount": "42.00", "currencyCode": "USD"},
+                          "presentmentMoney": {"amount": "39.00", "currencyCode": "EUR"}},
+        "customer": {"legacyResourceId": "9007199254740993", "email": "maya.r@example.com", "firstName": "Maya",
+                     "lastName": "R."},
+        "lineItems": {"nodes": [{"id": "gid://shopify/LineItem/9007199254741001", "title": "Trail Mug", "quantity": 2,
+                                 "product": {"legacyResourceId": "9007199254740999"}}]},
+    }
+
+
+def test_an_order_still_missing_after_a_while_is_fetched_from_shopify_and_the_event_runs(
+        post_webhook, shop, fake_shopify, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp.models import Order
+    from shopapp.order_fetch import awaited_orders_fetch
+
+    fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
+    fake_shopify.responders["order"] = lambda v: _shopify_order(int(v["id"].rsplit("/", 1)[-1]))
+    post_webhook("fulfillments/create", _fulfilment(9007199254741777), shop)
+
+    assert awaited_orders_fetch() == 0 and fake_shopify.calls_to("order") == []  # not waited long enough yet
+    WebhookEvent.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert awaited_orders_fetch() == 1
+    [call] = fake_shopify.calls_to("order")
+    assert call["variables"] == {"id": "gid://shopify/Order/9007199254741777"}
+    order = Order.objects.get(shop=shop, shopify_id=9007199254741777)
+    assert (order.total, order.customer.email, order.lines.get().quantity) == (Decimal("42.00"), "maya.r@example.com", 2)
+    assert order.fulfilled_at is not None  # the fulfilment that waited has run
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.DONE
+
+
+def test_an_order_shopify_does_not_have_fails_the_event_visibly_after_the_longest_wait(
+        post_webhook, shop, fake_shopify, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp.order_fetch import awaited_orders_fetch
+
+    fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
+    fake_shopify.responders["order"] = lambda v: None
+    post_webhook("fulfillments/create", _fulfilment(77), shop)
+    WebhookEvent.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    awaited_orders_fetch()
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.WAITING  # Shopify may still be catching up
+
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(seconds=settings.WEBHOOK_AWAIT_GIVE_UP_SECONDS + 1))
+    awaited_orders_fetch()
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED and "never arrived" in event.last_error
+
+
+# --- the sweep queues each event at most once (#15.8) -----------------------------------
+
+def test_the_sweep_queues_an_event_at_most_once_until_the_hold_ends(shop, monkeypatch, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs, "_dispatch", lambda func, args: queued.append(args))
+    event = WebhookEvent.objects.create(shop_domain=shop.domain, topic="test/recorded", event_key="slow",
+                                        payload={"n": 1}, received_at=timezone.now() - timedelta(minutes=5))
+    for _ in range(5):  # a backlog: the job waits in the queue while the sweep keeps running
+        webhook_events_redrive()
+    assert queued == [(event.pk,)]
+
+    WebhookEvent.objects.update(queued_at=timezone.now() - timedelta(seconds=settings.JOB_QUEUED_HOLD_SECONDS + 1))
+    webhook_events_redrive()  # the job was lost (Redis flushed): queued again once the hold is over
+    assert queued == [(event.pk,), (event.pk,)]
+
+
+def test_an_event_the_intake_handed_to_the_queue_is_not_queued_again_by_the_sweep(post_webhook, shop, settings,
+                                                                                   monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp import jobs, webhooks
+
+    monkeypatch.setattr(webhooks, "enqueue", lambda func, *args: None)  # handed over; the worker is busy
+    post_webhook("test/recorded", {"n": 1}, shop)
+    WebhookEvent.objects.update(received_at=timezone.now() - timedelta(minutes=5))
+    queued = []
+    monkeypatch.setattr(jobs, "_dispatch", lambda func, args: queued.append(args))
+    assert webhook_events_redrive() == 0 and queued == []
+
+
+def test_when_redis_refuses_the_jobs_the_next_sweep_queues_them_again(shop, monkeypatch):
+    from datetime import timedelta
+
+    import redis
+    from django.utils import timezone
+
+    from shopapp import jobs
+
+    WebhookEvent.objects.create(shop_domain=shop.domain, topic="test/recorded", event_key="down",
+                                payload={"n": 1}, received_at=timezone.now() - timedelta(minutes=5))
+
+    def refuse(func, args):
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(jobs, "_dispatch", refuse)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        webhook_events_redrive()
+    assert WebhookEvent.objects.get().queued_at is None  # no mark: not left waiting out the hold
+    queued = []
+    monkeypatch.setattr(jobs, "_dispatch", lambda func, args: queued.append(args))
+    assert webhook_events_redrive() == 1
+
+
+# --- a killed worker holds an event only for a short lease (#15.9) ----------------------
+
+def test_a_killed_workers_event_is_taken_back_after_the_short_lease(shop, settings, django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    event = WebhookEvent.objects.create(  # claimed by a worker that was then killed
+        shop_domain=shop.domain, topic="test/recorded", event_key="orphan", payload={"n": 5}, attempts=1,
+        status=WebhookEvent.Status.PROCESSING, started_at=now, received_at=now,
+        lease_until=now + timedelta(seconds=settings.JOB_LEASE_SECONDS))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_redrive() == 0  # its lease still runs
+    WebhookEvent.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # a minute later, not ten
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook_events_redrive() == 1
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == (WebhookEvent.Status.DONE, 2)
+    assert calls == [(shop.domain, 5, "test/recorded")]
+
+
+def test_a_second_claimer_cannot_take_an_event_whose_lease_runs(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp.webhooks import webhook_event_process
+
+    now = timezone.now()
+    WebhookEvent.objects.create(
+        shop_domain=shop.domain, topic="test/recorded", event_key="held", payload={"n": 5}, attempts=1,
+        status=WebhookEvent.Status.PROCESSING, started_at=now, received_at=now, lease_until=now + timedelta(seconds=60))
+    webhook_event_process(WebhookEvent.objects.get().pk)
+    assert calls == [] and WebhookEvent.objects.get().attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_never_run_one_event_at_once_even_past_its_lease(settings):
+    """A live worker's job outlasts its lease; a second worker (the sweep re-drove it) must not run it too."""
+    import threading
+
+    from django.utils import timezone
+
+    from shopapp.registry import register_webhook_handler
+    from shopapp.webhooks import webhook_event_process
+    from tests.conftest import _make_shop
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks between two connections need PostgreSQL (SQLite serialises writers)")
+    settings.JOB_LEASE_SECONDS = 0  # the lease has run out by the time the handler is running
+    shop = _make_shop("owner-shop.myshopify.com")
+    inside, release, runs = threading.Event(), threading.Event(), []
+
+    def slow(shop, payload, event):
+        runs.append(event.pk)
+        inside.set()
+        assert release.wait(10)
+
+    register_webhook_handler("test/slow", slow, order=0)
+    event = WebhookEvent.objects.create(shop_domain=shop.domain, topic="test/slow", event_key="slow", payload={})
+
+    def worker():
+        try:
+            webhook_event_process(event.pk)
+        finally:
+            connection.close()  # this thread's own connection
+
+    first = threading.Thread(target=worker)
+    first.start()
+    assert inside.wait(10)
+    assert WebhookEvent.objects.get(pk=event.pk).lease_until < timezone.now()
+    assert webhook_events_redrive() == 0  # the sweep skips a row a live worker holds
+    second = threading.Thread(target=worker)  # a duplicate job runs anyway
+    second.start()
+    second.join(0.5)
+    release.set()
+    first.join(10)
+    second.join(10)
+    event.refresh_from_db()
+    assert runs == [event.pk]
+    assert (event.status, event.attempts) == (WebhookEvent.Status.DONE, 1)
+
+
+def test_an_event_whose_worker_died_on_every_attempt_fails_visibly(shop, settings, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs, "_dispatch", lambda func, args: queued.append(args))
+    now = timezone.now()
+    WebhookEvent.objects.create(
+        shop_domain=shop.domain, topic="test/recorded", event_key="poison", payload={"n": 1},
+        attempts=settings.WEBHOOK_MAX_ATTEMPTS, status=WebhookEvent.Status.PROCESSING, started_at=now,
+        received_at=now, lease_until=now - timedelta(seconds=1))
+    assert webhook_events_redrive() == 0 and queued == []
+    event = WebhookEvent.objects.get()
+    assert event.status == WebhookEvent.Status.FAILED and "stopped during each" in event.last_error

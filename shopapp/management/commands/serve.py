@@ -1,6 +1,6 @@
 """Run Advocate in one process for development and the demo: web server, jobs, periodic sweep.
 
-With REDIS_URL set, jobs go to RQ and this only serves the web (run rqworker and rqcron
+With REDIS_URL set, jobs go to RQ and this only serves the web (run rqworker and sweeper
 beside it). Without, jobs run on an in-process worker thread and the periodic sweep on
 a timer thread, so nothing else is needed.
 """
@@ -28,5 +28,5 @@ class Command(BaseCommand):
             start_embedded_scheduler()
             self.stdout.write(f"Jobs run in-process; periodic sweep every {settings.SWEEP_INTERVAL_SECONDS}s.")
         else:
-            self.stdout.write("Jobs go to Redis: run `manage.py rqworker default` and `manage.py rqcron shopapp.cron`.")
+            self.stdout.write("Jobs go to Redis: run `manage.py rqworker default` and `manage.py sweeper`.")
         call_command("runserver", addrport, use_reloader=False, use_threading=True, skip_checks=False)
