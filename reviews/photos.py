@@ -9,6 +9,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PHOTOS = 5
 MAX_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+# What one photo may cost once decoded. A 154 KB PNG can declare 6300 x 6300 pixels (660 MB
+# on the way to a JPEG); a gthread worker with 2 GB serves several uploads of five photos at
+# once. JPEGs decode at 1/2 to 1/8 scale (draft), so a 40 MP camera photo fits; PNG and WebP
+# decode at full size, so they are held to this.
+MAX_DECODED_PIXELS = 16_000_000
 MAX_SIDE = 2000
 THUMB_SIDE = 320
 FORMATS = {"JPEG", "PNG", "WEBP"}
@@ -32,21 +37,34 @@ def photo_clean(upload) -> CleanPhoto:
         raise PhotoInvalid(f"{upload.name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
     raw = upload.read()
     try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            if probe.format not in FORMATS:
-                raise PhotoInvalid(f"{upload.name} is not a JPEG, PNG or WebP image.")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoInvalid(f"{upload.name} has too many pixels.")
+        with Image.open(io.BytesIO(raw)) as probe:  # reads the header only
+            _check_header(upload.name, probe)
             probe.verify()
         with Image.open(io.BytesIO(raw)) as image:
+            _check_header(upload.name, image)
+            if image.mode not in ("RGB", "RGBA", "L", "LA"):
+                image = image.convert("RGBA")  # a palette would be shrunk by nearest neighbour
+            image.thumbnail((MAX_SIDE, MAX_SIDE))  # decodes once, and a JPEG at reduced scale
             image = ImageOps.exif_transpose(image)  # keep the photo upright once the EXIF is gone
             image = _rgb(image)
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
             return CleanPhoto(_jpeg(image, 85), image.width, image.height)
     except PhotoInvalid:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise PhotoInvalid(f"{upload.name} is not a JPEG, PNG or WebP image.") from None
+
+
+def _check_header(name: str, image: Image.Image) -> None:
+    """Refuses, before a single pixel is decoded, what would cost too much memory to decode."""
+    if image.format not in FORMATS:
+        raise PhotoInvalid(f"{name} is not a JPEG, PNG or WebP image.")
+    width, height = image.size
+    if image.format == "JPEG":
+        image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # only sets the scale the decoder will use
+    if width * height > MAX_PIXELS or image.width * image.height > MAX_DECODED_PIXELS:
+        raise PhotoInvalid(
+            f"{name} is {width} x {height} pixels, too large: photos may have up to "
+            f"{MAX_DECODED_PIXELS // 1_000_000} megapixels (JPEG up to {MAX_PIXELS // 1_000_000}).")
 
 
 def thumbnail_bytes(data: bytes) -> bytes:
