@@ -399,6 +399,19 @@ def review_photo_thumbnail(photo_id: int) -> None:
         ReviewPhoto.objects.filter(pk=photo.pk).update(thumbnail=thumbnail_bytes(bytes(photo.image)))
 
 
+def review_photo_hide(*, photo: ReviewPhoto, hidden: bool, actor: str) -> ReviewPhoto:
+    """Hide one photo from the public (or show it again); the review itself stays as it is."""
+    with transaction.atomic():
+        changed = ReviewPhoto.objects.filter(pk=photo.pk, hidden_at__isnull=hidden).update(
+            hidden_at=timezone.now() if hidden else None)
+        if changed:  # a double click or a second tab records one decision
+            action = ModerationDecision.Action.PHOTO_HIDDEN if hidden else ModerationDecision.Action.PHOTO_SHOWN
+            _decide(photo.review, action, f"photo {photo.pk}", actor)
+            product_rating_refresh(shop=photo.review.shop, product_id=photo.review.product_id)
+    photo.refresh_from_db(fields=["hidden_at"])
+    return photo
+
+
 def _decide(review: Review, action: str, reason: str, actor: str) -> ModerationDecision:
     return ModerationDecision.objects.create(review=review, action=action, reason=reason[:200], actor=actor[:100])
 
@@ -458,7 +471,7 @@ def product_rating_refresh(*, shop: Shop, product_id: int, product_title: str = 
     """Recount one product's published reviews and bump its version (which invalidates caches)."""
     published = Review.objects.for_shop(shop).published().filter(product_id=product_id)
     counts = dict(published.values_list("rating").annotate(n=Count("pk")).values_list("rating", "n"))
-    with_photos = published.filter(photos__isnull=False).values("pk").distinct().count()
+    with_photos = published.filter(photos__isnull=False, photos__hidden_at__isnull=True).values("pk").distinct().count()
     rating, _ = ProductRating.objects.get_or_create(shop=shop, product_id=product_id)
     ProductRating.objects.filter(pk=rating.pk).update(
         count=sum(counts.values()), total=sum(r * n for r, n in counts.items()),

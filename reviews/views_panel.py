@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
 from reviews.services import (
-    REASON_LABELS, request_email, review_publish, review_reject, review_reply, review_request_test_send,
-    sample_request,
+    REASON_LABELS, request_email, review_photo_hide, review_publish, review_reject, review_reply,
+    review_request_test_send, sample_request,
 )
 from reviews.views_shopper import photo_response
 from shopapp.dashboard import opened_between
@@ -77,6 +77,11 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
                 notice = "Reply saved. It shows under the review on your store." if review.reply else "Reply removed."
             else:
                 status = 400
+        elif action in ("hide_photo", "show_photo"):
+            photo = _review_photo(review, request.POST.get("photo"))
+            review_photo_hide(photo=photo, hidden=action == "hide_photo", actor=_actor(request))
+            notice = ("Photo hidden. It is no longer shown on your store; the review stays as it is."
+                      if action == "hide_photo" else "Photo shown on your store again.")
         else:
             status = 400
     elif request.method != "GET":
@@ -88,6 +93,13 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "held_reasons": [REASON_LABELS.get(r, r) for r in review.held_reasons],
         "reasons": ModerationDecision.Reason.choices,
     }, status=status)
+
+
+def _review_photo(review: Review, photo_id: str | None) -> ReviewPhoto:
+    """One of this review's photos; another review's or shop's photo id is a 404."""
+    if not (photo_id or "").isdigit():
+        raise Http404
+    return get_object_or_404(review.photos.all(), pk=int(photo_id))
 
 
 @require_GET

@@ -8,9 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageFile
 
-from reviews.models import Review
+from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto
 from reviews.photos import PhotoInvalid, photo_clean
 from tests.reviews.test_form import _path, sent_request  # noqa: F401 (fixture)
+from tests.reviews.test_storefront import _empty_cache, _get, _photo, _review, _text  # noqa: F401 (fixture)
+from tests.shopapp.test_proxy import signed_proxy_query
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,66 @@ def test_the_review_page_refuses_a_decompression_bomb_with_a_clear_message_and_s
     assert "0.png is 6300 x 6300 pixels, too large" in response.content.decode()
     assert not Review.objects.exists()
     assert decoded_sizes == []
+
+
+def _hide(client, make_session_token, shop, review, photo, action="hide_photo"):
+    return client.post(f"/app/reviews/{review.pk}/?id_token={make_session_token(shop.domain)}",
+                       {"action": action, "photo": str(photo.pk)})
+
+
+def test_merchant_hides_one_photo_and_the_store_stops_showing_it_while_the_review_stays(
+        client, make_session_token, panel_get, shop):
+    review = _review(shop, 5, title="Great mug", photos=[_photo(), _photo()])
+    hidden, kept = review.photos.all()
+    widget = _text(_get(client, shop))
+    assert f"/reviews/photos/{hidden.pk}.jpg" in widget
+
+    response = _hide(client, make_session_token, shop, review, hidden)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Photo hidden." in page
+    assert "photo-hidden" in page and "Unhide" in page and "Hide photo" in page  # the other one can still be hidden
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+    assert review.decisions.filter(action=ModerationDecision.Action.PHOTO_HIDDEN).count() == 1
+
+    widget = _text(_get(client, shop))
+    assert "Great mug" in widget
+    assert f"/reviews/photos/{hidden.pk}.jpg" not in widget and f"/reviews/photos/{kept.pk}.jpg" in widget
+    assert _get(client, shop, format="json").json()["reviews"][0]["photos"] == [
+        f"/apps/advocate/reviews/photos/{kept.pk}.jpg"]
+    photo_path = f"/proxy/reviews/photos/{hidden.pk}.jpg?{signed_proxy_query(shop.domain)}"
+    assert client.get(photo_path).status_code == 404
+    assert panel_get(f"/app/reviews/photos/{hidden.pk}.jpg", shop).status_code == 200  # the merchant still sees it
+
+    _hide(client, make_session_token, shop, review, hidden, action="show_photo")
+    assert f"/reviews/photos/{hidden.pk}.jpg" in _text(_get(client, shop))
+    assert client.get(photo_path).status_code == 200
+
+
+def test_hiding_the_only_photo_takes_the_review_out_of_with_photos(client, make_session_token, shop):
+    review = _review(shop, 5, photos=[_photo()])
+    assert ProductRating.objects.get(shop=shop).with_photos == 1
+    _hide(client, make_session_token, shop, review, review.photos.get())
+    assert ProductRating.objects.get(shop=shop).with_photos == 0
+
+
+def test_hiding_twice_records_one_decision(client, make_session_token, shop):
+    review = _review(shop, 5, photos=[_photo()])
+    photo = review.photos.get()
+    for _ in range(2):
+        assert _hide(client, make_session_token, shop, review, photo).status_code == 200
+    assert review.decisions.filter(action=ModerationDecision.Action.PHOTO_HIDDEN).count() == 1
+
+
+def test_another_shops_photo_or_another_reviews_photo_cannot_be_hidden(client, make_session_token, shop, other_shop):
+    review = _review(shop, 5, photos=[_photo()])
+    photo = review.photos.get()
+    assert _hide(client, make_session_token, other_shop, review, photo).status_code == 404
+    theirs = _review(other_shop, 5, photos=[_photo()])
+    assert _hide(client, make_session_token, shop, review, theirs.photos.get()).status_code == 404
+    mine_too = _review(shop, 4, product_id=2, photos=[_photo()])
+    assert _hide(client, make_session_token, shop, review, mine_too.photos.get()).status_code == 404
+    response = client.post(f"/app/reviews/{review.pk}/?id_token={make_session_token(shop.domain)}",
+                           {"action": "hide_photo", "photo": "x"})
+    assert response.status_code == 404
+    assert not ReviewPhoto.objects.exclude(hidden_at=None).exists()
