@@ -10,6 +10,7 @@ round trip.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
 from functools import wraps
@@ -24,6 +25,25 @@ def client_ip(request: HttpRequest) -> str:
     # through Shopify's app proxy come from Shopify's servers; once their signature is
     # verified, shopapp.proxy puts the shopper's address (Shopify's header) on the request.
     return getattr(request, "shopper_ip", None) or request.META.get("REMOTE_ADDR", "")
+
+
+def client_network(ip: str) -> str:
+    """What a limit counts: an IPv4 address, or an IPv6 address's /64. One IPv6 subscriber
+    routinely holds a whole /64 (2^64 addresses), so counting exact IPv6 addresses limits nobody."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped:  # ::ffff:203.0.113.9 is the IPv4 client 203.0.113.9
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def limit_key(request: HttpRequest) -> str:
+    """The client's bucket for rate limits (hashed, as everything keyed by a client address)."""
+    return ip_hash(client_network(client_ip(request)))
 
 
 def hashed_ip(request: HttpRequest) -> str:
@@ -58,7 +78,7 @@ def allow(key: str, *, limit: int, window: int, shared_every: bool = False) -> b
     from django.conf import settings
 
     limit *= settings.RATE_LIMIT_SCALE
-    bucket = f"advocate:rl:{key}:{int(time.time() // window)}"
+    bucket = _bucket(key, window)
     if settings.REDIS_URL and shared_every:
         return _tally.allow(bucket, limit=limit, window=window)
     if settings.REDIS_URL:
@@ -75,6 +95,35 @@ def allow(key: str, *, limit: int, window: int, shared_every: bool = False) -> b
     except ValueError:  # expired between add and incr
         cache.add(bucket, 1, timeout=window + 1)
         return True
+
+
+def _bucket(key: str, window: int) -> str:
+    return f"advocate:rl:{key}:{int(time.time() // window)}"
+
+
+def spent(key: str, *, window: int) -> int:
+    """How many times `key` was counted (`spend`) in the current window, without counting this."""
+    from django.conf import settings
+
+    bucket = _bucket(key, window)
+    if settings.REDIS_URL:
+        return int(_redis_client().get(bucket) or 0)
+    return int(cache.get(bucket) or 0)
+
+
+def spend(key: str, *, window: int) -> None:
+    from django.conf import settings
+
+    bucket = _bucket(key, window)
+    if settings.REDIS_URL:
+        client = _redis_client()
+        if client.incr(bucket) == 1:
+            client.expire(bucket, window + 1)
+    elif not cache.add(bucket, 1, timeout=window + 1):
+        try:
+            cache.incr(bucket)
+        except ValueError:  # expired between add and incr
+            cache.add(bucket, 1, timeout=window + 1)
 
 
 TALLY_SECONDS = 0.1
@@ -138,13 +187,44 @@ def rate_limited(name: str, *, limit: int, window: int = 60, shared_every: bool 
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not allow(f"{name}:{hashed_ip(request)}", limit=limit, window=window, shared_every=shared_every):
-                response = HttpResponse("Too many requests. Wait a minute and try again.", status=429,
-                                        content_type="text/plain")
-                response["Retry-After"] = str(window)
-                return response
+            if not allow(f"{name}:{limit_key(request)}", limit=limit, window=window, shared_every=shared_every):
+                return _too_many(window)
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+def misses_limited(name: str, *, limit: int, window: int):
+    """Refuse every request of a client (IPv4 address or IPv6 /64) that got `limit` 404s within
+    `window` seconds, for the rest of that window: guessing codes or ids answers 429 whether the
+    guess is right or wrong, so the guesses teach nothing. Answers that are found cost nothing."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            key = f"{name}:{limit_key(request)}"
+            if spent(key, window=window) >= limit * _scale():
+                return _too_many(window)
+            response = view(request, *args, **kwargs)
+            if response.status_code == 404:
+                spend(key, window=window)
+            return response
+
+        return wrapped
+
+    return decorate
+
+
+def _scale() -> int:
+    from django.conf import settings
+
+    return settings.RATE_LIMIT_SCALE
+
+
+def _too_many(window: int) -> HttpResponse:
+    wait = "a minute" if window <= 60 else f"{window // 60} minutes"
+    response = HttpResponse(f"Too many requests. Wait {wait} and try again.", status=429, content_type="text/plain")
+    response["Retry-After"] = str(window)
+    return response
