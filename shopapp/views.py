@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from shopify_app import TokenExchangeAccessToken
 
 from shopapp.admin_api import ShopifyError
-from shopapp.auth import _request_input, _to_response, frame_ancestors
+from shopapp.auth import _request_input, _to_response, frame_ancestors, preload_link
 from shopapp.models import CustomerDataExport, OAuthState
 from shopapp.params import ListParams
 from shopapp.services import customer_erase, shop_install
@@ -93,6 +93,8 @@ def patch_id_token(request: HttpRequest) -> HttpResponse:
         if settings.APP_BRIDGE_URL != _CDN_APP_BRIDGE:
             # Offline demo: the simulator serves its own App Bridge.
             response.content = response.content.replace(_CDN_APP_BRIDGE.encode(), settings.APP_BRIDGE_URL.encode())
+        if "Link" in response:
+            response["Link"] = preload_link()
         response["Content-Security-Policy"] = frame_ancestors(domain)
     return response
 
