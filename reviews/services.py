@@ -406,7 +406,8 @@ def review_photo_hide(*, photo: ReviewPhoto, hidden: bool, actor: str) -> Review
             hidden_at=timezone.now() if hidden else None)
         if changed:  # a double click or a second tab records one decision
             action = ModerationDecision.Action.PHOTO_HIDDEN if hidden else ModerationDecision.Action.PHOTO_SHOWN
-            _decide(photo.review, action, f"photo {photo.pk}", actor)
+            position = photo.review.photos.filter(pk__lte=photo.pk).count()  # as the merchant sees them
+            _decide(photo.review, action, f"photo {position}", actor)
             product_rating_refresh(shop=photo.review.shop, product_id=photo.review.product_id)
     photo.refresh_from_db(fields=["hidden_at"])
     return photo

@@ -96,7 +96,7 @@ def test_merchant_hides_one_photo_and_the_store_stops_showing_it_while_the_revie
     assert "photo-hidden" in page and "Unhide" in page and "Hide photo" in page  # the other one can still be hidden
     review.refresh_from_db()
     assert review.status == Review.Status.PUBLISHED
-    assert review.decisions.filter(action=ModerationDecision.Action.PHOTO_HIDDEN).count() == 1
+    assert [(d.action, d.reason) for d in review.decisions.all()] == [(ModerationDecision.Action.PHOTO_HIDDEN, "photo 1")]
 
     widget = _text(_get(client, shop))
     assert "Great mug" in widget
