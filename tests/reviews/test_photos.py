@@ -52,6 +52,27 @@ def test_a_small_png_declaring_a_huge_image_is_refused_before_any_pixel_is_decod
     assert decoded_sizes == []
 
 
+def test_a_webp_declaring_a_huge_canvas_is_refused_before_pillow_opens_it(monkeypatch):
+    out = io.BytesIO()
+    Image.new("RGBA", (10, 10), (1, 2, 3, 4)).save(out, "WEBP")
+    data = bytearray(out.getvalue())
+    assert data[12:16] == b"VP8X"
+    data[24:30] = (11999).to_bytes(3, "little") * 2  # the canvas Pillow's decoder would allocate: 576 MB
+    opened = []
+    monkeypatch.setattr(Image, "open", lambda *args, **kwargs: opened.append(args))
+    with pytest.raises(PhotoInvalid, match="huge.webp is 12000 x 12000 pixels, too large"):
+        photo_clean(SimpleUploadedFile("huge.webp", bytes(data), content_type="image/webp"))
+    assert opened == []
+
+
+@pytest.mark.parametrize("options", [{}, {"lossless": True}])
+def test_webp_photos_within_the_limit_are_accepted(options):
+    out = io.BytesIO()
+    Image.new("RGB", (2400, 1200), (90, 10, 10)).save(out, "WEBP", **options)
+    photo = photo_clean(SimpleUploadedFile("fine.webp", out.getvalue(), content_type="image/webp"))
+    assert (photo.width, photo.height) == (2000, 1000)
+
+
 def test_a_large_camera_jpeg_is_accepted_and_decoded_at_reduced_scale(decoded_sizes):
     out = io.BytesIO()
     Image.new("RGB", (6000, 4000), (40, 90, 200)).save(out, "JPEG")
