@@ -26,8 +26,11 @@ OWN_COOKIE_SALT = "advocate:referrals:own"
 # A code is a name and 4 characters (31^4 = 923,521 per name). 10 unknown codes an hour per
 # address (IPv6: per /64) makes finding one by guessing take months; a shopper mistyping a
 # link a few times never meets it.
+# Through a shop's app proxy, once the shop sees SHOP_MISSES_PER_HOUR unknown codes (guessing
+# spread over many addresses), each address may miss only twice that hour.
 CLICKS_PER_MINUTE = 60
 MISSES_PER_HOUR = 10
+SHOP_MISSES_PER_HOUR = 300
 
 
 @require_GET
@@ -56,7 +59,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 @require_GET
 @app_proxy_view
 @rate_limited("referral-click", limit=CLICKS_PER_MINUTE, window=60)  # per shopper (the address Shopify forwards)
-@misses_limited("referral-miss", limit=MISSES_PER_HOUR, window=3600)
+@misses_limited("referral-miss", limit=MISSES_PER_HOUR, window=3600, shop_limit=SHOP_MISSES_PER_HOUR)
 def proxy_landing(request: HttpRequest, code: str) -> HttpResponse:
     advocate = advocate_for_code(code)
     if advocate is not None and advocate.shop_id != request.shop.pk:

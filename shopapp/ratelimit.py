@@ -81,49 +81,47 @@ def allow(key: str, *, limit: int, window: int, shared_every: bool = False) -> b
     bucket = _bucket(key, window)
     if settings.REDIS_URL and shared_every:
         return _tally.allow(bucket, limit=limit, window=window)
-    if settings.REDIS_URL:
-        # One round trip on the hot path (INCR); the bucket's expiry is set by whoever created it.
-        client = _redis_client()
-        count = client.incr(bucket)
-        if count == 1:
-            client.expire(bucket, window + 1)
-        return count <= limit
-    if cache.add(bucket, 1, timeout=window + 1):
-        return True
-    try:
-        return cache.incr(bucket) <= limit
-    except ValueError:  # expired between add and incr
-        cache.add(bucket, 1, timeout=window + 1)
-        return True
+    return _count(bucket, window) <= limit
 
 
 def _bucket(key: str, window: int) -> str:
     return f"advocate:rl:{key}:{int(time.time() // window)}"
 
 
-def spent(key: str, *, window: int) -> int:
-    """How many times `key` was counted (`spend`) in the current window, without counting this."""
+def _count(bucket: str, window: int) -> int:
+    """Adds one to the bucket; its new total."""
     from django.conf import settings
 
-    bucket = _bucket(key, window)
     if settings.REDIS_URL:
-        return int(_redis_client().get(bucket) or 0)
-    return int(cache.get(bucket) or 0)
-
-
-def spend(key: str, *, window: int) -> None:
-    from django.conf import settings
-
-    bucket = _bucket(key, window)
-    if settings.REDIS_URL:
+        # One round trip on the hot path (INCR); the bucket's expiry is set by whoever created it.
         client = _redis_client()
-        if client.incr(bucket) == 1:
+        count = client.incr(bucket)
+        if count == 1:
             client.expire(bucket, window + 1)
-    elif not cache.add(bucket, 1, timeout=window + 1):
-        try:
-            cache.incr(bucket)
-        except ValueError:  # expired between add and incr
-            cache.add(bucket, 1, timeout=window + 1)
+        return count
+    if cache.add(bucket, 1, timeout=window + 1):
+        return 1
+    try:
+        return cache.incr(bucket)
+    except ValueError:  # expired between add and incr
+        cache.add(bucket, 1, timeout=window + 1)
+        return 1
+
+
+def spent(keys: list[str], *, window: int) -> list[int]:
+    """How often each key was counted (`spend`) in the current window, in one round trip."""
+    from django.conf import settings
+
+    buckets = [_bucket(key, window) for key in keys]
+    if settings.REDIS_URL:
+        return [int(count or 0) for count in _redis_client().mget(buckets)]
+    found = cache.get_many(buckets)
+    return [int(found.get(bucket) or 0) for bucket in buckets]
+
+
+def spend(keys: list[str], *, window: int) -> None:
+    for key in keys:
+        _count(_bucket(key, window), window)
 
 
 TALLY_SECONDS = 0.1
@@ -196,20 +194,30 @@ def rate_limited(name: str, *, limit: int, window: int = 60, shared_every: bool 
     return decorate
 
 
-def misses_limited(name: str, *, limit: int, window: int):
+def misses_limited(name: str, *, limit: int, window: int, shop_limit: int | None = None, limit_when_shop_over: int = 2):
     """Refuse every request of a client (IPv4 address or IPv6 /64) that got `limit` 404s within
     `window` seconds, for the rest of that window: guessing codes or ids answers 429 whether the
-    guess is right or wrong, so the guesses teach nothing. Answers that are found cost nothing."""
+    guess is right or wrong, so the guesses teach nothing. Answers that are found cost nothing.
+
+    `shop_limit`: once a shop's signed (app proxy) requests got that many 404s in the window, from
+    whoever, each client there may miss only `limit_when_shop_over` times: guessing spread over many
+    addresses slows down too, while shoppers who open real links are never refused."""
 
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            key = f"{name}:{limit_key(request)}"
-            if spent(key, window=window) >= limit * _scale():
+            keys = [f"{name}:{limit_key(request)}"]
+            shop = getattr(request, "shop", None) if shop_limit else None
+            if shop is not None:
+                keys.append(f"{name}:shop:{shop.pk}")
+            counts, allowed = spent(keys, window=window), limit
+            if shop is not None and counts[1] >= shop_limit * _scale():
+                allowed = min(limit, limit_when_shop_over)
+            if counts[0] >= allowed * _scale():
                 return _too_many(window)
             response = view(request, *args, **kwargs)
             if response.status_code == 404:
-                spend(key, window=window)
+                spend(keys, window=window)
             return response
 
         return wrapped

@@ -205,3 +205,17 @@ def test_misses_through_the_app_proxy_are_counted_per_shopper(client, advocate):
     assert [guess(f"MAYA-{n:04d}", "203.0.113.50") for n in range(10)] == [404] * 10
     assert guess("MAYA-7K2Q", "203.0.113.50") == 429
     assert guess("MAYA-7K2Q", "203.0.113.51") == 200
+
+
+def test_guessing_spread_over_many_addresses_of_one_shop_leaves_each_address_two_misses(client, advocate):
+    from referrals.views import SHOP_MISSES_PER_HOUR
+
+    def guess(code, ip):
+        return client.get(f"/proxy/referrals/r/{code}?{signed_proxy_query(advocate.shop.domain)}",
+                          HTTP_X_FORWARDED_FOR=ip).status_code
+
+    for n in range(SHOP_MISSES_PER_HOUR):  # a botnet: one guess per address
+        assert guess("MAYA-0000", f"10.{n // 250}.{n % 250}.1") == 404
+    assert [guess(f"MAYA-{n:04d}", "203.0.113.77") for n in range(3)] == [404, 404, 429]
+    assert guess("MAYA-7K2Q", "203.0.113.78") == 200  # a shopper with a real link is never refused
+    assert guess("MAYA-7K2Q", "10.0.0.1") == 200  # one miss is within the tighter limit
