@@ -19,14 +19,23 @@ from referrals.sharing import (
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.shopify import shop_url
-from shopapp.ratelimit import hashed_ip, rate_limited
+from shopapp.ratelimit import hashed_ip, misses_limited, rate_limited
 
 OWN_COOKIE = "advocate_own"
 OWN_COOKIE_SALT = "advocate:referrals:own"
+# A code is a name and 4 characters (31^4 = 923,521 per name). 10 unknown codes an hour per
+# address (IPv6: per /64) makes finding one by guessing take months; a shopper mistyping a
+# link a few times never meets it.
+# Through a shop's app proxy, once the shop sees SHOP_MISSES_PER_HOUR unknown codes (guessing
+# spread over many addresses), each address may miss only twice that hour.
+CLICKS_PER_MINUTE = 60
+MISSES_PER_HOUR = 10
+SHOP_MISSES_PER_HOUR = 300
 
 
 @require_GET
-@rate_limited("referral-click", limit=60, window=60)
+@rate_limited("referral-click", limit=CLICKS_PER_MINUTE, window=60)
+@misses_limited("referral-miss", limit=MISSES_PER_HOUR, window=3600)
 def landing(request: HttpRequest, code: str) -> HttpResponse:
     """The click path: a cached page and one insert. The advocate's own visit and every
     page that is not a live offer (unknown, paused, off, code still being made) take the full view."""
@@ -49,7 +58,8 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 
 @require_GET
 @app_proxy_view
-@rate_limited("referral-click", limit=60, window=60)  # per shopper (the address Shopify forwards)
+@rate_limited("referral-click", limit=CLICKS_PER_MINUTE, window=60)  # per shopper (the address Shopify forwards)
+@misses_limited("referral-miss", limit=MISSES_PER_HOUR, window=3600, shop_limit=SHOP_MISSES_PER_HOUR)
 def proxy_landing(request: HttpRequest, code: str) -> HttpResponse:
     advocate = advocate_for_code(code)
     if advocate is not None and advocate.shop_id != request.shop.pk:

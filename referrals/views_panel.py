@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -15,6 +14,7 @@ from referrals.models import ProgramSettings, Referral
 from referrals.program import program_settings_save
 from referrals.services import referral_decide
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period
+from shopapp.params import ListParams
 
 PAGE_SIZE = 25
 RANGE_CHOICES = [(key, f"Last {days} days") for key, days in RANGES.items()] + [("all", "All time")]
@@ -25,26 +25,23 @@ def _actor(request: HttpRequest) -> str:
     return f"staff {user.id}" if user and user.id else "merchant"
 
 
-def _period(request: HttpRequest) -> tuple[str, Period | None]:
-    chosen = request.GET.get("range", DEFAULT_RANGE)
+def _period(request: HttpRequest, params: ListParams) -> tuple[str, Period | None]:
+    chosen = params.choice("range", [*RANGES, "all"], label="Range", default=DEFAULT_RANGE)
     if chosen == "all":
         return chosen, None
-    if chosen not in RANGES:
-        chosen = DEFAULT_RANGE
     return chosen, Period.last(request.shop, RANGES[chosen])
 
 
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
     shop = request.shop
-    chosen, period = _period(request)
-    status = request.GET.get("status", "")
+    params = ListParams(request)
+    chosen, period = _period(request, params)
+    status = params.choice("status", Referral.Status.values, label="Status")
     referrals = referrals_in(shop, period).select_related("advocate__customer", "friend", "order")
-    if status in Referral.Status.values:
+    if status:
         referrals = referrals.filter(status=status)
-    else:
-        status = ""
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = params.page(referrals, PAGE_SIZE)
     figures = program_figures(shop, period)
     return render(request, "referrals/panel/list.html", {
         "shop": shop, "nav": "referrals", "page": page, "figures": figures, "status": status,
@@ -52,6 +49,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
         "query": urlencode({k: v for k, v in {"status": status, "range": chosen}.items() if v}),
         "advocates": top_advocates(shop, period), "program": ProgramSettings.for_shop(shop),
         "any_referrals": status != "" or figures.referred_orders > 0 or referrals_in(shop, None).exists(),
+        "param_notices": params.notices,
     })
 
 

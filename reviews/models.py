@@ -187,6 +187,12 @@ class ReviewRevision(models.Model):
         ordering = ["-created_at", "-pk"]
 
 
+class ReviewPhotoQuerySet(models.QuerySet):
+    def shown(self):
+        """Photos the public may see: a merchant can hide one without rejecting its review."""
+        return self.filter(hidden_at__isnull=True)
+
+
 class ReviewPhoto(models.Model):
     """A re-encoded photo (metadata stripped), kept in the database with its thumbnail."""
 
@@ -197,6 +203,9 @@ class ReviewPhoto(models.Model):
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewPhotoQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -211,6 +220,8 @@ class ModerationDecision(models.Model):
         REJECTED = "rejected"
         AUTO_PUBLISHED = "auto_published", "Published automatically"
         REPLIED = "replied"
+        PHOTO_HIDDEN = "photo_hidden", "Photo hidden"
+        PHOTO_SHOWN = "photo_shown", "Photo shown again"
 
     class Reason(models.TextChoices):
         ABUSIVE = "abusive", "Abusive"

@@ -22,7 +22,7 @@ from reviews.models import (
     ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRequestItem, ReviewRevision,
     ReviewSettings,
 )
-from reviews.moderation import REASONS, review_text_reasons
+from reviews.moderation import REASONS, personal_data_mask, review_text_reasons
 from reviews.photos import CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
 from shopapp.jobs import enqueue, follow_ups_record
@@ -409,6 +409,20 @@ def review_photo_thumbnail(photo_id: int) -> None:
         ReviewPhoto.objects.filter(pk=photo.pk).update(thumbnail=thumbnail_bytes(bytes(photo.image)))
 
 
+def review_photo_hide(*, photo: ReviewPhoto, hidden: bool, actor: str) -> ReviewPhoto:
+    """Hide one photo from the public (or show it again); the review itself stays as it is."""
+    with transaction.atomic():
+        changed = ReviewPhoto.objects.filter(pk=photo.pk, hidden_at__isnull=hidden).update(
+            hidden_at=timezone.now() if hidden else None)
+        if changed:  # a double click or a second tab records one decision
+            action = ModerationDecision.Action.PHOTO_HIDDEN if hidden else ModerationDecision.Action.PHOTO_SHOWN
+            position = photo.review.photos.filter(pk__lte=photo.pk).count()  # as the merchant sees them
+            _decide(photo.review, action, f"photo {position}", actor)
+            product_rating_refresh(shop=photo.review.shop, product_id=photo.review.product_id)
+    photo.refresh_from_db(fields=["hidden_at"])
+    return photo
+
+
 def _decide(review: Review, action: str, reason: str, actor: str) -> ModerationDecision:
     return ModerationDecision.objects.create(review=review, action=action, reason=reason[:200], actor=actor[:100])
 
@@ -449,26 +463,39 @@ def review_reply(*, review: Review, text: str, actor: str) -> Review:
 
 
 def reviews_auto_publish(*, now: datetime | None = None) -> int:
-    """Held reviews nobody decided on within 14 days publish themselves."""
+    """Held reviews nobody decided on within 14 days publish themselves, an email address or phone
+    number in them masked: the merchant's silence must not publish a shopper's contact details."""
     now = now or timezone.now()
     cutoff = now - AUTO_PUBLISH_AFTER_DAYS * settings.ADVOCATE_DAY
     published = 0
-    for review in Review.objects.filter(status=Review.Status.HELD, updated_at__lte=cutoff).select_related("shop")[:500]:
+    for review_id in Review.objects.filter(status=Review.Status.HELD, updated_at__lte=cutoff).values_list("pk", flat=True)[:500]:
         with transaction.atomic():
-            if not Review.objects.filter(pk=review.pk, status=Review.Status.HELD).update(
-                    status=Review.Status.PUBLISHED, published_at=now):
-                continue  # the merchant decided meanwhile
-            _decide(review, ModerationDecision.Action.AUTO_PUBLISHED, "no decision within 14 days", SYSTEM_ACTOR)
+            # Locked, then read: the text masked is the text published, even if the reviewer edits it meanwhile.
+            review = Review.objects.select_for_update().select_related("shop").filter(
+                pk=review_id, status=Review.Status.HELD, updated_at__lte=cutoff).first()
+            if review is None:
+                continue  # the merchant decided, or the reviewer edited it, meanwhile
+            masked = _personal_data_masked(review)
+            Review.objects.filter(pk=review.pk).update(status=Review.Status.PUBLISHED, published_at=now, **masked)
+            reason = "no decision within 14 days" + ("; email address or phone number masked" if masked else "")
+            _decide(review, ModerationDecision.Action.AUTO_PUBLISHED, reason, SYSTEM_ACTOR)
             product_rating_refresh(shop=review.shop, product_id=review.product_id)
             published += 1
     return published
+
+
+def _personal_data_masked(review: Review) -> dict[str, str]:
+    """The fields whose text changes once personal data is masked."""
+    masked = {field: personal_data_mask(getattr(review, field))[:Review._meta.get_field(field).max_length]
+              for field in ("title", "body")}
+    return {field: text for field, text in masked.items() if text != getattr(review, field)}
 
 
 def product_rating_refresh(*, shop: Shop, product_id: int, product_title: str = "") -> ProductRating:
     """Recount one product's published reviews and bump its version (which invalidates caches)."""
     published = Review.objects.for_shop(shop).published().filter(product_id=product_id)
     counts = dict(published.values_list("rating").annotate(n=Count("pk")).values_list("rating", "n"))
-    with_photos = published.filter(photos__isnull=False).values("pk").distinct().count()
+    with_photos = published.filter(photos__isnull=False, photos__hidden_at__isnull=True).values("pk").distinct().count()
     rating, _ = ProductRating.objects.get_or_create(shop=shop, product_id=product_id)
     ProductRating.objects.filter(pk=rating.pk).update(
         count=sum(counts.values()), total=sum(r * n for r, n in counts.items()),

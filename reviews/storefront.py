@@ -61,13 +61,13 @@ def reviews_listing(*, shop: Shop, rating: ProductRating | None, sort: str, page
         return Listing(rating, sort, page, pages, [])
     published = (Review.objects.for_shop(shop).published().filter(product_id=rating.product_id)
                  .only(*_REVIEW_FIELDS)
-                 .prefetch_related(Prefetch("photos", queryset=ReviewPhoto.objects.only("pk", "review_id", "width", "height"))))
+                 .prefetch_related(Prefetch("photos", queryset=ReviewPhoto.objects.shown().only("pk", "review_id", "width", "height"))))
     if sort == "highest":
         ordered = published.order_by("-rating", "-created_at", "-pk")
     elif sort == "lowest":
         ordered = published.order_by("rating", "-created_at", "-pk")
     elif sort == "photos":
-        ordered = published.annotate(has_photos=Exists(ReviewPhoto.objects.filter(review=OuterRef("pk")))).order_by(
+        ordered = published.annotate(has_photos=Exists(ReviewPhoto.objects.shown().filter(review=OuterRef("pk")))).order_by(
             "-has_photos", "-created_at", "-pk")
     else:
         ordered = published.order_by("-created_at", "-pk")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -11,12 +10,13 @@ from django.views.decorators.http import require_GET
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
 from reviews.services import (
-    REASON_LABELS, request_email, review_publish, review_reject, review_reply, review_request_test_send,
-    sample_request,
+    REASON_LABELS, request_email, review_photo_hide, review_publish, review_reject, review_reply,
+    review_request_test_send, sample_request,
 )
 from reviews.views_shopper import photo_response
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
+from shopapp.params import ListParams
 
 PAGE_SIZE = 25
 
@@ -30,19 +30,26 @@ def _actor(request: HttpRequest) -> str:
 def review_list(request: HttpRequest) -> HttpResponse:
     shop = request.shop
     reviews = Review.objects.for_shop(shop).prefetch_related("photos")
-    filters = {k: request.GET.get(k, "") for k in ("status", "rating", "product", "photos", "from", "to")}
+    params = ListParams(request)
+    filters = {
+        "status": params.choice("status", Review.Status.values, label="Status"),
+        "rating": params.choice("rating", "12345", label="Rating"),
+        "product": params.identifier("product", label="Product"),
+        "photos": params.choice("photos", ("yes", "no"), label="Photos"),
+        **params.days(),
+    }
     if filters["status"] in Review.Status.values:
         reviews = reviews.filter(status=filters["status"])
     if filters["rating"] in {"1", "2", "3", "4", "5"}:
         reviews = reviews.filter(rating=int(filters["rating"]))
-    if filters["product"].isdigit():
+    if filters["product"]:
         reviews = reviews.filter(product_id=int(filters["product"]))
     if filters["photos"] == "yes":
         reviews = reviews.filter(photos__isnull=False).distinct()
     elif filters["photos"] == "no":
         reviews = reviews.filter(photos__isnull=True)
     reviews = opened_between(reviews, "created_at", shop, filters)
-    page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = params.page(reviews, PAGE_SIZE)
     for review in page.object_list:
         review.held_labels = [REASON_LABELS.get(r, r) for r in review.held_reasons]
     query = urlencode({k: v for k, v in filters.items() if v})
@@ -50,7 +57,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "shop": shop, "nav": "reviews", "page": page, "filters": filters, "query": query,
         "statuses": Review.Status.choices, "products": ProductRating.objects.filter(shop=shop).order_by("product_title"),
         "held_count": Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count(),
-        "any_reviews": Review.objects.for_shop(shop).exists(),
+        "any_reviews": Review.objects.for_shop(shop).exists(), "param_notices": params.notices,
     })
 
 
@@ -77,6 +84,11 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
                 notice = "Reply saved. It shows under the review on your store." if review.reply else "Reply removed."
             else:
                 status = 400
+        elif action in ("hide_photo", "show_photo"):
+            photo = _review_photo(review, request.POST.get("photo"))
+            review_photo_hide(photo=photo, hidden=action == "hide_photo", actor=_actor(request))
+            notice = ("Photo hidden. It is no longer shown on your store; the review stays as it is."
+                      if action == "hide_photo" else "Photo shown on your store again.")
         else:
             status = 400
     elif request.method != "GET":
@@ -88,6 +100,13 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "held_reasons": [REASON_LABELS.get(r, r) for r in review.held_reasons],
         "reasons": ModerationDecision.Reason.choices,
     }, status=status)
+
+
+def _review_photo(review: Review, photo_id: str | None) -> ReviewPhoto:
+    """One of this review's photos; another review's or shop's photo id is a 404."""
+    if not (photo_id or "").isdigit():
+        raise Http404
+    return get_object_or_404(review.photos.all(), pk=int(photo_id))
 
 
 @require_GET

@@ -148,6 +148,7 @@ def _photo_for_link(token: str, photo_id: int, *, shop) -> HttpResponse:
 def photo_response(photo: ReviewPhoto, *, thumb: bool, public: bool) -> HttpResponse:
     data = photo.thumbnail if thumb and photo.thumbnail else photo.image
     response = HttpResponse(bytes(data), content_type=photo.content_type)
-    response["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=300"
+    # An hour, not a day: a photo the merchant hides should leave shoppers' caches soon too.
+    response["Cache-Control"] = "public, max-age=3600" if public else "private, max-age=300"
     response["X-Content-Type-Options"] = "nosniff"
     return response

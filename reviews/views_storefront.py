@@ -54,7 +54,7 @@ def _answer(request: HttpRequest, product_id: int, kind: str) -> HttpResponse:
 @rate_limited("storefront-photos", limit=600, window=60, shared_every=True)
 def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
     """A published review's photo (its thumbnail once made), for the shop that signed the request."""
-    photo = (ReviewPhoto.objects.defer("image")
+    photo = (ReviewPhoto.objects.shown().defer("image")
              .filter(pk=photo_id, review__shop=request.shop, review__status=Review.Status.PUBLISHED).first())
     if photo is None:
         raise Http404

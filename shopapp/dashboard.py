@@ -60,10 +60,11 @@ def opened_between(queryset, field: str, shop: Shop, filters: dict):
     for key, lookup, shift in (("from", "gte", 0), ("to", "lt", 1)):
         try:
             day = date.fromisoformat(filters.get(key, ""))
-        except ValueError:
+            bound = datetime.combine(day + timedelta(days=shift), time.min, tzinfo=tz)
+        except (ValueError, OverflowError):  # the panel's lists check dates first (shopapp.params)
             filters[key] = ""
             continue
-        queryset = queryset.filter(**{f"{field}__{lookup}": datetime.combine(day + timedelta(days=shift), time.min, tzinfo=tz)})
+        queryset = queryset.filter(**{f"{field}__{lookup}": bound})
     return queryset
 
 

@@ -10,6 +10,7 @@ round trip.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import threading
 import time
 from functools import wraps
@@ -24,6 +25,25 @@ def client_ip(request: HttpRequest) -> str:
     # through Shopify's app proxy come from Shopify's servers; once their signature is
     # verified, shopapp.proxy puts the shopper's address (Shopify's header) on the request.
     return getattr(request, "shopper_ip", None) or request.META.get("REMOTE_ADDR", "")
+
+
+def client_network(ip: str) -> str:
+    """What a limit counts: an IPv4 address, or an IPv6 address's /64. One IPv6 subscriber
+    routinely holds a whole /64 (2^64 addresses), so counting exact IPv6 addresses limits nobody."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if address.version == 6:
+        if address.ipv4_mapped:  # ::ffff:203.0.113.9 is the IPv4 client 203.0.113.9
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def limit_key(request: HttpRequest) -> str:
+    """The client's bucket for rate limits (hashed, as everything keyed by a client address)."""
+    return ip_hash(client_network(client_ip(request)))
 
 
 def hashed_ip(request: HttpRequest) -> str:
@@ -58,23 +78,50 @@ def allow(key: str, *, limit: int, window: int, shared_every: bool = False) -> b
     from django.conf import settings
 
     limit *= settings.RATE_LIMIT_SCALE
-    bucket = f"advocate:rl:{key}:{int(time.time() // window)}"
+    bucket = _bucket(key, window)
     if settings.REDIS_URL and shared_every:
         return _tally.allow(bucket, limit=limit, window=window)
+    return _count(bucket, window) <= limit
+
+
+def _bucket(key: str, window: int) -> str:
+    return f"advocate:rl:{key}:{int(time.time() // window)}"
+
+
+def _count(bucket: str, window: int) -> int:
+    """Adds one to the bucket; its new total."""
+    from django.conf import settings
+
     if settings.REDIS_URL:
         # One round trip on the hot path (INCR); the bucket's expiry is set by whoever created it.
         client = _redis_client()
         count = client.incr(bucket)
         if count == 1:
             client.expire(bucket, window + 1)
-        return count <= limit
+        return count
     if cache.add(bucket, 1, timeout=window + 1):
-        return True
+        return 1
     try:
-        return cache.incr(bucket) <= limit
+        return cache.incr(bucket)
     except ValueError:  # expired between add and incr
         cache.add(bucket, 1, timeout=window + 1)
-        return True
+        return 1
+
+
+def spent(keys: list[str], *, window: int) -> list[int]:
+    """How often each key was counted (`spend`) in the current window, in one round trip."""
+    from django.conf import settings
+
+    buckets = [_bucket(key, window) for key in keys]
+    if settings.REDIS_URL:
+        return [int(count or 0) for count in _redis_client().mget(buckets)]
+    found = cache.get_many(buckets)
+    return [int(found.get(bucket) or 0) for bucket in buckets]
+
+
+def spend(keys: list[str], *, window: int) -> None:
+    for key in keys:
+        _count(_bucket(key, window), window)
 
 
 TALLY_SECONDS = 0.1
@@ -138,13 +185,54 @@ def rate_limited(name: str, *, limit: int, window: int = 60, shared_every: bool 
     def decorate(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not allow(f"{name}:{hashed_ip(request)}", limit=limit, window=window, shared_every=shared_every):
-                response = HttpResponse("Too many requests. Wait a minute and try again.", status=429,
-                                        content_type="text/plain")
-                response["Retry-After"] = str(window)
-                return response
+            if not allow(f"{name}:{limit_key(request)}", limit=limit, window=window, shared_every=shared_every):
+                return _too_many(window)
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+def misses_limited(name: str, *, limit: int, window: int, shop_limit: int | None = None, limit_when_shop_over: int = 2):
+    """Refuse every request of a client (IPv4 address or IPv6 /64) that got `limit` 404s within
+    `window` seconds, for the rest of that window: guessing codes or ids answers 429 whether the
+    guess is right or wrong, so the guesses teach nothing. Answers that are found cost nothing.
+
+    `shop_limit`: once a shop's signed (app proxy) requests got that many 404s in the window, from
+    whoever, each client there may miss only `limit_when_shop_over` times: guessing spread over many
+    addresses slows down too, while shoppers who open real links are never refused."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            keys = [f"{name}:{limit_key(request)}"]
+            shop = getattr(request, "shop", None) if shop_limit else None
+            if shop is not None:
+                keys.append(f"{name}:shop:{shop.pk}")
+            counts, allowed = spent(keys, window=window), limit
+            if shop is not None and counts[1] >= shop_limit * _scale():
+                allowed = min(limit, limit_when_shop_over)
+            if counts[0] >= allowed * _scale():
+                return _too_many(window)
+            response = view(request, *args, **kwargs)
+            if response.status_code == 404:
+                spend(keys, window=window)
+            return response
+
+        return wrapped
+
+    return decorate
+
+
+def _scale() -> int:
+    from django.conf import settings
+
+    return settings.RATE_LIMIT_SCALE
+
+
+def _too_many(window: int) -> HttpResponse:
+    wait = "a minute" if window <= 60 else f"{window // 60} minutes"
+    response = HttpResponse(f"Too many requests. Wait {wait} and try again.", status=429, content_type="text/plain")
+    response["Retry-After"] = str(window)
+    return response

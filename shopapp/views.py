@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET
 from shopify_app import TokenExchangeAccessToken
 
 from shopapp.admin_api import ShopifyError
-from shopapp.auth import _request_input, _to_response, frame_ancestors
+from shopapp.auth import _request_input, _to_response, frame_ancestors, preload_link
 from shopapp.models import CustomerDataExport, OAuthState
+from shopapp.params import ListParams
 from shopapp.services import customer_erase, shop_install
 from shopapp.shopify import clean_shop_domain, http_client, shop_url, shopify_api_session_class, shopify_app
 
@@ -33,15 +34,14 @@ def panel_home(request: HttpRequest) -> HttpResponse:
     from shopapp.registry import onboarding_steps
 
     shop = request.shop
-    chosen = request.GET.get("range", DEFAULT_RANGE)
-    if chosen not in RANGES:
-        chosen = DEFAULT_RANGE
+    params = ListParams(request)
+    chosen = params.choice("range", RANGES, label="Range", default=DEFAULT_RANGE)
     period = Period.last(shop, RANGES[chosen])
     steps = onboarding_steps(shop)
     return render(request, "shopapp/home.html", {
         "shop": shop, "nav": "home", "sections": dashboard_sections(shop, period),
         "steps": steps, "steps_done": sum(s["done"] for s in steps),
-        "ranges": RANGES, "chosen": chosen, "period": period,
+        "ranges": RANGES, "chosen": chosen, "period": period, "param_notices": params.notices,
     })
 
 
@@ -93,6 +93,8 @@ def patch_id_token(request: HttpRequest) -> HttpResponse:
         if settings.APP_BRIDGE_URL != _CDN_APP_BRIDGE:
             # Offline demo: the simulator serves its own App Bridge.
             response.content = response.content.replace(_CDN_APP_BRIDGE.encode(), settings.APP_BRIDGE_URL.encode())
+        if "Link" in response:
+            response["Link"] = preload_link()
         response["Content-Security-Policy"] = frame_ancestors(domain)
     return response
 
@@ -209,21 +211,18 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def activity(request: HttpRequest) -> HttpResponse:
     """Webhooks Shopify sent for this shop and what became of each: failures stay visible."""
-    from django.core.paginator import Paginator
-
     from shopapp.models import WebhookEvent
 
     events = WebhookEvent.objects.filter(shop_domain=request.shop.domain).order_by("-received_at", "-pk")
-    status = request.GET.get("status", "")
-    if status in WebhookEvent.Status.values:
+    params = ListParams(request)
+    status = params.choice("status", WebhookEvent.Status.values, label="Status")
+    if status:
         events = events.filter(status=status)
-    page = Paginator(events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at"), 50).get_page(
-        request.GET.get("page")
-    )
+    page = params.page(events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at"), 50)
     return render(request, "shopapp/activity.html", {
         "shop": request.shop, "nav": "settings", "page": page, "status": status,
         "status_query": urlencode({"status": status}) if status else "",
-        "statuses": WebhookEvent.Status.choices,
+        "statuses": WebhookEvent.Status.choices, "param_notices": params.notices,
     })
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -22,6 +21,7 @@ from reviews.models import Review
 from shopapp.dashboard import opened_between
 from shopapp.links import LinkInvalid
 from shopapp.models import Order
+from shopapp.params import ListParams
 from shopapp.ratelimit import rate_limited
 
 PAGE_SIZE = 25
@@ -48,7 +48,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
     target = timedelta(hours=config.first_response_hours)
     now = timezone.now()
     cases = Case.objects.for_shop(shop).select_related("review", "customer")
-    filters = {k: request.GET.get(k, "").strip() for k in ("status", "assignee", "overdue", "q", "from", "to")}
+    params = ListParams(request)
+    filters = {
+        "status": params.choice("status", ["active", *Case.Status.values], label="Status"),
+        "assignee": params.choice("assignee", ("me", "none"), label="Assignee"),
+        "overdue": params.choice("overdue", ("yes",), label="Overdue"),
+        "q": params.text("q", label="Search"), **params.days(),
+    }
     cases = opened_between(cases, "created_at", shop, filters)
     if filters["status"] == "active":
         cases = cases.filter(status__in=Case.ACTIVE)
@@ -66,7 +72,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
                              | Q(review__product_title__icontains=q) | Q(customer__email__icontains=q)
                              | Q(customer__first_name__icontains=q) | Q(customer__last_name__icontains=q)
                              | Q(review__display_name__icontains=q))
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = params.page(cases, PAGE_SIZE)
     for case in page.object_list:
         case.due = _due(case, target, now)
         case.age = now - case.created_at
@@ -74,6 +80,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "shop": shop, "nav": "cases", "page": page, "filters": filters, "config": config,
         "query": urlencode({k: v for k, v in filters.items() if v}),
         "statuses": Case.Status.choices, "any_cases": Case.objects.for_shop(shop).exists(), "me": _actor(request),
+        "param_notices": params.notices,
     })
 
 

@@ -172,3 +172,50 @@ def test_a_full_batch_wakes_the_writer(client, advocate, settings, monkeypatch):
     assert not log._full.is_set()
     client.get("/r/MAYA-7K2Q")
     assert log._full.is_set()  # the writer thread wakes now instead of at the end of the window
+
+
+def test_guessing_codes_is_refused_after_ten_misses_an_hour_whether_the_next_guess_is_right_or_wrong(client, advocate):
+    guesses = [client.get(f"/r/MAYA-{n:04d}", REMOTE_ADDR="198.51.100.7").status_code for n in range(10)]
+    assert guesses == [404] * 10
+    assert client.get("/r/MAYA-ZZZZ", REMOTE_ADDR="198.51.100.7").status_code == 429
+    refused = client.get("/r/MAYA-7K2Q", REMOTE_ADDR="198.51.100.7")  # the right code teaches nothing now
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "Wait 60 minutes" in refused.content.decode()
+    assert client.get("/r/MAYA-7K2Q", REMOTE_ADDR="198.51.100.8").status_code == 200  # someone else
+
+
+def test_found_codes_do_not_count_as_misses(client, advocate):
+    for _ in range(30):
+        assert client.get("/r/MAYA-7K2Q", REMOTE_ADDR="198.51.100.9").status_code == 200
+    assert [client.get("/r/NOPE-0000", REMOTE_ADDR="198.51.100.9").status_code for _ in range(10)] == [404] * 10
+
+
+def test_ipv6_guessers_are_counted_per_64_not_per_address(client, advocate):
+    for n in range(10):  # a different address of the same /64 each time
+        assert client.get(f"/r/MAYA-{n:04d}", REMOTE_ADDR=f"2001:db8:1:2::{n + 1:x}").status_code == 404
+    assert client.get("/r/MAYA-7K2Q", REMOTE_ADDR="2001:db8:1:2:ffff:1:2:3").status_code == 429
+    assert client.get("/r/MAYA-7K2Q", REMOTE_ADDR="2001:db8:1:3::1").status_code == 200  # the next /64
+
+
+def test_misses_through_the_app_proxy_are_counted_per_shopper(client, advocate):
+    def guess(code, ip):
+        return client.get(f"/proxy/referrals/r/{code}?{signed_proxy_query(advocate.shop.domain)}",
+                          HTTP_X_FORWARDED_FOR=ip).status_code
+
+    assert [guess(f"MAYA-{n:04d}", "203.0.113.50") for n in range(10)] == [404] * 10
+    assert guess("MAYA-7K2Q", "203.0.113.50") == 429
+    assert guess("MAYA-7K2Q", "203.0.113.51") == 200
+
+
+def test_guessing_spread_over_many_addresses_of_one_shop_leaves_each_address_two_misses(client, advocate):
+    from referrals.views import SHOP_MISSES_PER_HOUR
+
+    def guess(code, ip):
+        return client.get(f"/proxy/referrals/r/{code}?{signed_proxy_query(advocate.shop.domain)}",
+                          HTTP_X_FORWARDED_FOR=ip).status_code
+
+    for n in range(SHOP_MISSES_PER_HOUR):  # a botnet: one guess per address
+        assert guess("MAYA-0000", f"10.{n // 250}.{n % 250}.1") == 404
+    assert [guess(f"MAYA-{n:04d}", "203.0.113.77") for n in range(3)] == [404, 404, 429]
+    assert guess("MAYA-7K2Q", "203.0.113.78") == 200  # a shopper with a real link is never refused
+    assert guess("MAYA-7K2Q", "10.0.0.1") == 200  # one miss is within the tighter limit

@@ -76,3 +76,26 @@ def test_rejected_review_is_not_auto_published(shop):
     reviews_auto_publish(now=timezone.now() + 30 * settings.ADVOCATE_DAY)
     review.refresh_from_db()
     assert review.status == Review.Status.REJECTED
+
+
+def test_a_review_held_for_personal_data_publishes_itself_with_the_email_and_phone_masked(shop, panel_get):
+    review = review_create(shop=shop, product_id=1, product_title="Mug", rating=4, title="Write to maya@example.com",
+                           body="Lovely mug. Call me on +44 20 7946 0958 or maya.r+mugs@example.co.uk, order 2 more")
+    assert review.status == Review.Status.HELD
+    page = panel_get(f"/app/reviews/{review.pk}/", shop).content.decode()
+    assert "publishes itself after 14 days unless you decide, with its email addresses and phone numbers replaced" in page
+    assert reviews_auto_publish(now=timezone.now() + 15 * settings.ADVOCATE_DAY) == 1
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED
+    assert review.title == "Write to [email removed]"
+    assert review.body == "Lovely mug. Call me on [phone removed] or [email removed], order 2 more"
+    decision = review.decisions.first()
+    assert decision.action == ModerationDecision.Action.AUTO_PUBLISHED and "masked" in decision.reason
+
+
+def test_masking_a_long_title_keeps_it_within_its_column(shop):
+    title = "x@y.io " * 17  # 119 characters that grow when masked
+    review = review_create(shop=shop, product_id=1, product_title="Mug", rating=4, title=title.strip())
+    reviews_auto_publish(now=timezone.now() + 15 * settings.ADVOCATE_DAY)
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED and "@" not in review.title and len(review.title) <= 120

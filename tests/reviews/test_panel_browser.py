@@ -50,3 +50,31 @@ def test_review_settings_page_renders_accessibly(live_server, open_page, width):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert accessibility_violations(page) == []
     screenshot(page, f"panel-review-settings-{width}")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_merchant_hides_a_photo_and_sees_it_greyed_with_unhide(live_server, open_page, width):
+    from reviews.models import Review
+    from reviews.services import review_create
+    from tests.conftest import _make_shop
+    from tests.reviews.test_storefront import _photo
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    review = review_create(shop=shop, product_id=1, product_title="Trail Mug", rating=5, title="Lovely",
+                           photos=[_photo(), _photo()])
+    page = open_page(f"{live_server.url}/app/reviews/{review.pk}/?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_role("button", name="Hide photo").count() == 2
+    page.get_by_role("button", name="Hide photo").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").filter(has_text="Photo hidden.").is_visible()
+    assert page.get_by_role("button", name="Unhide").is_visible()
+    assert page.get_by_role("button", name="Hide photo").count() == 1
+    opacity = page.locator(".photo-hidden img").evaluate("img => getComputedStyle(img).opacity")
+    assert float(opacity) < 0.5
+    assert Review.objects.get(pk=review.pk).status == Review.Status.PUBLISHED
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-review-photo-hidden-{width}")
+    page.get_by_role("button", name="Unhide").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("button", name="Hide photo").count() == 2

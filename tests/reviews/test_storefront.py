@@ -259,7 +259,7 @@ def test_review_photos_are_served_for_published_reviews_of_the_signing_shop_only
     path = f"/proxy/reviews/photos/{photo.pk}.jpg"
     response = client.get(f"{path}?{signed_proxy_query(shop.domain)}")
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
-    assert response["Cache-Control"] == "public, max-age=86400"
+    assert response["Cache-Control"] == "public, max-age=3600"
     assert client.get(f"{path}?{signed_proxy_query(other_shop.domain)}").status_code == 404
     review_reject(review=review, reason="abusive", actor="owner")
     assert client.get(f"{path}?{signed_proxy_query(shop.domain)}").status_code == 404
