@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -21,7 +20,7 @@ from reviews.models import Review
 from reviews.services import review_link, review_reply
 from shopapp.jobs import enqueue
 from shopapp.links import absolute, link_read, link_token
-from shopapp.mail import sender, shopper_email_send
+from shopapp.mail import Audience, email_send
 from shopapp.models import Customer, Shop
 
 log = logging.getLogger(__name__)
@@ -246,12 +245,16 @@ def case_message_send(message_id: int) -> bool:
         headers.update({"In-Reply-To": earlier[-1], "References": " ".join(earlier)})
     context = {"shop": case.shop, "message": message, "link": answer_link(case)}
     try:
-        shopper_email_send(shop=case.shop, customer=case.customer, subject=message.subject or _default_subject(case),
-                           text=render_to_string("cases/email/reply.txt", context),
-                           html=render_to_string("cases/email/reply.html", context), headers=headers)
+        sent = email_send(shop=case.shop, audience=Audience.CUSTOMER, customer=case.customer,
+                          subject=message.subject or _default_subject(case),
+                          text=render_to_string("cases/email/reply.txt", context),
+                          html=render_to_string("cases/email/reply.html", context), headers=headers)
     except Exception as exc:
         log.exception("case message %s could not be sent", message_id)
         CaseMessage.objects.filter(pk=message_id).update(sent_at=None, send_error=str(exc)[:300])
+        return False
+    if not sent:  # erased or uninstalled meanwhile: it stays claimed, so it is never sent later either
+        CaseMessage.objects.filter(pk=message_id).update(send_error="not sent: the customer can no longer be emailed")
         return False
     CaseMessage.objects.filter(pk=message_id).update(send_error="")
     return True
@@ -347,9 +350,7 @@ def _owner_email(shop: Shop, to: list[str], subject: str, template: str, context
     from shopapp.shopify import shop_url
 
     context = {**context, "inbox": shop_url(shop.domain, f"/admin/apps/{conf.SHOPIFY_API_KEY}/app/cases/")}
-    from_email, _ = sender(shop)
-    EmailMultiAlternatives(subject=subject, body=render_to_string(template, context), from_email=from_email,
-                           to=to).send()
+    email_send(shop=shop, audience=Audience.MERCHANT, to=to, subject=subject, text=render_to_string(template, context))
 
 
 def cases_sweep(now: datetime | None = None) -> None:
