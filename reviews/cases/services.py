@@ -60,6 +60,11 @@ DEFAULT_TEMPLATES = [
      "wrong so we can help. Could you tell us a little more, and add a photo if it helps?\n\n{shop}"),
 ]
 PLACEHOLDERS = ("first_name", "product", "order", "shop", "remedy")
+# What template_fill leaves where only the merchant can write the words.
+OFFER_TO_WRITE = "[describe what you offer]"
+# A {name} the fill did not know, or a bracketed note to the writer such as "[your name]"; an
+# editorial "[Sic]"-style bracket starting with a capital is left alone.
+_UNFILLED = re.compile(r"{\w+}|\[[a-z][^\]\n]{1,80}\]")
 
 
 # --- settings and templates ---------------------------------------------------------
@@ -83,7 +88,7 @@ def template_fill(text: str, case: Case, *, remedy: str = "") -> str:
     values = {"first_name": (customer.first_name if customer and not customer.redacted_at else "") or "there",
               "product": review.product_title or "your order", "order": order or "",
               "shop": case.shop.name or case.shop.domain,
-              "remedy": remedy or "[describe what you offer]"}
+              "remedy": remedy or OFFER_TO_WRITE}
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text
@@ -91,6 +96,11 @@ def template_fill(text: str, case: Case, *, remedy: str = "") -> str:
 
 def unknown_placeholders(text: str) -> list[str]:
     return [p for p in re.findall(r"{(\w+)}", text) if p not in PLACEHOLDERS]
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """Placeholders still in a message about to be sent, each once, in order."""
+    return list(dict.fromkeys(_UNFILLED.findall(text)))
 
 
 # --- opening ------------------------------------------------------------------------
@@ -212,6 +222,10 @@ def case_reply_send(*, case: Case, subject: str, body: str, actor: str) -> CaseM
     subject, body = " ".join(subject.split()), body.strip()  # no line breaks in a mail header
     if not body:
         raise CaseError("Write a message first.")
+    unfilled = unfilled_placeholders(f"{subject}\n{body}")
+    if unfilled:
+        raise CaseError("Replace " + ", ".join(f"“{p}”" for p in unfilled) + " with your own words before sending; "
+                        "nothing was sent.")
     with transaction.atomic():
         message = CaseMessage.objects.create(
             case=case, direction=CaseMessage.Direction.OUT, subject=subject[:200], body=body, author=actor[:100],
