@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from reviews.cases.models import Case, CaseEvent, CaseMessage, CaseSettings, ReplyTemplate
+from reviews.cases.models import Case, CaseEvent, CaseMessage, CaseSettings, Remedy, ReplyTemplate
 from reviews.models import Review
 from reviews.services import review_link, review_reply
 from shopapp.jobs import enqueue
@@ -227,15 +227,53 @@ def case_reply_send(*, case: Case, subject: str, body: str, actor: str) -> CaseM
         raise CaseError("Replace " + ", ".join(f"“{p}”" for p in unfilled) + " with your own words before sending; "
                         "nothing was sent.")
     with transaction.atomic():
-        message = CaseMessage.objects.create(
-            case=case, direction=CaseMessage.Direction.OUT, subject=subject[:200], body=body, author=actor[:100],
-            to_email=customer.email, to_name=f"{customer.first_name} {customer.last_name}".strip()[:200],
-            message_id=make_msgid(domain=_mail_domain()),
-        )
+        message = _message_create(case, subject=subject, body=body, actor=actor)
         _first_response(case)
         if case.status in (S.NEW, S.OPEN):
             _move(case, S.WAITING, actor)
         _log(case, "replied_private", subject[:200], actor)
+    enqueue(case_message_send, message.pk)
+    return message
+
+
+def _message_create(case: Case, *, subject: str, body: str, actor: str, remedy: Remedy | None = None) -> CaseMessage:
+    customer = case.customer
+    return CaseMessage.objects.create(
+        case=case, direction=CaseMessage.Direction.OUT, subject=subject[:200], body=body, author=actor[:100],
+        to_email=customer.email, to_name=f"{customer.first_name} {customer.last_name}".strip()[:200],
+        message_id=make_msgid(domain=_mail_domain()), remedy=remedy,
+    )
+
+
+def remedy_deliver(*, remedy_id: int) -> CaseMessage | None:
+    """Tell the customer what a done remedy is (its code), by email and on their case page; once.
+
+    The message row is the claim: one per remedy (a unique column), so the remedy job, a rerun
+    and the sweep can all call this and only one message is ever made; its sending is then the
+    ordinary, claimed reply job. An erased or unreachable customer gets nothing.
+    """
+    remedy = (Remedy.objects.select_related("case__shop", "case__customer", "case__review")
+              .filter(pk=remedy_id, status=Remedy.Status.DONE, kind__in=Remedy.REMOTE, delivery__isnull=True,
+                      case__redacted_at__isnull=True).first())
+    if remedy is None:
+        return None
+    case = remedy.case
+    customer = case.customer
+    if customer is None or customer.redacted_at or not customer.email or not case.shop.is_installed:
+        return None
+    context = {"remedy": remedy, "shop_name": case.shop.name or case.shop.domain,
+               "first_name": customer.first_name or "there", "product": case.review.product_title or "your order"}
+    subject = (f"Your code from {context['shop_name']}" if remedy.kind == Remedy.Kind.DISCOUNT
+               else f"Store credit from {context['shop_name']}")
+    try:
+        with transaction.atomic():
+            message = _message_create(case, subject=subject, body=render_to_string("cases/email/remedy.txt", context).strip(),
+                                      actor=SYSTEM_ACTOR, remedy=remedy)
+            _first_response(case)
+            _log(case, "remedy_delivered", f"{remedy.get_kind_display()} {remedy.code} sent to the customer"
+                 .replace("  ", " "), SYSTEM_ACTOR)
+    except IntegrityError:  # another worker delivered it first
+        return None
     enqueue(case_message_send, message.pk)
     return message
 
@@ -386,6 +424,12 @@ def cases_sweep(now: datetime | None = None) -> None:
     for pk in list(unsent.values_list("pk", flat=True)[:200]):
         case_message_send(pk)
     remedies_due(now=now)
+    # A worker that died between Shopify's answer and remedy_deliver left a done remedy untold.
+    untold = Remedy.objects.filter(status=Remedy.Status.DONE, kind__in=Remedy.REMOTE, delivery__isnull=True,
+                                   done_at__lte=now - RETRY_AFTER, done_at__gte=now - timedelta(days=2),
+                                   case__redacted_at__isnull=True, case__shop__uninstalled_at__isnull=True)
+    for pk in list(untold.values_list("pk", flat=True)[:200]):
+        remedy_deliver(remedy_id=pk)
 
 
 # --- marketing pause, privacy -------------------------------------------------------
