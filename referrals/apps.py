@@ -6,6 +6,10 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import handlers, program, services  # noqa: F401  (registers webhook handlers and sweepers)
+        from referrals.notifications import advocate_news_sweep
+        from shopapp.jobs import register_sweeper
+
+        register_sweeper(advocate_news_sweep)
         from referrals.figures import dashboard_section, flagged_count
         from shopapp.dashboard import register_customer_segment, register_dashboard_section
         from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
