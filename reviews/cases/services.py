@@ -53,7 +53,7 @@ DEFAULT_TEMPLATES = [
      "you do not need to change or remove it.\n\n{shop}"),
     ("replacement", "Replacement", "A replacement for your {product}",
      "Hi {first_name},\n\nWe are sorry your {product} from order {order} was not right. We can send you a "
-     "replacement at no cost. Answer this message to confirm your address, or tell us if you would prefer "
+     "replacement at no cost. Use the answer link below to confirm your address, or tell us if you would prefer "
      "something else.\n\nThe replacement does not depend on your review in any way.\n\n{shop}"),
     ("details", "Asking for details", "Can you tell us more about your {product}?",
      "Hi {first_name},\n\nThank you for your review of {product}. We would like to understand what went "

@@ -204,3 +204,19 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise OSError("SMTP is down")
+
+
+def test_the_reply_email_asks_for_answers_through_the_case_page_and_never_promises_email_replies(
+        make_review, shop, run_jobs):
+    from reviews.cases.services import answer_link, reply_templates
+
+    case = Case.objects.get(review=make_review(1))
+    mail.outbox.clear()
+    with run_jobs():
+        case_reply_send(case=case, subject="Sorry", body="Can you send a photo?", actor="staff 42")
+    [sent] = mail.outbox
+    html = sent.alternatives[0][0]
+    for text in (sent.body, html):
+        assert "reply to this email" not in text.lower() and "stays with this conversation" in text
+    assert answer_link(case) in sent.body and answer_link(case) in html
+    assert not any("Answer this message" in t.body for t in reply_templates(shop))
