@@ -290,3 +290,13 @@ def test_state_survives_a_restart(app_server, tmp_path):
         assert second.customer(DEMO, "keep@example.com")["first_name"] == "Kee"
     finally:
         second.stop()
+
+
+def test_advocates_shop_query_reads_the_billing_address(store):
+    from shopapp.services import SHOP_QUERY, postal_address
+
+    store.store.app_install(DEMO)
+    token = _exchange(store, DEMO).json()["access_token"]
+    body = _graphql(store, DEMO, token, SHOP_QUERY).json()
+    assert "errors" not in body
+    assert postal_address(body["data"]["shop"]["billingAddress"]) == "150 Elgin Street\n8th Floor\nOttawa ON K2P 1L4\nCanada"

@@ -100,3 +100,27 @@ def test_the_review_request_test_email_carries_the_sender_and_postal_address(sho
     [sent] = mailoutbox
     assert sent.subject.startswith("[Test] ") and sent.reply_to == ["help@mugs.example"]
     assert "12 Harbour Road" in sent.body and "12 Harbour Road" in sent.alternatives[0][0]
+
+
+def test_the_postal_address_is_read_from_shopify_at_install_and_carried_by_shopper_emails(
+        panel_get, fake_shopify, mailoutbox):
+    from shopapp.models import Shop
+
+    panel_get("/", "brand-new.myshopify.com")
+    shop = Shop.objects.get(domain="brand-new.myshopify.com")
+    assert shop.postal_address == "Owner Shop LLC\n12 Harbour Road\nPortland OR 97201\nUnited States"
+    customer = Customer.objects.create(shop=shop, email="sam@example.com")
+    email_send(shop=shop, audience=Audience.MARKETING, customer=customer, subject="Hi", text="Hello")
+    assert "Owner Shop LLC, 12 Harbour Road, Portland OR 97201, United States" in mailoutbox[0].body
+
+
+def test_an_address_without_a_street_keeps_the_one_already_known(shop, fake_shopify):
+    from shopapp.services import shop_sync_details
+
+    fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
+    shop.postal_address = "1 Known Street\nPortland"
+    shop.save(update_fields=["postal_address"])
+    fake_shopify.shop_info["billingAddress"] = {"address1": None, "city": "Portland", "country": "United States"}
+    shop_sync_details(shop)
+    shop.refresh_from_db()
+    assert shop.postal_address == "1 Known Street\nPortland"
