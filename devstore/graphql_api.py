@@ -37,9 +37,13 @@ type StoreCreditAccountCreditUserError { field: [String!] message: String! code:
 
 type ShopPlan { displayName: String! shopifyPlus: Boolean! partnerDevelopment: Boolean! }
 type Domain { host: String! url: URL! }
+type ShopAddress {
+  address1: String address2: String city: String company: String country: String countryCodeV2: String
+  province: String provinceCode: String zip: String
+}
 type Shop {
   id: ID! name: String! email: String! myshopifyDomain: String! currencyCode: CurrencyCode!
-  ianaTimezone: String! plan: ShopPlan! primaryDomain: Domain! contactEmail: String!
+  ianaTimezone: String! plan: ShopPlan! primaryDomain: Domain! contactEmail: String! billingAddress: ShopAddress!
 }
 
 type Image { url: URL! altText: String }
@@ -151,6 +155,11 @@ SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, t
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 CONNECTION_DEFAULT = 10
+
+# Every Shopify shop has a billing address; a devstore shop whose state names none answers with this one.
+DEFAULT_BILLING_ADDRESS = {"address1": "150 Elgin Street", "address2": "8th Floor", "city": "Ottawa", "company": None,
+                           "country": "Canada", "countryCodeV2": "CA", "province": "Ontario", "provinceCode": "ON",
+                           "zip": "K2P 1L4"}
 
 
 class Throttled(Exception):
@@ -337,7 +346,8 @@ class _Root:
         return {"id": gid("Shop", s["id"]), "name": s["name"], "email": s["email"], "contactEmail": s["email"],
                 "myshopifyDomain": self.domain, "currencyCode": s["currency"], "ianaTimezone": s["timezone"],
                 "plan": {"displayName": display, "shopifyPlus": plus, "partnerDevelopment": False},
-                "primaryDomain": {"host": self.domain, "url": f"https://{self.domain}"}}
+                "primaryDomain": {"host": self.domain, "url": f"https://{self.domain}"},
+                "billingAddress": s.get("billing_address") or DEFAULT_BILLING_ADDRESS}
 
     def themes(self, info, first=None, roles=None) -> dict:
         theme = self.shop_data["theme"]

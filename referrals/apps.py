@@ -9,6 +9,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import handlers, privacy
+        from referrals.notifications import advocate_news_sweep
         from referrals.figures import dashboard_section, flagged_count
         from referrals.invitations import advocate_invites_sweep
         from referrals.program import advocate_code_updates_due
@@ -24,7 +25,8 @@ class ReferralsConfig(AppConfig):
         register_customer_data("referrals", export=privacy.referrals_customer_export,
                                redact=privacy.referrals_customer_redact)
         register_shop_data("referrals", export=privacy.referrals_shop_export)
-        for sweeper in (advocate_codes_due, advocate_code_updates_due, rewards_sweep, advocate_invites_sweep):
+        for sweeper in (advocate_codes_due, advocate_code_updates_due, rewards_sweep, advocate_invites_sweep,
+                        advocate_news_sweep):
             register_sweeper(sweeper)
         register_panel_nav("referrals", "Referrals", "/app/referrals/", order=30, badge=flagged_count)
         register_settings_section(

@@ -170,6 +170,8 @@ class Referral(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     void_reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    advocate_told_at = models.DateTimeField(null=True, blank=True, help_text="the advocate was told of the order "
+                                                                                "(claimed, so told once)")
 
     objects = ReferralQuerySet.as_manager()
 

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from django.core import signing
 from django.core.cache import cache
-from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -21,7 +20,7 @@ from reviews.services import review_create
 from shopapp.admin_api import AdminClient, ShopifyError
 from shopapp.jobs import enqueue
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
-from shopapp.mail import sender
+from shopapp.mail import Audience, email_send
 from shopapp.models import OrderLine, Shop
 
 log = logging.getLogger(__name__)
@@ -107,15 +106,11 @@ def storefront_review_confirmation_send(review_id: int) -> None:
     shop = review.shop
     context = {"shop_name": shop.name or shop.domain, "review": review, "link": confirmation_link(review),
                "days": CONFIRM_VALIDITY.days}
-    from_email, reply_to = sender(shop)
     # Transactional: the writer asked for this message by sending the form; no marketing.
-    message = EmailMultiAlternatives(
-        subject=f"Confirm your review of {review.product_title or 'your product'}",
-        body=render_to_string("reviews/email/confirm.txt", context), from_email=from_email, to=[review.email],
-        reply_to=[reply_to] if reply_to else None,
-    )
-    message.attach_alternative(render_to_string("reviews/email/confirm.html", context), "text/html")
-    message.send()
+    email_send(shop=shop, audience=Audience.CUSTOMER, to=[review.email],
+               subject=f"Confirm your review of {review.product_title or 'your product'}",
+               text=render_to_string("reviews/email/confirm.txt", context),
+               html=render_to_string("reviews/email/confirm.html", context))
 
 
 def unconfirmed_reviews_delete() -> int:

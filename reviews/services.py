@@ -27,7 +27,7 @@ from reviews.photos import CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
 from shopapp.jobs import enqueue, follow_ups_record
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
-from shopapp.mail import marketing_blocked, shopper_email_send
+from shopapp.mail import Audience, email_send, marketing_blocked
 from shopapp.models import Customer, Order, OrderLine, Shop
 from shopapp.registry import register_follow_up
 
@@ -262,23 +262,17 @@ def _unsubscribe_link(customer: Customer | None) -> str:
 
 def _send(request: ReviewRequest, config: ReviewSettings, items: list[ReviewRequestItem], *, reminder: bool) -> None:
     subject, text, html = request_email(request, config, items, reminder=reminder)
-    shopper_email_send(shop=request.shop, customer=request.customer, subject=subject, text=text, html=html)
+    email_send(shop=request.shop, audience=Audience.MARKETING, customer=request.customer, subject=subject, text=text,
+               html=html, honour_shopify_consent=config.honour_shopify_consent)
 
 
 def review_request_test_send(*, shop: Shop, to: str) -> None:
     """The request email as a shopper would get it, with sample products, to the merchant."""
-    from django.core.mail import EmailMultiAlternatives
-
-    from shopapp.mail import sender
-
     config = ReviewSettings.for_shop(shop)
     sample = sample_request(shop)
     subject, text, html = request_email(sample, config, sample.sample_items, link=absolute("/reviews/sample"))
-    from_email, reply_to = sender(shop)
-    message = EmailMultiAlternatives(subject=f"[Test] {subject}", body=text, from_email=from_email, to=[to],
-                                     reply_to=[reply_to] if reply_to else None)
-    message.attach_alternative(html, "text/html")
-    message.send()
+    # The shopper's layout (postal address included), but no unsubscribe headers: there is no customer.
+    email_send(shop=shop, audience=Audience.CUSTOMER, to=[to], subject=f"[Test] {subject}", text=text, html=html)
     ReviewSettings.objects.filter(pk=config.pk).update(test_sent_at=timezone.now())
 
 

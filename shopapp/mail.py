@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from enum import Enum
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
+from django.utils.html import escape
 
 from shopapp.links import absolute, link_read, link_token
 from shopapp.models import Customer, Shop
@@ -55,23 +57,71 @@ def customer_resubscribe(*, customer: Customer) -> Customer:
     return customer
 
 
-def shopper_email_send(*, shop: Shop, customer: Customer, subject: str, text: str, html: str,
-                       reply_to: str | None = None, headers: dict | None = None) -> None:
-    """Send from the shop's name, with List-Unsubscribe (RFC 8058 one-click) on every message."""
-    link = unsubscribe_url(customer)
+class Audience(str, Enum):
+    """Who an email is for, which decides the checks it must pass."""
+
+    MARKETING = "marketing"  # review requests, invitations, advocate news: every opt-out and the case pause
+    CUSTOMER = "customer"  # something the shopper asked for or is owed (a case reply, a code): no marketing checks
+    MERCHANT = "merchant"  # the shop's own staff: alerts, test sends
+
+
+def email_send(*, shop: Shop, audience: Audience, subject: str, text: str, html: str = "",
+               customer: Customer | None = None, to: list[str] | None = None, reply_to: str | None = None,
+               headers: dict | None = None, honour_shopify_consent: bool = True) -> bool:
+    """The one way Advocate sends email: sender, checks, headers, postal address, then the backend.
+
+    False (and nothing sent) when a rule forbids it; an exception when the backend failed, so the
+    caller's claim can be released and the sweep retries.
+    """
+    if not shop.is_installed:
+        log.info("no email for %s: the app is uninstalled", shop.domain)
+        return False
+    if audience == Audience.MARKETING:
+        reason = marketing_blocked(shop, customer, honour_shopify_consent=honour_shopify_consent)
+        if reason:
+            log.info("marketing email to customer %s not sent: %s", getattr(customer, "pk", None), reason)
+            return False
+    elif customer is not None and (customer.redacted_at or not customer.email):
+        return False
+    to = to or ([customer.email] if customer is not None else [])
+    if not to:
+        return False
     from_email, default_reply_to = sender(shop)
-    reply_to = reply_to or default_reply_to
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=from_email,
-        to=[customer.email],
-        reply_to=[reply_to] if reply_to else None,
-        headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                 **(headers or {})},
-    )
-    message.attach_alternative(html, "text/html")
+    headers = dict(headers or {})
+    if customer is not None:
+        # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" to this URL, no person involved.
+        headers.update({"List-Unsubscribe": f"<{unsubscribe_url(customer)}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    if audience != Audience.MERCHANT:
+        text, html = _with_postal_address(shop, text, html)
+    message = EmailMultiAlternatives(subject=" ".join(subject.split()), body=text, from_email=from_email, to=to,
+                                     reply_to=[reply_to or default_reply_to] if (reply_to or default_reply_to) else None,
+                                     headers=headers)
+    if html:
+        message.attach_alternative(html, "text/html")
     message.send()
+    return True
+
+
+def shopper_email_send(*, shop: Shop, customer: Customer, subject: str, text: str, html: str,
+                       reply_to: str | None = None, headers: dict | None = None) -> bool:
+    """Codes and rewards the customer is owed; kept for callers not yet moved to email_send."""
+    return email_send(shop=shop, audience=Audience.CUSTOMER, customer=customer, subject=subject, text=text,
+                      html=html, reply_to=reply_to, headers=headers)
+
+
+def _with_postal_address(shop: Shop, text: str, html: str) -> tuple[str, str]:
+    # CAN-SPAM: commercial email names a valid postal address of the sender, the shop.
+    lines = [line for line in (shop.postal_address or "").splitlines() if line.strip()]
+    if not lines:
+        return text, html
+    name = shop.name or shop.domain
+    text = f"{text.rstrip()}\n\n{name}, " + ", ".join(lines) + "\n"
+    if html:
+        footer = (f'<p style="margin:16px auto;max-width:560px;font-size:12px;color:#6d7175;text-align:center;">'
+                  f"{escape(name)}, {escape(', '.join(lines))}</p>")
+        html = html.replace("</body>", footer + "</body>", 1) if "</body>" in html else html + footer
+    return text, html
 
 
 def sender(shop: Shop) -> tuple[str, str]:
@@ -88,12 +138,9 @@ def sender_test_send(*, shop: Shop, to: str) -> None:
     """A plain message to the merchant, to check how the sender looks in a real inbox."""
     from shopapp.models import MailSettings
 
-    from_email, reply_to = sender(shop)
-    EmailMultiAlternatives(
-        subject=f"Test email from {shop.name or shop.domain} via Advocate",
-        body="This is how your customers will see emails from your store. Reply to check where answers go.",
-        from_email=from_email, to=[to], reply_to=[reply_to] if reply_to else None,
-    ).send()
+    email_send(shop=shop, audience=Audience.MERCHANT, to=[to],
+               subject=f"Test email from {shop.name or shop.domain} via Advocate",
+               text="This is how your customers will see emails from your store. Reply to check where answers go.")
     mail = MailSettings.for_shop(shop)
     mail.test_sent_at = timezone.now()
     mail.test_sent_to = to

@@ -22,6 +22,8 @@ class Shop(models.Model):
     timezone = models.CharField(max_length=64, default="UTC")
     plan_name = models.CharField(max_length=64, blank=True)
     is_plus = models.BooleanField(default=False)
+    # Shopify's shop billingAddress, one line per part: every email to shoppers carries it (CAN-SPAM).
+    postal_address = models.TextField(blank=True)
 
     scopes = models.TextField(blank=True)
     access_token = EncryptedTextField(blank=True)

@@ -22,6 +22,7 @@ query AdvocateShop {
   shop {
     id name email currencyCode ianaTimezone
     plan { displayName shopifyPlus }
+    billingAddress { company address1 address2 city provinceCode zip country }
   }
 }
 """
@@ -83,8 +84,19 @@ def shop_sync_details(shop: Shop) -> Shop:
     shop.timezone = info.get("ianaTimezone") or shop.timezone
     shop.plan_name = plan.get("displayName") or shop.plan_name
     shop.is_plus = bool(plan.get("shopifyPlus"))
-    shop.save(update_fields=["shopify_gid", "name", "email", "currency", "timezone", "plan_name", "is_plus", "updated_at"])
+    shop.postal_address = postal_address(info.get("billingAddress")) or shop.postal_address
+    shop.save(update_fields=["shopify_gid", "name", "email", "currency", "timezone", "plan_name", "is_plus",
+                             "postal_address", "updated_at"])
     return shop
+
+
+def postal_address(address: dict | None) -> str:
+    """Shopify's ShopAddress as the lines an envelope shows (empty when Shopify has none)."""
+    a = address or {}
+    area = " ".join(p for p in (a.get("city"), a.get("provinceCode"), a.get("zip")) if p)
+    lines = [a.get("company"), a.get("address1"), a.get("address2"), area, a.get("country")]
+    # Without a street the rest is no postal address (CAN-SPAM wants a deliverable one).
+    return "\n".join(line.strip() for line in lines if line and line.strip()) if a.get("address1") else ""
 
 
 def shop_access_token(shop: Shop) -> str:

@@ -35,6 +35,9 @@ class FakeShopify:
             "currencyCode": "EUR",
             "ianaTimezone": "Europe/Berlin",
             "plan": {"displayName": "Basic", "shopifyPlus": False},
+            "billingAddress": {"address1": "12 Harbour Road", "address2": "", "city": "Portland", "company": "Owner Shop LLC",
+                               "country": "United States", "countryCodeV2": "US", "province": "Oregon",
+                               "provinceCode": "OR", "zip": "97201"},
         }
         self.token_ttl = 3600
         self.refresh_delay = 0.0

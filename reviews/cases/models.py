@@ -153,6 +153,8 @@ class CaseMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     send_error = models.CharField(max_length=300, blank=True)
+    # The message that told the customer about a remedy: one per remedy, so delivering twice is refused.
+    remedy = models.OneToOneField("Remedy", on_delete=models.SET_NULL, null=True, blank=True, related_name="delivery")
 
     class Meta:
         ordering = ["created_at", "pk"]

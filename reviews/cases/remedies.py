@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from referrals import remote
 from reviews.cases.models import Case, Remedy
-from reviews.cases.services import CaseError, _log
+from reviews.cases.services import CaseError, _log, remedy_deliver
 from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.jobs import enqueue
 
@@ -83,6 +83,7 @@ def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | Non
                                                done_at=timezone.now(), next_attempt_at=None)
     _log(remedy.case, "remedy_done", f"{remedy.get_kind_display()} {remedy.code} created in Shopify".replace("  ", " "),
          "Advocate")
+    remedy_deliver(remedy_id=remedy.pk)
     remedy.refresh_from_db()
     return remedy
 

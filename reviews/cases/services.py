@@ -10,18 +10,17 @@ from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from reviews.cases.models import Case, CaseEvent, CaseMessage, CaseSettings, ReplyTemplate
+from reviews.cases.models import Case, CaseEvent, CaseMessage, CaseSettings, Remedy, ReplyTemplate
 from reviews.models import Review
 from reviews.services import review_link, review_reply
 from shopapp.jobs import enqueue
 from shopapp.links import absolute, link_read, link_token
-from shopapp.mail import sender, shopper_email_send
+from shopapp.mail import Audience, email_send
 from shopapp.models import Customer, Shop
 
 log = logging.getLogger(__name__)
@@ -54,13 +53,18 @@ DEFAULT_TEMPLATES = [
      "you do not need to change or remove it.\n\n{shop}"),
     ("replacement", "Replacement", "A replacement for your {product}",
      "Hi {first_name},\n\nWe are sorry your {product} from order {order} was not right. We can send you a "
-     "replacement at no cost. Answer this message to confirm your address, or tell us if you would prefer "
+     "replacement at no cost. Use the answer link below to confirm your address, or tell us if you would prefer "
      "something else.\n\nThe replacement does not depend on your review in any way.\n\n{shop}"),
     ("details", "Asking for details", "Can you tell us more about your {product}?",
      "Hi {first_name},\n\nThank you for your review of {product}. We would like to understand what went "
      "wrong so we can help. Could you tell us a little more, and add a photo if it helps?\n\n{shop}"),
 ]
 PLACEHOLDERS = ("first_name", "product", "order", "shop", "remedy")
+# What template_fill leaves where only the merchant can write the words.
+OFFER_TO_WRITE = "[describe what you offer]"
+# A {name} the fill did not know, or a bracketed note to the writer such as "[your name]"; an
+# editorial "[Sic]"-style bracket starting with a capital is left alone.
+_UNFILLED = re.compile(r"{\w+}|\[[a-z][^\]\n]{1,80}\]")
 
 
 # --- settings and templates ---------------------------------------------------------
@@ -84,7 +88,7 @@ def template_fill(text: str, case: Case, *, remedy: str = "") -> str:
     values = {"first_name": (customer.first_name if customer and not customer.redacted_at else "") or "there",
               "product": review.product_title or "your order", "order": order or "",
               "shop": case.shop.name or case.shop.domain,
-              "remedy": remedy or "[describe what you offer]"}
+              "remedy": remedy or OFFER_TO_WRITE}
     for key, value in values.items():
         text = text.replace("{" + key + "}", value)
     return text
@@ -92,6 +96,11 @@ def template_fill(text: str, case: Case, *, remedy: str = "") -> str:
 
 def unknown_placeholders(text: str) -> list[str]:
     return [p for p in re.findall(r"{(\w+)}", text) if p not in PLACEHOLDERS]
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """Placeholders still in a message about to be sent, each once, in order."""
+    return list(dict.fromkeys(_UNFILLED.findall(text)))
 
 
 # --- opening ------------------------------------------------------------------------
@@ -213,16 +222,58 @@ def case_reply_send(*, case: Case, subject: str, body: str, actor: str) -> CaseM
     subject, body = " ".join(subject.split()), body.strip()  # no line breaks in a mail header
     if not body:
         raise CaseError("Write a message first.")
+    unfilled = unfilled_placeholders(f"{subject}\n{body}")
+    if unfilled:
+        raise CaseError("Replace " + ", ".join(f"“{p}”" for p in unfilled) + " with your own words before sending; "
+                        "nothing was sent.")
     with transaction.atomic():
-        message = CaseMessage.objects.create(
-            case=case, direction=CaseMessage.Direction.OUT, subject=subject[:200], body=body, author=actor[:100],
-            to_email=customer.email, to_name=f"{customer.first_name} {customer.last_name}".strip()[:200],
-            message_id=make_msgid(domain=_mail_domain()),
-        )
+        message = _message_create(case, subject=subject, body=body, actor=actor)
         _first_response(case)
         if case.status in (S.NEW, S.OPEN):
             _move(case, S.WAITING, actor)
         _log(case, "replied_private", subject[:200], actor)
+    enqueue(case_message_send, message.pk)
+    return message
+
+
+def _message_create(case: Case, *, subject: str, body: str, actor: str, remedy: Remedy | None = None) -> CaseMessage:
+    customer = case.customer
+    return CaseMessage.objects.create(
+        case=case, direction=CaseMessage.Direction.OUT, subject=subject[:200], body=body, author=actor[:100],
+        to_email=customer.email, to_name=f"{customer.first_name} {customer.last_name}".strip()[:200],
+        message_id=make_msgid(domain=_mail_domain()), remedy=remedy,
+    )
+
+
+def remedy_deliver(*, remedy_id: int) -> CaseMessage | None:
+    """Tell the customer what a done remedy is (its code), by email and on their case page; once.
+
+    The message row is the claim: one per remedy (a unique column), so the remedy job, a rerun
+    and the sweep can all call this and only one message is ever made; its sending is then the
+    ordinary, claimed reply job. An erased or unreachable customer gets nothing.
+    """
+    remedy = (Remedy.objects.select_related("case__shop", "case__customer", "case__review")
+              .filter(pk=remedy_id, status=Remedy.Status.DONE, kind__in=Remedy.REMOTE, delivery__isnull=True,
+                      case__redacted_at__isnull=True).first())
+    if remedy is None:
+        return None
+    case = remedy.case
+    customer = case.customer
+    if customer is None or customer.redacted_at or not customer.email or not case.shop.is_installed:
+        return None
+    context = {"remedy": remedy, "shop_name": case.shop.name or case.shop.domain,
+               "first_name": customer.first_name or "there", "product": case.review.product_title or "your order"}
+    subject = (f"Your code from {context['shop_name']}" if remedy.kind == Remedy.Kind.DISCOUNT
+               else f"Store credit from {context['shop_name']}")
+    try:
+        with transaction.atomic():
+            message = _message_create(case, subject=subject, body=render_to_string("cases/email/remedy.txt", context).strip(),
+                                      actor=SYSTEM_ACTOR, remedy=remedy)
+            _first_response(case)
+            _log(case, "remedy_delivered", f"{remedy.get_kind_display()} {remedy.code} sent to the customer"
+                 .replace("  ", " "), SYSTEM_ACTOR)
+    except IntegrityError:  # another worker delivered it first
+        return None
     enqueue(case_message_send, message.pk)
     return message
 
@@ -246,12 +297,16 @@ def case_message_send(message_id: int) -> bool:
         headers.update({"In-Reply-To": earlier[-1], "References": " ".join(earlier)})
     context = {"shop": case.shop, "message": message, "link": answer_link(case)}
     try:
-        shopper_email_send(shop=case.shop, customer=case.customer, subject=message.subject or _default_subject(case),
-                           text=render_to_string("cases/email/reply.txt", context),
-                           html=render_to_string("cases/email/reply.html", context), headers=headers)
+        sent = email_send(shop=case.shop, audience=Audience.CUSTOMER, customer=case.customer,
+                          subject=message.subject or _default_subject(case),
+                          text=render_to_string("cases/email/reply.txt", context),
+                          html=render_to_string("cases/email/reply.html", context), headers=headers)
     except Exception as exc:
         log.exception("case message %s could not be sent", message_id)
         CaseMessage.objects.filter(pk=message_id).update(sent_at=None, send_error=str(exc)[:300])
+        return False
+    if not sent:  # erased or uninstalled meanwhile: it stays claimed, so it is never sent later either
+        CaseMessage.objects.filter(pk=message_id).update(send_error="not sent: the customer can no longer be emailed")
         return False
     CaseMessage.objects.filter(pk=message_id).update(send_error="")
     return True
@@ -347,9 +402,7 @@ def _owner_email(shop: Shop, to: list[str], subject: str, template: str, context
     from shopapp.shopify import shop_url
 
     context = {**context, "inbox": shop_url(shop.domain, f"/admin/apps/{conf.SHOPIFY_API_KEY}/app/cases/")}
-    from_email, _ = sender(shop)
-    EmailMultiAlternatives(subject=subject, body=render_to_string(template, context), from_email=from_email,
-                           to=to).send()
+    email_send(shop=shop, audience=Audience.MERCHANT, to=to, subject=subject, text=render_to_string(template, context))
 
 
 def cases_sweep(now: datetime | None = None) -> None:
@@ -371,6 +424,12 @@ def cases_sweep(now: datetime | None = None) -> None:
     for pk in list(unsent.values_list("pk", flat=True)[:200]):
         case_message_send(pk)
     remedies_due(now=now)
+    # A worker that died between Shopify's answer and remedy_deliver left a done remedy untold.
+    untold = Remedy.objects.filter(status=Remedy.Status.DONE, kind__in=Remedy.REMOTE, delivery__isnull=True,
+                                   done_at__lte=now - RETRY_AFTER, done_at__gte=now - timedelta(days=2),
+                                   case__redacted_at__isnull=True, case__shop__uninstalled_at__isnull=True)
+    for pk in list(untold.values_list("pk", flat=True)[:200]):
+        remedy_deliver(remedy_id=pk)
 
 
 # --- marketing pause, privacy -------------------------------------------------------

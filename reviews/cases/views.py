@@ -148,7 +148,8 @@ def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | Non
         remedy = remedies.remedy_offer(case=case, kind=form.cleaned_data["kind"], amount=form.cleaned_data["amount"],
                                        note=form.cleaned_data["note"], actor=actor)
         if remedy.kind in Remedy.REMOTE:
-            return f"{remedy.get_kind_display()} of {remedy.amount} {remedy.currency} is being created in Shopify.", None
+            return (f"{remedy.get_kind_display()} of {remedy.amount} {remedy.currency} is being created in Shopify. "
+                    "The customer gets it by email and on their case page as soon as it exists."), None
         return f"{remedy.get_kind_display()} recorded.", None
     if action == "retry":
         remedy_id = request.POST.get("remedy", "")
@@ -185,7 +186,7 @@ def _context(case: Case, request: HttpRequest) -> dict:
     return {
         "review": review, "order": order, "lines": order.lines.all() if order else [], "history": history,
         "photos": review.photos.all(), "messages": case.messages.all(), "events": case.events.all()[:100],
-        "remedies": case.remedies.all(), "templates": reply_templates(case.shop),
+        "remedies": case.remedies.select_related("delivery"), "templates": reply_templates(case.shop),
         "transitions": [(s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]],
         "due": _due(case, timedelta(hours=config.first_response_hours), timezone.now()),
         "revisions": review.revisions.all()[:10], "review_link": case_review_link(case),
@@ -270,4 +271,5 @@ def customer_answer(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "cases/answer.html", {
         "shop": case.shop, "case": case, "messages": messages, "form": form, "sent": sent,
         "review_link": case_review_link(case) if case.status == Case.Status.RESOLVED else "",
+        "given": case.remedies.filter(status=Remedy.Status.DONE, kind__in=Remedy.REMOTE),
     }, status=status)

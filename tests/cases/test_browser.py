@@ -94,3 +94,33 @@ def test_case_settings_page_saves_and_renders_accessibly(live_server, open_page,
     screenshot(page, f"panel-case-settings-{width}")
     config = CaseSettings.for_shop(shop)
     assert config.keyword_list == ["broken", "refund"] and config.alert_mode == "digest"
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_customer_sees_the_code_they_were_given_and_the_merchant_sees_it_was_sent(live_server, open_page, width):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from reviews.cases.models import CaseMessage, Remedy
+    from reviews.cases.services import answer_link, remedy_deliver
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    case = _case(shop)
+    remedy = Remedy.objects.create(case=case, kind="discount", amount=Decimal("15.00"), currency="USD",
+                                   code="SORRY-7K2QX9MB", status="done", shopify_id="gid://shopify/DiscountCodeNode/31",
+                                   actor="staff 42", done_at=timezone.now())
+    remedy_deliver(remedy_id=remedy.pk)
+    CaseMessage.objects.update(sent_at=timezone.now())
+    path = "/cases/a/" + answer_link(case).rsplit("/cases/a/", 1)[1]
+    page = open_page(f"{live_server.url}{path}", width)
+    given = page.get_by_role("region", name="What Owner Shop gave you")
+    assert given.is_visible() and "SORRY-7K2QX9MB" in given.inner_text()
+    assert page.get_by_text("As promised, here is your code").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"case-answer-remedy-{width}")
+    panel = open_page(f"{live_server.url}/app/cases/{case.pk}/?id_token={session_token(shop.domain)}", width)
+    assert panel.locator(".status", has_text="Sent to the customer").is_visible()
+    screenshot(panel, f"panel-case-remedy-sent-{width}")

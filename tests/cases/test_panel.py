@@ -166,3 +166,36 @@ def test_retry_of_a_failed_remedy_from_another_case_or_garbage_is_a_404(client, 
         response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "retry", "remedy": value})
         assert response.status_code == 404
     assert Remedy.objects.get(pk=theirs.pk).status == "failed"
+
+
+def test_a_reply_with_an_unfilled_placeholder_is_refused_naming_it_and_keeps_the_text(
+        panel_get, client, make_session_token, shop, case, django_capture_on_commit_callbacks):
+    page = panel_get(f"/app/cases/{case.pk}/?template=apology", shop).content.decode()
+    assert "[describe what you offer]" in page  # the Apology template, as the merchant gets it
+    from reviews.cases.services import reply_templates, template_fill
+
+    apology = next(t for t in reply_templates(shop) if t.key == "apology")
+    body = template_fill(apology.body, case) + "\n\nSigned, [your name]"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                         {"action": "reply", "subject": "About {product}", "body": body})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Replace “{product}”, “[describe what you offer]”, “[your name]” with your own words" in page
+    assert "Thank you for telling us about your Trail Mug" in page and "Signed, [your name]" in page
+    assert mail.outbox == [] and not case.messages.exists()
+    assert Case.objects.get(pk=case.pk).status == "new"
+
+
+def test_a_filled_in_template_is_sent(client, make_session_token, shop, case, django_capture_on_commit_callbacks):
+    from reviews.cases.services import reply_templates, template_fill
+
+    apology = next(t for t in reply_templates(shop) if t.key == "apology")
+    body = template_fill(apology.body, case, remedy="a new mug, on its way today. [Sic] notes stay.")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                         {"action": "reply", "subject": template_fill(apology.subject, case), "body": body})
+    assert response.status_code == 200 and len(mail.outbox) == 1
+    assert "a new mug, on its way today." in mail.outbox[0].body and "[describe" not in mail.outbox[0].body

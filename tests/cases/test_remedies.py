@@ -113,3 +113,108 @@ def test_merchant_tries_a_refused_remedy_again_from_the_case_page(case, fake_sho
     assert "Trying again." in response.content.decode()
     remedy.refresh_from_db()
     assert (remedy.status, remedy.shopify_id) == ("done", "gid://shopify/DiscountCodeNode/40")
+
+
+def _created(fake_shopify):
+    fake_shopify.responders["discountCodeBasicCreate"] = lambda v: {
+        "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/31"}, "userErrors": []}
+
+
+def test_a_done_discount_code_reaches_the_customer_once_by_email_and_on_their_case_page(
+        case, fake_shopify, run_jobs, client, panel_get, shop):
+    from django.core import mail
+
+    from reviews.cases.services import answer_link, remedy_deliver
+
+    _created(fake_shopify)
+    mail.outbox.clear()
+    with run_jobs():
+        remedy = remedy_offer(case=case, kind="discount", amount=Decimal("15"), note="", actor="staff 42")
+    remedy.refresh_from_db()
+    [sent] = mail.outbox
+    assert sent.to == ["maya.r@example.com"] and remedy.code in sent.body and "15.00 USD off" in sent.body
+    assert "whatever you do with your review" in sent.body
+    with run_jobs():  # the job run twice, and the sweep after it: still one message
+        assert remedy_deliver(remedy_id=remedy.pk) is None
+        from reviews.cases.services import cases_sweep
+
+        cases_sweep(now=timezone.now() + timedelta(minutes=10))
+    assert len(mail.outbox) == 1 and case.messages.filter(remedy=remedy).count() == 1
+    page = client.get("/cases/a/" + answer_link(case).rsplit("/cases/a/", 1)[1]).content.decode()
+    assert f'<code class="code">{remedy.code}</code>' in page and "15.00 USD off your next order" in page
+    merchant = panel_get(f"/app/cases/{case.pk}/", shop).content.decode()
+    assert "Sent to the customer" in merchant and "remedy_delivered" in case.events.values_list("action", flat=True)
+
+
+def test_a_remedy_done_by_a_worker_that_died_before_telling_the_customer_is_told_by_the_sweep(
+        case, fake_shopify, run_jobs, monkeypatch):
+    from django.core import mail
+
+    from reviews.cases import remedies
+    from reviews.cases.services import cases_sweep
+
+    _created(fake_shopify)
+    monkeypatch.setattr(remedies, "remedy_deliver", lambda **kw: None)  # the process died right after Shopify
+    with run_jobs():
+        remedy = remedy_offer(case=case, kind="discount", amount=Decimal("15"), note="", actor="staff 42")
+    mail.outbox.clear()
+    monkeypatch.undo()
+    with run_jobs():
+        cases_sweep(now=timezone.now())  # too soon: the job may still be telling them
+    assert mail.outbox == []
+    with run_jobs():
+        cases_sweep(now=timezone.now() + timedelta(minutes=5))
+        cases_sweep(now=timezone.now() + timedelta(minutes=6))
+    [sent] = mail.outbox
+    assert remedy.code in sent.body
+
+
+def test_store_credit_is_announced_with_its_amount(case, fake_shopify, run_jobs):
+    from django.core import mail
+
+    fake_shopify.responders["customer"] = lambda v: {"storeCreditAccounts": {"nodes": []}}
+    fake_shopify.responders["storeCreditAccountCredit"] = lambda v: {
+        "storeCreditAccountTransaction": {"id": "gid://shopify/StoreCreditAccountCreditTransaction/4"}, "userErrors": []}
+    mail.outbox.clear()
+    with run_jobs():
+        remedy_offer(case=case, kind="store_credit", amount=Decimal("20"), note="", actor="staff 42")
+    [sent] = mail.outbox
+    assert "added 20.00 USD to your store credit" in sent.body
+
+
+def test_nothing_is_delivered_to_an_erased_customer_and_the_merchant_sees_it_was_not_sent(
+        case, fake_shopify, run_jobs, panel_get, shop):
+    from django.core import mail
+
+    from reviews.cases.services import remedy_deliver
+
+    _created(fake_shopify)
+    with run_jobs():
+        remedy = remedy_offer(case=case, kind="discount", amount=Decimal("15"), note="", actor="staff 42")
+    mail.outbox.clear()
+    case.messages.filter(remedy=remedy).delete()
+    case.customer.__class__.objects.filter(pk=case.customer_id).update(redacted_at=timezone.now())
+    with run_jobs():
+        assert remedy_deliver(remedy_id=remedy.pk) is None
+    assert mail.outbox == [] and not case.messages.filter(remedy=remedy).exists()
+    assert "Not sent: the customer has no email address" in panel_get(f"/app/cases/{case.pk}/", shop).content.decode()
+
+
+def test_a_redaction_between_the_message_and_its_sending_stops_the_email(case, fake_shopify, run_jobs, shop):
+    from django.core import mail
+
+    from reviews.cases.services import case_message_send, cases_redact
+
+    _created(fake_shopify)
+    mail.outbox.clear()
+    remedy = remedy_offer(case=case, kind="discount", amount=Decimal("15"), note="", actor="staff 42")
+    remedy_apply(remedy_id=remedy.pk)  # the message is made; its email job has not run yet
+    message = case.messages.get(remedy=remedy)
+
+    class Ref:
+        email = "maya.r@example.com"
+        shopify_id = 9007199254740993
+        phone = ""
+
+    cases_redact(shop, Ref())
+    assert case_message_send(message.pk) is False and mail.outbox == []

@@ -143,6 +143,30 @@ def test_marketing_pauses_during_the_case_and_for_14_days_after(make_review, sho
     assert marketing_blocked(shop, customer) is None
 
 
+def test_email_send_holds_marketing_during_a_case_but_the_case_reply_still_goes(make_review, shop, run_jobs):
+    from shopapp.mail import Audience, email_send
+
+    case = Case.objects.get(review=make_review(1))
+    mail.outbox.clear()
+    assert email_send(shop=shop, audience=Audience.MARKETING, customer=case.customer, subject="Share and earn",
+                      text="Invite friends") is False
+    with run_jobs():
+        case_reply_send(case=case, subject="Sorry", body="We will replace it.", actor="staff 42")
+    assert [m.subject for m in mail.outbox] == ["Sorry"]
+
+
+def test_a_reply_to_a_customer_erased_before_the_job_ran_is_not_sent_and_says_why(make_review, shop, run_jobs):
+    case = Case.objects.get(review=make_review(1))
+    message = case_reply_send(case=case, subject="Sorry", body="We will replace it.", actor="staff 42")
+    mail.outbox.clear()
+    type(case.customer).objects.filter(pk=case.customer_id).update(redacted_at=timezone.now())
+    from reviews.cases.services import case_message_send
+
+    assert case_message_send(message.pk) is False and case_message_send(message.pk) is False
+    message.refresh_from_db()
+    assert mail.outbox == [] and "can no longer be emailed" in message.send_error
+
+
 def test_an_edit_down_to_one_star_opens_a_case(make_review, django_capture_on_commit_callbacks):
     from reviews.services import review_update
 
@@ -180,3 +204,19 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise OSError("SMTP is down")
+
+
+def test_the_reply_email_asks_for_answers_through_the_case_page_and_never_promises_email_replies(
+        make_review, shop, run_jobs):
+    from reviews.cases.services import answer_link, reply_templates
+
+    case = Case.objects.get(review=make_review(1))
+    mail.outbox.clear()
+    with run_jobs():
+        case_reply_send(case=case, subject="Sorry", body="Can you send a photo?", actor="staff 42")
+    [sent] = mail.outbox
+    html = sent.alternatives[0][0]
+    for text in (sent.body, html):
+        assert "reply to this email" not in text.lower() and "stays with this conversation" in text
+    assert answer_link(case) in sent.body and answer_link(case) in html
+    assert not any("Answer this message" in t.body for t in reply_templates(shop))

@@ -330,3 +330,13 @@ def test_a_client_that_hangs_up_before_the_answer_costs_one_log_line_not_a_trace
     [line] = [r.getMessage() for r in caplog.records if r.name == "devstore"]
     assert f"GET /shops/{DEMO}/admin HTTP/1.1 from 127.0.0.1" in line and "BrokenPipeError" in line
     assert httpx.get(f"{store.url}/shops/{DEMO}/admin").status_code == 200  # and devstore carries on
+
+
+def test_advocates_shop_query_reads_the_billing_address(store):
+    from shopapp.services import SHOP_QUERY, postal_address
+
+    store.store.app_install(DEMO)
+    token = _exchange(store, DEMO).json()["access_token"]
+    body = _graphql(store, DEMO, token, SHOP_QUERY).json()
+    assert "errors" not in body
+    assert postal_address(body["data"]["shop"]["billingAddress"]) == "150 Elgin Street\n8th Floor\nOttawa ON K2P 1L4\nCanada"

@@ -115,7 +115,8 @@ def test_unsubscribe_link_is_honoured_at_once_and_can_be_undone(client, post_web
     customer = Customer.objects.get(shop=shop)
     assert marketing_blocked(shop, customer) is None
     path = unsubscribe_url(customer).split("://", 1)[1].split("/", 1)[1]
-    response = client.get("/" + path)
+    assert client.get("/" + path).status_code == 200
+    response = client.post("/" + path, {"action": "unsubscribe"})
     assert response.status_code == 200 and b"unsubscribed" in response.content
     customer.refresh_from_db()
     assert marketing_blocked(shop, customer) == "unsubscribed from Advocate's emails"

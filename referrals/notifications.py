@@ -1,0 +1,84 @@
+"""The advocate's news: a friend ordered with their link or code, and their store credit was issued.
+
+Both are marketing (the advocate asked for nothing): every opt-out and the case pause apply.
+Each is claimed by a timestamp with a conditional UPDATE before it is sent, so a rerun or a
+second worker never sends it twice; a failed send releases the claim for the next sweep. A
+blocked one stays claimed: old news is not sent later when the block lifts.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Callable
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from referrals.models import CreditEntry, Referral
+from referrals.sharing import share_link
+from shopapp.mail import Audience, email_send, unsubscribe_url
+
+log = logging.getLogger(__name__)
+
+# Older news is not worth an email (and a restored backup must not send a burst of it).
+NEWS_WINDOW = timedelta(days=7)
+# A flagged referral waits for the merchant's decision; rejected and void ones are no news.
+TOLD_STATUSES = (Referral.Status.PENDING, Referral.Status.APPROVED, Referral.Status.ISSUED)
+
+
+def referral_advocate_tell(*, referral_id: int, now: datetime | None = None) -> bool:
+    """Tell the advocate a friend ordered (never who: the friend's name is theirs); once."""
+    now = now or timezone.now()
+    claimed = Referral.objects.filter(pk=referral_id, advocate_told_at__isnull=True,
+                                      status__in=TOLD_STATUSES).update(advocate_told_at=now)
+    if not claimed:
+        return False
+    referral = Referral.objects.select_related("shop", "advocate__customer").get(pk=referral_id)
+    context = _context(referral.advocate, amount=referral.reward_amount, currency=referral.currency)
+    return _send(referral.advocate, "referrals/email/friend_ordered", f"A friend ordered from {context['shop_name']}",
+                 context, release=lambda: Referral.objects.filter(pk=referral_id).update(advocate_told_at=None))
+
+
+def credit_advocate_tell(*, entry_id: int) -> bool:
+    """Tell the advocate their store credit was issued; once (a reward code has its own email)."""
+    claimed = CreditEntry.objects.filter(pk=entry_id, notified_at__isnull=True, method=CreditEntry.Method.STORE_CREDIT,
+                                         status=CreditEntry.Status.CONFIRMED, amount__gt=0).update(
+        notified_at=timezone.now())
+    if not claimed:
+        return False
+    entry = CreditEntry.objects.select_related("shop", "advocate__customer").get(pk=entry_id)
+    context = _context(entry.advocate, amount=entry.amount, currency=entry.currency)
+    return _send(entry.advocate, "referrals/email/credit_issued",
+                 f"{entry.amount:.2f} {entry.currency} store credit from {context['shop_name']}", context,
+                 release=lambda: CreditEntry.objects.filter(pk=entry_id).update(notified_at=None))
+
+
+def _context(advocate, *, amount, currency) -> dict:
+    shop, customer = advocate.shop, advocate.customer
+    return {"shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there", "amount": amount,
+            "currency": currency, "page": share_link(advocate), "unsubscribe": unsubscribe_url(customer)}
+
+
+def _send(advocate, template: str, subject: str, context: dict, *, release: Callable[[], object]) -> bool:
+    try:
+        return email_send(shop=advocate.shop, audience=Audience.MARKETING, customer=advocate.customer, subject=subject,
+                          text=render_to_string(f"{template}.txt", context),
+                          html=render_to_string(f"{template}.html", context))
+    except Exception:
+        log.exception("advocate %s news could not be sent; the sweep retries", advocate.pk)
+        release()
+        return False
+
+
+def advocate_news_sweep(now: datetime | None = None) -> None:
+    """The sweeper: recent referrals and store credit the advocate was not told of yet."""
+    now = now or timezone.now()
+    referrals = Referral.objects.filter(advocate_told_at__isnull=True, status__in=TOLD_STATUSES,
+                                        created_at__gte=now - NEWS_WINDOW, shop__uninstalled_at__isnull=True)
+    for pk in list(referrals.values_list("pk", flat=True)[:200]):
+        referral_advocate_tell(referral_id=pk, now=now)
+    credits = CreditEntry.objects.filter(notified_at__isnull=True, method=CreditEntry.Method.STORE_CREDIT,
+                                         status=CreditEntry.Status.CONFIRMED, amount__gt=0,
+                                         confirmed_at__gte=now - NEWS_WINDOW, shop__uninstalled_at__isnull=True)
+    for pk in list(credits.values_list("pk", flat=True)[:200]):
+        credit_advocate_tell(entry_id=pk)
