@@ -209,8 +209,6 @@ class CreditEntry(models.Model):
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INTENT)
-    balance_before = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
-                                         help_text="Shopify's store credit balance read just before crediting")
     shopify_ref = models.CharField(max_length=255, blank=True, help_text="transaction id or discount code")
     note = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
