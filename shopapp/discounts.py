@@ -65,10 +65,10 @@ mutation storeDebit($id: ID!, $debitInput: StoreCreditAccountDebitInput!) {{
 CREDIT_ACCOUNTS = """
 query storeCreditAccounts($id: ID!) {
   customer(id: $id) {
-    storeCreditAccounts(first: 10) {
+    storeCreditAccounts(first: 5) {
       nodes {
         id balance { amount currencyCode }
-        transactions(first: 50, reverse: true) { nodes { id amount { amount currencyCode } createdAt } }
+        transactions(first: 25, reverse: true) { nodes { id amount { amount currencyCode } createdAt } }
       }
     }
   }
@@ -160,7 +160,7 @@ class CreditTransaction:
 
 def credit_transactions(*, shop: Shop, customer_gid: str, currency: str) -> list[CreditTransaction]:
     """The customer's recent store credit transactions in `currency`, as Shopify lists them."""
-    data = AdminClient(shop).query(CREDIT_ACCOUNTS, {"id": customer_gid}, cost=60)
+    data = AdminClient(shop).query(CREDIT_ACCOUNTS, {"id": customer_gid}, cost=150)
     accounts = ((data.get("customer") or {}).get("storeCreditAccounts") or {}).get("nodes") or []
     found = []
     for account in accounts:
