@@ -203,7 +203,9 @@ class CreditEntry(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="credit_entries")
     advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="credit_entries")
-    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
+    # RESTRICT, not PROTECT: a referral with payments cannot be deleted on its own, but the shop's
+    # erase (shop/redact), which deletes its ledger in the same cascade, can take both.
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.RESTRICT, related_name="credit_entries")
     key = models.CharField(max_length=120, help_text="one business event, e.g. reward:<referral id>")
     method = models.CharField(max_length=20, choices=Method.choices, default=Method.STORE_CREDIT)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
