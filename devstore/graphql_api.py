@@ -59,7 +59,11 @@ type ProductEdge { cursor: String! node: Product! }
 type ProductConnection { edges: [ProductEdge!]! nodes: [Product!]! pageInfo: PageInfo! }
 
 type CustomerEmailAddress { emailAddress: String! marketingState: CustomerEmailMarketingState! }
-type StoreCreditAccount { id: ID! balance: MoneyV2! }
+type StoreCreditAccountTransactionConnection { nodes: [StoreCreditAccountTransaction!]! }
+type StoreCreditAccount {
+  id: ID! balance: MoneyV2!
+  transactions(first: Int, reverse: Boolean): StoreCreditAccountTransactionConnection!
+}
 type StoreCreditAccountConnection { nodes: [StoreCreditAccount!]! }
 type Customer {
   id: ID! legacyResourceId: String! firstName: String lastName: String displayName: String!
@@ -95,6 +99,7 @@ type DiscountCodeBasicUpdatePayload { codeDiscountNode: DiscountCodeNode userErr
 
 type StoreCreditAccountTransaction { id: ID! amount: MoneyV2! balanceAfterTransaction: MoneyV2! account: StoreCreditAccount! createdAt: DateTime! }
 type StoreCreditAccountCreditPayload { storeCreditAccountTransaction: StoreCreditAccountTransaction userErrors: [StoreCreditAccountCreditUserError!]! }
+type StoreCreditAccountDebitPayload { storeCreditAccountTransaction: StoreCreditAccountTransaction userErrors: [StoreCreditAccountCreditUserError!]! }
 
 type WebhookSubscription { id: ID! topic: WebhookSubscriptionTopic! uri: String! }
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
@@ -138,6 +143,7 @@ input DiscountCodeBasicInput {
   appliesOncePerCustomer: Boolean usageLimit: Int combinesWith: DiscountCombinesWithInput
 }
 input StoreCreditAccountCreditInput { creditAmount: MoneyInput! expiresAt: DateTime notify: Boolean }
+input StoreCreditAccountDebitInput { debitAmount: MoneyInput! }
 input WebhookSubscriptionInput { uri: String callbackUrl: URL format: WebhookSubscriptionFormat includeFields: [String!] filter: String }
 
 type Mutation {
@@ -145,6 +151,7 @@ type Mutation {
   discountCodeDelete(id: ID!): DiscountCodeDeletePayload
   discountCodeBasicUpdate(id: ID!, basicCodeDiscount: DiscountCodeBasicInput!): DiscountCodeBasicUpdatePayload
   storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!): StoreCreditAccountCreditPayload
+  storeCreditAccountDebit(id: ID!, debitInput: StoreCreditAccountDebitInput!): StoreCreditAccountDebitPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
 }
 """
@@ -305,8 +312,7 @@ class _Root:
             "defaultEmailAddress": {"emailAddress": c["email"], "marketingState": c["marketing"]} if c["email"] else None,
             "numberOfOrders": str(len(orders)), "amountSpent": self._money(spent), "createdAt": c["created_at"],
             "storeCreditAccounts": lambda info, first=None: {"nodes": [
-                {"id": gid("StoreCreditAccount", a["id"]), "balance": self._money(a["balance"], a["currency"])}
-                for a in self.store.credit_accounts(self.domain, c["id"])]},
+                self.credit_account(a) for a in self.store.credit_accounts(self.domain, c["id"])]},
         }
 
     def order(self, o: dict) -> dict:
@@ -330,6 +336,20 @@ class _Root:
                  "product": self.product(products[str(li["product_id"])]) if str(li["product_id"]) in products else None}
                 for li in o["line_items"][: first or CONNECTION_DEFAULT]]},
         }
+
+    def credit_account(self, a: dict) -> dict:
+        def transactions(info, first=None, reverse=False) -> dict:
+            listed = list(reversed(a["transactions"])) if reverse else list(a["transactions"])
+            return {"nodes": [self.credit_transaction(t, a) for t in listed[: first or CONNECTION_DEFAULT]]}
+
+        return {"id": gid("StoreCreditAccount", a["id"]), "balance": self._money(a["balance"], a["currency"]),
+                "transactions": transactions}
+
+    def credit_transaction(self, t: dict, a: dict) -> dict:
+        kind = "StoreCreditAccountDebitTransaction" if t["amount"].startswith("-") else "StoreCreditAccountCreditTransaction"
+        return {"id": gid(kind, t["id"]), "amount": self._money(t["amount"], a["currency"]),
+                "balanceAfterTransaction": self._money(t["balance_after"], a["currency"]), "createdAt": t["created_at"],
+                "account": {"id": gid("StoreCreditAccount", a["id"]), "balance": self._money(a["balance"], a["currency"])}}
 
     def discount_node(self, d: dict) -> dict:
         return {"id": gid("DiscountCodeNode", d["id"]), "codeDiscount": {
@@ -490,6 +510,12 @@ class _Root:
         return {"deletedCodeDiscountId": id, "userErrors": []}
 
     def storeCreditAccountCredit(self, info, id, creditInput):
+        return self._store_credit_move(id, creditInput["creditAmount"], sign=1)
+
+    def storeCreditAccountDebit(self, info, id, debitInput):
+        return self._store_credit_move(id, debitInput["debitAmount"], sign=-1)
+
+    def _store_credit_move(self, id: str, amount: dict, *, sign: int) -> dict:
         customer_id = gid_id(id, "Customer")
         if customer_id is None:
             account_id = gid_id(id, "StoreCreditAccount")
@@ -498,22 +524,16 @@ class _Root:
                 return {"storeCreditAccountTransaction": None, "userErrors": [
                     {"field": ["id"], "message": "Store credit account does not exist", "code": "ACCOUNT_NOT_FOUND"}]}
             customer_id = account["customer_id"]
-        amount = creditInput["creditAmount"]
+        field = ["creditInput", "creditAmount"] if sign > 0 else ["debitInput", "debitAmount"]
         try:
-            result = self.store.store_credit(self.domain, customer_id, str(amount["amount"]), amount["currencyCode"])
+            result = self.store.store_credit(self.domain, customer_id, str(amount["amount"]), amount["currencyCode"],
+                                             sign=sign)
         except StoreError as exc:
             code, _, message = str(exc).partition(":")
             return {"storeCreditAccountTransaction": None, "userErrors": [
-                {"field": ["creditInput", "creditAmount"] if code != "OWNER_NOT_FOUND" else ["id"],
-                 "message": message, "code": code}]}
-        account, transaction = result["account"], result["transaction"]
-        account_shape = {"id": gid("StoreCreditAccount", account["id"]),
-                         "balance": self._money(account["balance"], account["currency"])}
-        return {"storeCreditAccountTransaction": {
-            "id": gid("StoreCreditAccountCreditTransaction", transaction["id"]),
-            "amount": self._money(transaction["amount"], account["currency"]),
-            "balanceAfterTransaction": self._money(transaction["balance_after"], account["currency"]),
-            "account": account_shape, "createdAt": transaction["created_at"]}, "userErrors": []}
+                {"field": field if code != "OWNER_NOT_FOUND" else ["id"], "message": message, "code": code}]}
+        return {"storeCreditAccountTransaction": self.credit_transaction(result["transaction"], result["account"]),
+                "userErrors": []}
 
     def webhookSubscriptionCreate(self, info, topic, webhookSubscription):
         uri = webhookSubscription.get("uri") or webhookSubscription.get("callbackUrl")
@@ -544,5 +564,6 @@ def _root_mapping(root: _Root) -> dict:
         "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,
         "discountCodeBasicUpdate": root.discountCodeBasicUpdate,
         "storeCreditAccountCredit": root.storeCreditAccountCredit,
+        "storeCreditAccountDebit": root.storeCreditAccountDebit,
         "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
     }

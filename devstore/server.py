@@ -46,6 +46,10 @@ class _Reply(Exception):
         self.body = body.encode() if isinstance(body, str) else body
 
 
+class _Dropped(Exception):
+    """Close the connection without an answer (a reset after Shopify applied the call)."""
+
+
 def _json_reply(status: int, data) -> _Reply:
     return _Reply(status, json.dumps(data), "application/json")
 
@@ -141,6 +145,12 @@ class DevStore:
     def set_bucket(self, domain: str, available: float) -> None:
         self.store.bucket_set(domain, available)
 
+    def fault(self, domain: str, field: str, mode: str, times: int = 1, seconds: float = 2.0) -> None:
+        """Misbehave on the next `times` GraphQL calls that select `field` (e.g. storeCreditAccountCredit):
+        fail_before (503, nothing applied), fail_after (applied, then 504), reset_after (applied,
+        then the connection drops), delay_after (applied, answered `seconds` late)."""
+        self.store.fault_add(domain, field, mode, times=times, seconds=seconds)
+
     def wait_for_webhooks(self, timeout: float = 15.0) -> bool:
         return self.deliverer.wait_idle(timeout)
 
@@ -221,6 +231,8 @@ class Handler(BaseHTTPRequestHandler):
             raise _Reply(404, pages.layout("Not found", "<div class=card><h1>Not found</h1></div>"))
         except _Reply as reply:
             self._send(reply)
+        except _Dropped:
+            self.close_connection = True
         except StoreError as exc:
             self._send(_Reply(400, pages.layout("Error", f"<div class=card><p class=error role=alert>{pages.escape(str(exc))}</p></div>")))
 
@@ -275,7 +287,7 @@ class Handler(BaseHTTPRequestHandler):
             raise _json_reply(200, {d: {"installed": s["app"]["installed"], "orders": len(s["orders"])}
                                     for d, s in self.store.shops.items()})
         allowed = {"place_order", "fulfil", "deliver", "refund", "cancel", "install", "uninstall", "compliance",
-                   "set_webhook_mode", "set_bucket", "session_token", "app_url", "discount_codes", "mailbox",
+                   "set_webhook_mode", "set_bucket", "fault", "session_token", "app_url", "discount_codes", "mailbox",
                    "webhook_deliveries", "store_credit", "customer", "seed"}
         if method != "POST" or action not in allowed:
             raise _json_reply(404, {"error": f"Unknown action {action}."})
@@ -376,7 +388,17 @@ class Handler(BaseHTTPRequestHandler):
             body = json.loads(self.body or b"{}")
         except ValueError:
             raise _json_reply(400, {"errors": {"query": "Required parameter missing or invalid"}})
-        raise _json_reply(200, graphql_api.execute(self.store, domain, body))
+        fault = self.store.fault_take(domain, body.get("query") or "")
+        if fault and fault["mode"] == "fail_before":
+            raise _json_reply(503, {"errors": "Service Unavailable"})
+        answer = graphql_api.execute(self.store, domain, body)
+        if fault and fault["mode"] == "fail_after":
+            raise _json_reply(504, {"errors": "Gateway Timeout"})
+        if fault and fault["mode"] == "reset_after":
+            raise _Dropped()
+        if fault and fault["mode"] == "delay_after":
+            time.sleep(fault["seconds"])
+        raise _json_reply(200, answer)
 
     def _admin_action(self, domain: str, action: str) -> None:
         form = self.form()

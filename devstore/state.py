@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import secrets
 import threading
 import time
@@ -101,6 +102,7 @@ class Store:
         self.mail: list[dict] = []
         self.next_id = FIRST_ID
         self.listeners: list[Callable[[Delivery], None]] = []
+        self.faults: list[dict] = []  # fault switches for GraphQL calls (DevStore.fault); not persisted
         self._load()
 
     # --- persistence -------------------------------------------------------------
@@ -492,8 +494,33 @@ class Store:
             self.shop(domain)["app"]["access_expires"] = time.time() - 1
             self.save()
 
+    # --- fault switches ------------------------------------------------------------
+    FAULT_MODES = ("fail_before", "fail_after", "reset_after", "delay_after")
+
+    def fault_add(self, domain: str, field: str, mode: str, *, times: int = 1, seconds: float = 2.0) -> None:
+        if mode not in self.FAULT_MODES:
+            raise StoreError(f"Unknown fault {mode!r}: one of {', '.join(self.FAULT_MODES)}.")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", field or "") or int(times) < 1:
+            raise StoreError("A fault needs a GraphQL field name and times of at least 1.")
+        self.shop(domain)
+        with self.lock:
+            self.faults.append({"domain": domain, "field": field, "mode": mode, "left": int(times),
+                                "seconds": float(seconds)})
+
+    def fault_take(self, domain: str, query: str) -> dict | None:
+        """The fault switched on for this call, if any (each switch counts down its calls)."""
+        with self.lock:
+            for fault in self.faults:
+                if fault["domain"] == domain and re.search(rf"(?<![A-Za-z0-9_]){fault['field']}\s*\(", query):
+                    fault["left"] -= 1
+                    if fault["left"] <= 0:
+                        self.faults.remove(fault)
+                    return fault
+        return None
+
     # --- store credit ----------------------------------------------------------------
-    def store_credit(self, domain: str, customer_id: int, amount: str, currency: str) -> dict:
+    def store_credit(self, domain: str, customer_id: int, amount: str, currency: str, *, sign: int = 1) -> dict:
+        """Credit (sign 1) or debit (sign -1) a customer's account; each move is a listed transaction."""
         with self.lock:
             shop = self.shop(domain)
             customer = shop["customers"].get(str(customer_id))
@@ -504,11 +531,15 @@ class Store:
             if Decimal(str(amount)) <= 0:
                 raise StoreError("NEGATIVE_OR_ZERO_AMOUNT:A positive amount must be used to credit a store credit account.")
             key = f"{customer_id}:{currency}"
+            account = shop["credit_accounts"].get(key)
+            if sign < 0 and (account is None or Decimal(account["balance"]) < Decimal(str(amount))):
+                raise StoreError("INSUFFICIENT_FUNDS:The store credit account does not have sufficient funds.")
             account = shop["credit_accounts"].setdefault(key, {
                 "id": self.new_id(), "customer_id": customer_id, "currency": currency, "balance": "0.00",
                 "transactions": []})
-            account["balance"] = money(Decimal(account["balance"]) + Decimal(str(amount)))
-            transaction = {"id": self.new_id(), "amount": money(amount), "created_at": iso(now()),
+            moved = Decimal(str(amount)) * sign
+            account["balance"] = money(Decimal(account["balance"]) + moved)
+            transaction = {"id": self.new_id(), "amount": money(moved), "created_at": iso(now()),
                            "balance_after": account["balance"]}
             account["transactions"].append(transaction)
             self.save()

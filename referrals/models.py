@@ -181,7 +181,28 @@ class Referral(models.Model):
                    models.Index(fields=["advocate", "approved_at"])]
 
 
+class LedgerImmutable(Exception):
+    """An attempt to change what a ledger entry says was owed, or to delete it: write a new entry instead."""
+
+
+# What an entry records about the business event. Only its settlement (status, Shopify's
+# reference, notes, claim and email bookkeeping) moves afterwards.
+LEDGER_FIXED = frozenset({"shop", "shop_id", "advocate", "advocate_id", "referral", "referral_id", "key", "method",
+                          "amount", "currency", "created_at"})
+
+
 class CreditEntryQuerySet(ShopScopedQuerySet):
+    def update(self, **kwargs):
+        fixed = LEDGER_FIXED.intersection(kwargs)
+        if fixed:
+            raise LedgerImmutable(f"Ledger entries are append-only: {', '.join(sorted(fixed))} cannot change.")
+        return super().update(**kwargs)
+
+    def delete(self):
+        # The shop's erase (shop/redact) deletes the ledger through the shop's cascade, which
+        # does not pass through here: that is the one sanctioned deletion.
+        raise LedgerImmutable("Ledger entries are never deleted: record a correcting entry.")
+
     def confirmed(self):
         return self.filter(status=CreditEntry.Status.CONFIRMED)
 
@@ -190,8 +211,10 @@ class CreditEntryQuerySet(ShopScopedQuerySet):
 
 
 class CreditEntry(models.Model):
-    """One credit given to an advocate. Append-only: amounts never change; only the
-    status moves from intent to confirmed (Shopify did it) or cancelled (it did not)."""
+    """One credit given to an advocate. Append-only, enforced: what was owed (amount, currency,
+    key, who, why) never changes and no entry is deleted (the model and its queryset refuse,
+    and on PostgreSQL a trigger does too); only the settlement moves, from intent to
+    confirmed (Shopify did it) or cancelled (it did not). Corrections are new entries."""
 
     class Status(models.TextChoices):
         INTENT = "intent"  # written before calling Shopify
@@ -205,14 +228,14 @@ class CreditEntry(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="credit_entries")
     advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="credit_entries")
-    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_entries")
+    # RESTRICT, not PROTECT: a referral with payments cannot be deleted on its own, but the shop's
+    # erase (shop/redact), which deletes its ledger in the same cascade, can take both.
+    referral = models.ForeignKey(Referral, null=True, blank=True, on_delete=models.RESTRICT, related_name="credit_entries")
     key = models.CharField(max_length=120, help_text="one business event, e.g. reward:<referral id>")
     method = models.CharField(max_length=20, choices=Method.choices, default=Method.STORE_CREDIT)
     amount = models.DecimalField(max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.INTENT)
-    balance_before = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True,
-                                         help_text="Shopify's store credit balance read just before crediting")
     shopify_ref = models.CharField(max_length=255, blank=True, help_text="transaction id or discount code")
     note = models.CharField(max_length=255, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -222,6 +245,17 @@ class CreditEntry(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True, help_text="the reward code email went out")
 
     objects = CreditEntryQuerySet.as_manager()
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            fields = kwargs.get("update_fields")
+            if fields is None or LEDGER_FIXED.intersection(fields):
+                raise LedgerImmutable("Ledger entries are append-only: save an existing one with update_fields "
+                                      "naming only its settlement.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutable("Ledger entries are never deleted: record a correcting entry.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,69 +1,22 @@
-"""The Shopify Admin GraphQL operations referrals uses, and nothing else.
+"""What referrals asks Shopify for: the friend's and the reward's discount inputs, and code deletion.
 
-API 2026-10: discount codes take `context` (not the deprecated `customerSelection`);
-store credit is credited on the customer's id.
+Creating codes and moving store credit go through shopapp.discounts, shared with reviews.
+API 2026-10: discount codes take `context` (not the deprecated `customerSelection`).
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from django.utils import timezone
-
 from referrals.models import Advocate, ProgramSettings
 from shopapp.admin_api import AdminClient
+from shopapp.discounts import personal_code_input, starts_now
 from shopapp.models import Customer, Shop
-
-DISCOUNT_CREATE = """
-mutation referralDiscountCreate($input: DiscountCodeBasicInput!) {
-  discountCodeBasicCreate(basicCodeDiscount: $input) {
-    codeDiscountNode { id }
-    userErrors { field message code }
-  }
-}
-"""
 
 DISCOUNT_DELETE = """
 mutation referralDiscountDelete($id: ID!) {
   discountCodeDelete(id: $id) { deletedCodeDiscountId userErrors { field message code } }
 }
 """
-
-DISCOUNT_BY_CODE = """
-query referralDiscountByCode($code: String!) {
-  codeDiscountNodeByCode(code: $code) { id }
-}
-"""
-
-CREDIT_BALANCE = """
-query referralCreditBalance($id: ID!) {
-  customer(id: $id) { storeCreditAccounts(first: 10) { nodes { id balance { amount currencyCode } } } }
-}
-"""
-
-STORE_CREDIT = """
-mutation referralStoreCredit($id: ID!, $creditInput: StoreCreditAccountCreditInput!) {
-  storeCreditAccountCredit(id: $id, creditInput: $creditInput) {
-    storeCreditAccountTransaction { id amount { amount currencyCode } }
-    userErrors { field message code }
-  }
-}
-"""
-
-# Shopify's answers when a shop cannot hold store credit (not enabled, or not in this currency).
-STORE_CREDIT_UNAVAILABLE = {"UNSUPPORTED_CURRENCY", "STORE_CREDIT_NOT_ENABLED", "ACCOUNT_NOT_SUPPORTED"}
-
-
-def _starts_now() -> str:
-    # Whole seconds, as Shopify keeps them: a start a few microseconds "ahead" would make
-    # a code used within the same second look not yet active.
-    return timezone.now().replace(microsecond=0).isoformat()
-
-
-def discount_lookup(shop: Shop, code: str) -> str | None:
-    """The id of the discount that already holds `code`, or None."""
-    data = AdminClient(shop).query(DISCOUNT_BY_CODE, {"code": code}, cost=2)
-    node = data.get("codeDiscountNodeByCode")
-    return node["id"] if node else None
 
 
 def friend_discount_input(advocate: Advocate, program: ProgramSettings) -> dict:
@@ -75,7 +28,7 @@ def friend_discount_input(advocate: Advocate, program: ProgramSettings) -> dict:
     data = {
         "title": f"Referral from {advocate.code}",
         "code": advocate.code,
-        "startsAt": _starts_now(),
+        "startsAt": starts_now(),
         "context": {"all": "ALL"},
         "customerGets": {"value": value, "items": {"all": True}},
         # Once per customer is Shopify's own first-use rule; a friend with earlier orders
@@ -89,45 +42,8 @@ def friend_discount_input(advocate: Advocate, program: ProgramSettings) -> dict:
 
 def reward_discount_input(*, code: str, customer: Customer, amount: Decimal) -> dict:
     """A one-use code for the advocate alone: the reward when store credit is unavailable."""
-    return {
-        "title": f"Referral reward {code}",
-        "code": code,
-        "startsAt": _starts_now(),
-        "context": {"customers": {"add": [customer.gid]}},
-        "customerGets": {"value": {"discountAmount": {"amount": str(amount), "appliesOnEachItem": False}},
-                         "items": {"all": True}},
-        "appliesOncePerCustomer": True,
-        "usageLimit": 1,
-    }
-
-
-def discount_create(shop: Shop, data: dict) -> str:
-    """Create the code; return its discount id. ShopifyUserError if Shopify refuses."""
-    payload = AdminClient(shop).mutate(DISCOUNT_CREATE, {"input": data}, field="discountCodeBasicCreate")
-    return (payload.get("codeDiscountNode") or {}).get("id", "")
+    return personal_code_input(code=code, title=f"Referral reward {code}", customer_gid=customer.gid, amount=amount)
 
 
 def discount_delete(shop: Shop, discount_gid: str) -> None:
     AdminClient(shop).mutate(DISCOUNT_DELETE, {"id": discount_gid}, field="discountCodeDelete")
-
-
-def credit_balance(shop: Shop, customer: Customer, currency: str) -> Decimal:
-    """The customer's store credit balance in `currency` (0 when they have no account yet)."""
-    data = AdminClient(shop).query(CREDIT_BALANCE, {"id": customer.gid}, cost=5)
-    accounts = ((data.get("customer") or {}).get("storeCreditAccounts") or {}).get("nodes") or []
-    return sum(
-        (Decimal(str(a["balance"]["amount"])) for a in accounts if a["balance"]["currencyCode"] == currency),
-        Decimal("0.00"),
-    )
-
-
-def store_credit(shop: Shop, customer: Customer, amount: Decimal, currency: str) -> str:
-    """Credit the customer's account; return Shopify's transaction id."""
-    payload = AdminClient(shop).mutate(
-        STORE_CREDIT,
-        # notify: Shopify tells the customer about their new credit in its own email.
-        {"id": customer.gid, "creditInput": {"creditAmount": {"amount": str(amount), "currencyCode": currency},
-                                             "notify": True}},
-        field="storeCreditAccountCredit",
-    )
-    return (payload.get("storeCreditAccountTransaction") or {}).get("id", "")

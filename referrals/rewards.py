@@ -1,8 +1,9 @@
 """Rewards: held through the return window, approved, then paid once as store credit.
 
 pending -> (hold over, order kept) -> approved -> issued. The ledger entry is written as an
-intent before Shopify is called, so a crash between Shopify's answer and our write is
-settled on retry by reading Shopify's balance, never by paying again.
+intent before Shopify is called, and the credit goes through shopapp.discounts: an ambiguous
+answer, or a crash between Shopify's answer and our write, is settled on retry from Shopify's
+own transactions, one to one, never by paying again and never by a balance delta.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from referrals import remote
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.discounts import STORE_CREDIT_UNAVAILABLE, credit_once, discount_ensure
 from shopapp.jobs import enqueue
 from shopapp.mail import shopper_email_send, unsubscribe_url
 from shopapp.models import Order
@@ -159,7 +161,7 @@ def reward_issue(*, referral_id: int, now: datetime | None = None) -> CreditEntr
     for _ in range(2):  # a store credit refusal hands over to the code entry once
         if entry.status != CreditEntry.Status.INTENT or not _claim(entry, now):
             break
-        entry = _pay_code(entry) if entry.method == CreditEntry.Method.DISCOUNT_CODE else _pay_credit(entry)
+        entry = _pay_code(entry) if entry.method == CreditEntry.Method.DISCOUNT_CODE else _pay_credit(entry, now)
     if entry.status == CreditEntry.Status.CONFIRMED:
         Referral.objects.filter(pk=referral.pk, status=Referral.Status.APPROVED).update(
             status=Referral.Status.ISSUED, issued_at=entry.confirmed_at or now)
@@ -205,24 +207,14 @@ def _settle(entry: CreditEntry, status: str, *, ref: str = "", note: str = "") -
     return entry
 
 
-def _pay_credit(entry: CreditEntry) -> CreditEntry:
-    shop, customer = entry.shop, entry.advocate.customer
+def _pay_credit(entry: CreditEntry, now: datetime) -> CreditEntry:
     try:
-        if entry.balance_before is None:
-            # Written before the credit call: a retry compares Shopify's balance with this.
-            entry.balance_before = remote.credit_balance(shop, customer, entry.currency)
-            entry.save(update_fields=["balance_before"])
-        elif entry.attempts > 1:
-            moved = remote.credit_balance(shop, customer, entry.currency) - entry.balance_before
-            if moved == entry.amount:
-                return _settle(entry, CreditEntry.Status.CONFIRMED, ref="found in Shopify's balance on retry")
-            if moved != 0:
-                return _settle(entry, CreditEntry.Status.UNCERTAIN,
-                               note=f"Shopify's balance moved by {moved} since the first attempt: check by hand.")
-        ref = remote.store_credit(shop, customer, entry.amount, entry.currency)
+        # Settled against Shopify's own transactions before it is ever sent again (shopapp.discounts).
+        ref = credit_once(shop=entry.shop, key=entry.key, customer_gid=entry.advocate.customer.gid,
+                          amount=entry.amount, currency=entry.currency, now=now)
     except ShopifyUserError as exc:
         codes = {e.get("code") for e in exc.errors}
-        if codes & remote.STORE_CREDIT_UNAVAILABLE:
+        if codes & STORE_CREDIT_UNAVAILABLE:
             return _fall_back_to_code(entry, str(exc))
         return _settle(entry, CreditEntry.Status.CANCELLED, note=f"Shopify refused the credit: {exc}")
     except ShopifyError:
@@ -256,16 +248,9 @@ def reward_code(key: str) -> str:
 
 
 def _pay_code(entry: CreditEntry) -> CreditEntry:
-    shop, code = entry.shop, entry.shopify_ref
+    data = remote.reward_discount_input(code=entry.shopify_ref, customer=entry.advocate.customer, amount=entry.amount)
     try:
-        if entry.attempts > 1 and remote.discount_lookup(shop, code):
-            return _settle(entry, CreditEntry.Status.CONFIRMED)
-        try:
-            remote.discount_create(shop, remote.reward_discount_input(
-                code=code, customer=entry.advocate.customer, amount=entry.amount))
-        except ShopifyUserError as exc:
-            if not any(e.get("code") == "TAKEN" for e in exc.errors) or not remote.discount_lookup(shop, code):
-                raise
+        discount_ensure(shop=entry.shop, data=data, look_first=entry.attempts > 1)
     except ShopifyUserError as exc:
         return _settle(entry, CreditEntry.Status.CANCELLED, note=f"Shopify refused the reward code: {exc}")
     except ShopifyError:

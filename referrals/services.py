@@ -16,7 +16,8 @@ from django.utils import timezone
 from referrals import remote
 from referrals.clicklog import click_log, clicks_insert
 from referrals.models import Advocate, CreditEntry, ProgramSettings, Referral
-from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.admin_api import ShopifyError
+from shopapp.discounts import discount_ensure, retry_backoff
 from shopapp.jobs import enqueue
 from shopapp.models import Customer, Order, Shop
 from shopapp.shopify import shop_url
@@ -71,23 +72,15 @@ def advocate_code_create(*, advocate: Advocate) -> Advocate:
     claimed = Advocate.objects.filter(
         Q(code_next_attempt_at__isnull=True) | Q(code_next_attempt_at__lte=now),
         pk=advocate.pk, code_state__in=[Advocate.CodeState.PENDING, Advocate.CodeState.FAILED],
-    ).update(code_attempts=F("code_attempts") + 1, code_next_attempt_at=now + _code_backoff(advocate.code_attempts + 1))
+    ).update(code_attempts=F("code_attempts") + 1, code_next_attempt_at=now + retry_backoff(advocate.code_attempts + 1))
     advocate.refresh_from_db()
     if not claimed:
         return advocate
     shop = advocate.shop
     try:
-        # A retry may follow a call that succeeded but whose answer was lost.
-        gid = remote.discount_lookup(shop, advocate.code) if advocate.code_attempts > 1 else None
-        if not gid:
-            try:
-                gid = remote.discount_create(shop, remote.friend_discount_input(advocate, ProgramSettings.for_shop(shop)))
-            except ShopifyUserError as exc:
-                if not any(e.get("code") == "TAKEN" for e in exc.errors):
-                    raise
-                gid = remote.discount_lookup(shop, advocate.code)
-                if not gid:
-                    raise
+        # A retry may follow a call Shopify applied but whose answer was lost: look it up first.
+        gid = discount_ensure(shop=shop, data=remote.friend_discount_input(advocate, ProgramSettings.for_shop(shop)),
+                              look_first=advocate.code_attempts > 1)
     except ShopifyError as exc:
         advocate.code_state = Advocate.CodeState.FAILED
         advocate.code_error = str(exc)[:1000]
@@ -101,10 +94,6 @@ def advocate_code_create(*, advocate: Advocate) -> Advocate:
     advocate.code_next_attempt_at = None
     advocate.save(update_fields=["code_state", "discount_gid", "code_error", "code_next_attempt_at"])
     return advocate
-
-
-def _code_backoff(attempt: int) -> timedelta:
-    return timedelta(seconds=min(60 * 2 ** (attempt - 1), 6 * 3600))
 
 
 def advocate_codes_due() -> int:

@@ -4,8 +4,8 @@ particular rating and never for changing a review.
 
 The ReviewIncentive row (unique per review, with its code) is written in the review's own
 transaction; the job that asks Shopify for the code runs after commit. A retried job looks the
-code up first (`codeDiscountNodeByCode`) and adopts the discount it finds, so a job that ran
-twice, or died after Shopify answered, never creates two codes.
+code up first and adopts the discount it finds if it is ours (shopapp.discounts), so a job
+that ran twice, or died after Shopify answered, never creates two codes.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from referrals import remote
 from reviews.models import Review, ReviewIncentive, ReviewSettings
 from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.discounts import discount_ensure, starts_now
 from shopapp.jobs import enqueue
 from shopapp.mail import shopper_email_send, unsubscribe_url
 
@@ -54,7 +54,7 @@ def discount_input(incentive: ReviewIncentive) -> dict:
     return {
         "title": f"Thank you for your review ({incentive.code})",
         "code": incentive.code,
-        "startsAt": timezone.now().isoformat(),
+        "startsAt": starts_now(),
         "context": {"customers": {"add": [customer.gid]}} if customer is not None else {"all": "ALL"},
         "customerGets": {"value": {"percentage": incentive.percent / 100}, "items": {"all": True}},
         "appliesOncePerCustomer": True,
@@ -77,19 +77,8 @@ def review_incentive_issue(incentive_id: int) -> ReviewIncentive | None:
 def _create_in_shopify(incentive: ReviewIncentive) -> ReviewIncentive:
     ReviewIncentive.objects.filter(pk=incentive.pk).update(attempts=incentive.attempts + 1)
     incentive.attempts += 1
-    shop, code = incentive.shop, incentive.code
     try:
-        gid = remote.discount_lookup(shop, code) if incentive.attempts > 1 else None
-        if not gid:
-            try:
-                gid = remote.discount_create(shop, discount_input(incentive))
-            except ShopifyUserError as exc:
-                # TAKEN: an earlier attempt did create it; adopt that discount.
-                if not any(e.get("code") == "TAKEN" for e in exc.errors):
-                    raise
-                gid = remote.discount_lookup(shop, code)
-                if not gid:
-                    raise
+        gid = discount_ensure(shop=incentive.shop, data=discount_input(incentive), look_first=incentive.attempts > 1)
     except ShopifyUserError as exc:
         return _settle(incentive, ReviewIncentive.Status.FAILED, error=f"Shopify refused the code: {exc}")
     except ShopifyError as exc:

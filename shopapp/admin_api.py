@@ -38,6 +38,22 @@ class ShopNotConnected(ShopifyError):
     """The shop has no usable token (uninstalled, or its refresh token expired)."""
 
 
+class ShopifyAmbiguous(ShopifyError):
+    """A mutation got no definite answer (timeout, reset connection, 5xx): Shopify may have applied it.
+
+    Never send it again blindly: settle from Shopify's own state first (shopapp/discounts.py)."""
+
+
+# The library would retry 502/503/504 itself, sleeping 1, 2, 4 s and resending even a mutation
+# Shopify already applied. Reads are retried here instead, with these pauses (tests switch them off).
+READ_RETRY_DELAYS = (0.5, 1.0, 2.0)
+TRANSIENT_STATUSES = {500, 502, 503, 504}
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
 # --- cost bucket -----------------------------------------------------------------
 
 
@@ -142,6 +158,31 @@ class AdminClient:
         self.shop = shop
 
     def query(self, query: str, variables: dict | None = None, *, cost: float = 10) -> dict[str, Any]:
+        """A read: transient failures (5xx, timeouts, 429, THROTTLED) are retried with a pause."""
+        for delay in (*READ_RETRY_DELAYS, None):
+            try:
+                return self._send(query, variables, cost=cost)
+            except ShopifyAmbiguous:
+                if delay is None:
+                    raise
+                _pause(delay)
+        raise AssertionError("unreachable")
+
+    def mutate(self, mutation: str, variables: dict, *, field: str) -> dict[str, Any]:
+        """Send a mutation once and return `data[field]`; userErrors raise ShopifyUserError.
+
+        ShopifyAmbiguous when the answer does not say whether Shopify applied it. Only a
+        refusal that happens before Shopify runs anything (429, THROTTLED) is sent again."""
+        data = self._send(mutation, variables, cost=10)
+        payload = data.get(field)
+        if not isinstance(payload, dict):
+            raise ShopifyAmbiguous(f"Shopify answered {field} without its result.")
+        errors = payload.get("userErrors") or []
+        if errors:
+            raise ShopifyUserError(errors)
+        return payload
+
+    def _send(self, query: str, variables: dict | None, *, cost: float) -> dict[str, Any]:
         from shopapp.services import shop_access_token
 
         bucket = cost_bucket()
@@ -156,29 +197,34 @@ class AdminClient:
                 access_token=token,
                 api_version=settings.SHOPIFY_API_VERSION,
                 variables=variables,
-                max_retries=3,  # the library retries 429 and 5xx with backoff
+                max_retries=0,  # never resent by the library: see READ_RETRY_DELAYS
                 http_client=http_client(),
             )
+            status = result.response.status
             body = _json(result.response.body)
             throttle = ((body.get("extensions") or result.extensions or {}).get("cost") or {}).get("throttleStatus")
             if throttle:
                 bucket.record(self.shop.domain, throttle)
             if result.ok:
                 return result.data or {}
-            if _is_throttled(body) and attempt < self.max_throttle_retries:
+            # 429 and THROTTLED are refused before anything runs: safe to send again, mutations too.
+            if (status == 429 or _is_throttled(body)) and attempt < self.max_throttle_retries:
+                if status == 429:
+                    _pause(_retry_after(result.response.headers))
                 cost = float((body.get("extensions", {}).get("cost") or {}).get("requestedQueryCost") or cost)
                 continue
-            raise ShopifyError(_describe_failure(result.log.code, result.response.status, body))
+            if status == 0 or status in TRANSIENT_STATUSES:
+                raise ShopifyAmbiguous(_describe_failure(result.log.code, status, body))
+            raise ShopifyError(_describe_failure(result.log.code, status, body))
         raise ShopifyError("Shopify kept answering THROTTLED; the job will be retried later.")
 
-    def mutate(self, mutation: str, variables: dict, *, field: str) -> dict[str, Any]:
-        """Run a mutation and return `data[field]`; userErrors raise ShopifyUserError."""
-        data = self.query(mutation, variables, cost=10)
-        payload = data.get(field) or {}
-        errors = payload.get("userErrors") or []
-        if errors:
-            raise ShopifyUserError(errors)
-        return payload
+
+def _retry_after(headers: dict) -> float:
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), "1")
+    try:
+        return min(max(float(value), 0.0), 10.0)
+    except ValueError:
+        return 1.0
 
 
 def _json(text: str) -> dict:

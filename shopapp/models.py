@@ -311,3 +311,31 @@ class MailSettings(models.Model):
     def for_shop(cls, shop: Shop) -> "MailSettings":
         settings, _ = cls.objects.get_or_create(shop=shop)
         return settings
+
+
+class CreditAttempt(models.Model):
+    """One store credit (or debit) Advocate asked Shopify for, matched one to one with
+    Shopify's transaction. Every feature that moves store credit goes through it
+    (shopapp/discounts.py), so no two of them can both claim one transaction."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="credit_attempts")
+    key = models.CharField(max_length=120, help_text="the business event, e.g. reward:12 or remedy:5")
+    customer_gid = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="negative for a debit")
+    currency = models.CharField(max_length=3)
+    # Written before each send: the transactions Shopify already listed, and when it was sent.
+    known_transactions = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sends = models.PositiveIntegerField(default=0)
+    transaction_id = models.CharField(max_length=120, blank=True, help_text="Shopify's transaction for this attempt")
+    settled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "key"], name="credit_attempt_once_per_event"),
+            # The one-to-one rule: a transaction Shopify lists settles one attempt, never two.
+            models.UniqueConstraint(fields=["shop", "transaction_id"], name="credit_transaction_matched_once",
+                                    condition=~models.Q(transaction_id="")),
+        ]
+        indexes = [models.Index(fields=["shop", "customer_gid", "currency"])]

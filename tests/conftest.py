@@ -76,6 +76,14 @@ def _clean_platform_state(settings):
     admin_api.reset_cost_bucket()
 
 
+@pytest.fixture(autouse=True)
+def _no_retry_pauses(monkeypatch):
+    """The Admin client's pauses between read retries are real sleeps: no test waits on them."""
+    from shopapp import admin_api
+
+    monkeypatch.setattr(admin_api, "_pause", lambda seconds: None)
+
+
 @pytest.fixture
 def fake_shopify():
     """A Shopify stand-in on httpx's MockTransport, wired in as Advocate's HTTP client."""

@@ -1,9 +1,9 @@
 """Remedies: a one-use discount code, store credit, or a note of a refund or replacement.
 
-The intent is a row first; a job does the Shopify call. A retry never gives twice: a
-discount code is chosen up front and looked up before it is created again; store credit
-records the balance before the call, and a retry that finds the balance already raised
-by the amount adopts that credit instead of crediting again. No remedy is ever
+The intent is a row first; a job does the Shopify call through shopapp.discounts. A retry
+never gives twice: a discount code is chosen up front and looked up before it is created
+again; store credit is settled against Shopify's own transactions, one to one, before it is
+ever sent again. No remedy is ever
 conditioned on the review: the wording everywhere says so.
 """
 from __future__ import annotations
@@ -17,10 +17,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from referrals import remote
 from reviews.cases.models import Case, Remedy
 from reviews.cases.services import CaseError, _log, remedy_deliver
 from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.discounts import credit_once, discount_ensure, personal_code_input, retry_backoff
 from shopapp.jobs import enqueue
 
 log = logging.getLogger(__name__)
@@ -68,13 +68,13 @@ def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | Non
         pk=remedy_id, kind__in=Remedy.REMOTE, attempts__lt=MAX_ATTEMPTS,
         status__in=[Remedy.Status.PENDING, Remedy.Status.SENDING, Remedy.Status.FAILED],
     ).exclude(status=Remedy.Status.FAILED, next_attempt_at__isnull=True).update(
-        status=Remedy.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + _backoff(1))
+        status=Remedy.Status.SENDING, attempts=F("attempts") + 1, next_attempt_at=now + retry_backoff(1))
     if not claimed:
         return None
     remedy = Remedy.objects.select_related("case__shop", "case__customer").get(pk=remedy_id)
-    Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=now + _backoff(remedy.attempts))
+    Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=now + retry_backoff(remedy.attempts))
     try:
-        shopify_id = _discount(remedy) if remedy.kind == Remedy.Kind.DISCOUNT else _credit(remedy)
+        shopify_id = _discount(remedy) if remedy.kind == Remedy.Kind.DISCOUNT else _credit(remedy, now)
     except ShopifyUserError as exc:  # Shopify refused the input: retrying would not help
         return _failed(remedy, str(exc), retry=False)
     except ShopifyError as exc:
@@ -89,44 +89,26 @@ def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | Non
 
 
 def _discount(remedy: Remedy) -> str:
-    shop, case = remedy.case.shop, remedy.case
-    # A retry may follow a create that succeeded but whose answer was lost.
-    existing = remote.discount_lookup(shop, remedy.code) if remedy.attempts > 1 else None
-    if existing:
-        return existing
-    data = {**remote.reward_discount_input(code=remedy.code, customer=case.customer, amount=remedy.amount),
-            "title": f"Case {case.pk}: {remedy.code}"}
-    try:
-        return remote.discount_create(shop, data)
-    except ShopifyUserError as exc:
-        if any(e.get("code") == "TAKEN" for e in exc.errors):
-            found = remote.discount_lookup(shop, remedy.code)
-            if found:
-                return found
-        raise
+    case = remedy.case
+    data = personal_code_input(code=remedy.code, title=f"Case {case.pk}: {remedy.code}",
+                               customer_gid=case.customer.gid, amount=remedy.amount)
+    # A retry may follow a create Shopify applied but whose answer was lost.
+    return discount_ensure(shop=case.shop, data=data, look_first=remedy.attempts > 1)
 
 
-def _credit(remedy: Remedy) -> str:
-    shop, customer = remedy.case.shop, remedy.case.customer
-    balance = remote.credit_balance(shop, customer, remedy.currency)
-    if remedy.balance_before is not None and balance >= remedy.balance_before + remedy.amount:
-        return "adopted: the balance already includes this credit"
-    Remedy.objects.filter(pk=remedy.pk).update(balance_before=balance)
-    return remote.store_credit(shop, customer, remedy.amount, remedy.currency)
+def _credit(remedy: Remedy, now: datetime) -> str:
+    case = remedy.case
+    return credit_once(shop=case.shop, key=f"remedy:{remedy.pk}", customer_gid=case.customer.gid,
+                       amount=remedy.amount, currency=remedy.currency, now=now)
 
 
 def _failed(remedy: Remedy, error: str, *, retry: bool) -> Remedy:
-    # Without a next attempt, the sweep leaves it alone until the merchant tries again. A refusal
-    # credited nothing, so the balance read before it must not make a later try look done.
+    # Without a next attempt, the sweep leaves it alone until the merchant tries again.
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.FAILED, error=error[:500],
-                                               **({} if retry else {"next_attempt_at": None, "balance_before": None}))
+                                               **({} if retry else {"next_attempt_at": None}))
     _log(remedy.case, "remedy_failed", f"{remedy.get_kind_display()}: {error}", "Advocate")
     remedy.refresh_from_db()
     return remedy
-
-
-def _backoff(attempt: int) -> timedelta:
-    return timedelta(seconds=min(60 * 2 ** max(attempt - 1, 0), 6 * 3600))
 
 
 def remedy_retry(*, remedy: Remedy, actor: str) -> Remedy:

@@ -67,7 +67,8 @@ def test_failed_code_creation_is_retried_and_adopts_a_code_shopify_already_made(
     assert advocate.code_error
 
     # The answer was lost but Shopify made the code: the retry finds it instead of failing on TAKEN.
-    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {"id": "gid://shopify/DiscountCodeNode/5"}
+    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {
+        "id": "gid://shopify/DiscountCodeNode/5", "codeDiscount": {"title": f"Referral from {v['code']}"}}
     with django_capture_on_commit_callbacks(execute=True):
         assert advocate_codes_due() == 0  # not due yet: backing off
     Advocate.objects.filter(pk=advocate.pk).update(code_next_attempt_at=timezone.now() - timedelta(seconds=1))
@@ -82,7 +83,8 @@ def test_failed_code_creation_is_retried_and_adopts_a_code_shopify_already_made(
 def test_code_taken_in_shopify_is_adopted(shop, fake_shopify, django_capture_on_commit_callbacks):
     fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
     fake_shopify.script = ["user_error"]
-    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {"id": "gid://shopify/DiscountCodeNode/9"}
+    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {
+        "id": "gid://shopify/DiscountCodeNode/9", "codeDiscount": {"title": f"Referral from {v['code']}"}}
     with django_capture_on_commit_callbacks(execute=True):
         advocate = advocate_enrol(shop=shop, customer=customer(shop))
     advocate.refresh_from_db()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from referrals import rewards
+from shopapp import discounts
 from referrals.models import CreditEntry, ProgramSettings, Referral
 from referrals.rewards import reward_code, reward_issue, rewards_sweep
 from referrals.services import advocate_balance
@@ -17,14 +18,14 @@ from tests.referrals.test_rewards import credit, maya, referral  # noqa: F401  (
 pytestmark = pytest.mark.django_db
 
 
-def test_crash_between_shopify_credit_and_our_write_is_settled_from_shopify_balance(
+def test_crash_between_shopify_credit_and_our_write_is_settled_from_shopify_transactions(
         shop, maya, credit, fake_shopify, monkeypatch, django_capture_on_commit_callbacks):
     r = referral(shop, maya)
 
-    def crash(entry, ref):
+    def crash(attempt, transaction_id):
         raise SystemExit("worker killed after Shopify answered")
 
-    monkeypatch.setattr(rewards, "_record_payment", crash)
+    monkeypatch.setattr(discounts, "_attempt_record", crash)
     with pytest.raises(SystemExit), django_capture_on_commit_callbacks(execute=True):
         rewards_sweep()
     entry = CreditEntry.objects.get()
@@ -32,13 +33,14 @@ def test_crash_between_shopify_credit_and_our_write_is_settled_from_shopify_bala
     assert credit.balances[maya.customer.gid] == Decimal("10.00")  # Shopify did pay
     monkeypatch.undo()
 
-    # Within the claim's lease nobody touches it; after it, the retry reads Shopify's balance.
+    # Within the claim's lease nobody touches it; after it, the retry reads Shopify's transactions.
     rewards_sweep(now=timezone.now() + timedelta(seconds=30))
     assert CreditEntry.objects.get().status == CreditEntry.Status.INTENT
     rewards_sweep(now=timezone.now() + timedelta(minutes=3))
     entry.refresh_from_db()
     r.refresh_from_db()
     assert entry.status == CreditEntry.Status.CONFIRMED and entry.attempts == 2
+    assert entry.shopify_ref == credit.transactions[maya.customer.gid][0]["id"]
     assert r.status == Referral.Status.ISSUED
     assert len(fake_shopify.calls_to("storeCreditAccountCredit")) == 1
     assert credit.balances[maya.customer.gid] == Decimal("10.00")
@@ -47,7 +49,7 @@ def test_crash_between_shopify_credit_and_our_write_is_settled_from_shopify_bala
 
 def test_crash_before_the_credit_call_pays_on_retry(shop, maya, credit, fake_shopify, monkeypatch):
     r = referral(shop, maya)
-    monkeypatch.setattr(rewards.remote, "store_credit", lambda *a: (_ for _ in ()).throw(SystemExit("killed")))
+    monkeypatch.setattr(discounts.AdminClient, "mutate", lambda *a, **k: (_ for _ in ()).throw(SystemExit("killed")))
     with pytest.raises(SystemExit):
         rewards_sweep()
     monkeypatch.undo()
@@ -59,25 +61,25 @@ def test_crash_before_the_credit_call_pays_on_retry(shop, maya, credit, fake_sho
     assert credit.balances[maya.customer.gid] == Decimal("10.00")
 
 
-def test_balance_moved_by_another_amount_is_left_for_a_person(shop, maya, credit, fake_shopify, monkeypatch):
+def test_a_credit_the_merchant_gave_before_the_send_is_not_taken_for_ours(shop, maya, credit, fake_shopify,
+                                                                         monkeypatch):
+    credit.add(maya.customer.gid, Decimal("10.00"))  # the same amount, given by hand earlier
     r = referral(shop, maya)
-    monkeypatch.setattr(rewards, "_record_payment", lambda entry, ref: (_ for _ in ()).throw(SystemExit()))
+    monkeypatch.setattr(discounts.AdminClient, "mutate", lambda *a, **k: (_ for _ in ()).throw(SystemExit("killed")))
     with pytest.raises(SystemExit):
         rewards_sweep()
     monkeypatch.undo()
-    credit.balances[maya.customer.gid] += Decimal("5.00")  # the merchant also gave credit by hand
     rewards_sweep(now=timezone.now() + timedelta(minutes=3))
-    entry = CreditEntry.objects.get()
-    assert entry.status == CreditEntry.Status.UNCERTAIN and "15.00" in entry.note
-    assert len(fake_shopify.calls_to("storeCreditAccountCredit")) == 1
-    assert Referral.objects.get(pk=r.pk).status == Referral.Status.APPROVED
-    assert advocate_balance(maya) == Decimal("0")
+    assert Referral.objects.get(pk=r.pk).status == Referral.Status.ISSUED
+    assert len(fake_shopify.calls_to("storeCreditAccountCredit")) == 1  # it was listed before: not ours
+    assert credit.balances[maya.customer.gid] == Decimal("20.00")
 
 
 def test_shopify_unreachable_keeps_the_intent_for_the_sweep(shop, maya, credit, fake_shopify):
     r = referral(shop, maya)
     fake_shopify.script = ["503"] * 12
     rewards_sweep()
+    assert not fake_shopify.calls_to("storeCreditAccountCredit")  # the listing before the send failed
     assert CreditEntry.objects.get().status == CreditEntry.Status.INTENT
     fake_shopify.script = []
     rewards_sweep(now=timezone.now() + timedelta(minutes=3))
@@ -128,7 +130,8 @@ def test_reward_code_lost_answer_is_found_on_retry(shop, maya, credit, fake_shop
     with pytest.raises(Exception):
         rewards_sweep()
     del fake_shopify.responders["discountCodeBasicCreate"]
-    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {"id": "gid://shopify/DiscountCodeNode/902"}
+    fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {
+        "id": "gid://shopify/DiscountCodeNode/902", "codeDiscount": {"title": f"Referral reward {v['code']}"}}
     rewards_sweep(now=timezone.now() + timedelta(minutes=3))
     r.refresh_from_db()
     assert r.status == Referral.Status.ISSUED

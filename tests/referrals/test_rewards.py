@@ -18,23 +18,33 @@ DAY = settings.ADVOCATE_DAY
 
 
 class StoreCredit:
-    """Shopify's store credit accounts as the fake answers them: balances that really move."""
+    """Shopify's store credit accounts as the fake answers them: balances that really move, and
+    the transactions that moved them, newest first."""
 
     def __init__(self, fake):
         self.balances: dict[str, Decimal] = {}
+        self.transactions: dict[str, list[dict]] = {}
         fake.responders["storeCreditAccountCredit"] = self.credit
         fake.responders["customer"] = self.customer
 
+    def add(self, customer_gid: str, amount: Decimal) -> dict:
+        """A credit as Shopify records it (also one the merchant gives by hand)."""
+        self.balances[customer_gid] = self.balances.get(customer_gid, Decimal("0")) + amount
+        listed = self.transactions.setdefault(customer_gid, [])
+        transaction = {"id": f"gid://shopify/StoreCreditAccountCreditTransaction/{sum(map(len, self.transactions.values())) + 1}",
+                       "amount": {"amount": str(amount), "currencyCode": "USD"}, "createdAt": timezone.now().isoformat()}
+        listed.insert(0, transaction)
+        return transaction
+
     def credit(self, variables):
-        amount = variables["creditInput"]["creditAmount"]
-        self.balances[variables["id"]] = self.balances.get(variables["id"], Decimal("0")) + Decimal(amount["amount"])
-        return {"storeCreditAccountTransaction": {"id": f"gid://shopify/StoreCreditAccountCreditTransaction/{len(self.balances)}",
-                                                  "amount": amount}, "userErrors": []}
+        transaction = self.add(variables["id"], Decimal(variables["creditInput"]["creditAmount"]["amount"]))
+        return {"storeCreditAccountTransaction": transaction, "userErrors": []}
 
     def customer(self, variables):
         balance = self.balances.get(variables["id"])
         nodes = [] if balance is None else [
-            {"id": "gid://shopify/StoreCreditAccount/1", "balance": {"amount": str(balance), "currencyCode": "USD"}}]
+            {"id": "gid://shopify/StoreCreditAccount/1", "balance": {"amount": str(balance), "currencyCode": "USD"},
+             "transactions": {"nodes": self.transactions[variables["id"]]}}]
         return {"storeCreditAccounts": {"nodes": nodes}}
 
 
@@ -72,7 +82,7 @@ def test_sweep_after_the_hold_approves_and_issues_store_credit_once(shop, maya, 
     assert r.status == Referral.Status.ISSUED and r.approved_at and r.issued_at
     [entry] = CreditEntry.objects.filter(advocate=maya)
     assert (entry.key, entry.status, entry.amount, entry.currency) == (f"reward:{r.pk}", "confirmed", Decimal("10.00"), "USD")
-    assert entry.balance_before == Decimal("0")
+    assert entry.shopify_ref == "gid://shopify/StoreCreditAccountCreditTransaction/1"
     assert credit.balances[maya.customer.gid] == Decimal("10.00")
     [call] = fake_shopify.calls_to("storeCreditAccountCredit")
     assert call["variables"]["creditInput"]["creditAmount"] == {"amount": "10.00", "currencyCode": "USD"}

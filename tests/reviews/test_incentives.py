@@ -52,6 +52,11 @@ def _creates(shopify):
             if c["variables"]["input"]["code"].startswith("REVIEW-")]
 
 
+def _ours(gid):
+    """Shopify's lookup finding the discount Advocate made for that code (the title it derives)."""
+    return lambda v: {"id": gid, "codeDiscount": {"title": f"Thank you for your review ({v['code']})"}}
+
+
 def _code_emails():
     return [m for m in mail.outbox if "% code from" in m.subject]
 
@@ -93,13 +98,14 @@ def test_retry_adopts_the_code_an_earlier_lost_attempt_made(client, shop, shopif
                                                             django_capture_on_commit_callbacks):
     _incentives(shop)
     request = sent()
-    shopify.script = ["503"] * 4  # Shopify unreachable (the library's retries too): the job gives up for now
+    shopify.script = ["503"]  # an ambiguous answer: the mutation is not resent, the job gives up for now
     review = _review(client, request, 2, django_capture_on_commit_callbacks)
     incentive = ReviewIncentive.objects.get()
     assert incentive.status == ReviewIncentive.Status.PENDING and incentive.attempts == 1
     # Meanwhile it turns out Shopify did make the code: the retry looks it up and adopts it.
-    shopify.responders["codeDiscountNodeByCode"] = lambda v: {"id": "gid://shopify/DiscountCodeNode/5"}
-    tried = len(_creates(shopify))  # the failed attempt's calls (with the library's retries)
+    shopify.responders["codeDiscountNodeByCode"] = _ours("gid://shopify/DiscountCodeNode/5")
+    tried = len(_creates(shopify))
+    assert tried == 1  # sent once: a 503 may come after Shopify applied it
     assert review_incentives_sweep(now=review.created_at + 1 * DAY) == 1
     incentive.refresh_from_db()
     assert (incentive.status, incentive.discount_gid) == (ReviewIncentive.Status.CREATED,
@@ -113,11 +119,25 @@ def test_code_already_taken_in_shopify_is_adopted_not_doubled(client, shop, shop
     _incentives(shop)
     shopify.responders["discountCodeBasicCreate"] = lambda v: {"codeDiscountNode": None, "userErrors": [
         {"field": ["basicCodeDiscount", "code"], "message": "Code must be unique.", "code": "TAKEN"}]}
-    shopify.responders["codeDiscountNodeByCode"] = lambda v: {"id": "gid://shopify/DiscountCodeNode/8"}
+    shopify.responders["codeDiscountNodeByCode"] = _ours("gid://shopify/DiscountCodeNode/8")
     _review(client, sent(), 3, django_capture_on_commit_callbacks)
     incentive = ReviewIncentive.objects.get()
     assert (incentive.status, incentive.discount_gid) == (ReviewIncentive.Status.CREATED,
                                                           "gid://shopify/DiscountCodeNode/8")
+
+
+def test_code_taken_by_a_discount_that_is_not_ours_is_refused_not_adopted(client, shop, shopify, sent,
+                                                                         django_capture_on_commit_callbacks):
+    _incentives(shop)
+    shopify.responders["discountCodeBasicCreate"] = lambda v: {"codeDiscountNode": None, "userErrors": [
+        {"field": ["basicCodeDiscount", "code"], "message": "Code must be unique.", "code": "TAKEN"}]}
+    shopify.responders["codeDiscountNodeByCode"] = lambda v: {
+        "id": "gid://shopify/DiscountCodeNode/9", "codeDiscount": {"title": "Summer sale"}}
+    _review(client, sent(), 3, django_capture_on_commit_callbacks)
+    incentive = ReviewIncentive.objects.get()
+    assert incentive.status == ReviewIncentive.Status.FAILED and incentive.discount_gid == ""
+    assert "another discount" in incentive.error
+    assert _code_emails() == []
 
 
 def test_customer_without_email_gets_no_email_but_the_code_is_recorded(

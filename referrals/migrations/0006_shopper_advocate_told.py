@@ -13,7 +13,7 @@ def _history_is_not_news(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("referrals", "0002_rewards_ledger"),
+        ("referrals", "0005_money_ledger_append_only"),
     ]
 
     operations = [
