@@ -9,7 +9,10 @@ class ShopappConfig(AppConfig):
         from shopapp import checks, compliance, dashboard, orders, themes  # noqa: F401  (registers handlers and checks)
         from shopapp.jobs import register_sweeper
         from shopapp.models import MailSettings
-        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
+        from shopapp.registry import (
+            register_onboarding_step, register_panel_nav, register_reconnect_hook, register_settings_section,
+        )
+        from shopapp.webhooks import webhook_events_resume
 
         register_panel_nav("home", "Dashboard", "/", order=0)
         register_panel_nav("settings", "Settings", "/app/settings/", order=70)
@@ -26,3 +29,4 @@ class ShopappConfig(AppConfig):
             "/app/storefront/", order=5,
         )
         register_sweeper(themes.theme_checks_due)
+        register_reconnect_hook(webhook_events_resume)

@@ -17,6 +17,7 @@ from shopify import session_token
 from shopify_app import Res
 
 from shopapp.models import Shop
+from shopapp.services import shop_token_is_fresh
 from shopapp.shopify import admin_origins, clean_shop_domain, shopify_app
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class EmbeddedShopMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.shop = None
+        request.shop_disconnected = False
         request.panel_user = None
         if not is_panel_path(request.path):
             return self.get_response(request)
@@ -98,15 +100,23 @@ class EmbeddedShopMiddleware:
             return _to_response(refusal)
 
         shop = Shop.objects.filter(domain=domain).first()
-        if shop is None or not shop.is_installed or not shop.has_token:
-            shop = self._install(domain, result)
-            if shop is None:
+        disconnected = False
+        if shop is None or not shop.is_installed or not shop_token_is_fresh(shop):
+            # New, reinstalled, or a token that is dead or lapsed (a refresh whose result
+            # was lost leaves no working refresh token): this session token gets a new one.
+            connected = self._install(domain, result)
+            if connected is None and (shop is None or not shop.is_installed):
                 return HttpResponse(
                     "Advocate could not connect to your store. Reload the page; if it keeps "
                     "happening, reinstall Advocate from the Shopify admin.",
                     status=502,
                 )
+            # The panel still opens on what Advocate holds, and says in one line that
+            # work needing Shopify waits.
+            disconnected = connected is None
+            shop = connected or shop
         request.shop = shop
+        request.shop_disconnected = disconnected
         request.panel_user = PanelUser(id=str(result.user_id or ""), session_id=str(result.id_token.claims.get("sid", "")))
         request.id_token = result.id_token.token
         # The request carries a session token signed by Shopify for this app, which a

@@ -2,7 +2,8 @@
 
 reviews and referrals register, from their AppConfig.ready():
 - a customer data exporter and redactor (the compliance webhooks), and
-- an uninstall hook that stops the shop's pending work.
+- an uninstall hook that stops the shop's pending work, and
+- a reconnect hook that resumes it when the shop is installed or reconnected again.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class DataOwner:
 
 _owners: dict[str, DataOwner] = {}
 _uninstall_hooks: list[Callable[[Shop], None]] = []
+_reconnect_hooks: list[Callable[..., None]] = []
 
 
 def register_customer_data(name: str, *, export: Callable[[Shop, CustomerRef], Any], redact: Callable[[Shop, CustomerRef], None]) -> None:
@@ -55,6 +57,17 @@ def customer_data_redact(shop: Shop, customer: CustomerRef) -> None:
 def run_uninstall_hooks(shop: Shop) -> None:
     for hook in _uninstall_hooks:
         hook(shop)
+
+
+def register_reconnect_hook(func: Callable[..., None]) -> None:
+    """`func(shop, *, reinstalled)`: the shop has a token again (after an uninstall when `reinstalled`)."""
+    if func not in _reconnect_hooks:
+        _reconnect_hooks.append(func)
+
+
+def run_reconnect_hooks(shop: Shop, *, reinstalled: bool) -> None:
+    for hook in _reconnect_hooks:
+        hook(shop, reinstalled=reinstalled)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from shopapp.admin_api import ShopNotConnected
 from shopapp.behind import Behind
 from shopapp.jobs import enqueue, register_sweeper
 from shopapp.models import Shop, WebhookEvent
@@ -35,6 +36,11 @@ _handlers: dict[str, list[Handler]] = {}
 
 # Topics whose handler must run even when the shop row is gone or uninstalled.
 _SHOPLESS_TOPICS = {"shop/redact", "customers/redact", "customers/data_request", "app/uninstalled"}
+
+# An event that needs a shop with no usable token waits, uncounted; reconnecting re-drives
+# it at once (webhook_events_resume), and this re-check covers a reconnect it raced with.
+WAITING_FOR_SHOP = "Waiting for the shop to reconnect: "
+CONNECT_RECHECK = timedelta(hours=1)
 
 
 def webhook_handler(topic: str) -> Callable[[Handler], Handler]:
@@ -201,6 +207,13 @@ def webhook_event_process(event_id: int) -> None:
         with transaction.atomic():
             for handler in _handlers.get(event.topic, []):
                 handler(shop, event.payload, event)
+    except ShopNotConnected as exc:
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            status=WebhookEvent.Status.FAILED, attempts=F("attempts") - 1,
+            last_error=f"{WAITING_FOR_SHOP}{exc}"[:2000], finished_at=timezone.now(),
+            next_attempt_at=timezone.now() + CONNECT_RECHECK,
+        )
+        return
     except Exception as exc:
         log.warning("webhook %s %s failed: %s", event.topic, event.pk, exc)
         retry = event.attempts < settings.WEBHOOK_MAX_ATTEMPTS
@@ -218,6 +231,13 @@ def webhook_event_process(event_id: int) -> None:
 
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 6 * 3600))
+
+
+def webhook_events_resume(shop: Shop, *, reinstalled: bool) -> int:
+    """Reconnect hook: the shop's events that waited for a token are due now."""
+    return WebhookEvent.objects.filter(
+        shop_domain=shop.domain, status=WebhookEvent.Status.FAILED, last_error__startswith=WAITING_FOR_SHOP,
+    ).update(next_attempt_at=timezone.now())
 
 
 @register_sweeper
