@@ -8,15 +8,21 @@ class ReviewsConfig(AppConfig):
         from reviews import handlers, privacy  # noqa: F401  (register webhook handlers and customer data)
         from reviews.figures import dashboard_section
         from reviews.incentives import review_incentives_sweep
+        from reviews.lifecycle import review_requests_pause, review_requests_resume
         from reviews.nonbuyer import unconfirmed_reviews_delete
         from reviews.services import review_requests_sweep
         from shopapp.dashboard import register_dashboard_section
         from shopapp.jobs import register_sweeper
-        from shopapp.registry import register_onboarding_step, register_panel_nav, register_settings_section
+        from shopapp.registry import (
+            register_onboarding_step, register_panel_nav, register_reconnect_hook, register_settings_section,
+            register_uninstall_hook,
+        )
 
         register_sweeper(review_requests_sweep)
         register_sweeper(review_incentives_sweep)
         register_sweeper(unconfirmed_reviews_delete)
+        register_uninstall_hook(review_requests_pause)
+        register_reconnect_hook(review_requests_resume)
         register_panel_nav("reviews", "Reviews", "/app/reviews/", order=10, badge=_held_count)
         register_settings_section(
             "reviews", "Review requests", "When requests are sent, the email's words, storefront reviews and incentives.",

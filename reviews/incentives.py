@@ -135,7 +135,7 @@ def review_incentive_email(*, incentive: ReviewIncentive) -> bool:
 def review_incentives_sweep(*, now=None) -> int:
     """Re-drive codes whose job was lost or failed to reach Shopify, and codes not yet emailed."""
     now = now or timezone.now()
-    due = (ReviewIncentive.objects.filter(created_at__lte=now - RETRY_AFTER)
+    due = (ReviewIncentive.objects.filter(created_at__lte=now - RETRY_AFTER, shop__uninstalled_at__isnull=True)
            .filter(Q(status=ReviewIncentive.Status.PENDING)
                    | Q(status=ReviewIncentive.Status.CREATED, emailed_at__isnull=True, customer__email__gt="",
                        customer__redacted_at__isnull=True))

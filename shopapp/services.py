@@ -209,6 +209,14 @@ def _token_forget(shop: Shop) -> None:
     shop.save(update_fields=[*TOKEN_FIELDS, "updated_at"])
 
 
+def shop_installed_require(shop: Shop) -> None:
+    """Refuse (ShopUninstalled) when the shop has uninstalled, as the database says now."""
+    from shopapp.admin_api import ShopUninstalled
+
+    if not Shop.objects.installed().filter(pk=shop.pk).exists():
+        raise ShopUninstalled(f"{shop.domain} has uninstalled Advocate; nothing is sent for it.")
+
+
 def shop_uninstall(*, shop: Shop) -> Shop:
     """app/uninstalled: drop the tokens, stop pending work; the data stays for a reinstall."""
     from shopapp.registry import run_uninstall_hooks

@@ -127,3 +127,17 @@ def test_full_shop_export_holds_only_that_shops_data(panel_get, shop, other_shop
     assert data["shop"] == shop.domain
     assert [o["id"] for o in data["data"]["orders"]["orders"]] == [9007199254741123]
     assert "other@example.com" not in str(data)
+
+
+def test_no_email_of_any_kind_goes_out_for_an_uninstalled_shop(post_webhook, shop, settings):
+    from django.core import mail
+
+    from shopapp.admin_api import ShopUninstalled
+    from shopapp.mail import sender_test_send
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    loaded_before = Shop.objects.get(pk=shop.pk)
+    post_webhook("app/uninstalled", load_fixture("webhooks/app_uninstalled.json"), shop)
+    with pytest.raises(ShopUninstalled):
+        sender_test_send(shop=loaded_before, to="owner@example.com")
+    assert mail.outbox == []
