@@ -9,6 +9,7 @@ check. Only then does the request get `request.shop`, taken from the token.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
 PANEL_PREFIXES = ("/app/",)
+# Shopify's session tokens live one minute; a token without `exp`, or valid for longer
+# (by its own `exp` or `iat`), was not minted by Shopify's admin and could be replayed.
+SESSION_TOKEN_LIFETIME = 60
+CLOCK_SKEW = 10
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,15 @@ def _request_input(request: HttpRequest) -> dict:
 
 def frame_ancestors(domain: str) -> str:
     return "frame-ancestors " + " ".join(admin_origins(domain)) + ";"
+
+
+def _lifetime_ok(claims: dict) -> bool:
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        return False
+    if exp > time.time() + SESSION_TOKEN_LIFETIME + CLOCK_SKEW:
+        return False
+    return not isinstance(iat, (int, float)) or exp - iat <= SESSION_TOKEN_LIFETIME + CLOCK_SKEW
 
 
 def _issuer_matches(token: str) -> bool:
@@ -93,6 +107,9 @@ class EmbeddedShopMiddleware:
         if not result.ok or result.id_token is None:
             return _to_response(result.response)
         refusal = result.invalid_token_response or Res(status=401, body="", headers={})
+        if not _lifetime_ok(result.id_token.claims):
+            log.info("session token refused: no exp, or a lifetime longer than Shopify's")
+            return _to_response(refusal)
         if not _issuer_matches(result.id_token.token):
             return _to_response(refusal)
         domain = clean_shop_domain(result.id_token.claims.get("dest"))

@@ -43,6 +43,9 @@ def envlist(name: str, default: str = "") -> list[str]:
 DEBUG = envbool("DEBUG", False)
 # Production mode turns on the strict start-up checks (shopapp.checks).
 PRODUCTION = envbool("PRODUCTION", not DEBUG and bool(env("SHOPIFY_API_SECRET")))
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and tracebacks to anyone who triggers an error.
+    raise ImproperlyConfigured("DEBUG must be off in production (PRODUCTION=1): unset DEBUG or set DEBUG=0.")
 
 VAR_DIR = Path(env("ADVOCATE_VAR_DIR", str(BASE_DIR / "var")))
 
