@@ -12,6 +12,7 @@ class ShopappConfig(AppConfig):
         from shopapp.registry import (
             register_onboarding_step, register_panel_nav, register_reconnect_hook, register_settings_section,
         )
+        from shopapp.services import oauth_states_purge
         from shopapp.webhooks import webhook_events_resume
 
         register_panel_nav("home", "Dashboard", "/", order=0)
@@ -29,4 +30,5 @@ class ShopappConfig(AppConfig):
             "/app/storefront/", order=5,
         )
         register_sweeper(themes.theme_checks_due)
+        register_sweeper(oauth_states_purge)
         register_reconnect_hook(webhook_events_resume)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -9,10 +10,16 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from shopify_app import IdTokenDetails, TokenExchangeAccessToken
 
-from shopapp.models import Shop, WebhookEvent
+from shopapp.models import OAuthState, Shop, WebhookEvent
 from shopapp.shopify import http_client, shopify_app
 
 log = logging.getLogger(__name__)
+
+# An authorization-code install must come back within this time; older states are purged.
+OAUTH_STATE_TTL = timedelta(minutes=10)
+# Live states kept per shop: a merchant clicking "install" again gets a working link, and
+# requests naming the same shop over and over replace the oldest instead of piling up.
+OAUTH_STATES_PER_SHOP = 5
 
 # Refresh this long before expiry so a call never starts with a dying token.
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
@@ -88,6 +95,27 @@ def _shop_connected(shop: Shop, *, reinstalled: bool) -> Shop:
     run_reconnect_hooks(shop, reinstalled=reinstalled)
     shop_sync_details(shop)
     return shop
+
+
+def oauth_state_create(*, domain: str) -> OAuthState:
+    """A new install nonce for the shop; expired ones, and this shop's oldest past the cap, go."""
+    oauth_states_purge()
+    state = OAuthState.objects.create(nonce=secrets.token_urlsafe(24), shop_domain=domain)
+    keep = OAuthState.objects.filter(shop_domain=domain).order_by("-created_at", "-pk").values("pk")[:OAUTH_STATES_PER_SHOP]
+    OAuthState.objects.filter(shop_domain=domain).exclude(pk__in=list(keep.values_list("pk", flat=True))).delete()
+    return state
+
+
+def oauth_state_claim(*, nonce: str, domain: str) -> bool:
+    """Use the nonce up: True once, for the shop it was issued to, within its lifetime."""
+    return OAuthState.objects.filter(
+        nonce=nonce, shop_domain=domain, created_at__gte=timezone.now() - OAUTH_STATE_TTL
+    ).delete()[0] > 0
+
+
+def oauth_states_purge() -> int:
+    """Sweeper (and every new install): states past their lifetime are deleted."""
+    return OAuthState.objects.filter(created_at__lt=timezone.now() - OAUTH_STATE_TTL).delete()[0]
 
 
 def shop_sync_details(shop: Shop) -> Shop:
