@@ -96,6 +96,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -205,7 +206,8 @@ SESSION_COOKIE_SECURE = APP_URL.startswith("https://")
 CSRF_COOKIE_SECURE = APP_URL.startswith("https://")
 # The panel lives in Shopify's admin iframe: cookies must cross sites there.
 CSRF_COOKIE_SAMESITE = "None" if CSRF_COOKIE_SECURE else "Lax"
-# Framing is governed by CSP frame-ancestors per shop (shopapp.auth), not X-Frame-Options.
+# No page may be framed (shopper links carry tokens: clickjacking), except the two the
+# admin frames, which name the shop's admin in CSP frame-ancestors instead (shopapp.auth).
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

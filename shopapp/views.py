@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from shopify_app import TokenExchangeAccessToken
 
 from shopapp.admin_api import ShopifyError
-from shopapp.auth import _request_input, _to_response, frame_ancestors
+from shopapp.auth import _request_input, _to_response, admin_frame_allow
 from shopapp.models import CustomerDataExport
 from shopapp.ratelimit import rate_limited
 from shopapp.services import customer_erase, oauth_state_claim, oauth_state_create, shop_install
@@ -90,7 +90,7 @@ def patch_id_token(request: HttpRequest) -> HttpResponse:
         if settings.APP_BRIDGE_URL != _CDN_APP_BRIDGE:
             # Offline demo: the simulator serves its own App Bridge.
             response.content = response.content.replace(_CDN_APP_BRIDGE.encode(), settings.APP_BRIDGE_URL.encode())
-        response["Content-Security-Policy"] = frame_ancestors(domain)
+        admin_frame_allow(response, domain)
     return response
 
 
