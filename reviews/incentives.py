@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from referrals import remote
 from reviews.models import Review, ReviewIncentive, ReviewSettings
-from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.admin_api import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.jobs import enqueue
 from shopapp.mail import shopper_email_send, unsubscribe_url
 
@@ -94,6 +94,9 @@ def _create_in_shopify(incentive: ReviewIncentive) -> ReviewIncentive:
         return _settle(incentive, ReviewIncentive.Status.FAILED, error=f"Shopify refused the code: {exc}")
     except ShopifyError as exc:
         log.warning("incentive %s not created yet; the sweep retries", incentive.pk, exc_info=True)
+        if isinstance(exc, ShopNotConnected):  # nothing was sent; waiting for a token is not an attempt
+            ReviewIncentive.objects.filter(pk=incentive.pk).update(attempts=incentive.attempts - 1)
+            return incentive
         if incentive.attempts >= MAX_ATTEMPTS:
             return _settle(incentive, ReviewIncentive.Status.FAILED, error=str(exc))
         return incentive
