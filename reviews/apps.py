@@ -11,11 +11,13 @@ class ReviewsConfig(AppConfig):
         from reviews import handlers, privacy
         from reviews.figures import dashboard_section
         from reviews.incentives import review_incentives_sweep
+        from reviews.lifecycle import review_requests_pause, review_requests_resume
         from reviews.nonbuyer import unconfirmed_reviews_delete
         from reviews.services import review_requests_sweep
         from shopapp.registry import (
             register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
-            register_panel_nav, register_settings_section, register_shop_data, register_sweeper,
+            register_panel_nav, register_reconnect_hook, register_settings_section, register_shop_data, register_sweeper,
+            register_uninstall_hook,
         )
 
         register_order_listener("reviews", handlers.on_order_changed, order=ORDER_LISTENER_ORDER)
@@ -24,6 +26,8 @@ class ReviewsConfig(AppConfig):
         register_sweeper(review_requests_sweep)
         register_sweeper(review_incentives_sweep)
         register_sweeper(unconfirmed_reviews_delete)
+        register_uninstall_hook(review_requests_pause)
+        register_reconnect_hook(review_requests_resume)
         register_panel_nav("reviews", "Reviews", "/app/reviews/", order=10, badge=_held_count)
         register_settings_section(
             "reviews", "Review requests", "When requests are sent, the email's words, storefront reviews and incentives.",

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from reviews.models import Review, ReviewIncentive, ReviewSettings
-from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.admin_api import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.discounts import discount_ensure, starts_now
 from shopapp.jobs import enqueue
 from shopapp.mail import shopper_email_send, unsubscribe_url
@@ -83,6 +83,9 @@ def _create_in_shopify(incentive: ReviewIncentive) -> ReviewIncentive:
         return _settle(incentive, ReviewIncentive.Status.FAILED, error=f"Shopify refused the code: {exc}")
     except ShopifyError as exc:
         log.warning("incentive %s not created yet; the sweep retries", incentive.pk, exc_info=True)
+        if isinstance(exc, ShopNotConnected):  # nothing was sent; waiting for a token is not an attempt
+            ReviewIncentive.objects.filter(pk=incentive.pk).update(attempts=incentive.attempts - 1)
+            return incentive
         if incentive.attempts >= MAX_ATTEMPTS:
             return _settle(incentive, ReviewIncentive.Status.FAILED, error=str(exc))
         return incentive
@@ -124,7 +127,7 @@ def review_incentive_email(*, incentive: ReviewIncentive) -> bool:
 def review_incentives_sweep(*, now=None) -> int:
     """Re-drive codes whose job was lost or failed to reach Shopify, and codes not yet emailed."""
     now = now or timezone.now()
-    due = (ReviewIncentive.objects.filter(created_at__lte=now - RETRY_AFTER)
+    due = (ReviewIncentive.objects.filter(created_at__lte=now - RETRY_AFTER, shop__uninstalled_at__isnull=True)
            .filter(Q(status=ReviewIncentive.Status.PENDING)
                    | Q(status=ReviewIncentive.Status.CREATED, emailed_at__isnull=True, customer__email__gt="",
                        customer__redacted_at__isnull=True))

@@ -120,11 +120,12 @@ def review_requests_cancel(*, order: Order, reason: str) -> int:
 def review_requests_sweep(now: datetime | None = None) -> None:
     """The periodic sweep: due requests, due reminders, held reviews whose time is up."""
     now = now or timezone.now()
-    due = ReviewRequest.objects.filter(status=ReviewRequest.Status.SCHEDULED, due_at__lte=now)
+    due = ReviewRequest.objects.filter(status=ReviewRequest.Status.SCHEDULED, due_at__lte=now,
+                                       shop__uninstalled_at__isnull=True)
     for pk in list(due.order_by("due_at").values_list("pk", flat=True)[:500]):
         review_request_send(request_id=pk, now=now)
     reminders = ReviewRequest.objects.filter(status=ReviewRequest.Status.SENT, reminder_due_at__lte=now,
-                                             reminder_sent_at__isnull=True)
+                                             reminder_sent_at__isnull=True, shop__uninstalled_at__isnull=True)
     for pk in list(reminders.order_by("reminder_due_at").values_list("pk", flat=True)[:500]):
         review_reminder_send(request_id=pk, now=now)
     reviews_auto_publish(now=now)

@@ -35,7 +35,15 @@ class ShopifyUserError(ShopifyError):
 
 
 class ShopNotConnected(ShopifyError):
-    """The shop has no usable token (uninstalled, or its refresh token expired)."""
+    """The shop has no usable token (uninstalled, or its refresh token is dead).
+
+    Jobs treat it as "wait, without counting an attempt": the work resumes when the
+    merchant's next panel load exchanges a new token (or the shop is installed again).
+    """
+
+
+class ShopUninstalled(ShopNotConnected):
+    """The shop uninstalled Advocate: no email, job or Admin API call until it installs again."""
 
 
 class ShopifyAmbiguous(ShopifyError):

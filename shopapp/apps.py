@@ -16,9 +16,11 @@ class ShopappConfig(AppConfig):
         from shopapp.order_fetch import awaited_orders_fetch
         from shopapp.registry import (
             register_customer_data, register_dashboard_section, register_onboarding_step, register_panel_nav,
-            register_settings_section, register_shop_data, register_sweeper, register_webhook_handler,
+            register_reconnect_hook, register_settings_section, register_shop_data, register_sweeper,
+            register_webhook_handler,
         )
-        from shopapp.webhooks import webhook_events_redrive
+        from shopapp.webhooks import webhook_events_redrive, webhook_events_resume
+        from shopapp.services import oauth_states_purge
 
         handlers = {
             orders.on_order: orders.ORDER_TOPICS,
@@ -57,3 +59,5 @@ class ShopappConfig(AppConfig):
             "storefront", "Storefront", "Add Advocate's reviews, star badge and referral button to your theme.",
             "/app/storefront/", order=5,
         )
+        register_sweeper(oauth_states_purge)
+        register_reconnect_hook(webhook_events_resume)

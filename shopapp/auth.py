@@ -9,6 +9,7 @@ check. Only then does the request get `request.shop`, taken from the token.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -18,12 +19,17 @@ from shopify import session_token
 from shopify_app import Res
 
 from shopapp.models import Shop
+from shopapp.services import shop_token_is_fresh
 from shopapp.shopify import admin_origins, clean_shop_domain, shopify_app
 
 log = logging.getLogger(__name__)
 
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
 PANEL_PREFIXES = ("/app/",)
+# Shopify's session tokens live one minute; a token without `exp`, or valid for longer
+# (by its own `exp` or `iat`), was not minted by Shopify's admin and could be replayed.
+SESSION_TOKEN_LIFETIME = 60
+CLOCK_SKEW = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,24 @@ def frame_ancestors(domain: str) -> str:
     return "frame-ancestors " + " ".join(admin_origins(domain)) + ";"
 
 
+def admin_frame_allow(response: HttpResponse, domain: str) -> HttpResponse:
+    """Let this shop's admin (and only it) frame the response; every other page is DENY."""
+    response["Content-Security-Policy"] = frame_ancestors(domain)
+    response.xframe_options_exempt = True  # XFrameOptionsMiddleware would add DENY on the way out
+    if "X-Frame-Options" in response:
+        del response["X-Frame-Options"]
+    return response
+
+
+def _lifetime_ok(claims: dict) -> bool:
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+        return False
+    if exp > time.time() + SESSION_TOKEN_LIFETIME + CLOCK_SKEW:
+        return False
+    return not isinstance(iat, (int, float)) or exp - iat <= SESSION_TOKEN_LIFETIME + CLOCK_SKEW
+
+
 def _issuer_matches(token: str) -> bool:
     """ShopifyAPI's check: iss is a shop's admin and names the same shop as dest."""
     secrets = [settings.SHOPIFY_API_SECRET] + ([settings.SHOPIFY_API_SECRET_OLD] if settings.SHOPIFY_API_SECRET_OLD else [])
@@ -79,6 +103,7 @@ class EmbeddedShopMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.shop = None
+        request.shop_disconnected = False
         request.panel_user = None
         if not is_panel_path(request.path):
             return self.get_response(request)
@@ -92,6 +117,9 @@ class EmbeddedShopMiddleware:
         if not result.ok or result.id_token is None:
             return _to_response(result.response)
         refusal = result.invalid_token_response or Res(status=401, body="", headers={})
+        if not _lifetime_ok(result.id_token.claims):
+            log.info("session token refused: no exp, or a lifetime longer than Shopify's")
+            return _to_response(refusal)
         if not _issuer_matches(result.id_token.token):
             return _to_response(refusal)
         domain = clean_shop_domain(result.id_token.claims.get("dest"))
@@ -99,15 +127,23 @@ class EmbeddedShopMiddleware:
             return _to_response(refusal)
 
         shop = Shop.objects.filter(domain=domain).first()
-        if shop is None or not shop.is_installed or not shop.has_token:
-            shop = self._install(domain, result)
-            if shop is None:
+        disconnected = False
+        if shop is None or not shop.is_installed or not shop_token_is_fresh(shop):
+            # New, reinstalled, or a token that is dead or lapsed (a refresh whose result
+            # was lost leaves no working refresh token): this session token gets a new one.
+            connected = self._install(domain, result)
+            if connected is None and (shop is None or not shop.is_installed):
                 return HttpResponse(
                     "Advocate could not connect to your store. Reload the page; if it keeps "
                     "happening, reinstall Advocate from the Shopify admin.",
                     status=502,
                 )
+            # The panel still opens on what Advocate holds, and says in one line that
+            # work needing Shopify waits.
+            disconnected = connected is None
+            shop = connected or shop
         request.shop = shop
+        request.shop_disconnected = disconnected
         request.panel_user = PanelUser(id=str(result.user_id or ""), session_id=str(result.id_token.claims.get("sid", "")))
         request.id_token = result.id_token.token
         # The request carries a session token signed by Shopify for this app, which a
@@ -124,9 +160,7 @@ class EmbeddedShopMiddleware:
                     response[name] = value
             if response.get("Content-Type", "").startswith("text/html"):
                 response["Link"] = preload_link()
-            response["Content-Security-Policy"] = frame_ancestors(domain)
-            if "X-Frame-Options" in response:
-                del response["X-Frame-Options"]
+            admin_frame_allow(response, domain)
         return response
 
     @staticmethod

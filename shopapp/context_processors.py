@@ -11,4 +11,5 @@ def app(request):
         "SHOPIFY_API_KEY": settings.SHOPIFY_API_KEY,
         "APP_BRIDGE_URL": settings.APP_BRIDGE_URL,
         "id_token": getattr(request, "id_token", ""),
+        "shop_disconnected": getattr(request, "shop_disconnected", False),
     }

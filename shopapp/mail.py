@@ -127,6 +127,11 @@ def _with_postal_address(shop: Shop, text: str, html: str) -> tuple[str, str]:
 def sender(shop: Shop) -> tuple[str, str]:
     """(From header, Reply-To address) for the shop's emails."""
     from shopapp.models import MailSettings
+    from shopapp.services import shop_installed_require
+
+    # Every email Advocate sends (shopper or owner) takes its sender from here: after an
+    # uninstall none goes out, whichever sweep or late job asks.
+    shop_installed_require(shop)
 
     mail = MailSettings.objects.filter(shop=shop).first()
     name = ((mail.sender_name if mail else "") or shop.name or shop.domain).replace('"', "").replace("\n", " ")

@@ -2,7 +2,7 @@
 
 shopapp knows no feature. Each app's ready() registers its webhook handlers, order
 listeners, sweepers, follow-ups, dashboard sections and segments, mail blockers, data
-owners, uninstall hooks and panel pages here; nothing registers at import time, so what
+owners, uninstall and reconnect hooks and panel pages here; nothing registers at import time, so what
 runs (and in which order) is written down in the apps' ready(), not implied by imports or
 by INSTALLED_APPS. Tests take `registry_snapshot()` and `registry_restore()` around each
 test instead of adding globals.
@@ -29,6 +29,7 @@ class _Registry:
     customer_segments: dict[str, Callable] = field(default_factory=dict)
     owners: dict[str, "DataOwner"] = field(default_factory=dict)
     uninstall_hooks: list[Callable[[Shop], None]] = field(default_factory=list)
+    reconnect_hooks: list[Callable[..., None]] = field(default_factory=list)
     shop_exporters: dict[str, Callable[[Shop], Any]] = field(default_factory=dict)
     nav: dict[str, "NavItem"] = field(default_factory=dict)
     checklist: dict[str, "ChecklistItem"] = field(default_factory=dict)
@@ -215,6 +216,17 @@ def customer_data_redact(shop: Shop, customer: CustomerRef) -> None:
 def run_uninstall_hooks(shop: Shop) -> None:
     for hook in _r.uninstall_hooks:
         hook(shop)
+
+
+def register_reconnect_hook(func: Callable[..., None]) -> None:
+    """`func(shop, *, reinstalled)`: the shop has a token again (after an uninstall when `reinstalled`)."""
+    if func not in _r.reconnect_hooks:
+        _r.reconnect_hooks.append(func)
+
+
+def run_reconnect_hooks(shop: Shop, *, reinstalled: bool) -> None:
+    for hook in _r.reconnect_hooks:
+        hook(shop, reinstalled=reinstalled)
 
 
 @dataclass(frozen=True)

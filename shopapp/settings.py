@@ -43,6 +43,9 @@ def envlist(name: str, default: str = "") -> list[str]:
 DEBUG = envbool("DEBUG", False)
 # Production mode turns on the strict start-up checks (shopapp.checks).
 PRODUCTION = envbool("PRODUCTION", not DEBUG and bool(env("SHOPIFY_API_SECRET")))
+if PRODUCTION and DEBUG:
+    # Debug pages show settings, SQL and tracebacks to anyone who triggers an error.
+    raise ImproperlyConfigured("DEBUG must be off in production (PRODUCTION=1): unset DEBUG or set DEBUG=0.")
 
 VAR_DIR = Path(env("ADVOCATE_VAR_DIR", str(BASE_DIR / "var")))
 
@@ -93,6 +96,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -214,7 +218,8 @@ SESSION_COOKIE_SECURE = APP_URL.startswith("https://")
 CSRF_COOKIE_SECURE = APP_URL.startswith("https://")
 # The panel lives in Shopify's admin iframe: cookies must cross sites there.
 CSRF_COOKIE_SAMESITE = "None" if CSRF_COOKIE_SECURE else "Lax"
-# Framing is governed by CSP frame-ancestors per shop (shopapp.auth), not X-Frame-Options.
+# No page may be framed (shopper links carry tokens: clickjacking), except the two the
+# admin frames, which name the shop's admin in CSP frame-ancestors instead (shopapp.auth).
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

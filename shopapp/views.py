@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -16,15 +14,14 @@ from django.views.decorators.http import require_GET
 from shopify_app import TokenExchangeAccessToken
 
 from shopapp.admin_api import ShopifyError
-from shopapp.auth import _request_input, _to_response, frame_ancestors, preload_link
-from shopapp.models import CustomerDataExport, OAuthState
+from shopapp.auth import _request_input, _to_response, admin_frame_allow, preload_link
+from shopapp.models import CustomerDataExport
 from shopapp.params import ListParams
-from shopapp.services import customer_erase, shop_install
+from shopapp.ratelimit import rate_limited
+from shopapp.services import customer_erase, oauth_state_claim, oauth_state_create, shop_install
 from shopapp.shopify import clean_shop_domain, http_client, shop_url, shopify_api_session_class, shopify_app
 
 log = logging.getLogger(__name__)
-
-OAUTH_STATE_TTL = timedelta(minutes=10)
 
 
 @require_GET
@@ -95,7 +92,7 @@ def patch_id_token(request: HttpRequest) -> HttpResponse:
             response.content = response.content.replace(_CDN_APP_BRIDGE.encode(), settings.APP_BRIDGE_URL.encode())
         if "Link" in response:
             response["Link"] = preload_link()
-        response["Content-Security-Policy"] = frame_ancestors(domain)
+        admin_frame_allow(response, domain)
     return response
 
 
@@ -103,16 +100,16 @@ _CDN_APP_BRIDGE = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
 
 
 @require_GET
+@rate_limited("oauth-install", limit=10, window=60)
 def oauth_install(request: HttpRequest) -> HttpResponse:
     """Start the authorization-code install for a merchant arriving from outside the admin."""
     domain = clean_shop_domain(request.GET.get("shop"))
     if domain is None:
         return HttpResponseBadRequest("Enter your shop's address, like example.myshopify.com.")
-    nonce = secrets.token_urlsafe(24)
-    OAuthState.objects.create(nonce=nonce, shop_domain=domain)
+    state = oauth_state_create(domain=domain)
     session = shopify_api_session_class()(domain, settings.SHOPIFY_API_VERSION)
     url = session.create_permission_url(
-        settings.SHOPIFY_SCOPES, f"{settings.APP_URL}/auth/callback", state=nonce
+        settings.SHOPIFY_SCOPES, f"{settings.APP_URL}/auth/callback", state=state.nonce
     )
     # ShopifyAPI builds https://{shop}/...; point it at the simulator when one is set.
     return HttpResponseRedirect(url.replace(f"https://{domain}", shop_url(domain, ""), 1))
@@ -125,11 +122,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     domain = clean_shop_domain(params.get("shop"))
     if domain is None or not session_class.validate_params(params):
         return HttpResponse("This install link is invalid or more than a day old. Start the install again.", status=400)
-    with transaction.atomic():
-        claimed = OAuthState.objects.filter(
-            nonce=params.get("state", ""), shop_domain=domain, created_at__gte=timezone.now() - OAUTH_STATE_TTL
-        ).delete()[0]
-    if not claimed:
+    if not oauth_state_claim(nonce=params.get("state", ""), domain=domain):
         return HttpResponse("This install link was already used or has expired. Start the install again.", status=400)
     try:
         token = _code_exchange(domain, params.get("code", ""))

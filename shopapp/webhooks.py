@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from shopapp import registry
+from shopapp.admin_api import ShopNotConnected
 from shopapp.behind import Behind
 from shopapp.jobs import backoff, enqueue, enqueue_unqueued
 from shopapp.models import Order, Shop, WebhookEvent
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 
 # Topics whose handler must run even when the shop row is gone or uninstalled.
 _SHOPLESS_TOPICS = {"shop/redact", "customers/redact", "customers/data_request", "app/uninstalled"}
+
+# An event that needs a shop with no usable token waits, uncounted; reconnecting re-drives
+# it at once (webhook_events_resume), and this re-check covers a reconnect it raced with.
+WAITING_FOR_SHOP = "Waiting for the shop to reconnect: "
+CONNECT_RECHECK = timedelta(hours=1)
 
 
 class AwaitingOrder(LookupError):
@@ -223,6 +229,13 @@ def _event_run(event: WebhookEvent) -> None:
                     last_error=str(exc)[:2000], finished_at=timezone.now(), lease_until=None,
                     next_attempt_at=timezone.now() + timedelta(seconds=settings.WEBHOOK_AWAIT_FETCH_SECONDS))
         return
+    except ShopNotConnected as exc:
+        mine.update(
+            status=S.FAILED, attempts=F("attempts") - 1,
+            last_error=f"{WAITING_FOR_SHOP}{exc}"[:2000], finished_at=timezone.now(), lease_until=None,
+            next_attempt_at=timezone.now() + CONNECT_RECHECK,
+        )
+        return
     except Exception as exc:
         log.warning("webhook %s %s failed: %s", event.topic, event.pk, exc)
         retry = event.attempts < settings.WEBHOOK_MAX_ATTEMPTS
@@ -247,6 +260,13 @@ def webhook_events_wake(*, shop: Shop, order_id: int) -> int:
     for pk in waiting:
         enqueue(webhook_event_process, pk)
     return len(waiting)
+
+
+def webhook_events_resume(shop: Shop, *, reinstalled: bool) -> int:
+    """Reconnect hook: the shop's events that waited for a token are due now."""
+    return WebhookEvent.objects.filter(
+        shop_domain=shop.domain, status=WebhookEvent.Status.FAILED, last_error__startswith=WAITING_FOR_SHOP,
+    ).update(next_attempt_at=timezone.now())
 
 
 def webhook_events_redrive() -> int:

@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from reviews.cases.models import Case, Remedy
 from reviews.cases.services import CaseError, _log, remedy_deliver
-from shopapp.admin_api import ShopifyError, ShopifyUserError
+from shopapp.admin_api import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.discounts import credit_once, discount_ensure, personal_code_input, retry_backoff
 from shopapp.jobs import enqueue
+from shopapp.webhooks import CONNECT_RECHECK
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | Non
         shopify_id = _discount(remedy) if remedy.kind == Remedy.Kind.DISCOUNT else _credit(remedy, now)
     except ShopifyUserError as exc:  # Shopify refused the input: retrying would not help
         return _failed(remedy, str(exc), retry=False)
+    except ShopNotConnected as exc:  # nothing was sent; waiting for a token is not an attempt
+        Remedy.objects.filter(pk=remedy.pk).update(attempts=F("attempts") - 1, error=str(exc)[:500],
+                                                   next_attempt_at=now + CONNECT_RECHECK)
+        return None
     except ShopifyError as exc:
         return _failed(remedy, str(exc), retry=remedy.attempts < MAX_ATTEMPTS)
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.DONE, shopify_id=shopify_id[:120], error="",

@@ -412,7 +412,8 @@ def cases_sweep(now: datetime | None = None) -> None:
     now = now or timezone.now()
     lost = Case.objects.filter(alerted_at__isnull=True, created_at__lte=now - RETRY_AFTER,
                                created_at__gte=now - timedelta(days=2),
-                               shop__case_settings__alert_mode=CaseSettings.AlertMode.AT_ONCE)
+                               shop__case_settings__alert_mode=CaseSettings.AlertMode.AT_ONCE,
+                               shop__uninstalled_at__isnull=True)
     for pk in list(lost.values_list("pk", flat=True)[:200]):
         case_alert_send(pk)
     digest_shops = Shop.objects.installed().filter(case_settings__alert_mode=CaseSettings.AlertMode.DIGEST,
@@ -420,7 +421,8 @@ def cases_sweep(now: datetime | None = None) -> None:
     for shop in list(digest_shops[:200]):
         case_digest_send(shop=shop, now=now)
     unsent = CaseMessage.objects.filter(direction=CaseMessage.Direction.OUT, sent_at__isnull=True,
-                                        created_at__lte=now - RETRY_AFTER, created_at__gte=now - timedelta(days=2))
+                                        created_at__lte=now - RETRY_AFTER, created_at__gte=now - timedelta(days=2),
+                                        case__shop__uninstalled_at__isnull=True)
     for pk in list(unsent.values_list("pk", flat=True)[:200]):
         case_message_send(pk)
     remedies_due(now=now)

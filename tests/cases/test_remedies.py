@@ -221,3 +221,26 @@ def test_a_redaction_between_the_message_and_its_sending_stops_the_email(case, f
 
     cases_redact(shop, Ref())
     assert case_message_send(message.pk) is False and mail.outbox == []
+
+
+def test_a_remedy_waits_for_a_dead_token_without_spending_its_attempts(case, fake_shopify, run_jobs, panel_get, shop):
+    from reviews.cases.remedies import MAX_ATTEMPTS
+    from shopapp.models import Shop
+
+    fake_shopify.responders["discountCodeBasicCreate"] = lambda v: {
+        "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/44"}, "userErrors": []}
+    Shop.objects.filter(pk=shop.pk).update(access_token="", refresh_token="")  # invalid_grant marked it dead
+    with run_jobs():
+        remedy = remedy_offer(case=case, kind="discount", amount=Decimal("10"), note="", actor="staff 42")
+    later = timezone.now()
+    for hour in range(1, MAX_ATTEMPTS + 2):
+        later += timedelta(hours=hour)
+        remedies_due(now=later)
+    remedy.refresh_from_db()
+    assert (remedy.status, remedy.attempts) == ("sending", 0)
+    assert fake_shopify.calls_to("discountCodeBasicCreate") == []
+
+    panel_get("/", shop)  # the merchant opens Advocate: a new token
+    assert remedies_due(now=later + timedelta(hours=2)) == 1
+    remedy.refresh_from_db()
+    assert (remedy.status, remedy.shopify_id) == ("done", "gid://shopify/DiscountCodeNode/44")

@@ -193,3 +193,25 @@ def test_settings_save_the_percent_and_fill_in_the_default_text(client, shop, pa
     assert (config.incentive_percent, config.incentive_text) == (20, "20% off your next order")
     data["incentive_percent"] = 0
     assert "incentive_percent" in RequestSettingsForm(data, instance=config).errors
+
+
+def test_a_code_waits_for_a_dead_token_without_spending_its_attempts(client, shop, shopify, sent,
+                                                                    django_capture_on_commit_callbacks):
+    from reviews.incentives import MAX_ATTEMPTS
+    from shopapp.models import Shop
+
+    _incentives(shop)
+    request = sent()
+    Shop.objects.filter(pk=shop.pk).update(access_token="", refresh_token="")  # invalid_grant marked it dead
+    review = _review(client, request, 4, django_capture_on_commit_callbacks)
+    for day in range(1, MAX_ATTEMPTS + 2):
+        review_incentives_sweep(now=review.created_at + day * DAY)
+    incentive = ReviewIncentive.objects.get()
+    assert (incentive.status, incentive.attempts) == (ReviewIncentive.Status.PENDING, 0)
+    assert _creates(shopify) == []
+
+    shopify.grant(shop.domain, "reconnected", "reconnected-refresh")
+    Shop.objects.filter(pk=shop.pk).update(access_token="reconnected", refresh_token="reconnected-refresh")
+    review_incentives_sweep(now=review.created_at + 30 * DAY)
+    incentive.refresh_from_db()
+    assert incentive.status == ReviewIncentive.Status.CREATED and len(_creates(shopify)) == 1

@@ -133,3 +133,37 @@ def test_panel_post_is_authenticated_by_the_session_token_not_a_cookie(client, m
     # Past CSRF to the form, which refuses the empty input (400), not 403.
     assert strict.post(f"/app/privacy/?id_token={make_session_token(shop.domain)}").status_code == 400
     assert strict.post("/app/privacy/").status_code in (302, 401)  # no token: refused before any view
+
+
+def _token_with(domain: str, **claims) -> str:
+    """A session token signed with our secret whose claims differ from Shopify's (None drops one)."""
+    import time
+    import uuid
+
+    import jwt
+    from django.conf import settings
+
+    now = int(time.time())
+    base = {"iss": f"https://{domain}/admin", "dest": f"https://{domain}", "aud": settings.SHOPIFY_API_KEY,
+            "sub": "42", "exp": now + 60, "nbf": now - 5, "iat": now - 5, "jti": str(uuid.uuid4()), "sid": "s"}
+    base.update(claims)
+    return jwt.encode({k: v for k, v in base.items() if v is not None}, settings.SHOPIFY_API_SECRET, algorithm="HS256")
+
+
+@pytest.mark.parametrize("claims", [
+    {"exp": None},
+    {"exp": "soon"},
+    {"exp": int(__import__("time").time()) + 3600},
+    {"iat": int(__import__("time").time()) - 600, "nbf": int(__import__("time").time()) - 600},
+], ids=["no-exp", "exp-not-a-number", "exp-an-hour-away", "issued-ten-minutes-before-exp"])
+def test_session_token_without_exp_or_living_longer_than_shopifys_minute_is_refused(client, shop, claims):
+    token = _token_with(shop.domain, **claims)
+    response = client.get("/app/privacy/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+    document = client.get(f"/?embedded=1&shop={shop.domain}&id_token={token}")
+    assert document.status_code != 200 and shop.name.encode() not in document.content
+
+
+def test_session_token_with_shopifys_own_lifetime_is_accepted(client, shop):
+    token = _token_with(shop.domain)
+    assert client.get("/app/privacy/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200

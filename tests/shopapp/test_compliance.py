@@ -183,3 +183,17 @@ def test_data_request_export_holds_everything_stored_about_the_customer(post_web
     import json
 
     json.dumps(data)  # plain JSON the merchant can hand over as it is
+
+
+def test_no_email_of_any_kind_goes_out_for_an_uninstalled_shop(post_webhook, shop, settings):
+    from django.core import mail
+
+    from shopapp.admin_api import ShopUninstalled
+    from shopapp.mail import sender_test_send
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    loaded_before = Shop.objects.get(pk=shop.pk)
+    post_webhook("app/uninstalled", load_fixture("webhooks/app_uninstalled.json"), shop)
+    with pytest.raises(ShopUninstalled):
+        sender_test_send(shop=loaded_before, to="owner@example.com")
+    assert mail.outbox == []

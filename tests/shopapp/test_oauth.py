@@ -12,6 +12,14 @@ from shopapp.shopify import shopify_api_session_class
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The install limit counts per address: each test starts with none used (locmem; Redis is cleared in conftest)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def _signed_callback(params: dict) -> dict:
     session_class = shopify_api_session_class()
     params = {**params, "timestamp": str(int(time.time()))}
@@ -76,3 +84,53 @@ def test_state_issued_for_one_shop_does_not_install_another(client, fake_shopify
 def test_shopify_api_helpers_agree_with_our_signature(client):
     params = _signed_callback({"code": "abc", "shop": "owner-shop.myshopify.com", "state": "x"})
     assert shopify.Session.validate_params(params)
+
+
+def test_install_requests_from_one_address_are_limited_and_the_refused_ones_store_nothing(client):
+    answers = [client.get(f"/auth/install?shop=shop-{i}.myshopify.com").status_code for i in range(12)]
+    assert answers == [302] * 10 + [429] * 2
+    assert OAuthState.objects.count() == 10
+    # Another address is counted on its own.
+    assert client.get("/auth/install?shop=mine.myshopify.com", REMOTE_ADDR="198.51.100.7").status_code == 302
+
+
+def test_one_shop_keeps_only_its_newest_install_states(client, settings):
+    settings.RATE_LIMIT_SCALE = 100
+    for _ in range(8):
+        client.get("/auth/install?shop=owner-shop.myshopify.com")
+    newest = client.get("/auth/install?shop=owner-shop.myshopify.com")
+    assert OAuthState.objects.filter(shop_domain="owner-shop.myshopify.com").count() == 5
+    nonce = parse_qs(urlsplit(newest["Location"]).query)["state"][0]
+    assert OAuthState.objects.filter(nonce=nonce).exists()  # the merchant's latest click still works
+
+
+def test_expired_states_are_purged_by_the_next_install_and_by_the_sweep(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from shopapp import jobs
+    from shopapp.services import oauth_states_purge
+
+    client.get("/auth/install?shop=owner-shop.myshopify.com")
+    OAuthState.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    client.get("/auth/install?shop=outsider-shop.myshopify.com")
+    assert list(OAuthState.objects.values_list("shop_domain", flat=True)) == ["outsider-shop.myshopify.com"]
+
+    OAuthState.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    assert oauth_states_purge in jobs._sweepers
+    oauth_states_purge()
+    assert not OAuthState.objects.exists()
+
+
+def test_an_expired_state_does_not_install(client, fake_shopify):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.get("/auth/install?shop=owner-shop.myshopify.com")
+    nonce = OAuthState.objects.get().nonce
+    OAuthState.objects.update(created_at=timezone.now() - timedelta(minutes=11))
+    params = _signed_callback({"code": "abc", "shop": "owner-shop.myshopify.com", "state": nonce})
+    assert client.get("/auth/callback", params).status_code == 400
+    assert not Shop.objects.exists()

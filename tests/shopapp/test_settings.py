@@ -47,3 +47,14 @@ def test_complete_production_settings_pass():
         "REDIS_URL": "redis://127.0.0.1:6379/0", "ALLOWED_HOSTS": "advocate.example.com",
     })
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("debug", ["1", "true", "on"])
+def test_production_with_debug_on_refuses_to_start(debug):
+    result = _check({"PRODUCTION": "1", "DEBUG": debug})
+    assert result.returncode != 0
+    assert "DEBUG must be off in production" in result.stderr
+
+
+def test_debug_alone_is_development_and_starts():
+    assert _check({"DEBUG": "1"}).returncode == 0

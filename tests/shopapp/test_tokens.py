@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from shopapp.admin_api import ShopNotConnected
+from shopapp.admin_api import AdminClient, ShopifyError, ShopNotConnected, ShopUninstalled
 from shopapp.models import Shop
-from shopapp.services import shop_access_token
+from shopapp.services import shop_access_token, shop_uninstall
 
 
 def _expiring_shop(fake_shopify, domain="owner-shop.myshopify.com") -> Shop:
@@ -38,12 +38,41 @@ def test_token_near_expiry_is_refreshed_and_the_refresh_token_rotated(fake_shopi
 
 
 @pytest.mark.django_db
-def test_refused_refresh_says_the_merchant_must_reconnect(fake_shopify):
+def test_refresh_refused_with_invalid_grant_marks_the_token_dead_and_says_work_waits(fake_shopify):
     shop = _expiring_shop(fake_shopify)
     fake_shopify.refresh_tokens[shop.domain] = "rotated-elsewhere"
     with pytest.raises(ShopNotConnected, match="reconnect"):
         shop_access_token(shop)
-    assert Shop.objects.get(pk=shop.pk).access_token == "old-access"  # nothing half-written
+    stored = Shop.objects.get(pk=shop.pk)
+    assert (stored.access_token, stored.refresh_token) == ("", "")
+    assert stored.is_installed  # dead token, not an uninstall: the data and settings stay
+
+    with pytest.raises(ShopNotConnected):
+        shop_access_token(stored)
+    assert fake_shopify.refresh_calls == 1  # a dead token is not sent to Shopify again
+
+
+@pytest.mark.django_db
+def test_refresh_failing_with_a_server_error_keeps_the_refresh_token_for_the_next_try(fake_shopify):
+    shop = _expiring_shop(fake_shopify)
+    fake_shopify.token_endpoint_down = True
+    with pytest.raises(ShopifyError) as raised:
+        shop_access_token(shop)
+    assert not isinstance(raised.value, ShopNotConnected)  # an ordinary, counted failure
+    assert Shop.objects.get(pk=shop.pk).refresh_token == "old-refresh"
+
+    fake_shopify.token_endpoint_down = False
+    assert shop_access_token(shop) == fake_shopify.valid_tokens[shop.domain]
+
+
+@pytest.mark.django_db
+def test_uninstalled_shop_gets_no_admin_api_call_even_through_a_stale_object(fake_shopify, shop):
+    fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
+    loaded_before = Shop.objects.get(pk=shop.pk)
+    shop_uninstall(shop=shop)
+    with pytest.raises(ShopUninstalled):
+        AdminClient(loaded_before).query("{ shop { id } }")
+    assert fake_shopify.graphql_calls == [] and fake_shopify.refresh_calls == 0
 
 
 @pytest.mark.django_db
