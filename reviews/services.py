@@ -149,10 +149,13 @@ def review_request_send(*, request_id: int, now: datetime | None = None) -> Revi
         ReviewRequest.objects.filter(pk=request.pk).update(status=status, sent_at=None, skip_reason=reason)
         return ReviewRequest.objects.get(pk=request.pk)
     try:
-        _send(request, config, items, reminder=False)
+        sent = _send(request, config, items, reminder=False)
     except Exception:
-        # Nothing went out: put it back for a later sweep rather than lose it.
         log.exception("review request %s could not be sent", request.pk)
+        sent = False
+    if not sent:
+        # Nothing went out (the backend failed, or the shop uninstalled after the claim):
+        # put it back for a later sweep, or for the reinstall, rather than lose it.
         ReviewRequest.objects.filter(pk=request.pk).update(
             status=ReviewRequest.Status.SCHEDULED, sent_at=None, due_at=now + timedelta(hours=1))
         return None
@@ -175,7 +178,9 @@ def review_reminder_send(*, request_id: int, now: datetime | None = None) -> boo
     if request.reviews.exists() or not items or _block_reason(request, config, now):
         ReviewRequest.objects.filter(pk=request.pk).update(reminder_due_at=None, reminder_sent_at=None)
         return False
-    _send(request, config, items, reminder=True)
+    if not _send(request, config, items, reminder=True):
+        ReviewRequest.objects.filter(pk=request.pk).update(reminder_sent_at=None)
+        return False
     return True
 
 
@@ -261,9 +266,9 @@ def _unsubscribe_link(customer: Customer | None) -> str:
     return unsubscribe_url(customer) if customer else ""
 
 
-def _send(request: ReviewRequest, config: ReviewSettings, items: list[ReviewRequestItem], *, reminder: bool) -> None:
+def _send(request: ReviewRequest, config: ReviewSettings, items: list[ReviewRequestItem], *, reminder: bool) -> bool:
     subject, text, html = request_email(request, config, items, reminder=reminder)
-    email_send(shop=request.shop, audience=Audience.MARKETING, customer=request.customer, subject=subject, text=text,
+    return email_send(shop=request.shop, audience=Audience.MARKETING, customer=request.customer, subject=subject, text=text,
                html=html, honour_shopify_consent=config.honour_shopify_consent)
 
 

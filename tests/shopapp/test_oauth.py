@@ -109,7 +109,7 @@ def test_expired_states_are_purged_by_the_next_install_and_by_the_sweep(client):
 
     from django.utils import timezone
 
-    from shopapp import jobs
+    from shopapp import registry
     from shopapp.services import oauth_states_purge
 
     client.get("/auth/install?shop=owner-shop.myshopify.com")
@@ -118,7 +118,7 @@ def test_expired_states_are_purged_by_the_next_install_and_by_the_sweep(client):
     assert list(OAuthState.objects.values_list("shop_domain", flat=True)) == ["outsider-shop.myshopify.com"]
 
     OAuthState.objects.update(created_at=timezone.now() - timedelta(minutes=11))
-    assert oauth_states_purge in jobs._sweepers
+    assert oauth_states_purge in registry.sweepers()
     oauth_states_purge()
     assert not OAuthState.objects.exists()
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shopapp import services, webhooks
+from shopapp import registry, services, webhooks
 from shopapp.admin_api import AdminClient, ShopNotConnected
 from shopapp.models import Shop, WebhookEvent
 from shopapp.services import shop_access_token
@@ -30,9 +30,8 @@ def expiring_shop(fake_shopify):
 @pytest.fixture
 def api_handler(monkeypatch):
     """A webhook handler that needs the Admin API (the registry is restored after the test)."""
-    monkeypatch.setitem(webhooks._handlers, TOPIC, [
-        lambda shop, payload, event: AdminClient(shop).query("{ shop { id } }", cost=1)
-    ])
+    registry.register_webhook_handler(
+        TOPIC, lambda shop, payload, event: AdminClient(shop).query("{ shop { id } }", cost=1), order=0)
 
 
 def _crash_before_the_refresh_is_saved(monkeypatch, fake_shopify, shop):
