@@ -136,6 +136,23 @@ def describe(name: str, result: dict) -> str:
             f"{result['statuses']}{cpu}")
 
 
+def report(name: str, figures: dict, *, at_least: dict | None = None, at_most: dict | None = None) -> dict:
+    """Print the benchmark's last line: one JSON object with the named figures, each target
+    as `target_<figure>` and whether it was met (`met`, and `ok` for all of them), so a
+    script can compare runs without parsing prose. Returns the object."""
+    line: dict = {"benchmark": name}
+    line.update({key: round(value, 3) if isinstance(value, float) else value for key, value in figures.items()})
+    met = {}
+    for bound, targets in (("min", at_least or {}), ("max", at_most or {})):
+        for key, target in targets.items():
+            line[f"target_{key}"] = target
+            met[key] = figures[key] >= target if bound == "min" else figures[key] <= target
+    line["met"] = met
+    line["ok"] = all(met.values())
+    print(json.dumps(line), flush=True)
+    return line
+
+
 def session_token(domain: str, *, lifetime: int = 600) -> str:
     """A session token as Shopify's admin mints it, for benchmarks that load panel pages."""
     import uuid
