@@ -53,9 +53,9 @@ def django_env(*, require_redis: bool = True) -> dict:
 
 
 @contextmanager
-def gunicorn(env: dict, *, workers: int | None = None):
+def gunicorn(env: dict, *, workers: int | None = None, port: int | None = None):
     """Advocate under gunicorn (gthread, one worker per core); yields its base URL."""
-    port = free_port()
+    port = port or free_port()
     server = subprocess.Popen(
         [PY, "-m", "gunicorn", "shopapp.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers or os.cpu_count() or 2),
          "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
@@ -66,7 +66,11 @@ def gunicorn(env: dict, *, workers: int | None = None):
         yield f"http://127.0.0.1:{port}"
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # a thread still busy on a loaded machine
+            server.kill()
+            server.wait()
 
 
 def load(url: str, requests: list[bytes], concurrency: int, labels: list[str] | None = None) -> dict:
@@ -88,15 +92,16 @@ def server_pids(base: str) -> list[int]:
     return sorted(set(pids))
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User and system CPU time the processes have used so far (Linux /proc)."""
+def cpu_seconds(pids: list[int], *, children: bool = False) -> float:
+    """User and system CPU time the processes have used so far (Linux /proc); with `children`,
+    also that of the children they waited for (an rqworker's work horses)."""
     total = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
             continue
-        total += int(fields[11]) + int(fields[12])
+        total += sum(int(f) for f in fields[11:15 if children else 13])  # utime, stime, cutime, cstime
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -134,6 +139,23 @@ def describe(name: str, result: dict) -> str:
                f"load generator {result['client_cpu_ms']:.2f}")
     return (f"{name:<10}: {result['rps']:.0f} req/s  p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
             f"{result['statuses']}{cpu}")
+
+
+def report(name: str, figures: dict, *, at_least: dict | None = None, at_most: dict | None = None) -> dict:
+    """Print the benchmark's last line: one JSON object with the named figures, each target
+    as `target_<figure>` and whether it was met (`met`, and `ok` for all of them), so a
+    script can compare runs without parsing prose. Returns the object."""
+    line: dict = {"benchmark": name}
+    line.update({key: round(value, 3) if isinstance(value, float) else value for key, value in figures.items()})
+    met = {}
+    for bound, targets in (("min", at_least or {}), ("max", at_most or {})):
+        for key, target in targets.items():
+            line[f"target_{key}"] = target
+            met[key] = figures[key] >= target if bound == "min" else figures[key] <= target
+    line["met"] = met
+    line["ok"] = all(met.values())
+    print(json.dumps(line), flush=True)
+    return line
 
 
 def session_token(domain: str, *, lifetime: int = 600) -> str:

@@ -4,7 +4,8 @@ A shop with 50,000 orders, 10,000 reviews and 10,000 referrals (and a small shop
 hundredth of that). Advocate under gunicorn on PostgreSQL; the dashboard (30 days and a
 year) and the reviews list are loaded with a valid session token from a separate process.
 Prints server time p95 for each page, and the SQL queries each page runs for the small and
-the large shop (they must be the same). The last line is the figure.
+the large shop (they must be the same). The last line is one JSON object of named figures
+and their targets.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/panel.py [--requests 200]
 
@@ -21,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import describe, django_env, gunicorn, load, session_token  # noqa: E402
+from bench._common import describe, django_env, gunicorn, load, report, session_token  # noqa: E402
 
 SIZES = {"large": {"orders": 50_000, "reviews": 10_000, "referrals": 10_000},
          "small": {"orders": 500, "reviews": 100, "referrals": 100}}
@@ -144,9 +145,11 @@ def main() -> None:
     for name, result in results.items():
         print(describe(name, result) + f"  p95 {result['p95_ms']:.1f} ms")
     flat = all(queries["small"][p] == queries["large"][p] for p in PAGES)
-    figures = " ".join(f"{name}_p95={results[name]['p95_ms']:.0f}ms" for name in PAGES)
-    print(f"RESULT panel {figures} (target < 150) bare_p95={results['bare view']['p95_ms']:.1f}ms "
-          f"queries_flat={'yes' if flat else 'NO'} queries={queries['large']}")
+    report("panel", {
+        **{f"{name}_p95_ms": results[name]["p95_ms"] for name in PAGES},
+        **{f"{name}_p95_ratio": results[name]["p95_ms"] / results["bare view"]["p95_ms"] for name in PAGES},
+        "bare_p95_ms": results["bare view"]["p95_ms"], "queries_flat": flat, "queries": queries["large"],
+    }, at_least={"queries_flat": True}, at_most={f"{name}_p95_ms": 150 for name in PAGES})
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Advocate under gunicorn on the real PostgreSQL and Redis; a shop with 500 advocates; a
 burst of clicks on their links (each records a click row and renders the landing page)
 from a separate process at 32 concurrent connections for throughput, then at a few connections
-for latency without a queue. Every click sent must be recorded. The last line is the figure.
+for latency without a queue. Every click sent must be recorded. The last line is one JSON
+object of named figures and their targets.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python bench/referral_click.py [--clicks 3000]
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import describe, django_env, gunicorn, load  # noqa: E402
+from bench._common import describe, django_env, gunicorn, load, report  # noqa: E402
 
 DOMAIN = "bench-referrals.myshopify.com"
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
@@ -75,16 +76,20 @@ def main() -> None:
         click_light = load(base + "/r/x", clicks[:1000], light)
     time.sleep(0.5)  # gunicorn's workers write their last clicks as they exit
     recorded = Click.objects.filter(shop__domain=DOMAIN).count()
-    sent = args.clicks + 300 + 1000
+    sent = args.clicks + min(300, args.clicks) + min(1000, args.clicks)  # the burst, the warm-up, the light load
     ratio = click_result["rps"] / bare_result["rps"]
     print(describe("bare view", bare_result))
     print(describe("clicks", click_result))
     print(describe(f"bare @{light}", bare_light))
     print(describe(f"clicks @{light}", click_light))
     print(f"clicks recorded {recorded} of {sent} sent")
-    print(f"RESULT referral_click ratio={ratio:.2f} (target >= 0.4) p99={click_light['p99_ms']:.1f}ms at {light} connections, "
-          f"{click_result['p99_ms']:.1f}ms at {args.concurrency} (bare {bare_result['p99_ms']:.1f}ms) (target < 30) "
-          f"recorded={recorded}/{sent}")
+    report("referral_click", {
+        "ratio": ratio, "rps": click_result["rps"], "bare_rps": bare_result["rps"],
+        "p99_ms": click_light["p99_ms"], "bare_p99_ms": bare_light["p99_ms"], "light_connections": light,
+        "p99_ratio": click_light["p99_ms"] / bare_light["p99_ms"],
+        "p99_ms_at_concurrency": click_result["p99_ms"], "bare_p99_ms_at_concurrency": bare_result["p99_ms"],
+        "concurrency": args.concurrency, "recorded": recorded, "sent": sent, "unrecorded": sent - recorded,
+    }, at_least={"ratio": 0.4}, at_most={"p99_ms": 30, "unrecorded": 0})
 
 
 if __name__ == "__main__":

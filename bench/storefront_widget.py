@@ -7,8 +7,8 @@ and sort a shopper can ask for) from a separate process: at 32 connections for
 throughput, then at a few connections for latency without a queue, in alternating rounds
 (medians shown). Then both products in one mixed load: their median times, measured under the same conditions,
 compare the 10,000-review product with the 1,000-review one more fairly than two runs do.
-The last line is the figure; next to the throughput ratio it gives the ratio
-of the server's CPU time per request (bare over widget), which does not depend on how the
+The last line is one JSON object of named figures and their targets; next to the throughput
+ratio it gives the ratio of the server's CPU time per request (bare over widget), which does not depend on how the
 server and the load generator share the machine's cores.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \\
@@ -29,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench._common import describe, django_env, gunicorn, load, load_measured, server_pids  # noqa: E402
+from bench._common import describe, django_env, gunicorn, load, load_measured, report, server_pids  # noqa: E402
 
 DOMAIN = "bench-storefront.myshopify.com"
 PRODUCTS = {1_000: 9_100_000_001, 10_000: 9_100_000_010}
@@ -142,8 +142,13 @@ def main() -> None:
     print(f"mixed     : p50 {side_by_side['1000']['p50_ms']:.1f} ms (1,000 reviews) "
           f"{side_by_side['10000']['p50_ms']:.1f} ms (10,000 reviews)")
     p99 = max(results[f"{count} light"]["p99_ms"] for count in PRODUCTS)
-    print(f"RESULT storefront_widget ratio={ratio:.2f} (target >= 0.5) p99={p99:.1f}ms at {light} connections "
-          f"(target < 30) 10k/1k={big:.2f} mixed={big_mixed:.2f} (target >= 0.90) server_cpu_ratio={cpu_ratio:.2f}")
+    report("storefront_widget", {
+        "ratio": ratio, "rps": results["1000"]["rps"], "bare_rps": results["bare"]["rps"],
+        "p99_ms": p99, "bare_p99_ms": results["bare light"]["p99_ms"], "light_connections": light,
+        "p99_ratio": p99 / results["bare light"]["p99_ms"],
+        "big_over_small": big, "mixed": big_mixed, "server_cpu_ratio": cpu_ratio,
+        "cpu_ms": results["1000"]["cpu_ms"], "bare_cpu_ms": results["bare"]["cpu_ms"],
+    }, at_least={"ratio": 0.5, "mixed": 0.90}, at_most={"p99_ms": 30})
 
 
 if __name__ == "__main__":

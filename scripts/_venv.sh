@@ -1,4 +1,5 @@
-# Shared by scripts/demo and scripts/test: make .venv with Python 3.11+ and install Advocate.
+# Shared by scripts/demo and scripts/test: make .venv with Python 3.11+ and install Advocate
+# with the extras they need (ADVOCATE_EXTRAS; the default, "test", includes devstore).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PYTHON="${PYTHON:-python3}"
