@@ -77,7 +77,7 @@ def friend_discount_input(advocate: Advocate, program: ProgramSettings) -> dict:
         value = {"discountAmount": {"amount": str(program.friend_offer_value), "appliesOnEachItem": False}}
     if program.friend_first_order_only:
         # Shopify refuses the code at checkout to anyone who has ordered before (guests by email too).
-        segment = first_order_segment_ensure(shop=advocate.shop, program=program)
+        segment = first_order_segment_ensure(shop=advocate.shop, program=program, recheck=bool(advocate.code_error))
         context = {"customerSegments": {"add": [segment]}}
     else:
         context = {"all": "ALL"}

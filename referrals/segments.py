@@ -28,16 +28,19 @@ query referralSegmentsByName($query: String!) {
 """
 
 
-def first_order_segment_ensure(*, shop: Shop, program: ProgramSettings) -> str:
+def first_order_segment_ensure(*, shop: Shop, program: ProgramSettings, recheck: bool = False) -> str:
     """The segment's id, made in Shopify the first time. ShopifyError if Shopify cannot answer.
 
     Never created blindly twice: Shopify's own state is read first, so a create whose answer
-    was lost (timeout, 5xx after it applied) is found by name instead of made again."""
-    if program.friend_segment_gid:
+    was lost (timeout, 5xx after it applied) is found by name instead of made again.
+    `recheck` (a retry after a failure) reads Shopify again rather than trust the stored id:
+    the merchant may have deleted the segment in their admin."""
+    if program.friend_segment_gid and not recheck:
         return program.friend_segment_gid
     gid = _segment_lookup(shop) or _segment_create(shop)
-    ProgramSettings.objects.filter(pk=program.pk).update(friend_segment_gid=gid)
-    program.friend_segment_gid = gid
+    if gid != program.friend_segment_gid:
+        ProgramSettings.objects.filter(pk=program.pk).update(friend_segment_gid=gid)
+        program.friend_segment_gid = gid
     return gid
 
 

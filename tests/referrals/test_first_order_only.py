@@ -132,6 +132,18 @@ def test_a_segment_shopify_refuses_for_another_reason_fails_the_code_with_the_er
     assert granted.calls_to("discountCodeBasicCreate") == []
 
 
+def test_a_segment_deleted_in_shopify_is_looked_up_and_made_again_on_the_codes_retry(shop, granted, segments):
+    ProgramSettings.objects.create(shop=shop, friend_segment_gid="gid://shopify/Segment/404")  # deleted by the merchant
+    advocate = _pending(shop)
+    Advocate.objects.filter(pk=advocate.pk).update(code_state=Advocate.CodeState.FAILED, code_attempts=1,
+                                                   code_error="Segment does not exist")
+    advocate = advocate_code_create(advocate=advocate)
+    assert advocate.code_state == Advocate.CodeState.CREATED
+    gid = segments.made[SEGMENT_NAME]
+    assert _sent_context(granted) == {"customerSegments": {"add": [gid]}}
+    assert ProgramSettings.objects.get(shop=shop).friend_segment_gid == gid
+
+
 @pytest.mark.parametrize("turn_on", [True, False])
 def test_switching_first_order_only_re_syncs_every_created_code(
         client, make_session_token, shop, granted, segments, django_capture_on_commit_callbacks, turn_on):
