@@ -101,6 +101,11 @@ type StoreCreditAccountTransaction { id: ID! amount: MoneyV2! balanceAfterTransa
 type StoreCreditAccountCreditPayload { storeCreditAccountTransaction: StoreCreditAccountTransaction userErrors: [StoreCreditAccountCreditUserError!]! }
 type StoreCreditAccountDebitPayload { storeCreditAccountTransaction: StoreCreditAccountTransaction userErrors: [StoreCreditAccountCreditUserError!]! }
 
+type Segment { id: ID! name: String! query: String! creationDate: DateTime! }
+type SegmentEdge { cursor: String! node: Segment! }
+type SegmentConnection { edges: [SegmentEdge!]! nodes: [Segment!]! pageInfo: PageInfo! }
+type SegmentCreatePayload { segment: Segment userErrors: [UserError!]! }
+
 type WebhookSubscription { id: ID! topic: WebhookSubscriptionTopic! uri: String! }
 type WebhookSubscriptionCreatePayload { webhookSubscription: WebhookSubscription userErrors: [UserError!]! }
 
@@ -122,6 +127,7 @@ type Query {
   order(id: ID!): Order
   orders(first: Int, after: String, query: String): OrderConnection!
   codeDiscountNodeByCode(code: String!): DiscountCodeNode
+  segments(first: Int, after: String, query: String): SegmentConnection!
 }
 
 input MoneyInput { amount: Decimal! currencyCode: CurrencyCode! }
@@ -133,7 +139,8 @@ input DiscountMinimumSubtotalInput { greaterThanOrEqualToSubtotal: Decimal }
 input DiscountMinimumQuantityInput { greaterThanOrEqualToQuantity: String }
 input DiscountMinimumRequirementInput { subtotal: DiscountMinimumSubtotalInput quantity: DiscountMinimumQuantityInput }
 input DiscountCustomersInput { add: [ID!] remove: [ID!] }
-input DiscountContextInput { all: DiscountBuyerSelection customers: DiscountCustomersInput }
+input DiscountCustomerSegmentsInput { add: [ID!] remove: [ID!] }
+input DiscountContextInput { all: DiscountBuyerSelection customers: DiscountCustomersInput customerSegments: DiscountCustomerSegmentsInput }
 input DiscountCustomerSelectionInput { all: Boolean customers: DiscountCustomersInput }
 input DiscountCombinesWithInput { orderDiscounts: Boolean productDiscounts: Boolean shippingDiscounts: Boolean }
 input DiscountCodeBasicInput {
@@ -153,6 +160,7 @@ type Mutation {
   storeCreditAccountCredit(id: ID!, creditInput: StoreCreditAccountCreditInput!): StoreCreditAccountCreditPayload
   storeCreditAccountDebit(id: ID!, debitInput: StoreCreditAccountDebitInput!): StoreCreditAccountDebitPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
+  segmentCreate(name: String!, query: String!): SegmentCreatePayload
 }
 """
 
@@ -451,10 +459,7 @@ class _Root:
         starts, ends = data.get("startsAt") or iso(now()), data.get("endsAt")
         if ends and ends <= starts:
             errors.append((["basicCodeDiscount", "endsAt"], "Ends at needs to be after starts_at", "INVALID"))
-        selection = data.get("context") or data.get("customerSelection") or {}
-        customer_ids = [gid_id(c, "Customer") for c in ((selection.get("customers") or {}).get("add") or [])]
-        if any(c is None or str(c) not in self.shop_data["customers"] for c in customer_ids):
-            errors.append((["basicCodeDiscount", "context", "customers"], "Customer does not exist", "INVALID"))
+        customer_ids, segment_ids = self._context(data.get("context") or data.get("customerSelection") or {}, errors)
         if errors:
             return {"codeDiscountNode": None, "userErrors": [{"field": f, "message": m, "code": c} for f, m, c in errors]}
         with self.store.lock:
@@ -465,7 +470,8 @@ class _Root:
                 "amount": money(amount) if amount is not None else None,
                 "minimum_subtotal": money(minimum) if minimum is not None else None,
                 "once_per_customer": bool(data.get("appliesOncePerCustomer")),
-                "usage_limit": data.get("usageLimit"), "customer_ids": customer_ids, "used_by": [],
+                "usage_limit": data.get("usageLimit"), "customer_ids": customer_ids, "segment_ids": segment_ids,
+                "used_by": [],
                 "created_at": iso(now()),
             }
             self.shop_data["discounts"][str(did)] = discount
@@ -481,6 +487,10 @@ class _Root:
             return {"codeDiscountNode": None, "userErrors": [{
                 "field": ["basicCodeDiscount", "customerGets", "value", "percentage"],
                 "message": "Value must be between 0.0 and 1.0", "code": "VALUE_OUTSIDE_RANGE"}]}
+        errors: list = []
+        context = self._context(data["context"], errors) if data.get("context") else None
+        if errors:
+            return {"codeDiscountNode": None, "userErrors": [{"field": f, "message": m, "code": c} for f, m, c in errors]}
         with self.store.lock:
             discount = self.shop_data["discounts"].get(str(did)) if did is not None else None
             if discount is None:
@@ -489,6 +499,8 @@ class _Root:
             if percentage is not None or amount is not None:
                 discount["percentage"] = float(percentage) if percentage is not None else None
                 discount["amount"] = money(amount) if amount is not None else None
+            if context is not None:  # a new context replaces the old buyers
+                discount["customer_ids"], discount["segment_ids"] = context
             if "minimumRequirement" in data:
                 minimum = ((data.get("minimumRequirement") or {}).get("subtotal") or {}).get("greaterThanOrEqualToSubtotal")
                 discount["minimum_subtotal"] = money(minimum) if minimum is not None else None
@@ -498,6 +510,34 @@ class _Root:
                     discount[key] = data[field]
             self.store.save()
         return {"codeDiscountNode": self.discount_node(discount), "userErrors": []}
+
+    def _context(self, selection: dict, errors: list) -> tuple[list, list]:
+        """(customer ids, segment ids) from a DiscountContextInput; problems appended to `errors`."""
+        if sum(1 for key in ("all", "customers", "customerSegments") if selection.get(key)) > 1:
+            errors.append((["basicCodeDiscount", "context"], "Only one of all, customers or customerSegments can be provided.",
+                           "INVALID"))
+        customer_ids = [gid_id(c, "Customer") for c in ((selection.get("customers") or {}).get("add") or [])]
+        if any(c is None or str(c) not in self.shop_data["customers"] for c in customer_ids):
+            errors.append((["basicCodeDiscount", "context", "customers"], "Customer does not exist", "INVALID"))
+        segment_ids = [gid_id(s, "Segment") for s in ((selection.get("customerSegments") or {}).get("add") or [])]
+        if any(s is None or str(s) not in self.store.segments(self.domain) for s in segment_ids):
+            errors.append((["basicCodeDiscount", "context", "customerSegments"], "Segment does not exist", "INVALID"))
+        return customer_ids, segment_ids
+
+    def segment(self, s: dict) -> dict:
+        return {"id": gid("Segment", s["id"]), "name": s["name"], "query": s["query"], "creationDate": s["created_at"]}
+
+    def segments(self, info, first=None, after=None, query=None) -> dict:
+        items = [s for s in self.store.segments(self.domain).values() if _match(s, query, ("name",))]
+        return _connection([self.segment(s) for s in items], first, after, lambda s: s["id"])
+
+    def segmentCreate(self, info, name, query):
+        try:
+            made = self.store.segment_create(self.domain, name=name, query=query)
+        except StoreError as exc:
+            field = ["name"] if "Name" in str(exc) else ["query"]
+            return {"segment": None, "userErrors": [{"field": field, "message": str(exc)}]}
+        return {"segment": self.segment(made), "userErrors": []}
 
     def discountCodeDelete(self, info, id):
         did = gid_id(id, "DiscountCodeNode")
@@ -566,4 +606,5 @@ def _root_mapping(root: _Root) -> dict:
         "storeCreditAccountCredit": root.storeCreditAccountCredit,
         "storeCreditAccountDebit": root.storeCreditAccountDebit,
         "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
+        "segments": root.segments, "segmentCreate": root.segmentCreate,
     }

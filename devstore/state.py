@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import os
 import re
 import secrets
@@ -27,6 +28,11 @@ ACCESS_TOKEN_TTL = 3600  # seconds: Shopify's expiring offline tokens last an ho
 REFRESH_TOKEN_TTL = 90 * 86400
 # Where orders placed by script (the seeds, the demo's own orders) ship: the customers' home address.
 ORDER_ADDRESS = {"address1": "1 Main Street", "city": "Springfield", "zip_code": "12345"}
+# The ShopifyQL devstore's segments understand: one comparison on the customer's order count.
+SEGMENT_QUERY = re.compile(r"\s*number_of_orders\s*(=|!=|>=|<=|>|<)\s*(\d+)\s*")
+SEGMENT_OPS: dict[str, Callable[[int, int], bool]] = {
+    "=": operator.eq, "!=": operator.ne, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
+}
 PLANS = {  # plan -> (display name, bucket size, restore rate per second, Plus?)
     "basic": ("Basic", 1000.0, 100.0, False),
     "advanced": ("Advanced", 2000.0, 200.0, False),
@@ -229,6 +235,35 @@ class Store:
     def customer_orders(self, domain: str, customer_id: int) -> list[dict]:
         return [o for o in self.shop(domain)["orders"].values() if o.get("customer_id") == customer_id]
 
+    # --- customer segments ---------------------------------------------------------
+    def segments(self, domain: str) -> dict:
+        # setdefault: shops saved before segments existed have none yet.
+        return self.shop(domain).setdefault("segments", {})
+
+    def segment_create(self, domain: str, *, name: str, query: str) -> dict:
+        """A segment; StoreError (Shopify's userError wording) for a taken name or a query devstore cannot run."""
+        name = name.strip()
+        if not name:
+            raise StoreError("Name can't be blank")
+        if not SEGMENT_QUERY.fullmatch(query or ""):
+            raise StoreError("Query is invalid: devstore understands `number_of_orders <op> <n>` only")
+        with self.lock:
+            segments = self.segments(domain)
+            if any(s["name"].lower() == name.lower() for s in segments.values()):
+                raise StoreError("Name has already been taken")
+            sid = self.new_id()
+            segments[str(sid)] = {"id": sid, "name": name, "query": query.strip(), "created_at": iso(now())}
+            self.save()
+            return segments[str(sid)]
+
+    def segment_admits(self, domain: str, segment: dict, *, customer: dict | None, email: str) -> bool:
+        """Whether the buyer is in the segment now. A guest is judged by the orders placed with their email."""
+        op, limit = SEGMENT_QUERY.fullmatch(segment["query"]).group(1, 2)
+        email = (customer["email"] if customer else email or "").lower()
+        count = sum(1 for o in self.shop(domain)["orders"].values()
+                    if (customer and o.get("customer_id") == customer["id"]) or (email and o.get("email", "").lower() == email))
+        return SEGMENT_OPS[op](count, int(limit))
+
     # --- discounts -----------------------------------------------------------------
     def discount(self, domain: str, code: str) -> dict | None:
         code = code.strip().upper()
@@ -251,6 +286,9 @@ class Store:
             raise StoreError(f"Discount code {code} can be used once per customer.")
         if found["customer_ids"] and (customer is None or customer["id"] not in found["customer_ids"]):
             raise StoreError(f"Discount code {code} is not available to this customer.")
+        segments = [self.segments(domain).get(str(sid)) for sid in found.get("segment_ids") or []]
+        if segments and not any(seg and self.segment_admits(domain, seg, customer=customer, email=email) for seg in segments):
+            raise StoreError(f"Discount code {code} isn't valid for this customer.")
         if found["minimum_subtotal"] and subtotal < Decimal(found["minimum_subtotal"]):
             raise StoreError(f"Discount code {code} needs a subtotal of at least {found['minimum_subtotal']}.")
         return found

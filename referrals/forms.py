@@ -20,7 +20,7 @@ class ProgramSettingsForm(forms.ModelForm):
             "friend_offer_kind": "Friend's discount",
             "friend_offer_value": "Discount amount",
             "friend_minimum_subtotal": "Minimum order subtotal",
-            "friend_first_order_only": "First order only (friends who already ordered are not rewarded)",
+            "friend_first_order_only": "First order only: the friend's code works only for customers with no orders yet",
             "reward_kind": "Advocate's reward",
             "reward_value": "Reward amount",
             "reward_cap": "Largest reward per order",
@@ -32,6 +32,9 @@ class ProgramSettingsForm(forms.ModelForm):
         help_texts = {
             "friend_offer_value": "A percent (1–100) or an amount in your currency, depending on the choice above.",
             "friend_minimum_subtotal": "0 for no minimum.",
+            "friend_first_order_only": "Shopify refuses the code at checkout to anyone who has ordered before, and "
+                                       "an order from an existing customer is held for you to review. Off: any "
+                                       "customer may use it once.",
             "reward_value": "Store credit in your currency, or a percent of what the friend paid.",
             "reward_cap": "Needed for a percent reward; leave empty for a fixed reward.",
             "hold_days": "Your return window; 30 days is usual. A refund within it cancels the reward.",
@@ -60,7 +63,8 @@ class ProgramSettingsForm(forms.ModelForm):
 
     def offer_changed(self) -> bool:
         """Whether the friend's discount itself changed, so the advocates' Shopify codes need updating."""
-        return bool({"friend_offer_kind", "friend_offer_value", "friend_minimum_subtotal"} & set(self.changed_data))
+        return bool({"friend_offer_kind", "friend_offer_value", "friend_minimum_subtotal", "friend_first_order_only"}
+                    & set(self.changed_data))
 
 
 class DecisionForm(forms.Form):

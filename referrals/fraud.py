@@ -71,13 +71,16 @@ def self_referral(advocate: Advocate, order: Order) -> str | None:
     return None
 
 
-def existing_customer(advocate: Advocate, order: Order) -> str | None:
+def existing_customer(advocate: Advocate, order: Order, program: ProgramSettings) -> str | None:
+    """Only a rule when the program is for first orders: otherwise returning customers are welcome."""
+    if not program.friend_first_order_only:
+        return None
     earlier = Order.objects.filter(shop=order.shop, placed_at__lt=order.placed_at).exclude(pk=order.pk)
     match = Q(customer=order.customer) if order.customer_id else Q(pk__in=[])
     if order.email:
-        match |= Q(email=order.email)
+        match |= Q(email__iexact=order.email)
     if earlier.filter(match).exists():
-        return "The friend was already a customer before this order."
+        return "First order only: the friend had already ordered from the shop before this order."
     return None
 
 
@@ -122,7 +125,7 @@ def fraud_reasons(advocate: Advocate, order: Order, program: ProgramSettings) ->
     """Every rule that fires, as {"rule", "reason"}; an empty list means nothing looked wrong."""
     checks = [
         ("self_referral", self_referral(advocate, order)),
-        ("existing_customer", existing_customer(advocate, order)),
+        ("existing_customer", existing_customer(advocate, order, program)),
         ("same_device", same_device(advocate, order)),
         ("weekly_limit", too_many_this_week(advocate, order, program)),
         ("coupon_site", coupon_site_spread(advocate, order)),

@@ -37,6 +37,8 @@ class ProgramSettings(models.Model):
     friend_minimum_subtotal = models.DecimalField(max_digits=10, decimal_places=2, default=ZERO,
                                                   validators=[MinValueValidator(ZERO)])
     friend_first_order_only = models.BooleanField(default=True)
+    # The shop's "no orders yet" customer segment in Shopify, made once and reused by every friend code.
+    friend_segment_gid = models.CharField(max_length=255, blank=True, default="")
     reward_kind = models.CharField(max_length=10, choices=RewardKind.choices, default=RewardKind.FIXED)
     reward_value = models.DecimalField(
         max_digits=10, decimal_places=2, default=Decimal("10.00"), validators=[MinValueValidator(Decimal("0.01"))]

@@ -80,12 +80,13 @@ def advocate_code_update(*, advocate: Advocate) -> Advocate:
     advocate.refresh_from_db()
     if not claimed:
         return advocate
-    data = remote.friend_discount_input(advocate, ProgramSettings.for_shop(advocate.shop))
-    data.pop("startsAt", None)  # keep the code's original start
-    # On update an omitted field keeps its old value: a minimum the merchant removed is cleared explicitly.
-    data.setdefault("minimumRequirement", {"subtotal": {"greaterThanOrEqualToSubtotal": None}})
     mine = Advocate.objects.filter(pk=advocate.pk, code_next_attempt_at=lease)
     try:
+        # Inside the try: building the input may make the "no orders yet" segment in Shopify.
+        data = remote.friend_discount_input(advocate, ProgramSettings.for_shop(advocate.shop))
+        data.pop("startsAt", None)  # keep the code's original start
+        # On update an omitted field keeps its old value: a minimum the merchant removed is cleared explicitly.
+        data.setdefault("minimumRequirement", {"subtotal": {"greaterThanOrEqualToSubtotal": None}})
         AdminClient(advocate.shop).mutate(
             DISCOUNT_UPDATE, {"id": advocate.discount_gid, "input": data}, field="discountCodeBasicUpdate")
     except ShopifyUserError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from referrals.models import Advocate, ProgramSettings
+from referrals.segments import first_order_segment_ensure
 from shopapp.admin_api import AdminClient
 from shopapp.discounts import personal_code_input, starts_now
 from shopapp.models import Customer, Shop
@@ -20,19 +21,25 @@ mutation referralDiscountDelete($id: ID!) {
 
 
 def friend_discount_input(advocate: Advocate, program: ProgramSettings) -> dict:
-    """A code every friend may use once: the shop's offer, minimum and once-per-customer rule."""
+    """A code every friend may use once: the shop's offer, minimum and once-per-customer rule, and
+    with "first order only" a context of customers with no orders yet. That segment is made in
+    Shopify on first need, so this can raise ShopifyError."""
     if program.friend_offer_kind == ProgramSettings.OfferKind.PERCENT:
         value = {"percentage": float(program.friend_offer_value / 100)}
     else:
         value = {"discountAmount": {"amount": str(program.friend_offer_value), "appliesOnEachItem": False}}
+    if program.friend_first_order_only:
+        # Shopify refuses the code at checkout to anyone who has ordered before (guests by email too).
+        segment = first_order_segment_ensure(shop=advocate.shop, program=program, recheck=bool(advocate.code_error))
+        context = {"customerSegments": {"add": [segment]}}
+    else:
+        context = {"all": "ALL"}
     data = {
         "title": f"Referral from {advocate.code}",
         "code": advocate.code,
         "startsAt": starts_now(),
-        "context": {"all": "ALL"},
+        "context": context,
         "customerGets": {"value": value, "items": {"all": True}},
-        # Once per customer is Shopify's own first-use rule; a friend with earlier orders
-        # is caught at attribution ("already a customer").
         "appliesOncePerCustomer": True,
     }
     if program.friend_minimum_subtotal > 0:

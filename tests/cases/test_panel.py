@@ -57,6 +57,11 @@ def test_case_page_shows_review_order_customer_history_and_conversation(panel_ge
     assert "No private messages yet." in page
 
 
+def test_case_page_says_a_remedy_is_the_customers_to_keep(panel_get, shop, case):
+    page = panel_get(f"/app/cases/{case.pk}/", shop).content.decode()
+    assert "A remedy is the customer's to keep, whatever they do with their review." in page
+
+
 def test_assign_reply_and_log_who_did_it(client, make_session_token, shop, case, django_capture_on_commit_callbacks):
     _post(client, make_session_token, shop, f"/app/cases/{case.pk}/", {"action": "assign", "to": "me"}, sub="7")
     assert Case.objects.get(pk=case.pk).assignee == "staff 7"

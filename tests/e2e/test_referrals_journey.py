@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from devstore.journeys.referrals import advocate_code, credit_balance, friend_checkout, program_save
+from devstore.state import StoreError
 from tests.e2e.conftest import DEMO
 from tests.e2e.harness import wait_until
 
@@ -26,7 +27,13 @@ def test_friend_order_with_the_code_pays_maya_store_credit_once_and_a_refunded_o
     mine = store.place_order(DEMO, lines=[("merino-beanie", 1)], customer_id=maya["id"])
     store.fulfil(DEMO, mine["id"])
     code = wait_until(lambda: advocate_code(store, DEMO, "Maya"), what="Maya's code as a Shopify discount")
-    assert stack.db("select code_state from referrals_advocate where code = ?", (code,)) == [("created",)]
+    # Shopify holds the code a moment before Advocate's worker commits its own row.
+    wait_until(lambda: stack.db("select code_state from referrals_advocate where code = ?", (code,)) == [("created",)],
+               what="Maya's code recorded as created")
+    # First order only (on): Shopify itself refuses her code to a customer who has ordered before.
+    liam = store.customer(DEMO, "liam.chen@example.com")
+    with pytest.raises(StoreError, match="isn't valid for this customer"):
+        store.place_order(DEMO, lines=[("trail-mug", 1)], customer_id=liam["id"], discount_code=code)
 
     # Her invitation arrives after her own order was fulfilled, with her link and her own page.
     invitation = wait_until(lambda: next((m for m in store.mailbox() if "maya@example.com" in m["to"]

@@ -52,3 +52,28 @@ def order_payload(*, order_id=None, customer_id=None, email="friend@example.com"
 
 def discount_created(variables: dict) -> dict:
     return {"codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/77"}, "userErrors": []}
+
+
+class Segments:
+    """Shopify's customer segments for the fake: names are unique per shop, as in Shopify."""
+
+    def __init__(self) -> None:
+        self.made: dict[str, str] = {}  # name -> gid
+        self.creates = 0
+
+    def install(self, fake) -> "Segments":
+        fake.responders["segments"] = self.search
+        fake.responders["segmentCreate"] = self.create
+        return self
+
+    def search(self, variables: dict) -> dict:
+        words = variables.get("query", "").strip('"').lower()
+        return {"nodes": [{"id": g, "name": n} for n, g in self.made.items() if words in n.lower()]}
+
+    def create(self, variables: dict) -> dict:
+        self.creates += 1
+        name = variables["name"]
+        if name in self.made:
+            return {"segment": None, "userErrors": [{"field": ["name"], "message": "Name has already been taken"}]}
+        self.made[name] = f"gid://shopify/Segment/{next(_ids)}"
+        return {"segment": {"id": self.made[name], "name": name}, "userErrors": []}

@@ -21,7 +21,7 @@ def test_code_reads_as_name_and_four_unambiguous_characters():
     assert len({code_generate("Maya") for _ in range(50)}) > 40
 
 
-def test_paid_order_enrols_the_buyer_and_creates_their_shopify_code(shop, fake_shopify, post_webhook):
+def test_paid_order_enrols_the_buyer_and_creates_their_shopify_code(shop, fake_shopify, segments, post_webhook):
     fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
     fake_shopify.responders["discountCodeBasicCreate"] = discount_created
     ProgramSettings.objects.create(shop=shop, friend_offer_value="15", friend_minimum_subtotal="50.00")
@@ -36,7 +36,9 @@ def test_paid_order_enrols_the_buyer_and_creates_their_shopify_code(shop, fake_s
     sent = call["variables"]["input"]
     assert sent["code"] == advocate.code
     assert sent["appliesOncePerCustomer"] is True
-    assert sent["context"] == {"all": "ALL"} and "customerSelection" not in sent
+    # First order only is on by default: the code is limited to the shop's "no orders yet" segment.
+    assert sent["context"] == {"customerSegments": {"add": list(segments.made.values())}}
+    assert "customerSelection" not in sent
     assert sent["customerGets"]["value"] == {"percentage": 0.15}
     assert sent["minimumRequirement"] == {"subtotal": {"greaterThanOrEqualToSubtotal": "50.00"}}
 
@@ -82,6 +84,7 @@ def test_failed_code_creation_is_retried_and_adopts_a_code_shopify_already_made(
 
 def test_code_taken_in_shopify_is_adopted(shop, fake_shopify, django_capture_on_commit_callbacks):
     fake_shopify.grant(shop.domain, shop.access_token, shop.refresh_token)
+    ProgramSettings.objects.create(shop=shop, friend_first_order_only=False)  # the first call is the create
     fake_shopify.script = ["user_error"]
     fake_shopify.responders["codeDiscountNodeByCode"] = lambda v: {
         "id": "gid://shopify/DiscountCodeNode/9", "codeDiscount": {"title": f"Referral from {v['code']}"}}
