@@ -13,7 +13,7 @@ class ReviewsConfig(AppConfig):
         from reviews.incentives import review_incentives_sweep
         from reviews.lifecycle import review_requests_pause, review_requests_resume
         from reviews.nonbuyer import unconfirmed_reviews_delete
-        from reviews.services import review_requests_sweep
+        from reviews.requests import review_requests_sweep
         from shopapp.registry import (
             register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
             register_panel_nav, register_reconnect_hook, register_settings_section, register_shop_data, register_sweeper,

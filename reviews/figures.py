@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Count, Sum
 
 from reviews.models import Review
-from reviews.services import request_funnel
+from reviews.requests import request_funnel
 from shopapp.dashboard import Period, bar_chart, daily_rows, line_chart, list_link, series_of
 from shopapp.charts import Point
 from shopapp.models import Shop

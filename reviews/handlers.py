@@ -3,7 +3,7 @@ shop's trigger, cancel it when the order is refunded or cancelled. The platform 
 order first and hands over the parsed event (registered in ReviewsConfig.ready)."""
 from __future__ import annotations
 
-from reviews.services import review_request_schedule, review_requests_cancel
+from reviews.requests import review_request_schedule, review_requests_cancel
 from shopapp.registry import OrderEvent
 
 

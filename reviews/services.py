@@ -1,4 +1,5 @@
-"""Review requests and reviews: scheduling, sending, collecting, moderating.
+"""Reviews: collecting, editing, confirming, moderating, replying, and the product's rating
+(review requests are reviews.requests).
 
 Other features subscribe to saved reviews with `on_review_saved(name, func)` from their
 ready(); `func(review, created)` runs after the save commits, as a follow-up row recorded in
@@ -8,36 +9,27 @@ negative review must not silently open no case).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Callable, Iterable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
-from django.template.loader import render_to_string
+from django.db import transaction
+from django.db.models import Count, F
 from django.utils import timezone
 
 from reviews.models import (
-    ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRequestItem, ReviewRevision,
-    ReviewSettings,
+    ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRevision, ReviewSettings,
 )
 from reviews.moderation import REASONS, personal_data_mask, review_text_reasons
 from reviews.photos import CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
 from shopapp.jobs import enqueue, follow_ups_record
-from shopapp.links import LinkInvalid, absolute, link_read, link_token
-from shopapp.mail import Audience, email_send, marketing_blocked
-from shopapp.models import Customer, Order, OrderLine, Shop
+from shopapp.models import Customer, OrderLine, Shop
 from shopapp.registry import register_follow_up
 
 log = logging.getLogger(__name__)
 
-LINK_PURPOSE = "review-request"
-LINK_VALIDITY = timedelta(days=180)
-EMAIL_CAP = 5
-EMAIL_CAP_WINDOW = timedelta(days=30)
-PRODUCT_ASK_WINDOW = timedelta(days=365)
 AUTO_PUBLISH_AFTER_DAYS = 14
 SYSTEM_ACTOR = "Advocate"
 
@@ -60,236 +52,6 @@ def _with_review(func: Callable[[Review, bool], None], review_id: int, created: 
 def _review_saved(review: Review, created: bool) -> None:
     """Inside the save's transaction: the follow-ups commit with the review, or not at all."""
     follow_ups_record(REVIEW_SAVED, review.pk, created)
-
-
-# --- requests -------------------------------------------------------------------------
-
-def reviewable_lines(order: Order) -> list[OrderLine]:
-    """Lines a shopper can review: shipped products, not gift cards, digital goods or custom items, not fully refunded."""
-    return [
-        line for line in order.lines.order_by("pk")
-        if line.product_id is not None and not line.gift_card and line.requires_shipping
-        and line.refunded_quantity < line.quantity
-    ]
-
-
-def review_request_schedule(*, order: Order) -> ReviewRequest | None:
-    """The order's request, due after the shop's delay from its trigger; at most one per order."""
-    shop = order.shop
-    config = ReviewSettings.for_shop(shop)
-    if not config.requests_enabled or order.is_refunded_or_cancelled:
-        return None
-    existing = ReviewRequest.objects.filter(order=order).first()
-    if existing:
-        return existing
-    lines = reviewable_lines(order)
-    # Only a fulfilment that ships something reviewable starts the clock: Shopify fulfils a gift
-    # card (or a download) at checkout, days before the products leave.
-    shipped = [line.fulfilled_at for line in lines if line.fulfilled_at]
-    if not shipped:
-        return None
-    basis = order.delivered_at if config.trigger == ReviewSettings.Trigger.DELIVERED else min(shipped)
-    if basis is None:
-        return None
-    international = bool(config.home_country and order.shipping_country
-                         and order.shipping_country.upper() != config.home_country.upper())
-    days = config.international_delay_days if international else config.delay_days
-    try:
-        with transaction.atomic():
-            request = ReviewRequest.objects.create(
-                shop=shop, order=order, customer=order.customer, due_at=basis + days * settings.ADVOCATE_DAY,
-            )
-            ReviewRequestItem.objects.bulk_create([
-                ReviewRequestItem(request=request, order_line=line, product_id=line.product_id, title=line.title)
-                for line in lines
-            ])
-    except IntegrityError:  # the same order's webhook processed twice at once
-        return ReviewRequest.objects.get(order=order)
-    return request
-
-
-def review_requests_cancel(*, order: Order, reason: str) -> int:
-    """Cancel the order's request if it has not gone out yet, or stop its reminder."""
-    pending = ReviewRequest.objects.filter(order=order, status=ReviewRequest.Status.SCHEDULED).update(
-        status=ReviewRequest.Status.CANCELLED, skip_reason=reason)
-    ReviewRequest.objects.filter(order=order, reminder_sent_at__isnull=True).exclude(
-        reminder_due_at=None).update(reminder_due_at=None)
-    return pending
-
-
-def review_requests_sweep(now: datetime | None = None) -> None:
-    """The periodic sweep: due requests, due reminders, held reviews whose time is up."""
-    now = now or timezone.now()
-    due = ReviewRequest.objects.filter(status=ReviewRequest.Status.SCHEDULED, due_at__lte=now,
-                                       shop__uninstalled_at__isnull=True)
-    for pk in list(due.order_by("due_at").values_list("pk", flat=True)[:500]):
-        review_request_send(request_id=pk, now=now)
-    reminders = ReviewRequest.objects.filter(status=ReviewRequest.Status.SENT, reminder_due_at__lte=now,
-                                             reminder_sent_at__isnull=True, shop__uninstalled_at__isnull=True)
-    for pk in list(reminders.order_by("reminder_due_at").values_list("pk", flat=True)[:500]):
-        review_reminder_send(request_id=pk, now=now)
-    reviews_auto_publish(now=now)
-
-
-def review_request_send(*, request_id: int, now: datetime | None = None) -> ReviewRequest | None:
-    """Send a due request once: the conditional UPDATE lets only one worker claim it."""
-    now = now or timezone.now()
-    claimed = ReviewRequest.objects.filter(pk=request_id, status=ReviewRequest.Status.SCHEDULED).update(
-        status=ReviewRequest.Status.SENT, sent_at=now)
-    if not claimed:
-        return None
-    request = ReviewRequest.objects.select_related("shop", "order", "customer").get(pk=request_id)
-    config = ReviewSettings.for_shop(request.shop)
-    reason = _block_reason(request, config, now)
-    items = _items_to_ask(request, now) if reason is None else []
-    if reason is None and not items:
-        reason = "every product was already asked about in the last 12 months"
-    if reason:
-        status = ReviewRequest.Status.CANCELLED if request.order.is_refunded_or_cancelled else ReviewRequest.Status.SKIPPED
-        ReviewRequest.objects.filter(pk=request.pk).update(status=status, sent_at=None, skip_reason=reason)
-        return ReviewRequest.objects.get(pk=request.pk)
-    try:
-        sent = _send(request, config, items, reminder=False)
-    except Exception:
-        log.exception("review request %s could not be sent", request.pk)
-        sent = False
-    if not sent:
-        # Nothing went out (the backend failed, or the shop uninstalled after the claim):
-        # put it back for a later sweep, or for the reinstall, rather than lose it.
-        ReviewRequest.objects.filter(pk=request.pk).update(
-            status=ReviewRequest.Status.SCHEDULED, sent_at=None, due_at=now + timedelta(hours=1))
-        return None
-    reminder_due = now + config.reminder_days * settings.ADVOCATE_DAY if config.reminder_enabled else None
-    ReviewRequest.objects.filter(pk=request.pk).update(reminder_due_at=reminder_due)
-    return ReviewRequest.objects.get(pk=request.pk)
-
-
-def review_reminder_send(*, request_id: int, now: datetime | None = None) -> bool:
-    """The one reminder, only while nothing from the order has been reviewed."""
-    now = now or timezone.now()
-    claimed = ReviewRequest.objects.filter(
-        pk=request_id, status=ReviewRequest.Status.SENT, reminder_sent_at__isnull=True, reminder_due_at__lte=now,
-    ).update(reminder_sent_at=now)
-    if not claimed:
-        return False
-    request = ReviewRequest.objects.select_related("shop", "order", "customer").get(pk=request_id)
-    config = ReviewSettings.for_shop(request.shop)
-    items = list(request.items.filter(asked=True))
-    if request.reviews.exists() or not items or _block_reason(request, config, now):
-        ReviewRequest.objects.filter(pk=request.pk).update(reminder_due_at=None, reminder_sent_at=None)
-        return False
-    if not _send(request, config, items, reminder=True):
-        ReviewRequest.objects.filter(pk=request.pk).update(reminder_sent_at=None)
-        return False
-    return True
-
-
-def _block_reason(request: ReviewRequest, config: ReviewSettings, now: datetime) -> str | None:
-    if request.order.is_refunded_or_cancelled:
-        return "order refunded or cancelled"
-    reason = marketing_blocked(request.shop, request.customer, honour_shopify_consent=config.honour_shopify_consent)
-    if reason:
-        return reason
-    since = now - EMAIL_CAP_WINDOW
-    others = ReviewRequest.objects.filter(customer=request.customer).exclude(pk=request.pk)
-    sent = others.filter(sent_at__gte=since).count() + others.filter(reminder_sent_at__gte=since).count()
-    if request.reminder_sent_at and request.sent_at and request.sent_at >= since:
-        sent += 1  # sending a reminder: the first email counts too
-    if sent >= EMAIL_CAP:
-        return f"already {sent} emails to this customer in 30 days"
-    return None
-
-
-def _items_to_ask(request: ReviewRequest, now: datetime) -> list[ReviewRequestItem]:
-    """Drop products this customer was asked about in the last 12 months (any order)."""
-    asked_recently = set(
-        ReviewRequestItem.objects.filter(
-            request__customer=request.customer, request__sent_at__gte=now - PRODUCT_ASK_WINDOW, asked=True,
-        ).exclude(request=request).values_list("product_id", flat=True)
-    ) if request.customer_id else set()
-    items = list(request.items.select_related("order_line"))
-    keep = []
-    for item in items:
-        line = item.order_line
-        ok = item.product_id not in asked_recently and line.refunded_quantity < line.quantity
-        if not ok:
-            ReviewRequestItem.objects.filter(pk=item.pk).update(asked=False)
-        else:
-            keep.append(item)
-            asked_recently.add(item.product_id)  # the same product twice in one order: ask once
-    return keep
-
-
-def review_link(request: ReviewRequest) -> str:
-    return absolute(f"/reviews/r/{link_token(LINK_PURPOSE, request.pk)}")
-
-
-def review_request_for_token(token: str) -> ReviewRequest:
-    """The request a link names, or LinkInvalid (tampered, expired, cancelled or never sent)."""
-    request_id, _ = link_read(LINK_PURPOSE, token, max_age=LINK_VALIDITY)
-    request = ReviewRequest.objects.select_related("shop", "order", "customer").filter(pk=request_id).first()
-    if request is None or request.status not in (ReviewRequest.Status.SENT, ReviewRequest.Status.COMPLETED):
-        raise LinkInvalid("not available")
-    return request
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    # Only the named placeholders: str.format would let a template reach attributes.
-    for key, value in values.items():
-        template = template.replace("{" + key + "}", value)
-    return template
-
-
-def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterable[ReviewRequestItem], *,
-                  reminder: bool = False, link: str | None = None) -> tuple[str, str, str]:
-    """(subject, text, html) of a request email, as the merchant's templates make it."""
-    shop = request.shop
-    customer = request.customer
-    values = {"shop": shop.name or shop.domain, "first_name": (customer.first_name if customer else "") or "there",
-              "order": request.order.name or ""}
-    subject = _fill(config.email_subject, values)
-    if reminder:
-        subject = f"Reminder: {subject}"
-    link = link or review_link(request)
-    products = [{"title": item.title, "url": f"{link}?item={item.pk}",
-                 "stars": [(n, f"{link}?item={item.pk}&rating={n}") for n in range(1, 6)]} for item in items]
-    context = {"shop": shop, "config": config, "body": _fill(config.email_body, values), "products": products,
-               "link": link, "reminder": reminder, "unsubscribe": _unsubscribe_link(customer),
-               "incentive": config.incentive_text if config.incentive_enabled else ""}
-    return (subject, render_to_string("reviews/email/request.txt", context),
-            render_to_string("reviews/email/request.html", context))
-
-
-def _unsubscribe_link(customer: Customer | None) -> str:
-    from shopapp.mail import unsubscribe_url
-
-    return unsubscribe_url(customer) if customer else ""
-
-
-def _send(request: ReviewRequest, config: ReviewSettings, items: list[ReviewRequestItem], *, reminder: bool) -> bool:
-    subject, text, html = request_email(request, config, items, reminder=reminder)
-    return email_send(shop=request.shop, audience=Audience.MARKETING, customer=request.customer, subject=subject, text=text,
-               html=html, honour_shopify_consent=config.honour_shopify_consent)
-
-
-def review_request_test_send(*, shop: Shop, to: str) -> None:
-    """The request email as a shopper would get it, with sample products, to the merchant."""
-    config = ReviewSettings.for_shop(shop)
-    sample = sample_request(shop)
-    subject, text, html = request_email(sample, config, sample.sample_items, link=absolute("/reviews/sample"))
-    # The shopper's layout (postal address included), but no unsubscribe headers: there is no customer.
-    email_send(shop=shop, audience=Audience.CUSTOMER, to=[to], subject=f"[Test] {subject}", text=text, html=html)
-    ReviewSettings.objects.filter(pk=config.pk).update(test_sent_at=timezone.now())
-
-
-def sample_request(shop: Shop) -> ReviewRequest:
-    """An unsaved request for previews: the shop's latest order lines, or a made-up product."""
-    order = Order(shop=shop, name="#1001", currency=shop.currency, placed_at=timezone.now())
-    request = ReviewRequest(shop=shop, order=order, customer=Customer(shop=shop, first_name="Alex"))
-    titles = list(OrderLine.objects.filter(order__shop=shop, product_id__isnull=False, gift_card=False)
-                  .order_by("-pk").values_list("title", flat=True).distinct()[:2]) or ["Your product"]
-    request.sample_items = [ReviewRequestItem(pk=i + 1, title=t, product_id=0) for i, t in enumerate(titles)]
-    return request
 
 
 # --- reviews --------------------------------------------------------------------------
@@ -511,12 +273,3 @@ def product_rating_refresh(*, shop: Shop, product_id: int, product_title: str = 
 def _title_of(shop: Shop, product_id: int) -> str:
     review = Review.objects.for_shop(shop).filter(product_id=product_id).exclude(product_title="").first()
     return review.product_title if review else ""
-
-
-def request_funnel(shop: Shop, since: datetime, until: datetime) -> dict[str, int]:
-    """Requests sent, clicked and reviewed in a period (by the time they were sent)."""
-    sent = ReviewRequest.objects.for_shop(shop).filter(sent_at__gte=since, sent_at__lt=until)
-    return sent.aggregate(
-        sent=Count("pk"), clicked=Count("pk", filter=Q(clicked_at__isnull=False)),
-        reviewed=Count("pk", filter=Q(completed_at__isnull=False)),
-    )

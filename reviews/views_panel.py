@@ -9,10 +9,8 @@ from django.views.decorators.http import require_GET
 
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
-from reviews.services import (
-    REASON_LABELS, request_email, review_photo_hide, review_publish, review_reject, review_reply,
-    review_request_test_send, sample_request,
-)
+from reviews.requests import request_email, review_request_test_send, sample_request
+from reviews.services import REASON_LABELS, review_photo_hide, review_publish, review_reject, review_reply
 from reviews.views_shopper import photo_response
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post

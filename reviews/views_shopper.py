@@ -13,7 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from reviews.forms import ReviewItemForm
 from reviews.models import Review, ReviewPhoto, ReviewRequest, ReviewSettings
-from reviews.services import review_create, review_request_for_token, review_update
+from reviews.requests import review_request_for_token
+from reviews.services import review_create, review_update
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.ratelimit import rate_limited

@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from reviews.cases.models import Case, CaseEvent, CaseMessage, CaseSettings, Remedy, ReplyTemplate
 from reviews.models import Review
-from reviews.services import review_link, review_reply
+from reviews.requests import review_link
+from reviews.services import review_reply
 from shopapp.jobs import enqueue
 from shopapp.links import absolute, link_read, link_token
 from shopapp.mail import Audience, email_send

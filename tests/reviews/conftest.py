@@ -54,6 +54,6 @@ def fulfilled_order(post_webhook, shop, mail_backend):
 
 
 def sweep_at(when):
-    from reviews.services import review_requests_sweep
+    from reviews.requests import review_requests_sweep
 
     review_requests_sweep(now=when)

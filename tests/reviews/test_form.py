@@ -8,7 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from reviews.models import Review, ReviewPhoto, ReviewRequest
-from reviews.services import link_token, review_link
+from reviews.requests import review_link
+from shopapp.links import link_token
 from tests.reviews.conftest import sweep_at
 from tests.shopapp.test_proxy import signed_proxy_query
 

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _sent_request():
     from reviews.models import ReviewRequest
-    from reviews.services import review_request_schedule, review_requests_sweep
+    from reviews.requests import review_request_schedule, review_requests_sweep
     from shopapp.orders import order_upsert
     from tests.conftest import _make_shop
     from tests.reviews.conftest import order_payload
@@ -27,7 +27,7 @@ def _sent_request():
 @pytest.mark.parametrize("javascript", [True, False])
 def test_reviewing_an_order_from_the_star_link(live_server, open_page, width, javascript, settings):
     from reviews.models import Review
-    from reviews.services import review_link
+    from reviews.requests import review_link
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     request = _sent_request()
@@ -55,7 +55,7 @@ def test_reviewing_an_order_from_the_star_link(live_server, open_page, width, ja
 
 
 def test_errors_are_announced_and_input_kept(live_server, open_page, settings):
-    from reviews.services import review_link
+    from reviews.requests import review_link
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     request = _sent_request()

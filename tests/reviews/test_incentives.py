@@ -7,7 +7,7 @@ from django.core import mail
 
 from reviews.incentives import review_incentive_issue, review_incentives_sweep
 from reviews.models import Review, ReviewIncentive, ReviewSettings
-from reviews.services import review_link
+from reviews.requests import review_link
 from tests.reviews.test_form import sent_request  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db

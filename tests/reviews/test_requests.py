@@ -8,7 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from reviews.models import Review, ReviewRequest, ReviewSettings
-from reviews.services import review_create, review_request_send
+from reviews.requests import review_request_send
+from reviews.services import review_create
 from shopapp.models import Customer
 from tests.reviews.conftest import order_payload, sweep_at
 
@@ -236,7 +237,7 @@ def test_digital_lines_are_not_asked_about_and_do_not_start_the_request(fulfille
     order = fulfilled_order(products=((1, "Trail Mug"), (2, "Recipe e-book")))
     order.lines.filter(title="Recipe e-book").update(requires_shipping=False)
     ReviewRequest.objects.filter(order=order).delete()
-    from reviews.services import review_request_schedule
+    from reviews.requests import review_request_schedule
 
     request = review_request_schedule(order=order)
     assert [i.title for i in request.items.all()] == ["Trail Mug"]

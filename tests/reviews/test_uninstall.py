@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from reviews.lifecycle import UNINSTALLED
 from reviews.models import ReviewRequest
-from reviews.services import review_request_send
+from reviews.requests import review_request_send
 from shopapp.models import Shop
 from tests.conftest import load_fixture
 from tests.reviews.conftest import sweep_at

@@ -93,7 +93,7 @@ class BrokenBackend:
 
 
 def test_the_review_request_test_email_carries_the_sender_and_postal_address(shop, maya, mailoutbox):
-    from reviews.services import review_request_test_send
+    from reviews.requests import review_request_test_send
 
     MailSettings.objects.create(shop=shop, sender_name="Maya's Mugs", reply_to="help@mugs.example")
     review_request_test_send(shop=shop, to="owner@mugs.example")
