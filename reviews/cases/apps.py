@@ -10,9 +10,9 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from reviews.cases.figures import cases_section
-        from reviews.cases.services import (
-            case_marketing_block, cases_export, cases_redact, cases_shop_export, cases_sweep, on_review_saved,
-        )
+        from reviews.cases.privacy import case_marketing_block, cases_export, cases_redact, cases_shop_export
+        from reviews.cases.services import on_review_saved
+        from reviews.cases.sweep import cases_sweep
         from reviews.services import on_review_saved as subscribe
         from shopapp.registry import (
             register_customer_data, register_dashboard_section, register_marketing_block, register_panel_nav,

@@ -6,7 +6,7 @@ from django import forms
 from django.core.validators import validate_email
 
 from reviews.cases.models import CaseSettings, Remedy, ReplyTemplate
-from reviews.cases.services import PLACEHOLDERS, unknown_placeholders
+from reviews.cases.conversation import PLACEHOLDERS, unknown_placeholders
 
 
 class CaseSettingsForm(forms.ModelForm):

@@ -18,7 +18,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from reviews.cases.models import Case, Remedy
-from reviews.cases.services import CaseError, _log, remedy_deliver
+from reviews.cases.conversation import remedy_deliver
+from reviews.cases.services import CaseError, case_log
 from shopapp.admin_api import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.discounts import credit_once, discount_ensure, personal_code_input, retry_backoff
 from shopapp.jobs import enqueue
@@ -51,7 +52,7 @@ def remedy_offer(*, case: Case, kind: str, amount: Decimal, note: str, actor: st
             status=Remedy.Status.PENDING if kind in Remedy.REMOTE else Remedy.Status.DONE,
             done_at=None if kind in Remedy.REMOTE else timezone.now(),
         )
-        _log(case, "remedy", f"{remedy.get_kind_display()}: {remedy.amount} {remedy.currency}", actor)
+        case_log(case, "remedy", f"{remedy.get_kind_display()}: {remedy.amount} {remedy.currency}", actor)
     if kind in Remedy.REMOTE:
         enqueue(remedy_apply_job, remedy.pk)
     return remedy
@@ -86,7 +87,7 @@ def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | Non
         return _failed(remedy, str(exc), retry=remedy.attempts < MAX_ATTEMPTS)
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.DONE, shopify_id=shopify_id[:120], error="",
                                                done_at=timezone.now(), next_attempt_at=None)
-    _log(remedy.case, "remedy_done", f"{remedy.get_kind_display()} {remedy.code} created in Shopify".replace("  ", " "),
+    case_log(remedy.case, "remedy_done", f"{remedy.get_kind_display()} {remedy.code} created in Shopify".replace("  ", " "),
          "Advocate")
     remedy_deliver(remedy_id=remedy.pk)
     remedy.refresh_from_db()
@@ -111,7 +112,7 @@ def _failed(remedy: Remedy, error: str, *, retry: bool) -> Remedy:
     # Without a next attempt, the sweep leaves it alone until the merchant tries again.
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.FAILED, error=error[:500],
                                                **({} if retry else {"next_attempt_at": None}))
-    _log(remedy.case, "remedy_failed", f"{remedy.get_kind_display()}: {error}", "Advocate")
+    case_log(remedy.case, "remedy_failed", f"{remedy.get_kind_display()}: {error}", "Advocate")
     remedy.refresh_from_db()
     return remedy
 
@@ -121,7 +122,7 @@ def remedy_retry(*, remedy: Remedy, actor: str) -> Remedy:
     if remedy.status != Remedy.Status.FAILED:
         raise CaseError("Only a remedy that failed can be tried again.")
     Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=None, attempts=0, status=Remedy.Status.PENDING)
-    _log(remedy.case, "remedy_retry", remedy.get_kind_display(), actor)
+    case_log(remedy.case, "remedy_retry", remedy.get_kind_display(), actor)
     enqueue(remedy_apply_job, remedy.pk)
     remedy.refresh_from_db()
     return remedy

@@ -13,10 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from reviews.cases import remedies
 from reviews.cases.forms import AnswerForm, CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
 from reviews.cases.models import Case, CaseMessage, CaseSettings, Remedy
-from reviews.cases.services import (
-    CaseError, TRANSITIONS, case_assign, case_customer_answer, case_for_token, case_open, case_public_reply,
-    case_reply_send, case_review_link, case_transition, reply_templates, template_fill,
+from reviews.cases.conversation import (
+    case_customer_answer, case_for_token, case_public_reply, case_reply_send, case_review_link, reply_templates, template_fill,
 )
+from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
 from reviews.models import Review
 from shopapp.dashboard import opened_between
 from shopapp.links import LinkInvalid

@@ -6,7 +6,8 @@ import pytest
 from django.core import signing
 
 from reviews.cases.models import Case, CaseMessage
-from reviews.cases.services import ANSWER_LINK_VALIDITY, answer_link, case_reply_send, case_transition
+from reviews.cases.conversation import ANSWER_LINK_VALIDITY, answer_link, case_reply_send
+from reviews.cases.services import case_transition
 
 pytestmark = pytest.mark.django_db
 

@@ -55,7 +55,7 @@ def test_owner_opens_a_case_from_the_inbox_replies_and_resolves(live_server, ope
 
 def test_customer_answers_on_a_phone_without_javascript(live_server, open_page):
     from reviews.cases.models import Case, CaseMessage
-    from reviews.cases.services import answer_link, case_reply_send
+    from reviews.cases.conversation import answer_link, case_reply_send
     from tests.conftest import _make_shop
 
     shop = _make_shop("owner-shop.myshopify.com")
@@ -103,7 +103,7 @@ def test_the_customer_sees_the_code_they_were_given_and_the_merchant_sees_it_was
     from django.utils import timezone
 
     from reviews.cases.models import CaseMessage, Remedy
-    from reviews.cases.services import answer_link, remedy_deliver
+    from reviews.cases.conversation import answer_link, remedy_deliver
     from tests.conftest import _make_shop
 
     shop = _make_shop("owner-shop.myshopify.com")

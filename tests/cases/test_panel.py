@@ -177,7 +177,7 @@ def test_a_reply_with_an_unfilled_placeholder_is_refused_naming_it_and_keeps_the
         panel_get, client, make_session_token, shop, case, django_capture_on_commit_callbacks):
     page = panel_get(f"/app/cases/{case.pk}/?template=apology", shop).content.decode()
     assert "[describe what you offer]" in page  # the Apology template, as the merchant gets it
-    from reviews.cases.services import reply_templates, template_fill
+    from reviews.cases.conversation import reply_templates, template_fill
 
     apology = next(t for t in reply_templates(shop) if t.key == "apology")
     body = template_fill(apology.body, case) + "\n\nSigned, [your name]"
@@ -194,7 +194,7 @@ def test_a_reply_with_an_unfilled_placeholder_is_refused_naming_it_and_keeps_the
 
 
 def test_a_filled_in_template_is_sent(client, make_session_token, shop, case, django_capture_on_commit_callbacks):
-    from reviews.cases.services import reply_templates, template_fill
+    from reviews.cases.conversation import reply_templates, template_fill
 
     apology = next(t for t in reply_templates(shop) if t.key == "apology")
     body = template_fill(apology.body, case, remedy="a new mug, on its way today. [Sic] notes stay.")

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from reviews.cases.figures import case_figures
 from reviews.cases.models import Case, CaseMessage, Remedy
-from reviews.cases.services import case_customer_answer, case_reply_send, case_transition
+from reviews.cases.conversation import case_customer_answer, case_reply_send
+from reviews.cases.services import case_transition
 from shopapp.dashboard import Period
 from shopapp.registry import CustomerRef, customer_data_export, customer_data_redact
 from tests.cases.conftest import make_order

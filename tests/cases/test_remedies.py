@@ -127,7 +127,7 @@ def test_a_done_discount_code_reaches_the_customer_once_by_email_and_on_their_ca
         case, fake_shopify, run_jobs, client, panel_get, shop):
     from django.core import mail
 
-    from reviews.cases.services import answer_link, remedy_deliver
+    from reviews.cases.conversation import answer_link, remedy_deliver
 
     _created(fake_shopify)
     mail.outbox.clear()
@@ -139,7 +139,7 @@ def test_a_done_discount_code_reaches_the_customer_once_by_email_and_on_their_ca
     assert "whatever you do with your review" in sent.body
     with run_jobs():  # the job run twice, and the sweep after it: still one message
         assert remedy_deliver(remedy_id=remedy.pk) is None
-        from reviews.cases.services import cases_sweep
+        from reviews.cases.sweep import cases_sweep
 
         cases_sweep(now=timezone.now() + timedelta(minutes=10))
     assert len(mail.outbox) == 1 and case.messages.filter(remedy=remedy).count() == 1
@@ -154,7 +154,7 @@ def test_a_remedy_done_by_a_worker_that_died_before_telling_the_customer_is_told
     from django.core import mail
 
     from reviews.cases import remedies
-    from reviews.cases.services import cases_sweep
+    from reviews.cases.sweep import cases_sweep
 
     _created(fake_shopify)
     monkeypatch.setattr(remedies, "remedy_deliver", lambda **kw: None)  # the process died right after Shopify
@@ -189,7 +189,7 @@ def test_nothing_is_delivered_to_an_erased_customer_and_the_merchant_sees_it_was
         case, fake_shopify, run_jobs, panel_get, shop):
     from django.core import mail
 
-    from reviews.cases.services import remedy_deliver
+    from reviews.cases.conversation import remedy_deliver
 
     _created(fake_shopify)
     with run_jobs():
@@ -206,7 +206,9 @@ def test_nothing_is_delivered_to_an_erased_customer_and_the_merchant_sees_it_was
 def test_a_redaction_between_the_message_and_its_sending_stops_the_email(case, fake_shopify, run_jobs, shop):
     from django.core import mail
 
-    from reviews.cases.services import case_message_send, cases_redact
+    from reviews.cases.conversation import case_message_send
+
+    from reviews.cases.privacy import cases_redact
 
     _created(fake_shopify)
     mail.outbox.clear()

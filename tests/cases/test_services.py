@@ -7,9 +7,9 @@ from django.core import mail
 from django.utils import timezone
 
 from reviews.cases.models import Case, CaseEvent, CaseMessage, CaseSettings
-from reviews.cases.services import (
-    CaseError, case_customer_answer, case_digest_send, case_open, case_reply_send, case_transition, cases_sweep,
-)
+from reviews.cases.conversation import case_customer_answer, case_reply_send
+from reviews.cases.services import CaseError, case_digest_send, case_open, case_transition
+from reviews.cases.sweep import cases_sweep
 from reviews.models import Review
 from shopapp.mail import marketing_blocked
 
@@ -96,7 +96,7 @@ def test_private_reply_is_emailed_once_threaded_and_waits_for_the_customer(make_
         first = case_reply_send(case=case, subject="Sorry", body="Hi Maya, we are sorry.", actor="staff 42")
     with run_jobs():
         second = case_reply_send(case=case, subject="Re: Sorry", body="A new mug is on its way.", actor="staff 42")
-    from reviews.cases.services import case_message_send
+    from reviews.cases.conversation import case_message_send
 
     assert case_message_send(first.pk) is False  # already sent by its job
     assert len(mail.outbox) == 2
@@ -160,7 +160,7 @@ def test_a_reply_to_a_customer_erased_before_the_job_ran_is_not_sent_and_says_wh
     message = case_reply_send(case=case, subject="Sorry", body="We will replace it.", actor="staff 42")
     mail.outbox.clear()
     type(case.customer).objects.filter(pk=case.customer_id).update(redacted_at=timezone.now())
-    from reviews.cases.services import case_message_send
+    from reviews.cases.conversation import case_message_send
 
     assert case_message_send(message.pk) is False and case_message_send(message.pk) is False
     message.refresh_from_db()
@@ -208,7 +208,7 @@ class FailingBackend:
 
 def test_the_reply_email_asks_for_answers_through_the_case_page_and_never_promises_email_replies(
         make_review, shop, run_jobs):
-    from reviews.cases.services import answer_link, reply_templates
+    from reviews.cases.conversation import answer_link, reply_templates
 
     case = Case.objects.get(review=make_review(1))
     mail.outbox.clear()

@@ -112,13 +112,16 @@ def test_a_segment_create_whose_answer_was_lost_is_found_on_retry_not_made_twice
     assert _sent_context(granted) == {"customerSegments": {"add": [segments.made[SEGMENT_NAME]]}}
 
 
-def test_a_create_resent_by_the_client_library_after_a_502_adopts_the_segment_it_made(
+def test_a_segment_create_answered_502_after_shopify_made_it_is_not_resent_and_is_adopted_on_retry(
         shop, granted, segments, no_library_sleeps):
     ProgramSettings.objects.create(shop=shop)
-    _lose_answers(granted, field="segmentCreate", status=502)  # the library resends 502s on its own
+    _lose_answers(granted, field="segmentCreate", status=502)  # the client library used to resend a 502 blindly
     advocate = advocate_code_create(advocate=_pending(shop))
+    assert advocate.code_state == Advocate.CodeState.FAILED and segments.creates == 1
+    Advocate.objects.filter(pk=advocate.pk).update(code_next_attempt_at=timezone.now())  # the backoff is over
+    advocate = advocate_code_create(advocate=advocate)
     assert advocate.code_state == Advocate.CodeState.CREATED
-    assert segments.creates == 2 and list(segments.made) == [SEGMENT_NAME]  # the resend was refused as taken
+    assert segments.creates == 1 and list(segments.made) == [SEGMENT_NAME]  # found by its name, not made twice
     assert ProgramSettings.objects.get(shop=shop).friend_segment_gid == segments.made[SEGMENT_NAME]
 
 

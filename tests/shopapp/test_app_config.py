@@ -70,8 +70,9 @@ def count():
     return {name: len(value) for name, value in vars(registry.registry_snapshot()).items()}
 before = count()
 for name in ("shopapp.orders", "shopapp.compliance", "shopapp.dashboard", "shopapp.mail", "reviews.privacy",
-             "reviews.handlers", "reviews.requests", "reviews.services", "referrals.privacy", "referrals.handlers", "referrals.rewards",
-             "referrals.invitations", "referrals.program", "referrals.services", "reviews.cases.services"):
+             "reviews.handlers", "reviews.requests", "reviews.services", "referrals.privacy", "referrals.handlers",
+             "referrals.rewards", "referrals.invitations", "referrals.program", "referrals.services",
+             "reviews.cases.services", "reviews.cases.conversation", "reviews.cases.privacy", "reviews.cases.sweep"):
     importlib.reload(importlib.import_module(name))
 assert count() == before, (before, count())
 """
