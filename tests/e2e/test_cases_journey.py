@@ -18,14 +18,18 @@ def test_one_star_review_to_resolved_case_with_a_code_and_no_marketing_meanwhile
         "select status, rating_at_open, first_response_at from cases_case where id = ?", (journey.case_id,))[0]
     assert (status, rating_at_open) == ("resolved", 1) and first_response
     messages = stack.db("select direction from cases_casemessage where case_id = ? order by id", (journey.case_id,))
-    assert [m[0] for m in messages] == ["out", "in"]
+    assert [m[0] for m in messages] == ["out", "in", "out"]  # the reply, the answer, the code delivered
     [(kind, amount, code, remedy_status)] = stack.db(
         "select kind, amount, code, status from cases_remedy where case_id = ?", (journey.case_id,))
     assert (kind, remedy_status, code) == ("discount", "done", journey.code) and str(amount) in ("10", "10.00", "10.0")
     [discount] = [d for d in stack.store.discount_codes(DEMO) if d.get("code") == journey.code]
     assert discount["usage_limit"] == 1 and len(discount["customer_ids"]) == 1
     actions = {a for (a,) in stack.db("select action from cases_caseevent where case_id = ?", (journey.case_id,))}
-    assert {"opened", "alert_sent", "replied_private", "customer_answered", "remedy", "remedy_done", "status"} <= actions
+    assert {"opened", "alert_sent", "replied_private", "customer_answered", "remedy", "remedy_done",
+            "remedy_delivered", "status"} <= actions
+    delivered = wait_until(lambda: [m for m in stack.store.mailbox() if m["subject"].startswith("Your code from")],
+                           what="the code's email")
+    assert len(delivered) == 1 and journey.code in delivered[0]["text"]
 
     # The second order's review request came due during the case and was held back (the journey
     # checked the mailbox; here is why).
