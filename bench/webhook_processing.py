@@ -2,7 +2,7 @@
 
 The production set-up on one machine: Advocate under gunicorn on PostgreSQL (DATABASE_URL),
 its own Redis server (started here on a free port, so it can be restarted), two
-`rqworker --with-scheduler` and the periodic sweep (`rqcron shopapp.cron`), with devstore
+`rqworker --with-scheduler` and the periodic sweep (`manage.py sweeper`), with devstore
 answering every Shopify call without a rate limit and receiving the emails. devstore's
 checkout, fulfilment and refunds produce the events (customers/create, orders/create,
 orders/paid, fulfillments/create, orders/fulfilled, fulfillments/update, refunds/create);
@@ -348,7 +348,7 @@ def main() -> None:
             supervisor.web_pids = server_pids(base)
             supervisor.start("worker-1", worker)
             supervisor.start("worker-2", worker)
-            supervisor.start("sweep", [PY, "manage.py", "rqcron", "shopapp.cron"])
+            supervisor.start("sweep", [PY, "manage.py", "sweeper"])
             response = store.install(DOMAIN)
             if response.status_code != 200:
                 raise SystemExit(f"installing Advocate on devstore answered {response.status_code}")

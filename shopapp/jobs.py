@@ -241,10 +241,16 @@ def wait_for_jobs(timeout: float = 10.0) -> bool:
     return _worker is None or _worker.wait_idle(timeout)
 
 
-def start_embedded_scheduler(interval: float | None = None) -> threading.Thread:
-    """Run the periodic jobs from shopapp.cron on a timer, in-process (no Redis)."""
-    from shopapp.cron import PERIODIC
+# The one place that declares periodic jobs. Production: `manage.py sweeper` (one supervised
+# process that outlives Redis and database outages and records a heartbeat `manage.py health`
+# reads). Embedded (no Redis): start_embedded_scheduler below.
+PERIODIC = [
+    (sweep, settings.SWEEP_INTERVAL_SECONDS),
+]
 
+
+def start_embedded_scheduler(interval: float | None = None) -> threading.Thread:
+    """Run the periodic jobs on a timer, in-process (no Redis)."""
     def loop() -> None:
         last: dict[Callable, float] = {}
         while True:

@@ -76,9 +76,7 @@ def test_sweep_runs_every_sweeper_even_when_one_fails(db, monkeypatch):
 
 
 def test_the_embedded_scheduler_runs_the_one_sweep(settings):
-    from shopapp.cron import PERIODIC
-
-    assert PERIODIC == [(jobs.sweep, settings.SWEEP_INTERVAL_SECONDS)]
+    assert jobs.PERIODIC == [(jobs.sweep, settings.SWEEP_INTERVAL_SECONDS)]
 
 
 # --- the supervised sweep loop (#15.7) -------------------------------------------------
