@@ -7,14 +7,9 @@ from django.db import models
 from django.db.models import Sum
 from django.utils import timezone
 
-from shopapp.models import Customer, Order, Shop
+from shopapp.models import Customer, Order, Shop, ShopScopedQuerySet
 
 ZERO = Decimal("0.00")
-
-
-class ShopScopedQuerySet(models.QuerySet):
-    def for_shop(self, shop: Shop):
-        return self.filter(shop=shop)
 
 
 class ProgramSettings(models.Model):

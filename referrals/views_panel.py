@@ -13,16 +13,12 @@ from referrals.forms import STATUS_FILTERS, DecisionForm, ProgramSettingsForm
 from referrals.models import ProgramSettings, Referral
 from referrals.program import program_settings_save
 from referrals.services import referral_decide
+from shopapp.auth import panel_actor
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period
 from shopapp.params import ListParams
 
 PAGE_SIZE = 25
 RANGE_CHOICES = [(key, f"Last {days} days") for key, days in RANGES.items()] + [("all", "All time")]
-
-
-def _actor(request: HttpRequest) -> str:
-    user = getattr(request, "panel_user", None)
-    return f"staff {user.id}" if user and user.id else "merchant"
 
 
 def _period(request: HttpRequest, params: ListParams) -> tuple[str, Period | None]:
@@ -79,7 +75,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
 
 def _decide(request: HttpRequest, referral: Referral, data: dict) -> tuple[Referral, str]:
     referral = referral_decide(shop=request.shop, referral=referral, approve=data["decision"] == "approve",
-                               actor=_actor(request), note=data["note"])
+                               actor=panel_actor(request), note=data["note"])
     if referral.status == Referral.Status.REJECTED:
         return referral, "Referral rejected. The advocate earns nothing for this order."
     reward = f"{referral.reward_amount:.2f} {referral.currency}"

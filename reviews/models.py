@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from shopapp.models import Customer, Order, OrderLine, Shop
+from shopapp.models import Customer, Order, OrderLine, Shop, ShopScopedQuerySet
 
 DEFAULT_SUBJECT = "How was your order from {shop}?"
 DEFAULT_BODY = (
@@ -13,11 +13,6 @@ DEFAULT_BODY = (
     "Thank you for your order {order} from {shop}. Would you tell other shoppers what you think? "
     "Click a star to start; it takes a minute."
 )
-
-
-class ShopScoped(models.QuerySet):
-    def for_shop(self, shop: Shop):
-        return self.filter(shop=shop)
 
 
 class ReviewSettings(models.Model):
@@ -76,7 +71,7 @@ class ReviewRequest(models.Model):
     skip_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = ShopScoped.as_manager()
+    objects = ShopScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [
@@ -103,7 +98,7 @@ class ReviewRequestItem(models.Model):
         ordering = ["pk"]
 
 
-class ReviewQuerySet(ShopScoped):
+class ReviewQuerySet(ShopScopedQuerySet):
     def published(self):
         return self.filter(status=Review.Status.PUBLISHED)
 
@@ -262,7 +257,7 @@ class ReviewIncentive(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     issued_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ShopScoped.as_manager()
+    objects = ShopScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["status", "created_at"])]

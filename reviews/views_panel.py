@@ -12,16 +12,12 @@ from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhot
 from reviews.requests import request_email, review_request_test_send, sample_request
 from reviews.services import REASON_LABELS, review_photo_hide, review_publish, review_reject, review_reply
 from reviews.views_shopper import photo_response
+from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
 from shopapp.params import ListParams
 
 PAGE_SIZE = 25
-
-
-def _actor(request: HttpRequest) -> str:
-    user = getattr(request, "panel_user", None)
-    return f"staff {user.id}" if user and user.id else "merchant"
 
 
 @require_GET
@@ -66,25 +62,26 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "publish":
-            review = review_publish(review=review, actor=_actor(request))
+            review = review_publish(review=review, actor=panel_actor(request))
             notice = "Review published."
         elif action == "reject":
             reject_form = RejectForm(request.POST)
             if reject_form.is_valid():
-                review = review_reject(review=review, reason=reject_form.cleaned_data["reason"], actor=_actor(request))
+                review = review_reject(review=review, reason=reject_form.cleaned_data["reason"],
+                                       actor=panel_actor(request))
                 notice = "Review rejected. It is not shown on your store."
             else:
                 status = 400
         elif action == "reply":
             reply_form = ReplyForm(request.POST)
             if reply_form.is_valid():
-                review = review_reply(review=review, text=reply_form.cleaned_data["reply"], actor=_actor(request))
+                review = review_reply(review=review, text=reply_form.cleaned_data["reply"], actor=panel_actor(request))
                 notice = "Reply saved. It shows under the review on your store." if review.reply else "Reply removed."
             else:
                 status = 400
         elif action in ("hide_photo", "show_photo"):
             photo = _review_photo(review, request.POST.get("photo"))
-            review_photo_hide(photo=photo, hidden=action == "hide_photo", actor=_actor(request))
+            review_photo_hide(photo=photo, hidden=action == "hide_photo", actor=panel_actor(request))
             notice = ("Photo hidden. It is no longer shown on your store; the review stays as it is."
                       if action == "hide_photo" else "Photo shown on your store again.")
         else:

@@ -181,3 +181,9 @@ def preload_link() -> str:
     loads App Bridge from the simulator (APP_BRIDGE_URL), so those preloads were wasted fetches."""
     url = urlsplit(settings.APP_BRIDGE_URL)
     return f'<{url.scheme}://{url.netloc}>; rel="preconnect", <{settings.APP_BRIDGE_URL}>; rel="preload"; as="script"'
+
+
+def panel_actor(request: HttpRequest) -> str:
+    """Who did a panel action, for the histories: the staff member the session token names."""
+    user = getattr(request, "panel_user", None)
+    return f"staff {user.id}" if user and user.id else "merchant"

@@ -11,6 +11,13 @@ class ShopQuerySet(models.QuerySet):
         return self.filter(uninstalled_at__isnull=True, installed_at__isnull=False)
 
 
+class ShopScopedQuerySet(models.QuerySet):
+    """Every model that belongs to a shop: queries go through `.for_shop(shop)`, the verified tenant."""
+
+    def for_shop(self, shop: "Shop"):
+        return self.filter(shop=shop)
+
+
 class Shop(models.Model):
     """A store that installed Advocate: the tenant every other row hangs from."""
 

@@ -11,8 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from reviews.models import Review, ShopScoped
-from shopapp.models import Customer, Shop
+from reviews.models import Review
+from shopapp.models import Customer, Shop, ShopScopedQuerySet
 
 class CaseSettings(models.Model):
     """When a review opens a case, who hears about it, and how fast the shop means to answer."""
@@ -62,7 +62,7 @@ class ReplyTemplate(models.Model):
         ordering = ["pk"]
 
 
-class CaseQuerySet(ShopScoped):
+class CaseQuerySet(ShopScopedQuerySet):
     def active(self):
         return self.filter(status__in=Case.ACTIVE)
 

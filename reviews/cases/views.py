@@ -18,6 +18,7 @@ from reviews.cases.conversation import (
 )
 from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
 from reviews.models import Review
+from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
 from shopapp.links import LinkInvalid
 from shopapp.models import Order
@@ -25,11 +26,6 @@ from shopapp.params import ListParams
 from shopapp.ratelimit import rate_limited
 
 PAGE_SIZE = 25
-
-
-def _actor(request: HttpRequest) -> str:
-    user = getattr(request, "panel_user", None)
-    return f"staff {user.id}" if user and user.id else "merchant"
 
 
 def _due(case: Case, target: timedelta, now) -> dict:
@@ -61,7 +57,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     elif filters["status"] in Case.Status.values:
         cases = cases.filter(status=filters["status"])
     if filters["assignee"] == "me":
-        cases = cases.filter(assignee=_actor(request))
+        cases = cases.filter(assignee=panel_actor(request))
     elif filters["assignee"] == "none":
         cases = cases.filter(assignee="")
     if filters["overdue"] == "yes":
@@ -79,7 +75,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/panel/list.html", {
         "shop": shop, "nav": "cases", "page": page, "filters": filters, "config": config,
         "query": urlencode({k: v for k, v in filters.items() if v}),
-        "statuses": Case.Status.choices, "any_cases": Case.objects.for_shop(shop).exists(), "me": _actor(request),
+        "statuses": Case.Status.choices, "any_cases": Case.objects.for_shop(shop).exists(), "me": panel_actor(request),
         "param_notices": params.notices,
     })
 
@@ -120,7 +116,7 @@ def _rebind(request: HttpRequest, action: str) -> dict:
 
 def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | None]:
     """Run one posted action: (notice, None) or ("", forms with errors)."""
-    actor = _actor(request)
+    actor = panel_actor(request)
     if action == "status":
         case = case_transition(case=case, to=request.POST.get("to", ""), actor=actor)
         return f"Case marked {case.get_status_display().lower()}.", None
@@ -210,7 +206,7 @@ def _referral_activity(customer) -> dict:
 def case_open_by_hand(request: HttpRequest, review_id: int) -> HttpResponse:
     """The "Open a case" button of any review."""
     review = get_object_or_404(Review.objects.for_shop(request.shop), pk=review_id)
-    case, _ = case_open(review=review, reason=Case.Reason.MANUAL, actor=_actor(request))
+    case, _ = case_open(review=review, reason=Case.Reason.MANUAL, actor=panel_actor(request))
     return HttpResponseRedirect(f"/app/cases/{case.pk}/?id_token={request.id_token}")
 
 
