@@ -10,7 +10,7 @@ class ShopappConfig(AppConfig):
 
     def ready(self) -> None:
         from shopapp import checks, compliance, orders, themes  # noqa: F401  (checks: system checks)
-        from shopapp.dashboard import _retention_section
+        from shopapp.dashboard import retention_section
         from shopapp.jobs import follow_ups_redrive
         from shopapp.models import MailSettings
         from shopapp.order_fetch import awaited_orders_fetch
@@ -36,15 +36,15 @@ class ShopappConfig(AppConfig):
         for handler, topics in handlers.items():
             for topic in topics:
                 register_webhook_handler(topic, handler, order=PLATFORM_FIRST)
-        register_customer_data("orders", export=orders._export, redact=orders._redact)
-        register_shop_data("orders", export=orders._shop_export)
+        register_customer_data("orders", export=orders.orders_customer_export, redact=orders.orders_customer_redact)
+        register_shop_data("orders", export=orders.orders_shop_export)
 
         register_sweeper(webhook_events_redrive)
         register_sweeper(awaited_orders_fetch)
         register_sweeper(follow_ups_redrive)
         register_sweeper(themes.theme_checks_due)
 
-        register_dashboard_section("retention", "Retention", order=90, build=_retention_section)
+        register_dashboard_section("retention", "Retention", order=90, build=retention_section)
         register_panel_nav("home", "Dashboard", "/", order=0)
         register_panel_nav("settings", "Settings", "/app/settings/", order=70)
         register_onboarding_step(

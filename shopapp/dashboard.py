@@ -154,7 +154,7 @@ def retention_figures(shop: Shop, period: Period) -> dict:
     }
 
 
-def _retention_section(shop: Shop, period: Period) -> dict:
+def retention_section(shop: Shop, period: Period) -> dict:
     figures = retention_figures(shop, period)
     series = figures["orders_per_day"]
     money = f"{{:,.2f}} {shop.currency}".format

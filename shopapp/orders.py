@@ -442,7 +442,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _export(shop: Shop, ref: CustomerRef) -> dict:
+def orders_customer_export(shop: Shop, ref: CustomerRef) -> dict:
     """Everything this module keeps about the customer, as plain JSON the merchant can hand over."""
     customers = list(customers_matching(shop, ref))
     orders = (Order.objects.filter(Q(customer__in=customers) | Q(shopify_id__in=[_int(i) for i in ref.order_ids]), shop=shop)
@@ -480,7 +480,7 @@ def _export(shop: Shop, ref: CustomerRef) -> dict:
     }
 
 
-def _redact(shop: Shop, ref: CustomerRef) -> None:
+def orders_customer_redact(shop: Shop, ref: CustomerRef) -> None:
     # The customer rows first: their UPDATE waits for any order being stored for them (order_upsert
     # holds the row's lock), so the orders UPDATE below also covers that order.
     if ref.shopify_id:
@@ -494,7 +494,7 @@ def _redact(shop: Shop, ref: CustomerRef) -> None:
     )
 
 
-def _shop_export(shop: Shop) -> dict:
+def orders_shop_export(shop: Shop) -> dict:
     customers = Customer.objects.filter(shop=shop).order_by("pk")
     orders = Order.objects.filter(shop=shop).order_by("pk")
     return {

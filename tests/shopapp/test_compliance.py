@@ -17,18 +17,21 @@ def _export(shop, customer):
     return [v for (domain, email), v in _store.items() if domain == shop.domain and email == customer.email]
 
 
+def _stop(shop):
+    _stopped.append(shop.domain)
+
+
 def _redact(shop, customer):
     for key in list(_store):
         if key == (shop.domain, customer.email):
             _store[key] = {"author": "Deleted customer", "rating": _store[key]["rating"]}
 
 
-register_customer_data("testapp", export=_export, redact=_redact)
-register_uninstall_hook(lambda shop: _stopped.append(shop.domain))
-
-
 @pytest.fixture(autouse=True)
 def _seed(shop, other_shop):
+    # Plugged in for each test only: the registry is snapshotted and restored around every test.
+    register_customer_data("testapp", export=_export, redact=_redact)
+    register_uninstall_hook(_stop)
     _store.clear()
     _stopped.clear()
     _store[(shop.domain, "maya@example.com")] = {"author": "Maya R.", "rating": 5}
