@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from referrals import remote
 from referrals.models import ZERO, CreditEntry, ProgramSettings, Referral
+from referrals.notifications import reversal_advocate_tell
 from referrals.rewards import _claim, _record_payment, _settle, reward_for, reward_key
 from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.discounts import credit_balance, credit_settle, debit_once, discount_find
@@ -221,3 +222,5 @@ def _close(referral: Referral, now: datetime) -> None:
         fields.update(status=Referral.Status.REVERSED, decided_at=now,
                       void_reason=f"The order was {why} after the reward was paid: the reward was taken back.")
     Referral.objects.filter(pk=referral.pk).update(**fields)
+    if fields.get("status") == Referral.Status.REVERSED:
+        reversal_advocate_tell(referral_id=referral.pk)

@@ -210,3 +210,34 @@ def test_a_reward_paid_as_a_code_is_recorded_owed(shop, maya, devstore, post_web
     assert r.status == Referral.Status.REVERSED
     assert CreditEntry.objects.filter(advocate=maya).owed() == Decimal("10.00")
     assert not CreditEntry.objects.filter(key__startswith=f"reversal:{r.pk}:").exists()
+
+
+def test_the_panel_shows_the_reversal_and_what_is_owed_and_another_shop_sees_nothing(
+        shop, maya, devstore, post_webhook, panel_get):
+    from tests.conftest import _make_shop
+
+    r = _issued(shop, maya)
+    _spend(devstore, maya.customer, "4.00")
+    _refund(post_webhook, shop, r)
+    page = panel_get(f"/app/referrals/{r.pk}/", shop).content.decode()
+    assert "Reversed" in page and "taken back" in page
+    assert "-6.00 USD" in page and "-4.00 USD" in page and "10.00 USD" in page
+    assert "owes 4.00 USD" in page
+    other = _make_shop("other-shop.myshopify.com")
+    assert panel_get(f"/app/referrals/{r.pk}/", other).status_code == 404
+
+
+def test_the_advocate_is_told_once_what_was_taken_back_and_what_is_owed(shop, maya, devstore, post_webhook,
+                                                                         mailoutbox):
+    from referrals.notifications import advocate_news_sweep
+
+    r = _issued(shop, maya)
+    _spend(devstore, maya.customer, "4.00")
+    mailoutbox.clear()
+    _refund(post_webhook, shop, r)
+    advocate_news_sweep()
+    _refund(post_webhook, shop, r)
+    told = [m for m in mailoutbox if "About your referral reward" in m.subject]
+    assert len(told) == 1 and told[0].to == ["maya@example.com"]
+    assert "taken 6.00 USD back" in told[0].body and "4.00 USD could not be taken" in told[0].body
+    assert "{{" not in told[0].body and "{%" not in told[0].body
