@@ -13,6 +13,7 @@ class ReferralsConfig(AppConfig):
         from referrals.figures import dashboard_section, flagged_count
         from referrals.invitations import advocate_invites_sweep
         from referrals.program import advocate_code_updates_due
+        from referrals.reversals import reversals_sweep
         from referrals.rewards import rewards_sweep
         from referrals.services import advocate_codes_due
         from shopapp.registry import (
@@ -25,8 +26,8 @@ class ReferralsConfig(AppConfig):
         register_customer_data("referrals", export=privacy.referrals_customer_export,
                                redact=privacy.referrals_customer_redact)
         register_shop_data("referrals", export=privacy.referrals_shop_export)
-        for sweeper in (advocate_codes_due, advocate_code_updates_due, rewards_sweep, advocate_invites_sweep,
-                        advocate_news_sweep):
+        for sweeper in (advocate_codes_due, advocate_code_updates_due, rewards_sweep, reversals_sweep,
+                        advocate_invites_sweep, advocate_news_sweep):
             register_sweeper(sweeper)
         register_panel_nav("referrals", "Referrals", "/app/referrals/", order=30, badge=flagged_count)
         register_settings_section(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from referrals.attribution import referral_attribute
 from referrals.invitations import advocate_invite_schedule
+from referrals.reversals import reversal_check
 from referrals.rewards import referral_order_changed
 from referrals.services import advocate_enrol_for_order
 from shopapp.registry import OrderEvent
@@ -16,4 +17,5 @@ def on_order_changed(event: OrderEvent) -> None:
         referral_attribute(order=order)
         advocate_enrol_for_order(order=order)
     referral_order_changed(order=order)
+    reversal_check(order=order)
     advocate_invite_schedule(order=order)

@@ -141,8 +141,9 @@ class Referral(models.Model):
         FLAGGED = "flagged"  # a fraud rule fired: the merchant decides
         APPROVED = "approved"  # hold over, reward being issued
         REJECTED = "rejected"
-        VOID = "void"  # refunded or cancelled during the hold
+        VOID = "void"  # refunded or cancelled during the hold (or after approval, before anything was paid)
         ISSUED = "issued"
+        REVERSED = "reversed"  # refunded or cancelled after the reward was paid: it is taken back
 
     class Via(models.TextChoices):
         CODE = "code", "discount code"
@@ -169,6 +170,8 @@ class Referral(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     advocate_told_at = models.DateTimeField(null=True, blank=True, help_text="the advocate was told of the order "
                                                                                 "(claimed, so told once)")
+    reversal_due_at = models.DateTimeField(null=True, blank=True, help_text="a refund after approval left a reward "
+                                                                          "to take back; cleared once the ledger is settled")
 
     objects = ReferralQuerySet.as_manager()
 
@@ -206,6 +209,11 @@ class CreditEntryQuerySet(ShopScopedQuerySet):
     def balance(self) -> Decimal:
         return self.aggregate(total=Sum("amount"))["total"] or ZERO
 
+    def owed(self) -> Decimal:
+        """What an advocate still owes from refunded rewards (positive), netted against later ones."""
+        settled = self.filter(method=CreditEntry.Method.OFFSET).confirmed().balance()
+        return -settled if settled < 0 else ZERO
+
 
 class CreditEntry(models.Model):
     """One credit given to an advocate. Append-only, enforced: what was owed (amount, currency,
@@ -222,6 +230,9 @@ class CreditEntry(models.Model):
     class Method(models.TextChoices):
         STORE_CREDIT = "store_credit", "store credit"
         DISCOUNT_CODE = "discount_code", "discount code by email"
+        # No money moves in Shopify: what a refund left owed (negative) and what a later reward
+        # paid of it (positive). Their sum is what the advocate still owes.
+        OFFSET = "offset", "owed, netted against later rewards"
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="credit_entries")
     advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="credit_entries")

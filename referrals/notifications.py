@@ -1,6 +1,8 @@
-"""The advocate's news: a friend ordered with their link or code, and their store credit was issued.
+"""The advocate's news: a friend ordered with their link or code, their store credit was issued,
+or a refunded friend's reward was taken back.
 
-Both are marketing (the advocate asked for nothing): every opt-out and the case pause apply.
+The first two are marketing (the advocate asked for nothing): every opt-out and the case pause
+apply. The third is account news (their balance changed), sent like a case reply.
 Each is claimed by a timestamp with a conditional UPDATE before it is sent, so a rerun or a
 second worker never sends it twice; a failed send releases the claim for the next sweep. A
 blocked one stays claimed: old news is not sent later when the block lifts.
@@ -11,6 +13,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -53,6 +56,35 @@ def credit_advocate_tell(*, entry_id: int) -> bool:
                  release=lambda: CreditEntry.objects.filter(pk=entry_id).update(notified_at=None))
 
 
+def reversal_advocate_tell(*, referral_id: int) -> bool:
+    """Tell the advocate a paid reward was taken back, and how; once (claimed on the first step's entry).
+
+    Account news, not marketing: the advocate's balance changed and they are owed the reason."""
+    steps = CreditEntry.objects.filter(referral_id=referral_id).filter(
+        Q(key__startswith=f"reversal:{referral_id}:") | Q(key__startswith=f"owed:{referral_id}:"))
+    first = steps.order_by("pk").first()
+    if first is None or not CreditEntry.objects.filter(pk=first.pk, notified_at__isnull=True).update(
+            notified_at=timezone.now()):
+        return False
+    referral = Referral.objects.select_related("shop", "advocate__customer").get(pk=referral_id)
+    settled = steps.filter(status=CreditEntry.Status.CONFIRMED)
+    debited = -(settled.filter(method=CreditEntry.Method.STORE_CREDIT).balance())
+    owed = -(settled.filter(method=CreditEntry.Method.OFFSET).balance())
+    paid = CreditEntry.objects.filter(referral_id=referral_id, key__startswith=f"reward:{referral_id}").confirmed()
+    context = _context(referral.advocate, amount=debited, currency=referral.currency)
+    context.update(reward=f"{paid.balance():.2f}", debited=f"{debited:.2f}" if debited else "",
+                   owed=f"{owed:.2f}" if owed else "")
+    try:
+        return email_send(shop=referral.shop, audience=Audience.CUSTOMER, customer=referral.advocate.customer,
+                          subject=f"About your referral reward from {context['shop_name']}",
+                          text=render_to_string("referrals/email/credit_reversed.txt", context),
+                          html=render_to_string("referrals/email/credit_reversed.html", context))
+    except Exception:
+        log.exception("reversal news for referral %s could not be sent; the sweep retries", referral_id)
+        CreditEntry.objects.filter(pk=first.pk).update(notified_at=None)
+        return False
+
+
 def _context(advocate, *, amount, currency) -> dict:
     shop, customer = advocate.shop, advocate.customer
     return {"shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there", "amount": amount,
@@ -82,3 +114,9 @@ def advocate_news_sweep(now: datetime | None = None) -> None:
                                          confirmed_at__gte=now - NEWS_WINDOW, shop__uninstalled_at__isnull=True)
     for pk in list(credits.values_list("pk", flat=True)[:200]):
         credit_advocate_tell(entry_id=pk)
+    reversed_ = Referral.objects.filter(status=Referral.Status.REVERSED, reversal_due_at__isnull=True,
+                                        decided_at__gte=now - NEWS_WINDOW, shop__uninstalled_at__isnull=True) \
+        .filter(Q(credit_entries__key__startswith="reversal:") | Q(credit_entries__key__startswith="owed:"),
+                credit_entries__notified_at__isnull=True).distinct()
+    for pk in list(reversed_.values_list("pk", flat=True)[:200]):
+        reversal_advocate_tell(referral_id=pk)

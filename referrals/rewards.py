@@ -157,6 +157,8 @@ def reward_issue(*, referral_id: int, now: datetime | None = None) -> CreditEntr
     referral = Referral.objects.select_related("shop", "advocate__customer").filter(pk=referral_id).first()
     if referral is None or referral.status != Referral.Status.APPROVED:
         return None
+    if referral.reversal_due_at and referral.order.is_refunded_or_cancelled:
+        return None  # refunded after approval: referrals.reversals stops the payment instead
     entry = _live_entry(referral)
     for _ in range(2):  # a store credit refusal hands over to the code entry once
         if entry.status != CreditEntry.Status.INTENT or not _claim(entry, now):
@@ -179,13 +181,33 @@ def _live_entry(referral: Referral) -> CreditEntry:
     fallback = CreditEntry.objects.filter(shop=referral.shop, key=f"{reward_key(referral)}:code").first()
     if fallback:
         return fallback
-    entry, _ = CreditEntry.objects.get_or_create(
-        shop=referral.shop, key=reward_key(referral),
-        defaults={"advocate": referral.advocate, "referral": referral, "method": CreditEntry.Method.STORE_CREDIT,
-                  "amount": referral.reward_amount, "currency": referral.currency,
-                  "note": f"Referral reward for order {referral.order.name}"},
-    )
-    return entry
+    entry = CreditEntry.objects.filter(shop=referral.shop, key=reward_key(referral)).first()
+    return entry or _entry_open(referral)
+
+
+def _entry_open(referral: Referral) -> CreditEntry:
+    """Write the reward's intent, first paying from it what a refunded reward left owed."""
+    with transaction.atomic():
+        # The advocate's lock: two rewards never net the same debt.
+        Advocate.objects.select_for_update().filter(pk=referral.advocate_id).first()
+        entry = CreditEntry.objects.filter(shop=referral.shop, key=reward_key(referral)).first()
+        if entry:
+            return entry
+        netted = min(CreditEntry.objects.filter(advocate_id=referral.advocate_id).owed(), referral.reward_amount)
+        if netted > 0:
+            CreditEntry.objects.create(
+                shop=referral.shop, advocate_id=referral.advocate_id, referral=referral, key=f"offset:{referral.pk}",
+                method=CreditEntry.Method.OFFSET, amount=netted, currency=referral.currency,
+                status=CreditEntry.Status.CONFIRMED, confirmed_at=timezone.now(),
+                note=f"Paid from the reward for order {referral.order.name} towards what a refund left owed")
+        amount = referral.reward_amount - netted
+        settled = {"status": CreditEntry.Status.CONFIRMED, "confirmed_at": timezone.now()} if amount <= 0 else {}
+        return CreditEntry.objects.create(
+            shop=referral.shop, advocate_id=referral.advocate_id, referral=referral, key=reward_key(referral),
+            method=CreditEntry.Method.STORE_CREDIT, amount=amount, currency=referral.currency,
+            note=(f"Referral reward for order {referral.order.name}"
+                  + (f", less {netted:.2f} owed from a refund" if netted > 0 else ""))[:255],
+            **settled)
 
 
 def _claim(entry: CreditEntry, now: datetime) -> bool:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 
 from referrals.figures import program_figures, referrals_in, top_advocates
 from referrals.forms import STATUS_FILTERS, DecisionForm, ProgramSettingsForm
-from referrals.models import ProgramSettings, Referral
+from referrals.models import CreditEntry, ProgramSettings, Referral
 from referrals.program import program_settings_save
 from referrals.services import referral_decide
 from shopapp.auth import panel_actor
@@ -70,6 +70,8 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
         "shop": request.shop, "nav": "referrals", "referral": referral, "form": form, "notice": notice,
         "error": error, "can_approve": referral.status == Referral.Status.FLAGGED,
         "can_reject": referral.status in (Referral.Status.FLAGGED, Referral.Status.PENDING),
+        "ledger": CreditEntry.objects.for_shop(request.shop).filter(referral=referral).order_by("created_at", "pk"),
+        "owed": CreditEntry.objects.for_shop(request.shop).filter(advocate_id=referral.advocate_id).owed(),
     }, status=status)
 
 

@@ -158,14 +158,22 @@ class CreditTransaction:
     created_at: datetime
 
 
-def credit_transactions(*, shop: Shop, customer_gid: str, currency: str) -> list[CreditTransaction]:
-    """The customer's recent store credit transactions in `currency`, as Shopify lists them."""
+def _credit_accounts(*, shop: Shop, customer_gid: str, currency: str) -> list[dict]:
     data = AdminClient(shop).query(CREDIT_ACCOUNTS, {"id": customer_gid}, cost=150)
     accounts = ((data.get("customer") or {}).get("storeCreditAccounts") or {}).get("nodes") or []
+    return [a for a in accounts if a["balance"]["currencyCode"] == currency]
+
+
+def credit_balance(*, shop: Shop, customer_gid: str, currency: str) -> Decimal:
+    """What the customer holds in store credit in `currency`, as Shopify says now."""
+    accounts = _credit_accounts(shop=shop, customer_gid=customer_gid, currency=currency)
+    return sum((Decimal(str(a["balance"]["amount"])) for a in accounts), Decimal("0.00"))
+
+
+def credit_transactions(*, shop: Shop, customer_gid: str, currency: str) -> list[CreditTransaction]:
+    """The customer's recent store credit transactions in `currency`, as Shopify lists them."""
     found = []
-    for account in accounts:
-        if account["balance"]["currencyCode"] != currency:
-            continue
+    for account in _credit_accounts(shop=shop, customer_gid=customer_gid, currency=currency):
         for node in (account.get("transactions") or {}).get("nodes") or []:
             found.append(CreditTransaction(node["id"], Decimal(str(node["amount"]["amount"])),
                                            node["amount"]["currencyCode"], parse_datetime(node["createdAt"])))
@@ -193,6 +201,27 @@ def debit_once(*, shop: Shop, key: str, customer_gid: str, amount: Decimal, curr
                       mutation=STORE_DEBIT, field="storeCreditAccountDebit",
                       variables={"id": customer_gid, "debitInput": {
                           "debitAmount": {"amount": str(amount), "currencyCode": currency}}})
+
+
+def credit_settle(*, shop: Shop, key: str, now: datetime | None = None) -> str | None:
+    """Settle `key` without sending anything: Shopify's transaction id if a send was applied,
+    None if nothing was ever sent or the send is settled with no transaction (not applied).
+
+    For work that must stop (the order behind a reward was refunded): what was paid is
+    learned, and nothing more is paid. ShopifyAmbiguous: too early to tell; call again later."""
+    now = now or timezone.now()
+    attempt = CreditAttempt.objects.filter(shop=shop, key=key).first()
+    if attempt is None or attempt.sent_at is None:
+        return None
+    if attempt.transaction_id:
+        return attempt.transaction_id
+    if attempt.sent_at > now - SETTLE_AFTER:
+        raise ShopifyAmbiguous("An earlier send is not settled yet; Shopify may still be applying it.")
+    listed = credit_transactions(shop=shop, customer_gid=attempt.customer_gid, currency=attempt.currency)
+    credit_attempts_settle(shop=shop, customer_gid=attempt.customer_gid, currency=attempt.currency,
+                           listed=listed, now=now)
+    attempt.refresh_from_db()
+    return attempt.transaction_id or None
 
 
 def _move_once(*, shop: Shop, key: str, customer_gid: str, amount: Decimal, currency: str, now: datetime | None,
