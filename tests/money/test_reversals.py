@@ -223,6 +223,7 @@ def test_the_panel_shows_the_reversal_and_what_is_owed_and_another_shop_sees_not
     assert "Reversed" in page and "taken back" in page
     assert "-6.00 USD" in page and "-4.00 USD" in page and "10.00 USD" in page
     assert "owes 4.00 USD" in page
+    assert "refunded after the reward was paid" in page and "Decided by" not in page  # no merchant decided this
     other = _make_shop("other-shop.myshopify.com")
     assert panel_get(f"/app/referrals/{r.pk}/", other).status_code == 404
 
