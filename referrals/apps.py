@@ -10,16 +10,16 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         from referrals import handlers, privacy
         from referrals.notifications import advocate_news_sweep
-        from referrals.figures import dashboard_section, flagged_count
+        from referrals.figures import customer_summary, dashboard_section, flagged_count
         from referrals.invitations import advocate_invites_sweep
         from referrals.program import advocate_code_updates_due
         from referrals.reversals import reversals_sweep
         from referrals.rewards import rewards_sweep
         from referrals.services import advocate_codes_due
         from shopapp.registry import (
-            register_customer_data, register_customer_segment, register_dashboard_section, register_onboarding_step,
-            register_order_listener, register_panel_nav, register_settings_section, register_shop_data,
-            register_sweeper,
+            register_customer_data, register_customer_segment, register_customer_summary,
+            register_dashboard_section, register_onboarding_step, register_order_listener, register_panel_nav,
+            register_settings_section, register_shop_data, register_sweeper,
         )
 
         register_order_listener("referrals", handlers.on_order_changed, order=ORDER_LISTENER_ORDER)
@@ -39,6 +39,7 @@ class ReferralsConfig(AppConfig):
                                  done=_offer_saved)
         register_dashboard_section("referrals", "Referrals", order=20, build=dashboard_section)
         register_customer_segment("Referred customers", _referred_customers)
+        register_customer_summary("Referrals", customer_summary)
 
 
 def _offer_saved(shop) -> bool:

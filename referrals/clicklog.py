@@ -2,12 +2,12 @@
 
 A friend's click must answer fast, and one INSERT and commit per click costs more than the
 rest of the request. Each worker process keeps the clicks it served for at most
-CLICK_WRITE_BEHIND_MS and a thread writes them in one batch (sooner when a batch is full,
+CLICK_BATCH_MAX_WAIT_MS and a thread writes them in one batch (sooner when a batch is full,
 and when the process exits). A worker killed without warning loses at most that window
 of clicks; attribution never depends on them (it comes from the order's discount code or
 landing URL), and the advocate's own clicks, which a fraud rule compares with, are written at
-once. CLICK_WRITE_BEHIND_MS=0 writes every click immediately (as the unit tests do).
-The batching itself is shopapp.behind.
+once. CLICK_BATCH_MAX_WAIT_MS=0 writes every click immediately (as the unit tests do).
+The batching itself is shopapp.batcher.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import connection
 
 from referrals.models import Click
-from shopapp.behind import Behind
+from shopapp.batcher import WriteBehindBatcher
 
 BATCH = 500
 
@@ -36,12 +36,12 @@ def clicks_insert(rows: list[tuple]) -> None:
         cursor.executemany(_insert_sql(), rows)
 
 
-class ClickLog(Behind):
+class ClickLog(WriteBehindBatcher):
     def __init__(self) -> None:
         super().__init__("click-log")
 
-    def delay_ms(self) -> int:
-        return settings.CLICK_WRITE_BEHIND_MS
+    def max_wait_ms(self) -> int:
+        return settings.CLICK_BATCH_MAX_WAIT_MS
 
     def batch_size(self) -> int:
         return BATCH

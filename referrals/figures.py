@@ -132,3 +132,14 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
         ],
         "note": "Referrals placed in the range; refunded, cancelled and rejected orders are left out of revenue.",
     }
+
+
+def customer_summary(customer) -> str:
+    """The customer's referrals in one line, for the panel's case page."""
+    advocate = Advocate.objects.filter(customer=customer).first()
+    if advocate is None:
+        return "none"
+    clicks = advocate.clicks.count()
+    referred = Referral.objects.filter(advocate=advocate).count()
+    return (f"code {advocate.code}, {clicks} click{'' if clicks == 1 else 's'}, "
+            f"{referred} referred friend{'' if referred == 1 else 's'}")

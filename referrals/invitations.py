@@ -15,7 +15,7 @@ from django.utils import timezone
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import referral_link
 from referrals.sharing import reward_label, share_link, share_message, share_targets
-from shopapp.mail import marketing_blocked, shopper_email_send, unsubscribe_url
+from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Order
 
 log = logging.getLogger(__name__)
@@ -63,13 +63,16 @@ def advocate_invite_send(*, advocate_id: int, now: datetime | None = None) -> bo
         return False
     subject, text, html = invitation_email(advocate, program)
     try:
-        shopper_email_send(shop=advocate.shop, customer=advocate.customer, subject=subject, text=text, html=html)
+        sent = email_send(shop=advocate.shop, audience=Audience.MARKETING, customer=advocate.customer,
+                          subject=subject, text=text, html=html)
     except Exception:
         # Nothing went out: due again later rather than lost.
         log.exception("referral invitation for advocate %s could not be sent", advocate.pk)
         Advocate.objects.filter(pk=advocate.pk).update(invited_at=None, invite_due_at=now + RETRY_AFTER)
         return False
-    return True
+    if not sent:  # a block that arrived between the check above and the send
+        Advocate.objects.filter(pk=advocate.pk).update(invite_skip_reason="blocked when it was due to be sent")
+    return sent
 
 
 def _block_reason(advocate: Advocate, program: ProgramSettings) -> str | None:

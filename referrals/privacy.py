@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from referrals import remote
+from referrals import discount_api
 from referrals.landing import landing_cards_forget
 from referrals.models import Advocate, Click, CreditEntry, ProgramSettings, Referral
 from referrals.services import referral_link
@@ -76,7 +76,7 @@ def advocate_discount_delete_job(shop_id: int, discount_gid: str) -> None:
     if shop is None:
         return
     try:
-        remote.discount_delete(shop, discount_gid)
+        discount_api.discount_delete(shop, discount_gid)
     except ShopifyError:
         log.warning("could not delete redacted advocate's discount %s in %s", discount_gid, shop.domain, exc_info=True)
 

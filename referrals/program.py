@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from referrals import remote
+from referrals import discount_api
 from referrals.forms import ProgramSettingsForm
 from referrals.landing import landing_cards_forget
 from referrals.models import Advocate, ProgramSettings
@@ -83,7 +83,7 @@ def advocate_code_update(*, advocate: Advocate) -> Advocate:
     mine = Advocate.objects.filter(pk=advocate.pk, code_next_attempt_at=lease)
     try:
         # Inside the try: building the input may make the "no orders yet" segment in Shopify.
-        data = remote.friend_discount_input(advocate, ProgramSettings.for_shop(advocate.shop))
+        data = discount_api.friend_discount_input(advocate, ProgramSettings.for_shop(advocate.shop))
         data.pop("startsAt", None)  # keep the code's original start
         # On update an omitted field keeps its old value: a minimum the merchant removed is cleared explicitly.
         data.setdefault("minimumRequirement", {"subtotal": {"greaterThanOrEqualToSubtotal": None}})

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from referrals import remote
+from referrals import discount_api
 from referrals.models import ZERO, CreditEntry, ProgramSettings, Referral
 from referrals.notifications import reversal_advocate_tell
 from referrals.rewards import _claim, _record_payment, _settle, reward_for, reward_key
@@ -126,7 +126,7 @@ def _intent_stop(entry: CreditEntry, now: datetime) -> bool:
                 return True
         elif entry.attempts > 1:
             # A code whose creation an earlier attempt may have applied: it exists only if Shopify made it.
-            title = remote.reward_discount_input(code=entry.shopify_ref, customer=entry.advocate.customer,
+            title = discount_api.reward_discount_input(code=entry.shopify_ref, customer=entry.advocate.customer,
                                                  amount=entry.amount)["title"]
             if discount_find(shop=entry.shop, code=entry.shopify_ref, title=title):
                 _settle(entry, CreditEntry.Status.CONFIRMED)

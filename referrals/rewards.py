@@ -19,12 +19,12 @@ from django.db.models import F, Min, Q, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from referrals import remote
+from referrals import discount_api
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.discounts import STORE_CREDIT_UNAVAILABLE, credit_once, discount_ensure
 from shopapp.jobs import enqueue
-from shopapp.mail import shopper_email_send, unsubscribe_url
+from shopapp.mail import owed_email_send, unsubscribe_url
 from shopapp.models import Order
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ def reward_code(key: str) -> str:
 
 
 def _pay_code(entry: CreditEntry) -> CreditEntry:
-    data = remote.reward_discount_input(code=entry.shopify_ref, customer=entry.advocate.customer, amount=entry.amount)
+    data = discount_api.reward_discount_input(code=entry.shopify_ref, customer=entry.advocate.customer, amount=entry.amount)
     try:
         discount_ensure(shop=entry.shop, data=data, look_first=entry.attempts > 1)
     except ShopifyUserError as exc:
@@ -294,15 +294,12 @@ def reward_code_email(*, entry: CreditEntry) -> bool:
     context = {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there",
                "code": entry.shopify_ref, "amount": entry.amount, "currency": entry.currency,
                "unsubscribe": unsubscribe_url(customer)}
-    try:
-        shopper_email_send(
-            shop=shop, customer=customer, subject=f"Your {entry.amount:.2f} {entry.currency} reward from {context['shop_name']}",
-            text=render_to_string("referrals/email/reward_code.txt", context),
-            html=render_to_string("referrals/email/reward_code.html", context),
-        )
-    except Exception:
-        log.exception("reward code email for entry %s failed; the sweep retries", entry.pk)
-        CreditEntry.objects.filter(pk=entry.pk).update(notified_at=None)
-        return False
-    return True
+    return owed_email_send(
+        shop=shop, customer=customer,
+        subject=f"Your {entry.amount:.2f} {entry.currency} reward from {context['shop_name']}",
+        text=render_to_string("referrals/email/reward_code.txt", context),
+        html=render_to_string("referrals/email/reward_code.html", context),
+        what=f"reward code email for entry {entry.pk}",
+        release=lambda: CreditEntry.objects.filter(pk=entry.pk).update(notified_at=None),
+    )
 

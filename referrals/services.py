@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from referrals import remote
+from referrals import discount_api
 from referrals.clicklog import click_log, clicks_insert
 from referrals.models import Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError
@@ -79,7 +79,7 @@ def advocate_code_create(*, advocate: Advocate) -> Advocate:
     shop = advocate.shop
     try:
         # A retry may follow a call Shopify applied but whose answer was lost: look it up first.
-        gid = discount_ensure(shop=shop, data=remote.friend_discount_input(advocate, ProgramSettings.for_shop(shop)),
+        gid = discount_ensure(shop=shop, data=discount_api.friend_discount_input(advocate, ProgramSettings.for_shop(shop)),
                               look_first=advocate.code_attempts > 1)
     except ShopifyError as exc:
         advocate.code_state = Advocate.CodeState.FAILED

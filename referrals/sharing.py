@@ -9,7 +9,6 @@ from django.db.models import Sum
 from django.urls import reverse
 
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
-from referrals.services import referral_link
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.models import Customer, Shop
 

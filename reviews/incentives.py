@@ -23,7 +23,7 @@ from reviews.models import Review, ReviewIncentive, ReviewSettings
 from shopapp.admin_api import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.discounts import discount_ensure, starts_now
 from shopapp.jobs import enqueue
-from shopapp.mail import shopper_email_send, unsubscribe_url
+from shopapp.mail import owed_email_send, unsubscribe_url
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +111,13 @@ def review_incentive_email(*, incentive: ReviewIncentive) -> bool:
     shop = incentive.shop
     context = {"shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there",
                "code": incentive.code, "percent": incentive.percent, "unsubscribe": unsubscribe_url(customer)}
-    try:
-        shopper_email_send(
-            shop=shop, customer=customer, subject=f"Your {incentive.percent}% code from {context['shop_name']}",
-            text=render_to_string("reviews/email/incentive.txt", context),
-            html=render_to_string("reviews/email/incentive.html", context),
-        )
-    except Exception:
-        log.exception("incentive email %s failed; the sweep retries", incentive.pk)
-        ReviewIncentive.objects.filter(pk=incentive.pk).update(emailed_at=None)
-        return False
-    return True
+    return owed_email_send(
+        shop=shop, customer=customer, subject=f"Your {incentive.percent}% code from {context['shop_name']}",
+        text=render_to_string("reviews/email/incentive.txt", context),
+        html=render_to_string("reviews/email/incentive.html", context),
+        what=f"incentive email {incentive.pk}",
+        release=lambda: ReviewIncentive.objects.filter(pk=incentive.pk).update(emailed_at=None),
+    )
 
 
 def review_incentives_sweep(*, now=None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from reviews.models import Review
 from shopapp.models import Shop
 
 LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(com|net|org|io|shop|ru|xyz|info|biz|co)\b)", re.I)
@@ -57,8 +58,6 @@ def normalized(body: str) -> str:
 
 
 def _is_duplicate(shop: Shop, body: str, exclude_review_id: int | None) -> bool:
-    from reviews.models import Review
-
     key = normalized(body)
     if len(key) < 20:  # "Great mug, love it" is said by many people honestly
         return False

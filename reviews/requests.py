@@ -15,7 +15,7 @@ from django.utils import timezone
 from reviews.models import ReviewRequest, ReviewRequestItem, ReviewSettings
 from reviews.services import reviews_auto_publish
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
-from shopapp.mail import Audience, email_send, marketing_blocked
+from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Customer, Order, OrderLine, Shop
 
 log = logging.getLogger(__name__)
@@ -224,8 +224,6 @@ def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterabl
 
 
 def _unsubscribe_link(customer: Customer | None) -> str:
-    from shopapp.mail import unsubscribe_url
-
     return unsubscribe_url(customer) if customer else ""
 
 

@@ -1,7 +1,7 @@
 """Reviews: collecting, editing, confirming, moderating, replying, and the product's rating
 (review requests are reviews.requests).
 
-Other features subscribe to saved reviews with `on_review_saved(name, func)` from their
+Other features subscribe to saved reviews with `review_saved_subscribe(name, func)` from their
 ready(); `func(review, created)` runs after the save commits, as a follow-up row recorded in
 the save's own transaction, so a failure is retried by the sweep instead of only logged (a
 negative review must not silently open no case).
@@ -21,8 +21,9 @@ from django.utils import timezone
 from reviews.models import (
     ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRevision, ReviewSettings,
 )
+from reviews.incentives import review_incentive_grant
 from reviews.moderation import REASONS, personal_data_mask, review_text_reasons
-from reviews.photos import CleanPhoto, thumbnail_bytes
+from reviews.photos import MAX_PHOTOS, CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
 from shopapp.jobs import enqueue, follow_ups_record
 from shopapp.models import Customer, OrderLine, Shop
@@ -36,7 +37,7 @@ SYSTEM_ACTOR = "Advocate"
 REVIEW_SAVED = "review_saved"
 
 
-def on_review_saved(name: str, func: Callable[[Review, bool], None]) -> None:
+def review_saved_subscribe(name: str, func: Callable[[Review, bool], None]) -> None:
     """Run `func(review, created)` after every review_create / review_update / review_confirm commits.
 
     Call it from an AppConfig.ready(); the step is retried until it succeeds, so it must be idempotent."""
@@ -75,8 +76,6 @@ def review_create(*, shop: Shop, product_id: int, product_title: str, rating: in
         _photos_add(review, photos)
         if incentivized and request is not None:
             # The same reward for any rating, decided before anyone reads the stars.
-            from reviews.incentives import review_incentive_grant
-
             review_incentive_grant(review=review, config=ReviewSettings.for_shop(shop))
         if request is not None:
             ReviewRequest.objects.filter(pk=request.pk, completed_at__isnull=True).update(
@@ -155,8 +154,6 @@ REASON_LABELS = {**REASONS, "edited_after_rejection": "Edited after it was rejec
 
 
 def _photos_add(review: Review, photos: Iterable[CleanPhoto]) -> None:
-    from reviews.photos import MAX_PHOTOS
-
     room = MAX_PHOTOS - review.photos.count()
     for photo in list(photos)[:max(room, 0)]:
         saved = ReviewPhoto.objects.create(review=review, content_type=photo.content_type, image=photo.data,

@@ -1,17 +1,21 @@
-"""Panel pages: the reviews list, one review with its moderation, and the request settings."""
+"""Panel pages: the reviews list, one review with its moderation, the request settings, CSV export and import."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, reviews_csv_lines, reviews_import
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
 from reviews.requests import request_email, review_request_test_send, sample_request
 from reviews.services import REASON_LABELS, review_photo_hide, review_publish, review_reject, review_reply
 from reviews.views_shopper import photo_response
+from shopapp.admin_api import ShopifyError
 from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
@@ -140,4 +144,47 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/panel/settings.html", {
         "shop": shop, "nav": "reviews", "form": form, "test_form": test_form, "notice": notice,
         "preview_subject": subject, "preview_html": html, "config": config,
+    }, status=status)
+
+
+# --- CSV export and import ------------------------------------------------------------
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text=f"Up to 2 MB and {MAX_ROWS:,} reviews, UTF-8.",
+                           error_messages={"required": "Choose a CSV file to import."},
+                           widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+
+
+@require_GET
+def reviews_export(request: HttpRequest) -> StreamingHttpResponse:
+    name = f"reviews-{request.shop.domain.split('.')[0]}-{timezone.localdate().isoformat()}.csv"
+    response = StreamingHttpResponse(reviews_csv_lines(shop=request.shop), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def reviews_import_page(request: HttpRequest) -> HttpResponse:
+    form, errors, notice, status = ImportForm(), [], "", 200
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > MAX_BYTES:
+                    raise ImportRefused([f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is 2 MB. "
+                                         "Split it into smaller files and import them one by one."])
+                count = reviews_import(shop=request.shop, data=upload.read())
+                notice = f"Imported {count:,} review{'s' if count != 1 else ''}. They are published and labelled imported."
+            except ImportRefused as exc:
+                errors, status = exc.errors, 400
+            except ShopifyError:
+                errors, status = ["Shopify could not be reached to look up the product handles. Nothing was "
+                                  "imported; try again in a minute."], 502
+        else:
+            status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "reviews/panel/import.html", {
+        "shop": request.shop, "nav": "reviews", "form": form, "errors": errors[:200], "more": max(0, len(errors) - 200),
+        "notice": notice, "columns": IMPORT_COLUMNS,
     }, status=status)

@@ -3,18 +3,28 @@ from Shopify's proxy signature, and only published reviews of that shop ever sho
 
 `/reviews/<product_id>` is a full page (Liquid, in the shop's theme) that reads without
 JavaScript; `?view=fragment` is the same content for the theme block's fetch; `?format=json`
-is the data. `/reviews/<product_id>/badge` is the star badge.
+is the data. `/reviews/<product_id>/badge` is the star badge. `/reviews/<product_id>/write` is
+the non-buyer's form, confirmed through an emailed link (the section below says why it needs
+no CSRF cookie).
 """
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
 
-from reviews.models import Review, ReviewPhoto
+from reviews.forms import StorefrontReviewForm
+from reviews.models import Review, ReviewPhoto, ReviewSettings
+from reviews.nonbuyer import (
+    email_key, form_token, form_token_valid, storefront_product_title, storefront_review_for_token, storefront_review_submit,
+)
+from reviews.services import review_confirm
 from reviews.storefront import storefront_render
 from reviews.views_shopper import photo_response
+from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view, liquid
-from shopapp.ratelimit import rate_limited
+from shopapp.ratelimit import allow, rate_limited
 
 CONTENT_TYPES = {"fragment": "text/html; charset=utf-8", "badge": "text/html; charset=utf-8",
                  "json": "application/json"}
@@ -61,3 +71,90 @@ def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
     if not photo.thumbnail:
         photo = ReviewPhoto.objects.get(pk=photo.pk)
     return photo_response(photo, thumb=True, public=True)
+
+
+# --- Writing a review on the storefront -------------------------------------------------
+# Write a review on the storefront (/apps/advocate/reviews/<product_id>/write) and confirm it
+# by email (/reviews/confirm/<token>). Only when the shop accepts reviews from non-buyers.
+#
+# Why no Django CSRF cookie here: Shopify's app proxy strips the Cookie header from forwarded
+# requests (and our cookie could not be set on the store's domain anyway), so the CSRF check
+# would refuse every honest post. CSRF protects an ambient credential from being used by
+# another site; this form has none (no session, no login: anyone may post a review). What
+# matters is that posts come from a form we served for this shop and product, recently, at a
+# human pace: the hidden `form_token` is signed by us, names the shop and product, and expires;
+# a hidden honeypot field catches form-filling bots; posts are rate-limited per client and per
+# email; and nothing is published until the writer clicks the link emailed to them.
+
+EMAIL_LIMIT = 5  # reviews per email address per hour
+
+
+@csrf_exempt  # see the module docstring: a signed form token stands in for the cookie
+@app_proxy_view
+@rate_limited("storefront-write", limit=30, window=60)
+def write_review(request: HttpRequest, product_id: int) -> HttpResponse:
+    shop = request.shop
+    if not ReviewSettings.for_shop(shop).non_buyer_reviews:
+        raise Http404
+    product_title = storefront_product_title(shop=shop, product_id=product_id)
+    if product_title is None:
+        raise Http404
+    if request.method == "GET":
+        form = StorefrontReviewForm(initial={"form_token": form_token(shop=shop, product_id=product_id)})
+        return _page(request, form, product_title, product_id)
+    if request.method != "POST":
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    data = request.POST.copy()
+    token_ok = form_token_valid(data.get("form_token", ""), shop=shop, product_id=product_id)
+    data["form_token"] = form_token(shop=shop, product_id=product_id)  # a fresh one if the page shows again
+    form = StorefrontReviewForm(data)
+    if not form.is_valid() or not token_ok:
+        if not token_ok:
+            form.add_error(None, "This page was open for a long time. Check your review and send it again.")
+        return _page(request, form, product_title, product_id, status=400)
+    values = form.cleaned_data
+    if values["website"]:  # the honeypot: answer like a success, store nothing
+        return _sent(request, product_title)
+    if not allow(f"storefront-write-email:{email_key(values['email'])}", limit=EMAIL_LIMIT, window=3600):
+        form.add_error("email", "This email address sent several reviews in the last hour. Try again later.")
+        return _page(request, form, product_title, product_id, status=429)
+    storefront_review_submit(
+        shop=shop, product_id=product_id, product_title=product_title, rating=int(values["rating"]),
+        title=values["title"].strip(), body=values["body"].strip(), display_name=values["display_name"].strip(),
+        email=values["email"].strip(),
+    )
+    # Rendered, not redirected: a redirect would leave the proxy's signed address.
+    return _sent(request, product_title)
+
+
+def _page(request: HttpRequest, form: StorefrontReviewForm, product_title: str, product_id: int, *,
+          status: int = 200) -> HttpResponse:
+    prefix = request.GET.get("path_prefix") or "/apps/advocate"
+    return render(request, "reviews/write.html", {
+        "shop": request.shop, "form": form, "product_title": product_title,
+        "back_url": f"{prefix}/reviews/{product_id}",
+        "error": "Some answers need another look; the messages are next to them." if form.errors else "",
+    }, status=status)
+
+
+def _sent(request: HttpRequest, product_title: str) -> HttpResponse:
+    return render(request, "reviews/write_sent.html", {"shop": request.shop, "product_title": product_title})
+
+
+@csrf_exempt  # the link's signed token is the credential, as on the review form
+@rate_limited("storefront-confirm", limit=30, window=60)
+def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: mail scanners that open links must not publish reviews."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD, POST"})
+    try:
+        review = storefront_review_for_token(token)
+        if request.method == "POST":
+            review = review_confirm(review=review)
+    except LinkInvalid:
+        # Says nothing about which part failed or what the link was for.
+        return render(request, "reviews/confirm_invalid.html", {}, status=404)
+    return render(request, "reviews/confirm.html", {
+        "shop": review.shop, "review": review, "confirmed": review.status != Review.Status.UNCONFIRMED,
+        "published": review.status == Review.Status.PUBLISHED,
+    })

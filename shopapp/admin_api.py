@@ -16,40 +16,14 @@ from typing import Any
 
 from django.conf import settings
 
+from shopapp.connection import shop_access_token
+# The errors live below this module (the shop's connection raises them too); callers of the
+# client catch them from here.
+from shopapp.errors import ShopifyAmbiguous, ShopifyError, ShopifyUserError, ShopNotConnected, ShopUninstalled  # noqa: F401
 from shopapp.models import Shop
 from shopapp.shopify import http_client, shopify_app
 
 log = logging.getLogger(__name__)
-
-
-class ShopifyError(Exception):
-    """Shopify could not be reached or refused the request; the message says why."""
-
-
-class ShopifyUserError(ShopifyError):
-    """A mutation answered with userErrors; `errors` holds them as Shopify sent them."""
-
-    def __init__(self, errors: list[dict]):
-        self.errors = errors
-        super().__init__("; ".join(e.get("message", "") for e in errors) or "Shopify refused the input")
-
-
-class ShopNotConnected(ShopifyError):
-    """The shop has no usable token (uninstalled, or its refresh token is dead).
-
-    Jobs treat it as "wait, without counting an attempt": the work resumes when the
-    merchant's next panel load exchanges a new token (or the shop is installed again).
-    """
-
-
-class ShopUninstalled(ShopNotConnected):
-    """The shop uninstalled Advocate: no email, job or Admin API call until it installs again."""
-
-
-class ShopifyAmbiguous(ShopifyError):
-    """A mutation got no definite answer (timeout, reset connection, 5xx): Shopify may have applied it.
-
-    Never send it again blindly: settle from Shopify's own state first (shopapp/discounts.py)."""
 
 
 # The library would retry 502/503/504 itself, sleeping 1, 2, 4 s and resending even a mutation
@@ -191,8 +165,6 @@ class AdminClient:
         return payload
 
     def _send(self, query: str, variables: dict | None, *, cost: float) -> dict[str, Any]:
-        from shopapp.services import shop_access_token
-
         bucket = cost_bucket()
         for attempt in range(self.max_throttle_retries + 1):
             wait = bucket.reserve(self.shop.domain, cost)

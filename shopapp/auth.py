@@ -19,7 +19,9 @@ from shopify import session_token
 from shopify_app import Res
 
 from shopapp.models import Shop
-from shopapp.services import shop_token_is_fresh
+from shopapp.connection import shop_token_is_fresh
+from shopapp.errors import ShopifyError
+from shopapp.services import shop_install_from_id_token
 from shopapp.shopify import admin_origins, clean_shop_domain, shopify_app
 
 log = logging.getLogger(__name__)
@@ -44,14 +46,14 @@ def is_panel_path(path: str) -> bool:
     return path == "/" or path.startswith(PANEL_PREFIXES)
 
 
-def _to_response(res: Res) -> HttpResponse:
+def res_to_response(res: Res) -> HttpResponse:
     response = HttpResponse(res.body, status=res.status)
     for name, value in res.headers.items():
         response[name] = value
     return response
 
 
-def _request_input(request: HttpRequest) -> dict:
+def request_input(request: HttpRequest) -> dict:
     return {
         "method": request.method,
         "headers": dict(request.headers),
@@ -108,23 +110,22 @@ class EmbeddedShopMiddleware:
         if not is_panel_path(request.path):
             return self.get_response(request)
         if request.path == "/" and not ({"shop", "id_token"} & set(request.GET)) and "Authorization" not in request.headers:
-            # Someone opened the app's address outside Shopify: offer the install form.
-            from shopapp.views import landing
+            # Someone opened the app's address outside Shopify: the home view offers the
+            # install form to a request without a shop.
+            return self.get_response(request)
 
-            return landing(request)
-
-        result = shopify_app().verify_app_home_req(_request_input(request), PATCH_ID_TOKEN_PATH)
+        result = shopify_app().verify_app_home_req(request_input(request), PATCH_ID_TOKEN_PATH)
         if not result.ok or result.id_token is None:
-            return _to_response(result.response)
+            return res_to_response(result.response)
         refusal = result.invalid_token_response or Res(status=401, body="", headers={})
         if not _lifetime_ok(result.id_token.claims):
             log.info("session token refused: no exp, or a lifetime longer than Shopify's")
-            return _to_response(refusal)
+            return res_to_response(refusal)
         if not _issuer_matches(result.id_token.token):
-            return _to_response(refusal)
+            return res_to_response(refusal)
         domain = clean_shop_domain(result.id_token.claims.get("dest"))
         if domain is None:
-            return _to_response(refusal)
+            return res_to_response(refusal)
 
         shop = Shop.objects.filter(domain=domain).first()
         disconnected = False
@@ -165,9 +166,6 @@ class EmbeddedShopMiddleware:
 
     @staticmethod
     def _install(domain: str, result) -> Shop | None:
-        from shopapp.admin_api import ShopifyError
-        from shopapp.services import shop_install_from_id_token
-
         try:
             return shop_install_from_id_token(domain=domain, id_token=result.id_token)
         except ShopifyError as exc:

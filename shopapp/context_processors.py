@@ -1,10 +1,10 @@
 from django.conf import settings
 
+from shopapp.registry import panel_nav
+
 
 def app(request):
     """What every template may need: the API key App Bridge wants, the token for links."""
-    from shopapp.registry import panel_nav
-
     shop = getattr(request, "shop", None)
     return {
         "panel_nav": panel_nav(shop) if shop is not None else [],

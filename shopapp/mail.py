@@ -1,18 +1,20 @@
-"""Email to shoppers: one sender, the unsubscribe rules, and the headers mail clients expect."""
+"""Every email Advocate sends: one sender, the unsubscribe rules and the case pause, the headers mail clients expect."""
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
 from enum import Enum
+from typing import Callable
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from django.utils.html import escape
 
+from shopapp.connection import shop_installed_require
 from shopapp.links import absolute, link_read, link_token
-from shopapp.models import Customer, Shop
-from shopapp.registry import marketing_blockers, register_marketing_block  # noqa: F401  (apps register blockers in ready())
+from shopapp.models import Customer, MailSettings, Shop
+from shopapp.registry import marketing_blockers
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +73,11 @@ def email_send(*, shop: Shop, audience: Audience, subject: str, text: str, html:
     """The one way Advocate sends email: sender, checks, headers, postal address, then the backend.
 
     False (and nothing sent) when a rule forbids it; an exception when the backend failed, so the
-    caller's claim can be released and the sweep retries.
+    caller's claim can be released and the sweep retries. Whether the shop is installed is read
+    from the database now, the one uninstall check on the email path: a `Shop` loaded before the
+    uninstall does not slip through, and callers put back what they claimed for a reinstall.
     """
-    if not shop.is_installed:
+    if not Shop.objects.installed().filter(pk=shop.pk).exists():
         log.info("no email for %s: the app is uninstalled", shop.domain)
         return False
     if audience == Audience.MARKETING:
@@ -103,11 +107,19 @@ def email_send(*, shop: Shop, audience: Audience, subject: str, text: str, html:
     return True
 
 
-def shopper_email_send(*, shop: Shop, customer: Customer, subject: str, text: str, html: str,
-                       reply_to: str | None = None, headers: dict | None = None) -> bool:
-    """Codes and rewards the customer is owed; kept for callers not yet moved to email_send."""
-    return email_send(shop=shop, audience=Audience.CUSTOMER, customer=customer, subject=subject, text=text,
-                      html=html, reply_to=reply_to, headers=headers)
+def owed_email_send(*, release: Callable[[], object], what: str, **message) -> bool:
+    """email_send to a customer of something they are owed (a code, a reward), claimed by a row.
+
+    When nothing went out, because the backend failed or the shop uninstalled since the claim,
+    `release()` puts the claim back: the sweep sends it later, or after a reinstall."""
+    try:
+        sent = email_send(audience=Audience.CUSTOMER, **message)
+    except Exception:
+        log.exception("%s could not be sent; the sweep retries", what)
+        sent = False
+    if not sent:
+        release()
+    return sent
 
 
 def _with_postal_address(shop: Shop, text: str, html: str) -> tuple[str, str]:
@@ -126,13 +138,6 @@ def _with_postal_address(shop: Shop, text: str, html: str) -> tuple[str, str]:
 
 def sender(shop: Shop) -> tuple[str, str]:
     """(From header, Reply-To address) for the shop's emails."""
-    from shopapp.models import MailSettings
-    from shopapp.services import shop_installed_require
-
-    # Every email Advocate sends (shopper or owner) takes its sender from here: after an
-    # uninstall none goes out, whichever sweep or late job asks.
-    shop_installed_require(shop)
-
     mail = MailSettings.objects.filter(shop=shop).first()
     name = ((mail.sender_name if mail else "") or shop.name or shop.domain).replace('"', "").replace("\n", " ")
     reply_to = (mail.reply_to if mail else "") or shop.email
@@ -141,8 +146,7 @@ def sender(shop: Shop) -> tuple[str, str]:
 
 def sender_test_send(*, shop: Shop, to: str) -> None:
     """A plain message to the merchant, to check how the sender looks in a real inbox."""
-    from shopapp.models import MailSettings
-
+    shop_installed_require(shop)  # a panel action: an uninstalled shop is refused, not silently skipped
     email_send(shop=shop, audience=Audience.MERCHANT, to=[to],
                subject=f"Test email from {shop.name or shop.domain} via Advocate",
                text="This is how your customers will see emails from your store. Reply to check where answers go.")

@@ -27,6 +27,7 @@ class _Registry:
     marketing_blockers: list[Callable] = field(default_factory=list)
     dashboard_sections: dict[str, Any] = field(default_factory=dict)
     customer_segments: dict[str, Callable] = field(default_factory=dict)
+    customer_summaries: dict[str, Callable] = field(default_factory=dict)
     owners: dict[str, "DataOwner"] = field(default_factory=dict)
     uninstall_hooks: list[Callable[[Shop], None]] = field(default_factory=list)
     reconnect_hooks: list[Callable[..., None]] = field(default_factory=list)
@@ -173,6 +174,16 @@ def register_customer_segment(label: str, customer_ids: Callable) -> None:
 
 def customer_segments() -> dict[str, Callable]:
     return dict(_r.customer_segments)
+
+
+def register_customer_summary(label: str, describe: Callable[["Customer"], str]) -> None:
+    """One line about a customer on the panel's case page (their referrals, say): `describe(customer)`."""
+    _r.customer_summaries[label] = describe
+
+
+def customer_summaries(customer: "Customer") -> list[tuple[str, str]]:
+    """(label, line) from every app that describes customers, for panel pages about one customer."""
+    return [(label, describe(customer)) for label, describe in _r.customer_summaries.items()]
 
 
 # --- customer data and uninstall ------------------------------------------------------

@@ -171,12 +171,12 @@ SWEEP_STALE_SECONDS = envint("SWEEP_STALE_SECONDS", 300)
 RATE_LIMIT_SCALE = envint("RATE_LIMIT_SCALE", 1)
 # Referral clicks are written in batches at most this many milliseconds late (0: each click at
 # once). A worker killed without warning loses that much of its clicks, never an attribution.
-CLICK_WRITE_BEHIND_MS = envint("CLICK_WRITE_BEHIND_MS", 1000)
+CLICK_BATCH_MAX_WAIT_MS = envint("CLICK_BATCH_MAX_WAIT_MS", 1000)
 WEBHOOK_MAX_BODY = 1024 * 1024
 # Stored webhooks are handed to the job queue in batches at most this many milliseconds late
 # (0: one job per webhook, at once). Only with Redis; a batch a killed worker had not handed
 # over is re-driven by the sweep, so nothing is lost.
-WEBHOOK_DISPATCH_MS = envint("WEBHOOK_DISPATCH_MS", 50)
+WEBHOOK_BATCH_MAX_WAIT_MS = envint("WEBHOOK_BATCH_MAX_WAIT_MS", 50)
 
 CACHES = {
     "default": (

@@ -15,7 +15,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from shopapp.admin_api import AdminClient
+from shopapp.admin_api import AdminClient, ShopifyError
+from shopapp.jobs import enqueue
 from shopapp.models import Shop
 from shopapp.shopify import shop_url
 
@@ -104,16 +105,12 @@ def blocks_in(content: str) -> set[str]:
 
 def theme_checks_due() -> None:
     """Daily: re-read each installed shop's theme (blocks removed or a new theme published)."""
-    from shopapp.jobs import enqueue
-
     stale = Q(theme_checked_at__isnull=True) | Q(theme_checked_at__lt=timezone.now() - settings.ADVOCATE_DAY)
     for shop_id in Shop.objects.installed().exclude(access_token="").filter(stale).values_list("id", flat=True)[:500]:
         enqueue(theme_blocks_check_job, shop_id)
 
 
 def theme_blocks_check_job(shop_id: int) -> None:
-    from shopapp.admin_api import ShopifyError
-
     shop = Shop.objects.installed().filter(pk=shop_id).first()
     if shop is None:
         return

@@ -2,7 +2,7 @@
 
 Intake verifies the HMAC on the raw body with Shopify's library, stores one row per
 (shop, topic, event) and answers at once; a job processes the row later. With Redis, each
-worker hands its stored events to the queue in batches (`WEBHOOK_DISPATCH_MS`): one job for
+worker hands its stored events to the queue in batches (`WEBHOOK_BATCH_MAX_WAIT_MS`): one job for
 many events instead of two Redis transactions per webhook on the hot path.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 
 from shopapp import registry
 from shopapp.admin_api import ShopNotConnected
-from shopapp.behind import Behind
+from shopapp.batcher import WriteBehindBatcher
 from shopapp.jobs import backoff, enqueue, enqueue_unqueued
 from shopapp.models import Order, Shop, WebhookEvent
 from shopapp.shopify import clean_shop_domain, shopify_app
@@ -82,12 +82,12 @@ def webhook_receive(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=200)
 
 
-class _Dispatch(Behind):
+class _Dispatch(WriteBehindBatcher):
     """This worker's stored events, handed to the job queue in batches."""
 
-    def delay_ms(self) -> int:
+    def max_wait_ms(self) -> int:
         batching = settings.REDIS_URL and not settings.JOBS_INLINE
-        return settings.WEBHOOK_DISPATCH_MS if batching else 0
+        return settings.WEBHOOK_BATCH_MAX_WAIT_MS if batching else 0
 
     def write(self, event_ids: list[int]) -> None:
         if len(event_ids) == 1:

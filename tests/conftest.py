@@ -58,7 +58,7 @@ def _clean_platform_state(settings):
     from shopapp.ratelimit import _tally
 
     settings.JOBS_INLINE = True
-    settings.CLICK_WRITE_BEHIND_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
+    settings.CLICK_BATCH_MAX_WAIT_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
     landing_cards_forget()
     installed_shops_forget()
     _tally.forget()

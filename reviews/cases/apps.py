@@ -13,14 +13,14 @@ class CasesConfig(AppConfig):
         from reviews.cases.privacy import case_marketing_block, cases_export, cases_redact, cases_shop_export
         from reviews.cases.services import on_review_saved
         from reviews.cases.sweep import cases_sweep
-        from reviews.services import on_review_saved as subscribe
+        from reviews.services import review_saved_subscribe
         from shopapp.registry import (
             register_customer_data, register_dashboard_section, register_marketing_block, register_panel_nav,
             register_settings_section, register_shop_data, register_sweeper,
         )
 
         # A follow-up row, retried by the sweep: an unhappy customer never silently gets no case.
-        subscribe("cases.open_for_negative_review", on_review_saved)
+        review_saved_subscribe("cases.open_for_negative_review", on_review_saved)
         register_marketing_block(case_marketing_block)
         register_sweeper(cases_sweep)
         register_customer_data("cases", export=cases_export, redact=cases_redact)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from reviews.cases.models import Case, CaseMessage
 from shopapp.models import Customer, Shop
+from shopapp.orders import customers_matching
 
 from reviews.cases.services import MARKETING_PAUSE_DAYS
 
@@ -28,8 +29,6 @@ def case_marketing_block(shop: Shop, customer: Customer) -> str | None:
 
 
 def _cases_of(shop: Shop, ref):
-    from shopapp.orders import customers_matching
-
     by_customer = Q(customer__in=customers_matching(shop, ref))
     by_address = Q(messages__to_email=ref.email) if ref.email else Q(pk__in=[])
     return Case.objects.for_shop(shop).filter(by_customer | by_address).distinct()

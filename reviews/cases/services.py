@@ -22,6 +22,7 @@ from reviews.models import Review
 from shopapp.jobs import enqueue
 from shopapp.mail import Audience, email_send
 from shopapp.models import Shop
+from shopapp.shopify import shop_url
 
 
 log = logging.getLogger(__name__)
@@ -190,9 +191,5 @@ def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
 
 
 def _owner_email(shop: Shop, to: list[str], subject: str, template: str, context: dict) -> None:
-    from django.conf import settings as conf
-
-    from shopapp.shopify import shop_url
-
-    context = {**context, "inbox": shop_url(shop.domain, f"/admin/apps/{conf.SHOPIFY_API_KEY}/app/cases/")}
+    context = {**context, "inbox": shop_url(shop.domain, f"/admin/apps/{settings.SHOPIFY_API_KEY}/app/cases/")}
     email_send(shop=shop, audience=Audience.MERCHANT, to=to, subject=subject, text=render_to_string(template, context))

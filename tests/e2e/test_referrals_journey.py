@@ -42,7 +42,7 @@ def test_friend_order_with_the_code_pays_maya_store_credit_once_and_a_refunded_o
 
     kept = friend_checkout(store, stack.app_url, DEMO, code, first_name="Sam")
     returned = friend_checkout(store, stack.app_url, DEMO, code, first_name="Noor")
-    # Clicks are written behind the response, within CLICK_WRITE_BEHIND_MS.
+    # Clicks are written behind the response, within CLICK_BATCH_MAX_WAIT_MS.
     wait_until(lambda: stack.db("select count(*) from referrals_click c join referrals_advocate a on a.id = c.advocate_id "
                                 "where a.code = ? and c.own = 0", (code,))[0][0] == 2, what="both clicks recorded")
     for order_id in (kept, returned):

@@ -6,7 +6,7 @@ import pytest
 from django.core.signing import get_cookie_signer
 
 from referrals.models import Advocate, Click, ProgramSettings
-from referrals.views import OWN_COOKIE, OWN_COOKIE_SALT
+from referrals.views_shopper import OWN_COOKIE, OWN_COOKIE_SALT
 from tests.referrals.helpers import customer
 from tests.shopapp.test_proxy import signed_proxy_query
 
@@ -116,7 +116,7 @@ def test_a_burst_of_clicks_costs_one_insert_each_and_changes_show_at_once(client
 
 
 def test_the_cached_page_is_the_full_views_page(client, advocate, shop):
-    from referrals.views import _landing
+    from referrals.views_shopper import _landing
 
     fast = client.get("/r/MAYA-7K2Q")
     slow = _landing(fast.wsgi_request, Advocate.objects.get(pk=advocate.pk), logged_in_customer_id=None)
@@ -142,7 +142,7 @@ def test_friends_clicks_are_written_behind_in_batches_and_kept_when_the_write_fa
                                                                                       monkeypatch):
     from referrals import clicklog
 
-    settings.CLICK_WRITE_BEHIND_MS = 60_000  # the flusher thread will not wake during the test
+    settings.CLICK_BATCH_MAX_WAIT_MS = 60_000  # the flusher thread will not wake during the test
     log = clicklog.ClickLog()
     log._owner_pid = os.getpid()  # as if its writer thread ran already: the test flushes by hand
     monkeypatch.setattr("referrals.services.click_log", log)
@@ -163,7 +163,7 @@ def test_friends_clicks_are_written_behind_in_batches_and_kept_when_the_write_fa
 def test_a_full_batch_wakes_the_writer(client, advocate, settings, monkeypatch):
     from referrals import clicklog
 
-    settings.CLICK_WRITE_BEHIND_MS = 60_000
+    settings.CLICK_BATCH_MAX_WAIT_MS = 60_000
     monkeypatch.setattr(clicklog, "BATCH", 2)
     log = clicklog.ClickLog()
     log._owner_pid = os.getpid()  # as if its writer thread ran already: the test flushes by hand
@@ -208,7 +208,7 @@ def test_misses_through_the_app_proxy_are_counted_per_shopper(client, advocate):
 
 
 def test_guessing_spread_over_many_addresses_of_one_shop_leaves_each_address_two_misses(client, advocate):
-    from referrals.views import SHOP_MISSES_PER_HOUR
+    from referrals.views_shopper import SHOP_MISSES_PER_HOUR
 
     def guess(code, ip):
         return client.get(f"/proxy/referrals/r/{code}?{signed_proxy_query(advocate.shop.domain)}",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from referrals.invitations import advocate_invites_sweep, invite_delay
 from referrals.models import Advocate, ProgramSettings
 from referrals.sharing import advocate_for_share_token
-from shopapp import mail as shop_mail
+from shopapp import registry
 from shopapp.models import Customer
 from tests.referrals.helpers import customer, order, order_payload
 
@@ -82,7 +82,7 @@ def test_no_invitation_for_a_customer_who_opted_out_in_shopify(fulfilled, mailou
 def test_no_invitation_while_the_customer_has_an_open_case(fulfilled, mailoutbox):
     advocate = fulfilled()
     blocker = lambda s, c: "has an open case" if c.pk == advocate.customer_id else None  # noqa: E731
-    shop_mail.register_marketing_block(blocker)  # the conftest restores the registry afterwards
+    registry.register_marketing_block(blocker)  # the conftest restores the registry afterwards
     advocate_invites_sweep(now=advocate.invite_due_at + timedelta(seconds=1))
     assert mailoutbox == []
     advocate.refresh_from_db()
@@ -111,7 +111,7 @@ def test_a_failed_send_is_due_again_later(fulfilled, mailoutbox, monkeypatch):
     import referrals.invitations as invitations
 
     advocate = fulfilled()
-    monkeypatch.setattr(invitations, "shopper_email_send", lambda **kw: (_ for _ in ()).throw(OSError("smtp down")))
+    monkeypatch.setattr(invitations, "email_send", lambda **kw: (_ for _ in ()).throw(OSError("smtp down")))
     now = advocate.invite_due_at + timedelta(seconds=1)
     assert advocate_invites_sweep(now=now) == 0
     advocate.refresh_from_db()

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from referrals.models import Advocate, CreditEntry, ProgramSettings, Referral
 from referrals.sharing import SHARE_MAX_AGE, share_link, share_token
-from referrals.views import OWN_COOKIE
+from referrals.views_shopper import OWN_COOKIE
 from tests.referrals.helpers import customer, order
 from tests.shopapp.test_proxy import signed_proxy_query
 

@@ -111,11 +111,11 @@ def test_shopify_marketing_opt_out_is_honoured_unless_the_shop_turns_it_off(fulf
 
 
 def test_open_case_blocks_the_request(fulfilled_order, shop):
-    from shopapp import mail as shop_mail
+    from shopapp import registry
 
     order = fulfilled_order()
     blocker = lambda s, c: "has an open case" if c.pk == order.customer_id else None  # noqa: E731
-    shop_mail.register_marketing_block(blocker)  # the conftest restores the registry afterwards
+    registry.register_marketing_block(blocker)  # the conftest restores the registry afterwards
     sweep_at(order.fulfilled_at + 15 * DAY)
     assert mail.outbox == []
     assert ReviewRequest.objects.get(order=order).skip_reason == "has an open case"
@@ -203,7 +203,7 @@ def test_saved_review_hooks_run_after_commit(shop, django_capture_on_commit_call
     from reviews import services
 
     seen = []
-    services.on_review_saved("test", lambda review, created: seen.append((review.rating, created)))
+    services.review_saved_subscribe("test", lambda review, created: seen.append((review.rating, created)))
     with django_capture_on_commit_callbacks(execute=True):
         review = review_create(shop=shop, product_id=1, product_title="Mug", rating=2, body="Chipped on arrival.")
         assert seen == []

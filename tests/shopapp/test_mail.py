@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from shopapp.mail import Audience, email_send
-from shopapp.models import Customer, MailSettings
+from shopapp.models import Customer, MailSettings, Shop
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,16 @@ def test_what_the_customer_is_owed_still_reaches_them_after_unsubscribing_but_ne
 def test_an_uninstalled_shop_sends_nothing(shop, maya, mailoutbox):
     shop.uninstalled_at = timezone.now()
     shop.save(update_fields=["uninstalled_at"])
+    for audience in Audience:
+        assert _send(shop, maya, audience, to=["owner@mugs.example"]) is False
+    assert mailoutbox == []
+
+
+def test_a_shop_loaded_before_its_uninstall_sends_nothing_either(shop, maya, mailoutbox):
+    """One check on the email path, read from the database: a job holding a `Shop` it loaded
+    before the app/uninstalled webhook was processed gets False, like any other refusal."""
+    Shop.objects.filter(pk=shop.pk).update(uninstalled_at=timezone.now())
+    assert shop.is_installed  # the object in hand still says installed
     for audience in Audience:
         assert _send(shop, maya, audience, to=["owner@mugs.example"]) is False
     assert mailoutbox == []

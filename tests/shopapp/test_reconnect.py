@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from shopapp import registry, services, webhooks
+from shopapp import connection, registry, webhooks
 from shopapp.admin_api import AdminClient, ShopNotConnected
 from shopapp.models import Shop, WebhookEvent
-from shopapp.services import shop_access_token
+from shopapp.connection import shop_access_token
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def _crash_before_the_refresh_is_saved(monkeypatch, fake_shopify, shop):
         raise KeyboardInterrupt("worker killed")
 
     with monkeypatch.context() as patched:
-        patched.setattr(services, "_token_store", die)
+        patched.setattr(connection, "token_store", die)
         with pytest.raises(KeyboardInterrupt):
             shop_access_token(shop)
     assert fake_shopify.refresh_tokens[shop.domain] != "old-refresh"  # Shopify rotated it

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from shopapp.admin_api import AdminClient, ShopifyError, ShopNotConnected, ShopUninstalled
 from shopapp.models import Shop
-from shopapp.services import shop_access_token, shop_uninstall
+from shopapp.connection import shop_access_token
+from shopapp.services import shop_uninstall
 
 
 def _expiring_shop(fake_shopify, domain="owner-shop.myshopify.com") -> Shop:

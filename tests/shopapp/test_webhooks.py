@@ -225,7 +225,7 @@ def test_with_redis_stored_events_reach_the_queue_in_one_batch(post_webhook, sho
 
     from shopapp import webhooks
 
-    settings.REDIS_URL, settings.JOBS_INLINE, settings.WEBHOOK_DISPATCH_MS = "redis://queue", False, 60_000
+    settings.REDIS_URL, settings.JOBS_INLINE, settings.WEBHOOK_BATCH_MAX_WAIT_MS = "redis://queue", False, 60_000
     dispatch = webhooks._Dispatch("test-dispatch")
     dispatch._owner_pid = os.getpid()  # as if its thread ran already: the test flushes by hand
     monkeypatch.setattr(webhooks, "_dispatch", dispatch)
@@ -253,7 +253,7 @@ def test_a_batch_a_killed_worker_never_handed_over_is_redriven(post_webhook, sho
 
     from shopapp import webhooks
 
-    settings.REDIS_URL, settings.JOBS_INLINE, settings.WEBHOOK_DISPATCH_MS = "redis://queue", False, 60_000
+    settings.REDIS_URL, settings.JOBS_INLINE, settings.WEBHOOK_BATCH_MAX_WAIT_MS = "redis://queue", False, 60_000
     dispatch = webhooks._Dispatch("test-dispatch")
     dispatch._owner_pid = os.getpid()
     monkeypatch.setattr(webhooks, "_dispatch", dispatch)

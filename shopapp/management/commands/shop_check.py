@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shopapp.admin_api import ShopifyError
 from shopapp.models import Shop
-from shopapp.services import shop_access_token, shop_sync_details
+from shopapp.connection import shop_access_token
+from shopapp.services import shop_sync_details
 from shopapp.shopify import clean_shop_domain
 
 

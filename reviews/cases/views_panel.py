@@ -1,4 +1,4 @@
-"""The inbox in the panel, one case's page, the case settings, and the customer's answer page."""
+"""The inbox in the panel, one case's page and the case settings (the customer's page is views_shopper)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -11,19 +11,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews.cases import remedies
-from reviews.cases.forms import AnswerForm, CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
-from reviews.cases.models import Case, CaseMessage, CaseSettings, Remedy
+from reviews.cases.forms import CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
+from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.conversation import (
-    case_customer_answer, case_for_token, case_public_reply, case_reply_send, case_review_link, reply_templates, template_fill,
+    case_public_reply, case_reply_send, case_review_link, reply_templates, template_fill,
 )
 from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
 from reviews.models import Review
 from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
-from shopapp.links import LinkInvalid
 from shopapp.models import Order
 from shopapp.params import ListParams
-from shopapp.ratelimit import rate_limited
+from shopapp.registry import customer_summaries
 
 PAGE_SIZE = 25
 
@@ -176,7 +175,7 @@ def _context(case: Case, request: HttpRequest) -> dict:
             "orders": orders[:10], **orders.filter(cancelled_at__isnull=True).aggregate(
                 count=Count("pk"), spent=Sum("total"), refunded=Sum("refunded")),
             "reviews": Review.objects.filter(customer=customer).exclude(pk=review.pk)[:10],
-            "referrals": _referral_activity(customer),
+            "summaries": customer_summaries(customer),
         }
     config = CaseSettings.for_shop(case.shop)
     return {
@@ -188,17 +187,6 @@ def _context(case: Case, request: HttpRequest) -> dict:
         "revisions": review.revisions.all()[:10], "review_link": case_review_link(case),
         "reachable": bool(customer and customer.email and not customer.redacted_at),
         "can_give_in_shopify": bool(customer and customer.shopify_id and not customer.redacted_at),
-    }
-
-
-def _referral_activity(customer) -> dict:
-    from referrals.models import Advocate, Referral
-
-    advocate = Advocate.objects.filter(customer=customer).first()
-    return {
-        "advocate": advocate,
-        "clicks": advocate.clicks.count() if advocate else 0,
-        "referred": Referral.objects.filter(advocate=advocate).count() if advocate else 0,
     }
 
 
@@ -242,30 +230,4 @@ def case_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/panel/settings.html", {
         "shop": shop, "nav": "cases", "form": form, "template_forms": list(template_forms.values()),
         "notice": notice,
-    }, status=status)
-
-
-@rate_limited("case-answer", limit=30, window=60)
-def customer_answer(request: HttpRequest, token: str) -> HttpResponse:
-    """The customer's page from the signed link in a private reply: the thread and an answer box."""
-    try:
-        case = case_for_token(token)
-    except (LinkInvalid, Case.DoesNotExist):
-        return render(request, "cases/link_invalid.html", {}, status=404)
-    form = AnswerForm()
-    sent = request.GET.get("sent") == "1"
-    status = 200
-    if request.method == "POST":
-        form = AnswerForm(request.POST)
-        if form.is_valid():
-            case_customer_answer(case=case, body=form.cleaned_data["body"])
-            return HttpResponseRedirect(f"/cases/a/{token}?sent=1")
-        status = 400
-    elif request.method != "GET":
-        return HttpResponse(status=405)
-    messages = case.messages.filter(Q(direction=CaseMessage.Direction.IN) | Q(sent_at__isnull=False))
-    return render(request, "cases/answer.html", {
-        "shop": case.shop, "case": case, "messages": messages, "form": form, "sent": sent,
-        "review_link": case_review_link(case) if case.status == Case.Status.RESOLVED else "",
-        "given": case.remedies.filter(status=Remedy.Status.DONE, kind__in=Remedy.REMOTE),
     }, status=status)

@@ -2,7 +2,7 @@
 
 Used where one round trip per request costs more than the rest of the request: referral
 clicks (one INSERT per batch) and stored webhooks handed to the job queue (one job per
-batch). Each subclass says how long items may wait (`delay_ms`; 0 or less: at once, in the
+batch). Each subclass says how long items may wait (`max_wait_ms`; 0 or less: at once, in the
 request) and how to `write` a batch. A batch is written after at most that delay, sooner when
 it is full, and at exit if the owner registers `flush` with atexit; a failed write keeps its
 items for the next try.
@@ -20,7 +20,7 @@ from django.db import close_old_connections
 log = logging.getLogger(__name__)
 
 
-class Behind:
+class WriteBehindBatcher:
     max_pending = 20_000  # if writes keep failing, keep this many and drop the oldest beyond
 
     def __init__(self, name: str) -> None:
@@ -30,7 +30,7 @@ class Behind:
         self._owner_pid = 0  # the process whose writer thread runs (gunicorn forks workers)
         self._full = threading.Event()
 
-    def delay_ms(self) -> int:
+    def max_wait_ms(self) -> int:
         raise NotImplementedError
 
     def batch_size(self) -> int:
@@ -40,7 +40,7 @@ class Behind:
         raise NotImplementedError
 
     def add(self, item) -> None:
-        if self.delay_ms() <= 0:
+        if self.max_wait_ms() <= 0:
             self.write([item])
             return
         with self._lock:
@@ -66,7 +66,7 @@ class Behind:
 
     def _run(self) -> None:
         while True:
-            self._full.wait(max(self.delay_ms(), 10) / 1000)
+            self._full.wait(max(self.max_wait_ms(), 10) / 1000)
             self._full.clear()
             close_old_connections()
             self.flush()

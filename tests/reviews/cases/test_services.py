@@ -180,7 +180,7 @@ def test_an_edit_down_to_one_star_opens_a_case(make_review, django_capture_on_co
 def test_a_lost_alert_is_sent_by_the_sweep_and_only_once(make_review, shop, settings):
     shop.email = "owner@shop.test"
     shop.save()
-    settings.EMAIL_BACKEND = "tests.cases.test_services.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.reviews.cases.test_services.FailingBackend"
     case = Case.objects.get(review=make_review(1))
     assert Case.objects.get(pk=case.pk).alerted_at is None  # the send failed, the claim was released
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

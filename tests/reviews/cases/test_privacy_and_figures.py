@@ -14,7 +14,7 @@ from reviews.cases.conversation import case_customer_answer, case_reply_send
 from reviews.cases.services import case_transition
 from shopapp.dashboard import Period
 from shopapp.registry import CustomerRef, customer_data_export, customer_data_redact
-from tests.cases.conftest import make_order
+from tests.reviews.cases.conftest import make_order
 
 pytestmark = pytest.mark.django_db
 

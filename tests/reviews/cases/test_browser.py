@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _case(shop):
     from reviews.cases.models import Case
     from reviews.services import review_create
-    from tests.cases.conftest import make_order
+    from tests.reviews.cases.conftest import make_order
 
     order, line = make_order(shop)
     review = review_create(shop=shop, product_id=line.product_id, product_title=line.title, rating=1,

@@ -1,0 +1,135 @@
+"""The platform's panel pages: the dashboard, activity, settings, the storefront set-up and privacy."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from shopapp import views_install
+from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
+from shopapp.errors import ShopifyError
+from shopapp.forms import CustomerEraseForm, SenderForm, TestSendForm, test_send_post
+from shopapp.mail import sender_test_send
+from shopapp.models import CustomerDataExport, MailSettings, WebhookEvent
+from shopapp.params import ListParams
+from shopapp.registry import onboarding_steps, settings_sections, shop_data_export
+from shopapp.services import customer_erase
+from shopapp.themes import BLOCKS, editor_link, theme_blocks_check
+
+log = logging.getLogger(__name__)
+
+
+@require_GET
+def panel_home(request: HttpRequest) -> HttpResponse:
+    """The dashboard: every app's section for the chosen range; the install form outside Shopify."""
+    if request.shop is None:  # the app's address opened outside the admin (shopapp.auth)
+        return views_install.landing(request)
+
+    shop = request.shop
+    params = ListParams(request)
+    chosen = params.choice("range", RANGES, label="Range", default=DEFAULT_RANGE)
+    period = Period.last(shop, RANGES[chosen])
+    steps = onboarding_steps(shop)
+    return render(request, "shopapp/home.html", {
+        "shop": shop, "nav": "home", "sections": dashboard_sections(shop, period),
+        "steps": steps, "steps_done": sum(s["done"] for s in steps),
+        "ranges": RANGES, "chosen": chosen, "period": period, "param_notices": params.notices,
+    })
+
+
+def privacy_exports(request: HttpRequest) -> HttpResponse:
+    """Data requests Shopify forwarded, the full shop export, and erasing one customer."""
+    form = CustomerEraseForm(request.POST if request.method == "POST" else None)
+    erased = None
+    if request.method == "POST":
+        if form.is_valid():
+            erased = customer_erase(shop=request.shop, email=form.cleaned_data["email"])
+            form = CustomerEraseForm()
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    exports = CustomerDataExport.objects.filter(shop=request.shop)[:100]
+    return render(request, "shopapp/privacy.html", {
+        "shop": request.shop, "exports": exports, "nav": "settings", "form": form, "erased": erased,
+    }, status=400 if request.method == "POST" and form.errors else 200)
+
+
+@require_GET
+def privacy_shop_export(request: HttpRequest) -> HttpResponse:
+
+    response = JsonResponse({"shop": request.shop.domain, "data": shop_data_export(request.shop)},
+                            json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="advocate-{request.shop.handle}.json"'
+    return response
+
+
+@require_GET
+def privacy_export_download(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = get_object_or_404(CustomerDataExport, pk=export_id, shop=request.shop)
+    response = JsonResponse(export.data, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="customer-data-{export.pk}.json"'
+    return response
+
+
+@require_GET
+def activity(request: HttpRequest) -> HttpResponse:
+    """Webhooks Shopify sent for this shop and what became of each: failures stay visible."""
+    events = WebhookEvent.objects.filter(shop_domain=request.shop.domain).order_by("-received_at", "-pk")
+    params = ListParams(request)
+    status = params.choice("status", WebhookEvent.Status.values, label="Status")
+    if status:
+        events = events.filter(status=status)
+    page = params.page(events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at"), 50)
+    return render(request, "shopapp/activity.html", {
+        "shop": request.shop, "nav": "settings", "page": page, "status": status,
+        "status_query": urlencode({"status": status}) if status else "",
+        "statuses": WebhookEvent.Status.choices, "param_notices": params.notices,
+    })
+
+
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """All settings in one place: the email sender here, each feature's own section linked."""
+    shop = request.shop
+    mail = MailSettings.for_shop(shop)
+    sender_form = SenderForm(initial={"sender_name": mail.sender_name, "reply_to": mail.reply_to})
+    test_form = TestSendForm(initial={"to": shop.email})
+    notice, status = "", 200
+    if request.method == "POST":
+        if request.POST.get("action") == "test":
+            test_form, notice, status = test_send_post(request.POST, lambda to: sender_test_send(shop=shop, to=to))
+        else:
+            sender_form = SenderForm(request.POST)
+            if sender_form.is_valid():
+                mail.sender_name = sender_form.cleaned_data["sender_name"]
+                mail.reply_to = sender_form.cleaned_data["reply_to"]
+                mail.save(update_fields=["sender_name", "reply_to"])
+                notice = "Sender saved."
+            else:
+                status = 400
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    return render(request, "shopapp/settings.html", {
+        "shop": shop, "nav": "settings", "mail": mail, "sender_form": sender_form, "test_form": test_form,
+        "notice": notice, "sections": settings_sections(),
+    }, status=status)
+
+
+def storefront_page(request: HttpRequest) -> HttpResponse:
+    """Add Advocate's blocks to the theme (deep links) and see which the live theme has."""
+    shop = request.shop
+    notice = error = ""
+    if request.method == "POST":
+        try:
+            found = theme_blocks_check(shop)
+            notice = (f"Your live theme has {len(found)} of Advocate's {len(BLOCKS)} blocks."
+                      if found else "None of Advocate's blocks is in your live theme yet.")
+        except ShopifyError as exc:
+            error = f"Could not read your theme from Shopify: {exc}. Try again in a minute."
+    elif request.method != "GET":
+        return HttpResponse(status=405)
+    blocks = [{"block": b, "link": editor_link(shop, b), "added": b.handle in shop.theme_blocks} for b in BLOCKS]
+    return render(request, "shopapp/storefront.html", {
+        "shop": shop, "nav": "settings", "blocks": blocks, "notice": notice, "error": error,
+    }, status=502 if error else 200)
