@@ -206,13 +206,17 @@ def _fill(template: str, values: dict[str, str]) -> str:
 def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterable[ReviewRequestItem], *,
                   reminder: bool = False, link: str | None = None) -> tuple[str, str, str]:
     """(subject, text, html) of a request email, as the merchant's templates make it."""
+    items = list(items)
     shop = request.shop
     customer = request.customer
     values = {"shop": shop.name or shop.domain, "first_name": (customer.first_name if customer else "") or "there",
               "order": request.order.name or ""}
     subject = _fill(config.email_subject, values)
     if reminder:
-        subject = f"Reminder: {subject}"
+        # A nudge that reads like a person asking again, not a dunning letter.
+        titles = [item.title for item in items]
+        subject = (f"How are you getting on with your {titles[0]}?" if len(titles) == 1
+                   else f"How is your order from {values['shop']} working out?")
     link = link or review_link(request)
     products = [{"title": item.title, "url": f"{link}?item={item.pk}",
                  "stars": [(n, f"{link}?item={item.pk}&rating={n}") for n in range(1, 6)]} for item in items]

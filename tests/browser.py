@@ -70,6 +70,11 @@ def open_page(browser):
         context = browser.new_context(viewport=WIDTHS[width], java_script_enabled=javascript)
         contexts.append(context)
         page = context.new_page()
+        # Every error the page logs (a failed load, an exception), for tests to assert none.
+        page.console_errors = []
+        page.on("console", lambda m: page.console_errors.append(f"{m.text} {m.location.get('url', '')}")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         page.route("https://cdn.shopify.com/**", lambda route: route.fulfill(
             status=200, content_type="application/javascript", body=APP_BRIDGE_STUB))
         page.goto(url)

@@ -43,6 +43,10 @@ def test_reviewing_an_order_from_the_star_link(live_server, open_page, width, ja
     # The kettle was left without stars but the mug was rated: only the mug is posted.
     assert page.get_by_role("heading", name="Thank you for your review").is_visible()
     assert Review.objects.get().product_title == "Trail Mug"
+    # What happens next, and both ways on: edit, or back to the shop.
+    back = page.get_by_role("link", name="Back to Owner Shop")
+    assert back.is_visible() and back.get_attribute("href").endswith("/")
+    screenshot(page, f"review-thanks-{width}-{'js' if javascript else 'nojs'}")
     page.get_by_role("link", name="Edit my review").click()
     page.wait_for_load_state()
     fieldset = page.get_by_role("group", name="Your rating for Camp Kettle")

@@ -43,12 +43,17 @@ def test_review_settings_page_renders_accessibly(live_server, open_page, width):
     shop = _make_shop("owner-shop.myshopify.com")
     page = open_page(f"{live_server.url}/app/reviews/settings/?id_token={session_token(shop.domain)}", width)
     assert page.get_by_role("heading", name="Review settings").is_visible()
+    # The email preview shows the email itself (its HTML escaped into the frame's srcdoc).
+    preview = page.frame_locator("iframe.preview")
+    assert preview.get_by_text("Your product").first.is_visible()
+    assert preview.locator("a[title='5 stars']").count() == 1
     page.get_by_label("Days to wait", exact=True).fill("5")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_load_state()
     assert page.get_by_role("status").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert accessibility_violations(page) == []
+    assert page.console_errors == []  # the favicon included: no 404 on any load
     screenshot(page, f"panel-review-settings-{width}")
 
 
