@@ -10,6 +10,7 @@ from graphql import (
 )
 from graphql.language import IntValueNode, VariableNode
 
+from devstore import metafields
 from devstore.state import PLANS, Store, StoreError, gid, gid_id, iso, money, now
 
 SDL = """
@@ -164,7 +165,7 @@ type Mutation {
 }
 """
 
-SCHEMA = build_schema(SDL)
+SCHEMA = build_schema(SDL + metafields.SDL)
 SCHEMA.get_type("DiscountCode").resolve_type = lambda value, info, type_: "DiscountCodeBasic"
 SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, type_: "OnlineStoreThemeFileBodyText"
 MAX_QUERY_COST = 1000
@@ -208,7 +209,8 @@ def execute(store: Store, domain: str, body: dict) -> dict:
                           operation_name=body.get("operationName"))
     answer: dict[str, Any] = {"data": result.data}
     if result.errors:
-        answer["errors"] = [{"message": e.message, "locations": _locations(e), "path": e.path} for e in result.errors]
+        answer["errors"] = [{"message": e.message, "locations": _locations(e), "path": e.path,
+                             **({"extensions": e.extensions} if e.extensions else {})} for e in result.errors]
     answer["extensions"] = {"cost": cost}
     return answer
 
@@ -293,6 +295,7 @@ class _Root:
     def __init__(self, store: Store, domain: str):
         self.store, self.domain = store, domain
         self.shop_data = store.shop(domain)
+        self.metafields_api = metafields.MetafieldsApi(self)
 
     # --- shapes
     def _money(self, amount: Any, currency: str | None = None) -> dict:
@@ -308,6 +311,7 @@ class _Root:
             "priceRangeV2": {"minVariantPrice": self._money(p["price"]), "maxVariantPrice": self._money(p["price"])},
             "variants": lambda info, first=None: {"nodes": [
                 {"id": gid("ProductVariant", p["variant_id"]), "title": "Default Title", "price": p["price"]}]},
+            **self.metafields_api.product_fields(p),
         }
 
     def customer(self, c: dict) -> dict:
@@ -607,4 +611,6 @@ def _root_mapping(root: _Root) -> dict:
         "storeCreditAccountDebit": root.storeCreditAccountDebit,
         "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
         "segments": root.segments, "segmentCreate": root.segmentCreate,
+        "metafieldsSet": root.metafields_api.metafieldsSet, "metafieldsDelete": root.metafields_api.metafieldsDelete,
+        "standardMetafieldDefinitionEnable": root.metafields_api.standardMetafieldDefinitionEnable,
     }

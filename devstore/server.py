@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import httpx
 import jwt
 
-from devstore import graphql_api, pages, theme
+from devstore import graphql_api, metafields, pages, theme
 from devstore.mailbox import start_smtp
 from devstore.state import Store, StoreError, seed
 from devstore.webhooks import Deliverer
@@ -461,8 +461,9 @@ class Handler(BaseHTTPRequestHandler):
         blocks = []
         placed = theme.app_blocks(shop["theme"]) if product else []
         for handle, settings in placed:
-            context_block = {**context, "product": {"id": product["id"], "title": product["title"]},
-                             "block": {"settings": settings}}
+            context_block = {**context, "block": {"settings": settings}, "product": {
+                "id": product["id"], "title": product["title"],
+                "metafields": metafields.liquid_metafields(self.store, domain, product["id"])}}
             rendered, schema = theme.render_block(handle, context_block)
             blocks.append(rendered)
             for key in ("stylesheet", "javascript"):

@@ -1,15 +1,14 @@
-"""The shop's live theme: JSON templates that can hold Advocate's app blocks, and a small
-Liquid renderer for the blocks of Advocate's theme app extension (extensions/advocate-theme).
-
-The renderer knows the few Liquid forms those blocks use (`{{ object.field }}`,
-`| escape`, `{% schema %}`); anything else shows up verbatim, which a test would notice.
+"""The shop's live theme: JSON templates that can hold Advocate's app blocks, rendered with a
+Liquid engine (python-liquid) from the real files of Advocate's theme app extension
+(extensions/advocate-theme), with the product's metafields as Shopify's Liquid sees them.
 """
 from __future__ import annotations
 
 import json
 import re
-from html import escape
 from pathlib import Path
+
+from liquid import Environment
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extensions" / "advocate-theme"
 APP_HANDLE = "advocate"
@@ -97,17 +96,14 @@ def _handle(block_type: str) -> str | None:
 
 
 def render_block(handle: str, context: dict) -> tuple[str, dict]:
-    """A block's HTML and its schema (for the assets it asks for)."""
+    """A block's HTML and its schema (for the assets it asks for), rendered by a real Liquid engine.
+
+    Like Shopify's Liquid, nothing is escaped unless the block says `| escape`; `{% schema %}` is
+    Shopify's own tag and is cut before rendering."""
     source = (EXTENSION_DIR / "blocks" / f"{handle}.liquid").read_text()
     schema = block_schema(handle)
     body = re.sub(r"{%\s*schema\s*%}.*?{%\s*endschema\s*%}", "", source, flags=re.S)
+    return _LIQUID.from_string(body).render(**context), schema
 
-    def value(match: re.Match) -> str:
-        expression, *filters = [part.strip() for part in match.group(1).split("|")]
-        current: object = context
-        for part in expression.split("."):
-            current = current.get(part, "") if isinstance(current, dict) else ""
-        text = str(current)
-        return escape(text) if "escape" in filters else text
 
-    return re.sub(r"{{\s*(.*?)\s*}}", value, body), schema
+_LIQUID = Environment()

@@ -40,6 +40,8 @@ class ReviewSettings(models.Model):
     incentive_text = models.CharField(max_length=200, blank=True)
     incentive_percent = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1), MaxValueValidator(100)])
     test_sent_at = models.DateTimeField(null=True, blank=True)
+    # When Shopify's standard reviews.rating / rating_count definitions were enabled for the shop.
+    metafield_definitions_at = models.DateTimeField(null=True, blank=True)
 
     @classmethod
     def for_shop(cls, shop: Shop) -> "ReviewSettings":
@@ -278,6 +280,12 @@ class ProductRating(models.Model):
     with_photos = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=0, help_text="bumped on change; part of the cache key")
     updated_at = models.DateTimeField(default=timezone.now)
+    # Shopify's copy in the product's metafields (reviews/metafields.py): the version written
+    # last; the product is due while `version` is ahead of it.
+    synced_version = models.PositiveIntegerField(default=0)
+    sync_attempts = models.PositiveSmallIntegerField(default=0)
+    sync_next_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.CharField(max_length=255, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "product_id"], name="product_rating_once")]

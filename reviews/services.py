@@ -22,6 +22,7 @@ from reviews.models import (
     ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRevision, ReviewSettings,
 )
 from reviews.incentives import review_incentive_grant
+from reviews.metafields import product_metafields_due, sync_possible
 from reviews.moderation import REASONS, personal_data_mask, review_text_reasons
 from reviews.photos import MAX_PHOTOS, CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
@@ -264,6 +265,8 @@ def product_rating_refresh(*, shop: Shop, product_id: int, product_title: str = 
     )
     rating.refresh_from_db()
     version_pointer_forget(shop_id=shop.pk, product_id=product_id)
+    if sync_possible(shop):
+        product_metafields_due(shop_id=shop.pk)  # Shopify's copy, after the commit
     return rating
 
 

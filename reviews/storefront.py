@@ -291,6 +291,7 @@ def _settings_changed(sender, instance: ReviewSettings, created: bool = False, *
     keys = [_pointer_key(instance.shop_id, product_id) for product_id in ratings.values_list("product_id", flat=True)]
     ratings.update(version=F("version") + 1)
     now_and_once_committed(lambda: _pointers_forget(keys))
+    # Shopify's copy (reviews.metafields) is due again too; the sweep writes it.
 
 
 post_save.connect(_settings_changed, sender=ReviewSettings, dispatch_uid="storefront-settings-saved")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, reviews_csv_lines, reviews_import
+from reviews.metafields import metafields_resync, metafields_status, sync_possible
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
 from reviews.requests import request_email, review_request_test_send, sample_request
@@ -124,7 +125,11 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     test_form = TestSendForm(initial={"to": shop.email})
     notice, status = "", 200
     if request.method == "POST":
-        if request.POST.get("action") == "test":
+        if request.POST.get("action") == "resync":
+            count = metafields_resync(shop)
+            notice = (f"Resync started: {count} product{'' if count == 1 else 's'} will be written to Shopify again."
+                      if sync_possible(shop) else "Nothing was sent: Advocate needs the permission named below first.")
+        elif request.POST.get("action") == "test":
             test_form, notice, status = test_send_post(
                 request.POST, lambda to: review_request_test_send(shop=shop, to=to), form_class=TestSendForm,
                 what="Test request",
@@ -143,7 +148,7 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     subject, _, html = request_email(sample, config, sample.sample_items, link="#preview")
     return render(request, "reviews/panel/settings.html", {
         "shop": shop, "nav": "reviews", "form": form, "test_form": test_form, "notice": notice,
-        "preview_subject": subject, "preview_html": html, "config": config,
+        "preview_subject": subject, "preview_html": html, "config": config, "sync": metafields_status(shop),
     }, status=status)
 
 

@@ -296,12 +296,14 @@ def test_theme_assets_stay_under_10_kb_gzipped_together():
 
 
 def test_blocks_load_through_the_proxy_without_render_blocking_scripts():
-    reviews = (EXTENSION / "blocks" / "reviews.liquid").read_text()
-    badge = (EXTENSION / "blocks" / "star-badge.liquid").read_text()
-    assert 'data-src="{{ routes.root_url }}apps/advocate/reviews/{{ product.id }}"' in reviews
-    assert 'data-src="{{ routes.root_url }}apps/advocate/reviews/{{ product.id }}/badge"' in badge
+    from tests.reviews.test_theme_blocks import product, render
+
+    # Before Advocate's metafields exist (tests/reviews/test_theme_blocks.py covers after).
+    reviews, badge = render("reviews.liquid", product=product()), render("star-badge.liquid", product=product())
+    assert 'data-src="/apps/advocate/reviews/42"' in reviews
+    assert 'data-src="/apps/advocate/reviews/42/badge"' in badge
     # The plain link is the no-JavaScript path: the full reviews page.
-    assert '<a href="{{ routes.root_url }}apps/advocate/reviews/{{ product.id }}">' in reviews
+    assert '<a href="/apps/advocate/reviews/42">' in reviews
     for block in (reviews, badge):
         markup = block.split("{% schema %}")[0]
         assert "<script" not in markup and "<link" not in markup  # Shopify adds the assets, deferred

@@ -1,5 +1,6 @@
 /* Advocate's storefront widgets: each block names the app-proxy URL of its content in
- * data-src; the answer is HTML that Advocate rendered and escaped. Links inside a widget
+ * data-src; the answer is HTML that Advocate rendered and escaped. A block Shopify already
+ * rendered from the product's metafields (data-advocate-rendered) is not fetched again. Links inside a widget
  * marked data-advocate-nav (pages, sorting) reload just that widget. Without JavaScript the
  * block's plain link opens the full reviews page. */
 (function () {
@@ -21,7 +22,8 @@
     document.querySelectorAll("[data-advocate-widget]").forEach(function (widget) {
       if (widget.dataset.advocateLoaded) return;
       widget.dataset.advocateLoaded = "1";
-      load(widget, widget.dataset.src);
+      // Shopify rendered it from the metafields already: fetch only when the shopper asks for more.
+      if (!widget.hasAttribute("data-advocate-rendered")) load(widget, widget.dataset.src);
       widget.addEventListener("click", function (event) {
         var link = event.target.closest("a[data-advocate-nav]");
         if (!link) return;

@@ -1,0 +1,228 @@
+"""What the storefront shows, kept in Shopify's product metafields, so Shopify renders it itself.
+
+Per product with published reviews:
+- `reviews.rating` (type `rating`, 1–5) and `reviews.rating_count`: Shopify's standard
+  definitions, which Online Store 2.0 themes already read for the stars on product cards and in
+  their Product markup, and Search & Discovery for filters;
+- `$app.reviews` (type `json`, app-owned, so only Advocate can write it): the summary, the
+  histogram and the first page of published reviews as data (Liquid escapes the text when the
+  block renders it), shrunk to fewer reviews rather than ever exceeding Shopify's 128 KB.
+
+A product is due while its ProductRating `version` (bumped by every change the storefront shows:
+publish, reject, edit, reply, a hidden photo, a redaction, the review settings) is ahead of
+`synced_version`. `product_metafields_sync` writes due products with `metafieldsSet` (eight
+products, 24 metafields, a call; Shopify allows 25), then marks each synced *for the version it
+read*: a review that changes during the write leaves its product due for the next pass, so
+nothing is lost. metafieldsSet sets values, so sending the same values again after an ambiguous
+answer is harmless; failures back off per product and the sweep drives them again. Nothing is
+sent for an uninstalled shop or one that has not granted `write_products`; a reinstall writes
+everything again (Shopify drops app-owned metafields with the app).
+"""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
+from reviews.storefront import PAGE_SIZE, verification_statement
+from shopapp.admin_api import AdminClient
+from shopapp.errors import ShopifyError, ShopifyUserError, ShopNotConnected
+from shopapp.jobs import backoff, enqueue
+from shopapp.models import Shop
+
+log = logging.getLogger(__name__)
+
+APP_NAMESPACE, APP_KEY = "$app", "reviews"
+REQUIRED_SCOPE = "write_products"
+JSON_LIMIT = 128 * 1024  # Shopify's size limit for a json metafield value (bytes)
+PRODUCTS_PER_CALL = 8  # three metafields each: 24 of the 25 metafieldsSet takes
+PRODUCTS_PER_RUN = 200
+PHOTO_PATH = "/apps/advocate/reviews/photos/{pk}.jpg"  # through the app proxy, on the shop's domain
+
+METAFIELDS_SET = """
+mutation advocateMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) { metafields { key namespace } userErrors { field message code elementIndex } }
+}
+"""
+METAFIELDS_DELETE = """
+mutation advocateMetafieldsDelete($metafields: [MetafieldIdentifierInput!]!) {
+  metafieldsDelete(metafields: $metafields) { deletedMetafields { key namespace ownerId } userErrors { field message } }
+}
+"""
+DEFINITION_ENABLE = """
+mutation advocateStandardDefinition($namespace: String!, $key: String!) {
+  standardMetafieldDefinitionEnable(ownerType: PRODUCT, namespace: $namespace, key: $key) {
+    createdDefinition { id } userErrors { field message code }
+  }
+}
+"""
+
+
+def sync_possible(shop: Shop) -> bool:
+    return shop.is_installed and REQUIRED_SCOPE in {s.strip() for s in (shop.scopes or "").split(",")}
+
+
+def reviews_value(shop: Shop, rating: ProductRating, *, limit: int = JSON_LIMIT) -> str:
+    """The `$app.reviews` value: summary, histogram, the first page, fewer reviews if it must fit."""
+    config = ReviewSettings.for_shop(shop)
+    reviews = list(
+        Review.objects.for_shop(shop).published().filter(product_id=rating.product_id)
+        .order_by("-published_at", "-pk")[:PAGE_SIZE]
+    )
+    photos: dict[int, list[dict]] = {}
+    for photo in ReviewPhoto.objects.filter(review__in=reviews, hidden_at__isnull=True).order_by("pk"):
+        photos.setdefault(photo.review_id, []).append(
+            {"url": PHOTO_PATH.format(pk=photo.pk), "width": photo.width, "height": photo.height})
+    rows = [{
+        "id": r.pk, "author": r.author, "date": (r.published_at or r.created_at).date().isoformat(),
+        "rating": r.rating, "title": r.title, "body": r.body, "verified": r.verified,
+        "incentivized": r.incentivized, "imported": r.source == Review.Source.IMPORT,
+        "imported_verified": r.imported_verified,
+        "reply": r.reply or None, "photos": photos.get(r.pk, []),
+    } for r in reviews]
+    data = {"v": 1, "average": rating.average, "count": rating.count,
+            "histogram": {str(n): int(rating.histogram.get(str(n), 0)) for n in range(5, 0, -1)},
+            "verification": verification_statement(config), "write": config.non_buyer_reviews,
+            "reviews": rows, "more": rating.count > len(rows)}
+    while True:
+        value = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        if len(value.encode()) <= limit or not data["reviews"]:
+            return value
+        data["reviews"] = data["reviews"][:-1]  # one review fewer rather than a refused write
+        data["more"] = True
+
+
+def product_inputs(shop: Shop, rating: ProductRating) -> list[dict]:
+    """metafieldsSet inputs for one product with published reviews."""
+    owner = f"gid://shopify/Product/{rating.product_id}"
+    return [
+        {"ownerId": owner, "namespace": "reviews", "key": "rating", "type": "rating",
+         "value": json.dumps({"value": f"{rating.average:.2f}", "scale_min": "1.0", "scale_max": "5.0"})},
+        {"ownerId": owner, "namespace": "reviews", "key": "rating_count", "type": "number_integer",
+         "value": str(rating.count)},
+        {"ownerId": owner, "namespace": APP_NAMESPACE, "key": APP_KEY, "type": "json",
+         "value": reviews_value(shop, rating)},
+    ]
+
+
+def product_identifiers(rating: ProductRating) -> list[dict]:
+    """The three metafields of a product whose last published review went away (to delete)."""
+    owner = f"gid://shopify/Product/{rating.product_id}"
+    return [{"ownerId": owner, "namespace": ns, "key": key}
+            for ns, key in (("reviews", "rating"), ("reviews", "rating_count"), (APP_NAMESPACE, APP_KEY))]
+
+
+def products_due(shop: Shop, now: datetime):
+    return (ProductRating.objects.filter(shop=shop, version__gt=F("synced_version"))
+            .filter(Q(sync_next_at__isnull=True) | Q(sync_next_at__lte=now)).order_by("updated_at", "pk"))
+
+
+def product_metafields_sync(shop_id: int, *, now: datetime | None = None) -> int:
+    """Job: write the shop's due products to Shopify; how many were brought up to date."""
+    now = now or timezone.now()
+    shop = Shop.objects.filter(pk=shop_id).first()
+    if shop is None or not sync_possible(shop):
+        return 0
+    client = AdminClient(shop)
+    try:
+        definitions_ensure(shop, client)
+        due = list(products_due(shop, now)[:PRODUCTS_PER_RUN])
+        done = 0
+        for start in range(0, len(due), PRODUCTS_PER_CALL):
+            done += _write(shop, client, due[start:start + PRODUCTS_PER_CALL], now)
+    except ShopNotConnected:
+        return 0  # nothing was sent; the rows stay due and the sweep tries after the reconnect
+    return done
+
+
+def _write(shop: Shop, client: AdminClient, ratings: list[ProductRating], now: datetime) -> int:
+    sets = [i for r in ratings if r.count for i in product_inputs(shop, r)]
+    deletes = [i for r in ratings if not r.count for i in product_identifiers(r)]
+    try:
+        if sets:
+            client.mutate(METAFIELDS_SET, {"metafields": sets}, field="metafieldsSet")
+        if deletes:
+            client.mutate(METAFIELDS_DELETE, {"metafields": deletes}, field="metafieldsDelete")
+    except ShopNotConnected:
+        raise
+    except ShopifyError as exc:
+        # Refused (userErrors) or no definite answer: metafieldsSet is a set, so the next
+        # attempt may send the same values again; each product waits its backoff.
+        kind = "refused" if isinstance(exc, ShopifyUserError) else "no answer"
+        log.warning("metafields of %s products on %s: %s (%s)", len(ratings), shop.domain, kind, exc)
+        for r in ratings:
+            ProductRating.objects.filter(pk=r.pk).update(
+                sync_attempts=F("sync_attempts") + 1, sync_next_at=now + backoff(r.sync_attempts + 1),
+                sync_error=f"{kind}: {exc}"[:255])
+        return 0
+    done = 0
+    for r in ratings:
+        # Synced as far as the version read: a change since then keeps the product due.
+        done += ProductRating.objects.filter(pk=r.pk, synced_version__lt=r.version).update(
+            synced_version=r.version, sync_attempts=0, sync_next_at=None, sync_error="")
+    return done
+
+
+def definitions_ensure(shop: Shop, client: AdminClient) -> None:
+    """Enable Shopify's standard reviews.rating and reviews.rating_count definitions, once per shop."""
+    config = ReviewSettings.for_shop(shop)
+    if config.metafield_definitions_at:
+        return
+    for key in ("rating", "rating_count"):
+        try:
+            client.mutate(DEFINITION_ENABLE, {"namespace": "reviews", "key": key},
+                          field="standardMetafieldDefinitionEnable")
+        except ShopifyUserError as exc:
+            if not any(e.get("code") == "TAKEN" for e in exc.errors):  # TAKEN: enabled already
+                raise
+    # update(), not save(): a settings save would mark every product due again.
+    ReviewSettings.objects.filter(pk=config.pk).update(metafield_definitions_at=timezone.now())
+
+
+def product_metafields_due(*, shop_id: int) -> None:
+    """After a change commits: sync the shop's due products soon (the sweep is the safety net)."""
+    enqueue(product_metafields_sync, shop_id)
+
+
+def metafields_sweep(*, now: datetime | None = None) -> int:
+    """Sweeper: queue a sync for every installed shop that has products due."""
+    now = now or timezone.now()
+    shops = (Shop.objects.installed().exclude(access_token="")
+             .filter(product_ratings__in=ProductRating.objects.filter(version__gt=F("synced_version"))
+                     .filter(Q(sync_next_at__isnull=True) | Q(sync_next_at__lte=now)))
+             .distinct())
+    count = 0
+    for shop in shops:
+        if sync_possible(shop):
+            enqueue(product_metafields_sync, shop.pk)
+            count += 1
+    return count
+
+
+def metafields_resync(shop: Shop) -> int:
+    """Every product due again (the merchant's "Resync"); the sync runs after the commit."""
+    count = ProductRating.objects.filter(shop=shop).update(synced_version=0, sync_attempts=0, sync_next_at=None,
+                                                           sync_error="")
+    product_metafields_due(shop_id=shop.pk)
+    return count
+
+
+def metafields_reconnected(shop: Shop, *, reinstalled: bool) -> None:
+    """Reconnect hook: a reinstall writes everything again (Shopify drops app-owned metafields with
+    the app), and a reconnect (perhaps with write_products newly granted) syncs what is due."""
+    if reinstalled:
+        metafields_resync(shop)
+    else:
+        product_metafields_due(shop_id=shop.pk)
+
+
+def metafields_status(shop: Shop) -> dict:
+    """For the settings page: whether Shopify's copy can be written, and how far it is."""
+    ratings = ProductRating.objects.filter(shop=shop)
+    return {"possible": sync_possible(shop), "scope": REQUIRED_SCOPE, "products": ratings.count(),
+            "due": ratings.filter(version__gt=F("synced_version")).count(),
+            "failing": ratings.exclude(sync_error="").count()}
