@@ -48,12 +48,12 @@ type Shop {
 }
 
 type Image { url: URL! altText: String }
-type ProductVariant { id: ID! title: String! price: Decimal! }
+type ProductVariant { id: ID! title: String! price: Decimal! sku: String barcode: String }
 type ProductVariantConnection { nodes: [ProductVariant!]! }
 type ProductPriceRangeV2 { minVariantPrice: MoneyV2! maxVariantPrice: MoneyV2! }
 type Product {
   id: ID! legacyResourceId: String! title: String! handle: String! status: String! isGiftCard: Boolean!
-  featuredImage: Image onlineStoreUrl: URL priceRangeV2: ProductPriceRangeV2!
+  vendor: String! featuredImage: Image onlineStoreUrl: URL priceRangeV2: ProductPriceRangeV2!
   variants(first: Int): ProductVariantConnection!
 }
 type ProductEdge { cursor: String! node: Product! }
@@ -274,6 +274,13 @@ def _connection(items: list[Any], first: int | None, after: str | None, cursor_o
     }
 
 
+def _ean13(number: int) -> str:
+    """A stable, valid-looking EAN-13 barcode for a devstore product (GS1 check digit)."""
+    digits = f"{number % 10**12:012d}"
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return digits + str((10 - total % 10) % 10)
+
+
 def _match(item: dict, query: str | None, fields: tuple[str, ...]) -> bool:
     """Shopify search syntax, the small part used here: `field:value` terms or free text."""
     if not query:
@@ -309,8 +316,10 @@ class _Root:
             "featuredImage": {"url": f"{base}/shops/{self.domain}/images/{p['handle']}.svg", "altText": p["title"]},
             "onlineStoreUrl": f"{base}/shops/{self.domain}/products/{p['handle']}",
             "priceRangeV2": {"minVariantPrice": self._money(p["price"]), "maxVariantPrice": self._money(p["price"])},
+            "vendor": p.get("vendor") or self.shop_data["name"],
             "variants": lambda info, first=None: {"nodes": [
-                {"id": gid("ProductVariant", p["variant_id"]), "title": "Default Title", "price": p["price"]}]},
+                {"id": gid("ProductVariant", p["variant_id"]), "title": "Default Title", "price": p["price"],
+                 "sku": p["handle"].upper(), "barcode": None if p["gift_card"] else _ean13(p["id"])}]},
             **self.metafields_api.product_fields(p),
         }
 

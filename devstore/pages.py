@@ -21,6 +21,7 @@ form.inline{display:inline}input,select{font:inherit;padding:6px 8px;border:1px 
 label{display:block;margin:8px 0 2px;font-weight:600}.error{background:#fee;border:1px solid #e51c00;color:#8e1f0b;padding:8px 12px;border-radius:8px}
 .notice{background:#eaf4ff;border:1px solid #91c0ff;padding:8px 12px;border-radius:8px}.muted{color:#616161;font-size:13px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:16px}.badge{font-size:12px;background:#e3e3e3;border-radius:10px;padding:1px 8px}
+.card-rating{margin:4px 0;font-size:14px;color:#4a4a4a}.card-stars{color:#b26b00;letter-spacing:1px}
 .frame{width:100%;height:calc(100vh - 110px);border:0;background:#fff;border-radius:12px}
 """
 
@@ -178,11 +179,26 @@ def _store_layout(shop: dict, domain: str, title: str, body: str, cart_count: in
     return layout(f"{title} · {shop['name']}", body, nav=nav)
 
 
-def storefront_home(shop, domain, cart_count, customer) -> str:
+def card_rating(metafields: dict) -> str:
+    """What Dawn's product card shows from the standard reviews.rating / rating_count metafields."""
+    rating = metafields.get("reviews", {}).get("rating", {}).get("value")
+    count = metafields.get("reviews", {}).get("rating_count", {}).get("value", 0)
+    if not rating or not count:
+        return ""
+    value = rating["rating"]
+    stars = "".join("★" if i <= int(value + 0.5) else "☆" for i in range(1, 6))  # rounded as Liquid rounds
+    return (f'<p class=card-rating role=img aria-label="{value:.1f} out of 5.0 stars, {count} total reviews">'
+            f'<span aria-hidden=true class=card-stars>{stars}</span> <span aria-hidden=true>{value:.1f} / 5.0 ({count})</span></p>')
+
+
+def storefront_home(shop, domain, cart_count, customer, ratings: dict | None = None) -> str:
+    """The home page's product grid, a collection as Dawn draws it (stars from the rating metafields)."""
+    ratings = ratings or {}
     cards = "".join(
         f'<div class=card><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}">'
         f'<img src="/shops/{escape(domain)}/images/{escape(p["handle"])}.svg" alt="" width=100% height=140></a>'
         f'<h2><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}">{escape(p["title"])}</a></h2>'
+        f'{ratings.get(p["id"], "")}'
         f'<p>{escape(p["price"])} {escape(shop["currency"])}</p></div>'
         for p in shop["products"].values()
     )

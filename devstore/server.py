@@ -565,7 +565,9 @@ class Handler(BaseHTTPRequestHandler):
         if match:
             raise _Reply(200, pages.product_image(self.store.product(domain, match.group(1))), "image/svg+xml")
         if rest == "/":
-            raise _Reply(200, self._theme_html(domain, pages.storefront_home(shop, domain, len(cart), customer)),
+            ratings = {p["id"]: pages.card_rating(metafields.liquid_metafields(self.store, domain, p["id"]))
+                       for p in shop["products"].values()}
+            raise _Reply(200, self._theme_html(domain, pages.storefront_home(shop, domain, len(cart), customer, ratings)),
                          headers=headers)
         match = re.fullmatch(r"/products/([a-z0-9-]+)", rest)
         if match:

@@ -12,6 +12,7 @@ class ReviewsConfig(AppConfig):
         from reviews.figures import dashboard_section
         from reviews.incentives import review_incentives_sweep
         from reviews.lifecycle import review_requests_pause, review_requests_resume
+        from reviews.feed import identifiers_sweep
         from reviews.metafields import metafields_reconnected, metafields_sweep
         from reviews.nonbuyer import unconfirmed_reviews_delete
         from reviews.requests import review_requests_sweep
@@ -28,6 +29,7 @@ class ReviewsConfig(AppConfig):
         register_sweeper(review_incentives_sweep)
         register_sweeper(unconfirmed_reviews_delete)
         register_sweeper(metafields_sweep)
+        register_sweeper(identifiers_sweep)
         register_uninstall_hook(review_requests_pause)
         register_reconnect_hook(review_requests_resume)
         register_reconnect_hook(metafields_reconnected)

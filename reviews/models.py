@@ -42,6 +42,8 @@ class ReviewSettings(models.Model):
     test_sent_at = models.DateTimeField(null=True, blank=True)
     # When Shopify's standard reviews.rating / rating_count definitions were enabled for the shop.
     metafield_definitions_at = models.DateTimeField(null=True, blank=True)
+    # The secret in the Google Product Ratings feed's address (reviews/feed.py); empty until first shown.
+    feed_token = models.CharField(max_length=64, blank=True, db_index=True)
 
     @classmethod
     def for_shop(cls, shop: Shop) -> "ReviewSettings":
@@ -286,6 +288,12 @@ class ProductRating(models.Model):
     sync_attempts = models.PositiveSmallIntegerField(default=0)
     sync_next_at = models.DateTimeField(null=True, blank=True)
     sync_error = models.CharField(max_length=255, blank=True)
+    # The product's identifiers, read from Shopify once, for the Google Product Ratings feed.
+    handle = models.CharField(max_length=255, blank=True)
+    brand = models.CharField(max_length=255, blank=True)
+    skus = models.JSONField(default=list, blank=True)
+    gtins = models.JSONField(default=list, blank=True)
+    identifiers_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "product_id"], name="product_rating_once")]

@@ -18,4 +18,5 @@ urlpatterns = [
     path("reviews/confirm/<str:token>", views_storefront.confirm_review, name="storefront-confirm"),
     path("proxy/reviews/<int:product_id>/badge", views_storefront.product_badge, name="storefront-badge"),
     path("proxy/reviews/photos/<int:photo_id>.jpg", views_storefront.review_photo, name="storefront-photo"),
+    path("feeds/google-reviews/<str:token>.xml", views_storefront.google_feed, name="google-reviews-feed"),
 ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, reviews_csv_lines, reviews_import
+from reviews.feed import feed_status, feed_token_for, feed_token_rotate
 from reviews.metafields import metafields_resync, metafields_status, sync_possible
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
@@ -20,6 +21,7 @@ from shopapp.admin_api import ShopifyError
 from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
+from shopapp.links import absolute
 from shopapp.params import ListParams
 
 PAGE_SIZE = 25
@@ -125,7 +127,10 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     test_form = TestSendForm(initial={"to": shop.email})
     notice, status = "", 200
     if request.method == "POST":
-        if request.POST.get("action") == "resync":
+        if request.POST.get("action") == "feed-rotate":
+            feed_token_rotate(shop)
+            notice = "The feed has a new address: paste it into Merchant Center; the old one no longer works."
+        elif request.POST.get("action") == "resync":
             count = metafields_resync(shop)
             notice = (f"Resync started: {count} product{'' if count == 1 else 's'} will be written to Shopify again."
                       if sync_possible(shop) else "Nothing was sent: Advocate needs the permission named below first.")
@@ -149,6 +154,7 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/panel/settings.html", {
         "shop": shop, "nav": "reviews", "form": form, "test_form": test_form, "notice": notice,
         "preview_subject": subject, "preview_html": html, "config": config, "sync": metafields_status(shop),
+        "feed": feed_status(shop), "feed_url": absolute(f"/feeds/google-reviews/{feed_token_for(shop)}.xml"),
     }, status=status)
 
 

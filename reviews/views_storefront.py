@@ -10,10 +10,11 @@ no CSRF cookie).
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from reviews.feed import feed_lines, feed_shop
 from reviews.forms import StorefrontReviewForm
 from reviews.models import Review, ReviewPhoto, ReviewSettings
 from reviews.nonbuyer import (
@@ -158,3 +159,19 @@ def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
         "shop": review.shop, "review": review, "confirmed": review.status != Review.Status.UNCONFIRMED,
         "published": review.status == Review.Status.PUBLISHED,
     })
+
+
+# --- the Google Product Ratings feed ---------------------------------------------------------
+
+@rate_limited("review-feed", limit=30, window=3600)
+def google_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The shop's reviews for Merchant Center; the unguessable token in the address is the key."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405)
+    shop = feed_shop(token)
+    if shop is None:
+        raise Http404
+    response = StreamingHttpResponse(feed_lines(shop), content_type="application/xml; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=900"
+    response["X-Robots-Tag"] = "noindex"
+    return response
