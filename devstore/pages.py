@@ -7,6 +7,7 @@ from html import escape
 from urllib.parse import quote
 
 from devstore.state import ORDER_ADDRESS, PLANS
+from devstore.theme import script_json
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#202223;background:#f1f2f4}
@@ -205,9 +206,10 @@ def storefront_home(shop, domain, cart_count, customer, ratings: dict | None = N
     return _store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div>", cart_count, customer)
 
 
-def product_page(shop, domain, product, cart_count, customer) -> str:
+def product_page(shop, domain, product, cart_count, customer, markup: dict | None = None) -> str:
+    """A Dawn-like product page; `markup` is the theme's own Product JSON-LD, where the theme writes one."""
     d = escape(domain)
-    body = (f'<div class=card><img src="/shops/{d}/images/{escape(product["handle"])}.svg" alt="" width=260 height=200>'
+    body = (f'<script type="application/ld+json">{script_json(markup)}</script>' if markup else "") + (f'<div class=card><img src="/shops/{d}/images/{escape(product["handle"])}.svg" alt="" width=260 height=200>'
             f'<h1>{escape(product["title"])}</h1><p>{escape(product["price"])} {escape(shop["currency"])}</p>'
             f'<form method=post action="/shops/{d}/cart"><input type=hidden name=product value="{product["id"]}">'
             f'<label for=qty>Quantity</label><input id=qty name=quantity type=number min=1 value=1> <button>Add to cart</button></form></div>'

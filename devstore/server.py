@@ -456,14 +456,15 @@ class Handler(BaseHTTPRequestHandler):
     def _theme_html(self, domain: str, html: str, product: dict | None = None) -> str:
         """Render Advocate's app blocks (product page) and app embeds (every page) into a storefront page."""
         shop = self.store.shop(domain)
-        context = {"routes": {"root_url": f"/shops/{domain}/"}, "shop": {"name": shop["name"], "permanent_domain": domain}}
+        context = {"routes": {"root_url": f"/shops/{domain}/"}, "cart": {"currency": {"iso_code": shop["currency"]}},
+                   "shop": {"name": shop["name"], "permanent_domain": domain, "url": self.store.base_url,
+                            "currency": shop["currency"]}}
         assets: dict[str, None] = {}
         blocks = []
         placed = theme.app_blocks(shop["theme"]) if product else []
         for handle, settings in placed:
-            context_block = {**context, "block": {"settings": settings}, "product": {
-                "id": product["id"], "title": product["title"],
-                "metafields": metafields.liquid_metafields(self.store, domain, product["id"])}}
+            context_block = {**context, "block": {"settings": settings}, "product": theme.liquid_product(
+                product, domain, self.store.base_url, metafields.liquid_metafields(self.store, domain, product["id"]))}
             rendered, schema = theme.render_block(handle, context_block)
             blocks.append(rendered)
             for key in ("stylesheet", "javascript"):
@@ -572,7 +573,11 @@ class Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/products/([a-z0-9-]+)", rest)
         if match:
             product = self.store.product(domain, match.group(1))
-            page = pages.product_page(shop, domain, product, len(cart), customer)
+            markup = None
+            if shop["theme"].get("product_markup", True):  # Dawn: {{ product | structured_data }}
+                markup = theme.structured_data(theme.liquid_product(product, domain, self.store.base_url, {}),
+                                               self.store.base_url, shop["currency"])
+            page = pages.product_page(shop, domain, product, len(cart), customer, markup)
             raise _Reply(200, self._theme_html(domain, page, product), headers=headers)
         match = re.fullmatch(r"/discount/([^/]+)", rest)
         if match:

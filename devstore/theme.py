@@ -106,4 +106,47 @@ def render_block(handle: str, context: dict) -> tuple[str, dict]:
     return _LIQUID.from_string(body).render(**context), schema
 
 
+def script_json(value) -> str:
+    """Shopify's `json` filter: JSON that is safe inside a <script> element (Rails escapes <, > and &)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _image_url(image, width: int | None = None, height: int | None = None) -> str:
+    """Shopify's `image_url`: a protocol-relative CDN address (devstore's image route here)."""
+    if not image:
+        return ""
+    src = image.get("src", "") if isinstance(image, dict) else str(image)
+    return src + (f"?width={width}" if width else "")
+
+
+def liquid_product(product: dict, domain: str, store_url: str, metafields: dict) -> dict:
+    """The product as Shopify's Liquid `product` object has it, as far as the blocks read it."""
+    url = f"/shops/{domain}/products/{product['handle']}"
+    cents = int(round(float(product["price"]) * 100))
+    host = store_url.split("://", 1)[-1]
+    variant = {"id": product["variant_id"], "price": cents, "available": product.get("status") == "ACTIVE"}
+    return {"id": product["id"], "title": product["title"], "handle": product["handle"], "url": url,
+            "price": cents, "available": variant["available"], "vendor": product.get("vendor", ""),
+            "featured_image": {"src": f"//{host}/shops/{domain}/images/{product['handle']}.svg"},
+            "selected_or_first_available_variant": variant, "metafields": metafields}
+
+
+def structured_data(product: dict, store_url: str, currency: str) -> dict:
+    """What Shopify's `{{ product | structured_data }}` gives a Dawn-like product template."""
+    variant = product["selected_or_first_available_variant"]
+    return {
+        "@context": "http://schema.org/", "@id": product["url"] + "#product", "@type": "Product",
+        "brand": {"@type": "Brand", "name": product["vendor"]}, "name": product["title"],
+        "image": "http:" + _image_url(product["featured_image"], width=1920),
+        "url": store_url + product["url"],
+        "offers": {"@id": f"{product['url']}?variant={variant['id']}#offer", "@type": "Offer",
+                   "availability": "http://schema.org/" + ("InStock" if variant["available"] else "OutOfStock"),
+                   "price": f"{variant['price'] / 100:.2f}", "priceCurrency": currency,
+                   "url": f"{store_url}{product['url']}?variant={variant['id']}"},
+    }
+
+
 _LIQUID = Environment()
+_LIQUID.add_filter("json", script_json)
+_LIQUID.add_filter("image_url", _image_url)

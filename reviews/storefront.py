@@ -114,7 +114,11 @@ def script_json(data) -> SafeString:
 
 
 def product_json_ld(listing: Listing) -> SafeString | None:
-    """One schema.org Product with its AggregateRating and the page's Reviews (none without reviews)."""
+    """The rating and the page's Reviews as schema.org data, for a fragment (none without reviews).
+
+    Only the fragment carries it: advocate.js moves it into the reviews block's own Product markup,
+    which shares the theme's Product @id, so a product page never holds a second, partial Product.
+    The full reviews page on the proxy is not a product page and carries none."""
     rating = listing.rating
     if rating is None or rating.count == 0:
         return None
@@ -181,7 +185,7 @@ def _render(kind: str, *, shop: Shop, product_id: int, rating: ProductRating | N
     context = {
         "shop": shop, "listing": listing, "rows": rows, "histogram": histogram_rows(rating),
         "links": _links(prefix, product_id, listing), "statement": verification_statement(config),
-        "json_ld": product_json_ld(listing), "average_stars": stars(rating.average) if rating else "",
+        "json_ld": product_json_ld(listing) if kind == "fragment" else None, "average_stars": stars(rating.average) if rating else "",
         "product_title": (rating.product_title if rating else "") or "this product",
         "write_url": f"{prefix}/reviews/{product_id}/write" if config.non_buyer_reviews else "",
     }

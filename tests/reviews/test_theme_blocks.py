@@ -2,48 +2,66 @@
 from __future__ import annotations
 
 import json
-import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from liquid import Environment
 
+from devstore import theme
 from reviews.metafields import reviews_value
 from reviews.models import ProductRating
 from reviews.services import review_create
 
-BLOCKS = Path(__file__).resolve().parents[2] / "extensions" / "advocate-theme" / "blocks"
-
-
 def render(block: str, **context) -> str:
-    source = (BLOCKS / block).read_text()
-    source = re.sub(r"{%\s*schema\s*%}.*?{%\s*endschema\s*%}", "", source, flags=re.S)  # Shopify's own tag
-    return Environment().from_string(source).render(
-        routes={"root_url": "/"}, block={"settings": {"heading": "Customer reviews"}}, shop={"name": "Owner & Co"},
-        **context)
+    """A block as Shopify renders it: devstore's Liquid environment has Shopify's `json` and `image_url`."""
+    html, _schema = theme.render_block(block.removesuffix(".liquid"), {
+        "routes": {"root_url": "/"}, "block": {"settings": {"heading": "Customer reviews"}},
+        "shop": {"name": "Owner & Co", "url": "https://owner.example"}, "cart": {"currency": {"iso_code": "EUR"}},
+        **context})
+    return html
 
 
 def product(metafields: dict | None = None) -> dict:
-    return {"id": 42, "title": "Trail <Mug>", "metafields": metafields or {}}
+    return theme.liquid_product({"id": 42, "title": "Trail <Mug>", "handle": "trail-mug", "price": "24.50",
+                                 "variant_id": 4201, "status": "ACTIVE", "vendor": "Owner & Co"},
+                                "owner.myshopify.com", "https://owner.example", metafields or {})
 
 
 class _Text(HTMLParser):
+    """The text a shopper sees and the tags, leaving out what script elements carry (data, not text)."""
+
     def __init__(self):
         super().__init__()
-        self.parts, self.tags = [], []
+        self.parts, self.tags, self.scripts, self.kinds, self._in_script = [], [], [], [], False
 
     def handle_data(self, data):
-        self.parts.append(data)
+        if self._in_script:
+            self.scripts[-1] += data
+        else:
+            self.parts.append(data)
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+            self.kinds.append(dict(attrs).get("type", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
 
 
 def text_of(html: str) -> tuple[str, list[str]]:
     parser = _Text()
     parser.feed(html)
     return " ".join(" ".join(parser.parts).split()), parser.tags
+
+
+def markup_of(html: str) -> list[dict]:
+    """Every JSON-LD object in a page."""
+    parser = _Text()
+    parser.feed(html)
+    return [json.loads(text) for text, kind in zip(parser.scripts, parser.kinds) if kind == "application/ld+json"]
 
 
 @pytest.mark.django_db
@@ -57,7 +75,7 @@ def test_the_reviews_block_renders_the_first_page_from_the_app_metafield(shop):
     text, tags = text_of(html)
     assert "4.0 out of 5 · 2 reviews" in text
     assert "Lovely <b>mug</b>" in text and "Maya <R.>" in text  # shopper text shown as text...
-    assert "script" not in tags and "b" not in tags  # ...never as markup
+    assert tags.count("script") == 1 and "b" not in tags  # ...never as markup (the one script is JSON-LD)
     assert "Handle gets warm sadly." in text and "advocate-verified" not in html  # no order line: not verified
     assert "data-advocate-rendered" in html  # advocate.js leaves it alone until the shopper asks for more
     assert text.count("★★★★★") == 1 and "★★★☆☆" in text
@@ -81,3 +99,28 @@ def test_the_star_badge_reads_shopifys_standard_metafields():
 def test_the_star_badge_without_metafields_loads_from_the_proxy():
     html = render("star-badge.liquid", product=product())
     assert 'data-src="/apps/advocate/reviews/42/badge"' in html
+
+
+@pytest.mark.django_db
+def test_the_reviews_markup_is_one_complete_product_under_the_themes_id(shop):
+    """Where the theme writes no Product, the block's is complete; where it does, they share an @id."""
+    review_create(shop=shop, product_id=42, product_title="Trail Mug", rating=5, title="</script><b>Hot</b>",
+                  body="Tea & {{ coffee }}", display_name="Maya")
+    data = json.loads(reviews_value(shop, ProductRating.objects.get(shop=shop, product_id=42)))
+    item = product({"$app": {"reviews": {"value": data}}})
+    html = render("reviews.liquid", product=item)
+    [markup] = markup_of(html)
+    assert markup["@type"] == "Product" and markup["@id"] == theme.structured_data(item, "", "EUR")["@id"]
+    assert markup["name"] == "Trail <Mug>" and markup["url"] == "https://owner.example" + item["url"]
+    assert markup["image"].endswith("/images/trail-mug.svg?width=1200")
+    assert markup["offers"] == {"@type": "Offer", "@id": item["url"] + "?variant=4201#offer", "price": 24.5,
+                                "priceCurrency": "EUR", "availability": "https://schema.org/InStock"}
+    assert markup["aggregateRating"]["ratingValue"] == 5.0 and markup["aggregateRating"]["reviewCount"] == 1
+    [review] = markup["review"]
+    assert review["name"] == "</script><b>Hot</b>" and review["reviewBody"] == "Tea & {{ coffee }}"
+    assert review["author"]["name"] == "Maya" and review["datePublished"] == data["reviews"][0]["date"]
+    assert "</script><b>" not in html  # the title is inside a script element, escaped as Shopify's json does
+
+    # Before the metafield exists: still the one complete Product, without a rating yet.
+    [bare] = markup_of(render("reviews.liquid", product=product()))
+    assert bare["@id"] == markup["@id"] and "offers" in bare and "aggregateRating" not in bare

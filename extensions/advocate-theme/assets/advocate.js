@@ -1,7 +1,8 @@
 /* Advocate's storefront widgets: each block names the app-proxy URL of its content in
  * data-src; the answer is HTML that Advocate rendered and escaped. A block Shopify already
  * rendered from the product's metafields (data-advocate-rendered) is not fetched again. Links inside a widget
- * marked data-advocate-nav (pages, sorting) reload just that widget. Without JavaScript the
+ * marked data-advocate-nav (pages, sorting) reload just that widget, and the rating of what was
+ * loaded joins the block's one Product markup. Without JavaScript the
  * block's plain link opens the full reviews page. */
 (function () {
   "use strict";
@@ -13,10 +14,29 @@
       .then(function (html) {
         var body = widget.querySelector(".advocate-body") || widget;
         body.innerHTML = html;
+        markupMerge(widget, body);
         if (focus) { body.setAttribute("tabindex", "-1"); body.focus(); }
       })
       .catch(function () { /* the block keeps its plain link to the reviews page */ })
       .then(function () { widget.removeAttribute("aria-busy"); });
+  }
+  // The page keeps one Product: the rating and reviews of a loaded page go into the block's own
+  // Product markup (which shares the theme's @id), and the fragment's copy is removed.
+  function markupMerge(widget, body) {
+    var own = widget.querySelector("script[data-advocate-ld]");
+    if (!own) return;
+    body.querySelectorAll('script[type="application/ld+json"]').forEach(function (script) {
+      try {
+        var loaded = JSON.parse(script.textContent);
+        if (loaded.aggregateRating) {
+          var product = JSON.parse(own.textContent);
+          product.aggregateRating = loaded.aggregateRating;
+          product.review = loaded.review;
+          own.textContent = JSON.stringify(product);
+        }
+      } catch (e) { /* markup we cannot read is dropped, never doubled */ }
+      script.remove();
+    });
   }
   function start() {
     document.querySelectorAll("[data-advocate-widget]").forEach(function (widget) {
