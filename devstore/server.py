@@ -25,6 +25,7 @@ import httpx
 import jwt
 
 from devstore import graphql_api, metafields, pages, theme
+from devstore.bulk import bulk_of
 from devstore.mailbox import start_smtp
 from devstore.state import Store, StoreError, seed
 from devstore.webhooks import Deliverer
@@ -263,6 +264,15 @@ class Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/mailbox/(\d+)(/html)?", path)
         if match:
             self._mail(int(match.group(1)), bool(match.group(2)))
+        if path == "/staged-uploads" and method == "POST":  # the storage bucket behind stagedUploadsCreate
+            status, text = bulk_of(self.store).upload(self.headers.get("Content-Type", ""), self.body)
+            raise _Reply(status, text, "text/plain")
+        match = re.fullmatch(r"/bulk-results/(\d+)\.jsonl", path)
+        if match:
+            data = bulk_of(self.store).results.get(int(match.group(1)))
+            if data is None:
+                raise _Reply(404, "No such result (it expired, or the operation has not finished).", "text/plain")
+            raise _Reply(200, data, "application/jsonl")
         if path.startswith("/_devstore/"):
             self._control(method, path.removeprefix("/_devstore/"))
         match = re.fullmatch(r"/shops/([a-z0-9][a-z0-9-]*\.myshopify\.com)(/.*)?", path)

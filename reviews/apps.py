@@ -13,11 +13,13 @@ class ReviewsConfig(AppConfig):
         from reviews.incentives import review_incentives_sweep
         from reviews.lifecycle import review_requests_pause, review_requests_resume
         from reviews.feed import identifiers_sweep
-        from reviews.metafields import metafields_reconnected, metafields_sweep
+        from reviews.metafields import (
+            BULK_PURPOSE, metafields_bulk_done, metafields_bulk_read, metafields_reconnected, metafields_sweep,
+        )
         from reviews.nonbuyer import unconfirmed_reviews_delete
         from reviews.requests import review_requests_sweep
         from shopapp.registry import (
-            register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
+            register_bulk_result, register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
             register_panel_nav, register_reconnect_hook, register_settings_section, register_shop_data, register_sweeper,
             register_uninstall_hook,
         )
@@ -29,6 +31,7 @@ class ReviewsConfig(AppConfig):
         register_sweeper(review_incentives_sweep)
         register_sweeper(unconfirmed_reviews_delete)
         register_sweeper(metafields_sweep)
+        register_bulk_result(BULK_PURPOSE, metafields_bulk_read, metafields_bulk_done)
         register_sweeper(identifiers_sweep)
         register_uninstall_hook(review_requests_pause)
         register_reconnect_hook(review_requests_resume)

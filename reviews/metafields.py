@@ -14,7 +14,12 @@ publish, reject, edit, reply, a hidden photo, a redaction, the review settings) 
 products, 24 metafields, a call; Shopify allows 25), then marks each synced *for the version it
 read*: a review that changes during the write leaves its product due for the next pass, so
 nothing is lost. metafieldsSet sets values, so sending the same values again after an ambiguous
-answer is harmless; failures back off per product and the sweep drives them again. Nothing is
+answer is harmless; failures back off per product and the sweep drives them again. One sync runs
+per shop at a time (a lease on its ReviewSettings row), so writes land in the order they were read.
+With METAFIELDS_BULK_AT products or more due (a resync of a large catalogue), the sync hands them
+to one bulk mutation (shopapp/bulk.py) instead, and nothing else is written for the shop until
+Shopify has finished it; its result marks the products it applied, each for the version it sent,
+and the ordinary sync writes whatever changed meanwhile. Nothing is
 sent for an uninstalled shop or one that has not granted `write_products`; a reinstall writes
 everything again (Shopify drops app-owned metafields with the app).
 """
@@ -22,14 +27,16 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
 from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
 from reviews.storefront import PAGE_SIZE, verification_statement
 from shopapp.admin_api import AdminClient
+from shopapp.bulk import bulk_mutation_start, bulk_open
 from shopapp.errors import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.jobs import backoff, enqueue
 from shopapp.models import Shop
@@ -41,6 +48,8 @@ REQUIRED_SCOPE = "write_products"
 JSON_LIMIT = 128 * 1024  # Shopify's size limit for a json metafield value (bytes)
 PRODUCTS_PER_CALL = 8  # three metafields each: 24 of the 25 metafieldsSet takes
 PRODUCTS_PER_RUN = 200
+LEASE = timedelta(minutes=5)  # a sync that died holding the lease frees it after this
+BULK_PURPOSE = "reviews.metafields"
 PHOTO_PATH = "/apps/advocate/reviews/photos/{pk}.jpg"  # through the app proxy, on the shop's domain
 
 METAFIELDS_SET = """
@@ -127,16 +136,70 @@ def product_metafields_sync(shop_id: int, *, now: datetime | None = None) -> int
     shop = Shop.objects.filter(pk=shop_id).first()
     if shop is None or not sync_possible(shop):
         return 0
-    client = AdminClient(shop)
+    if bulk_open(shop):
+        return 0  # Shopify is running a bulk mutation for this shop; its end queues this again
+    if not _lease_take(shop):
+        return 0  # another worker is syncing this shop; what it does not reach stays due for the sweep
     try:
+        client = AdminClient(shop)
         definitions_ensure(shop, client)
+        if products_due(shop, now).filter(count__gt=0).count() >= settings.METAFIELDS_BULK_AT and _bulk_start(shop, now):
+            return 0
         due = list(products_due(shop, now)[:PRODUCTS_PER_RUN])
         done = 0
         for start in range(0, len(due), PRODUCTS_PER_CALL):
             done += _write(shop, client, due[start:start + PRODUCTS_PER_CALL], now)
     except ShopNotConnected:
         return 0  # nothing was sent; the rows stay due and the sweep tries after the reconnect
+    finally:
+        ReviewSettings.objects.filter(shop=shop).update(metafields_lease_until=None)
     return done
+
+
+def _lease_take(shop: Shop) -> bool:
+    ReviewSettings.for_shop(shop)
+    moment = timezone.now()
+    return bool(ReviewSettings.objects.filter(shop=shop).filter(
+        Q(metafields_lease_until__isnull=True) | Q(metafields_lease_until__lt=moment)
+    ).update(metafields_lease_until=moment + LEASE))
+
+
+def _bulk_start(shop: Shop, now: datetime) -> bool:
+    """Hand every due product with reviews to one bulk mutation; False when it did not start."""
+    pairs = list(products_due(shop, now).filter(count__gt=0).order_by("pk").values_list("pk", "version"))
+    groups = [pairs[i:i + PRODUCTS_PER_CALL] for i in range(0, len(pairs), PRODUCTS_PER_CALL)]
+
+    def lines():
+        for group in groups:
+            ratings = ProductRating.objects.filter(shop=shop, pk__in=[pk for pk, _ in group]).order_by("pk")
+            # Values read now are at least as new as the version recorded for the line, never older.
+            yield {"metafields": [i for r in ratings for i in product_inputs(shop, r)]}
+
+    row = bulk_mutation_start(shop, purpose=BULK_PURPOSE, mutation=METAFIELDS_SET, lines=lines(),
+                              context={"lines": groups})
+    if row is not None:
+        log.info("metafields of %s products on %s handed to bulk operation %s", len(pairs), shop.domain, row.pk)
+    return row is not None
+
+
+def metafields_bulk_read(shop: Shop, operation, results) -> int:
+    """A finished bulk mutation: each line Shopify applied marks its products synced for the version
+    it carried. Idempotent (a line read twice marks nothing new)."""
+    groups = operation.context.get("lines") or []
+    done = 0
+    for n, result in results:
+        payload = (result.get("data") or {}).get("metafieldsSet") or {}
+        if result.get("errors") or payload.get("userErrors") or payload.get("metafields") is None or n >= len(groups):
+            continue  # this line's products stay due: the ordinary sync writes them
+        for pk, version in groups[n]:
+            done += ProductRating.objects.filter(pk=pk, shop=shop, synced_version__lt=version).update(
+                synced_version=version, sync_attempts=0, sync_next_at=None, sync_error="")
+    return done
+
+
+def metafields_bulk_done(shop: Shop, operation) -> None:
+    """After the bulk mutation closed (done or failed): write what is still due the ordinary way."""
+    product_metafields_due(shop_id=shop.pk)
 
 
 def _write(shop: Shop, client: AdminClient, ratings: list[ProductRating], now: datetime) -> int:
@@ -224,5 +287,6 @@ def metafields_status(shop: Shop) -> dict:
     """For the settings page: whether Shopify's copy can be written, and how far it is."""
     ratings = ProductRating.objects.filter(shop=shop)
     return {"possible": sync_possible(shop), "scope": REQUIRED_SCOPE, "products": ratings.count(),
+            "bulk": bulk_open(shop, BULK_PURPOSE),
             "due": ratings.filter(version__gt=F("synced_version")).count(),
             "failing": ratings.exclude(sync_error="").count()}

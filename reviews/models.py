@@ -44,6 +44,8 @@ class ReviewSettings(models.Model):
     metafield_definitions_at = models.DateTimeField(null=True, blank=True)
     # The secret in the Google Product Ratings feed's address (reviews/feed.py); empty until first shown.
     feed_token = models.CharField(max_length=64, blank=True, db_index=True)
+    # One metafield sync per shop at a time (writes must land in the order they were read).
+    metafields_lease_until = models.DateTimeField(null=True, blank=True)
 
     @classmethod
     def for_shop(cls, shop: Shop) -> "ReviewSettings":

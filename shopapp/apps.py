@@ -9,7 +9,7 @@ class ShopappConfig(AppConfig):
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import checks, compliance, orders, themes  # noqa: F401  (checks: system checks)
+        from shopapp import bulk, checks, compliance, orders, themes  # noqa: F401  (checks: system checks)
         from shopapp.dashboard import retention_section
         from shopapp.jobs import follow_ups_redrive
         from shopapp.models import MailSettings
@@ -32,6 +32,7 @@ class ShopappConfig(AppConfig):
             compliance.on_customers_data_request: ("customers/data_request",),
             compliance.on_customers_redact: ("customers/redact",),
             compliance.on_shop_redact: ("shop/redact",),
+            bulk.on_bulk_finish: ("bulk_operations/finish",),
         }
         for handler, topics in handlers.items():
             for topic in topics:
@@ -43,6 +44,7 @@ class ShopappConfig(AppConfig):
         register_sweeper(awaited_orders_fetch)
         register_sweeper(follow_ups_redrive)
         register_sweeper(themes.theme_checks_due)
+        register_sweeper(bulk.bulk_sweep)
 
         register_dashboard_section("retention", "Retention", order=90, build=retention_section)
         register_panel_nav("home", "Dashboard", "/", order=0)

@@ -346,3 +346,35 @@ class CreditAttempt(models.Model):
                                     condition=~models.Q(transaction_id="")),
         ]
         indexes = [models.Index(fields=["shop", "customer_gid", "currency"])]
+
+
+class BulkOperation(models.Model):
+    """One bulk mutation Advocate asked Shopify to run (shopapp/bulk.py). The row is written before
+    anything is sent, so a crash leaves a trace; at most one is open per shop, as Shopify allows
+    one bulk mutation at a time."""
+
+    class Status(models.TextChoices):
+        STARTING = "starting", "Starting"
+        RUNNING = "running", "Running at Shopify"
+        UNKNOWN = "unknown", "Start not confirmed"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    OPEN = (Status.STARTING, Status.RUNNING, Status.UNKNOWN)
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="bulk_operations")
+    purpose = models.CharField(max_length=64, help_text="whose result handler reads it, e.g. reviews.metafields")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTING)
+    operation_id = models.CharField(max_length=120, blank=True, help_text="Shopify's BulkOperation gid")
+    context = models.JSONField(default=dict, blank=True, help_text="what the purpose needs to read the result")
+    lines = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=255, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop"], name="one_open_bulk_operation_per_shop",
+                                    condition=models.Q(status__in=["starting", "running", "unknown"])),
+        ]

@@ -35,6 +35,7 @@ class _Registry:
     nav: dict[str, "NavItem"] = field(default_factory=dict)
     checklist: dict[str, "ChecklistItem"] = field(default_factory=dict)
     settings_sections: dict[str, "SettingsSection"] = field(default_factory=dict)
+    bulk_results: dict[str, Callable] = field(default_factory=dict)
 
 
 _r = _Registry()
@@ -124,6 +125,17 @@ def register_sweeper(func: Callable[[], Any]) -> Callable[[], Any]:
 
 def sweepers() -> list[Callable[[], Any]]:
     return list(_r.sweepers)
+
+
+def register_bulk_result(purpose: str, read: Callable[..., Any], done: Callable[..., None] | None = None) -> None:
+    """How a finished bulk mutation of this purpose is read: `read(shop, operation, results)`, where
+    `results` yields (line number, that line's GraphQL result), may see a result twice, so it is
+    idempotent; `done(shop, operation)` runs once the operation is closed, whether it succeeded."""
+    _r.bulk_results[purpose] = (read, done)
+
+
+def bulk_result_handlers(purpose: str) -> tuple[Callable[..., Any] | None, Callable[..., None] | None]:
+    return _r.bulk_results.get(purpose, (None, None))
 
 
 def register_follow_up(after: str, name: str, func: Callable[..., None]) -> None:

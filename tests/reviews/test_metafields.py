@@ -55,6 +55,21 @@ def _review(shop, product_id, rating=5, **extra):
     return review
 
 
+@pytest.fixture
+def direct_writes(monkeypatch):
+    """The size of each metafieldsSet call sent (outside a bulk operation)."""
+    sent = []
+    real = metafields.AdminClient.mutate
+
+    def spy(self, mutation, variables, *, field):
+        if field == "metafieldsSet":
+            sent.append(len(variables["metafields"]))
+        return real(self, mutation, variables, field=field)
+
+    monkeypatch.setattr(metafields.AdminClient, "mutate", spy)
+    return sent
+
+
 def _in_shopify(devstore, product_id, namespace, key):  # noqa: F811
     found = metafields_in(devstore, product_id, namespace, key)
     return json.loads(found["value"]) if found and found["type"] in ("json", "rating") else (found or {}).get("value")
@@ -96,21 +111,12 @@ def test_a_second_run_sends_nothing(shop, devstore, products, monkeypatch):  # n
     assert calls == []
 
 
-def test_many_products_go_eight_to_a_call_within_shopifys_25(shop, devstore, monkeypatch):  # noqa: F811
+def test_many_products_go_eight_to_a_call_within_shopifys_25(shop, devstore, direct_writes):  # noqa: F811
     ids = [devstore.store.product_create(DEMO, title=f"Mug {n}", price="10.00")["id"] for n in range(11)]
     for product_id in ids:
         _review(shop, product_id)
-    sizes = []
-    real = metafields.AdminClient.mutate
-
-    def spy(self, mutation, variables, *, field):
-        if field == "metafieldsSet":
-            sizes.append(len(variables["metafields"]))
-        return real(self, mutation, variables, field=field)
-
-    monkeypatch.setattr(metafields.AdminClient, "mutate", spy)
     assert product_metafields_sync(shop.pk) == 11
-    assert sizes == [24, 9]
+    assert direct_writes == [24, 9]
     assert all(_in_shopify(devstore, p, "reviews", "rating_count") == "1" for p in ids)
 
 
