@@ -51,7 +51,8 @@ type Image { url: URL! altText: String }
 type ProductVariant { id: ID! title: String! price: Decimal! sku: String barcode: String }
 type ProductVariantConnection { nodes: [ProductVariant!]! }
 type ProductPriceRangeV2 { minVariantPrice: MoneyV2! maxVariantPrice: MoneyV2! }
-type Product {
+interface Node { id: ID! }
+type Product implements Node {
   id: ID! legacyResourceId: String! title: String! handle: String! status: String! isGiftCard: Boolean!
   vendor: String! featuredImage: Image onlineStoreUrl: URL priceRangeV2: ProductPriceRangeV2!
   variants(first: Int): ProductVariantConnection!
@@ -122,6 +123,7 @@ type Query {
   shop: Shop!
   themes(first: Int, roles: [ThemeRole!]): OnlineStoreThemeConnection!
   product(id: ID!): Product
+  nodes(ids: [ID!]!): [Node]!
   products(first: Int, after: String, query: String): ProductConnection!
   customer(id: ID!): Customer
   customers(first: Int, after: String, query: String): CustomerConnection!
@@ -166,6 +168,7 @@ type Mutation {
 """
 
 SCHEMA = build_schema(SDL + metafields.SDL + bulk.SDL)
+SCHEMA.get_type("Node").resolve_type = lambda value, info, type_: value.get("__typename", "Product")
 SCHEMA.get_type("DiscountCode").resolve_type = lambda value, info, type_: "DiscountCodeBasic"
 SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, type_: "OnlineStoreThemeFileBodyText"
 MAX_QUERY_COST = 1000
@@ -424,6 +427,12 @@ class _Root:
         p = self._lookup("products", id, "Product")
         return self.product(p) if p else None
 
+    def nodes(self, info, ids):
+        """`nodes(ids:)`: up to 250 objects by id in one request (products here), null for unknown ids."""
+        if len(ids) > 250:
+            raise GraphQLError("The ids argument accepts at most 250 ids.")
+        return [self.product_by_id(info, i) if gid_id(i, "Product") is not None else None for i in ids]
+
     def customer_by_id(self, info, id):
         c = self._lookup("customers", id, "Customer")
         return self.customer(c) if c else None
@@ -628,7 +637,7 @@ def _root_mapping(root: _Root) -> dict:
     """Root fields -> resolvers (`product(id:)` and friends differ from the shape helpers' names)."""
     return {
         "shop": root.shop, "themes": root.themes, "products": root.products, "customers": root.customers, "orders": root.orders,
-        "product": root.product_by_id, "customer": root.customer_by_id, "order": root.order_by_id,
+        "product": root.product_by_id, "nodes": root.nodes, "customer": root.customer_by_id, "order": root.order_by_id,
         "codeDiscountNodeByCode": root.codeDiscountNodeByCode,
         "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,
         "discountCodeBasicUpdate": root.discountCodeBasicUpdate,

@@ -3,7 +3,8 @@
 
 Whatever its rating, every published review with words is in it (Google wants a full feed each
 time, and text in each review: a stars-only review is left out), with
-the product's identifiers (GTIN, SKU, brand, read from Shopify once per product), the
+the product's identifiers (GTIN, SKU, brand, read from Shopify once per product, 25 products a
+request), how the review was asked for, the
 incentivized and verified-purchase marks, and no personal data beyond the name the reviewer
 chose to show. The body is streamed row by row from a database cursor, so a shop with 100,000
 reviews is served with flat memory.
@@ -30,13 +31,16 @@ log = logging.getLogger(__name__)
 SCHEMA = "http://www.google.com/shopping/reviews/schema/product/2.4/product_reviews.xsd"
 ELIGIBLE_AT = 50  # Google shows product ratings for shops with at least this many reviews
 CHUNK = 500
+# How each review was asked for, in Google's words (an imported review's is not known).
+COLLECTION = {Review.Source.REQUEST: "post_fulfillment", Review.Source.STOREFRONT: "unsolicited"}
 ANONYMOUS = ' is_anonymous="true"'
 # XML 1.0 cannot carry these characters at all, escaped or not.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
+IDENTIFIERS_PER_CALL = 25  # products per nodes() request
 PRODUCT_IDENTIFIERS = """
-query advocateProductIdentifiers($id: ID!) {
-  product(id: $id) { handle vendor variants(first: 50) { nodes { sku barcode } } }
+query advocateProductIdentifiers($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Product { id handle vendor variants(first: 35) { nodes { sku barcode } } } }
 }
 """
 
@@ -66,24 +70,30 @@ def feed_shop(token: str) -> Shop | None:
     return config.shop if config and config.shop.is_installed else None
 
 
-def product_identifiers_refresh(shop: Shop, *, limit: int = 100) -> int:
-    """Read handle, brand, SKUs and GTINs from Shopify for reviewed products not read yet."""
+def product_identifiers_refresh(shop: Shop, *, limit: int = 200) -> int:
+    """Read handle, brand, SKUs and GTINs from Shopify for reviewed products not read yet, in
+    requests of IDENTIFIERS_PER_CALL products each."""
     client = AdminClient(shop)
+    pending = list(ProductRating.objects.filter(shop=shop, identifiers_at__isnull=True, count__gt=0)
+                   .order_by("pk")[:limit])
     done = 0
-    for rating in ProductRating.objects.filter(shop=shop, identifiers_at__isnull=True, count__gt=0)[:limit]:
+    for start in range(0, len(pending), IDENTIFIERS_PER_CALL):
+        batch = {f"gid://shopify/Product/{r.product_id}": r for r in pending[start:start + IDENTIFIERS_PER_CALL]}
         try:
-            data = client.query(PRODUCT_IDENTIFIERS, {"id": f"gid://shopify/Product/{rating.product_id}"}, cost=3)
+            nodes = client.query(PRODUCT_IDENTIFIERS, {"ids": list(batch)}, cost=len(batch) * 37).get("nodes") or []
         except ShopifyError as exc:
-            log.warning("identifiers of product %s on %s: %s", rating.product_id, shop.domain, exc)
+            log.warning("identifiers of %s products on %s: %s", len(batch), shop.domain, exc)
             break  # the sweep tries again
-        product = data.get("product") or {}
-        variants = (product.get("variants") or {}).get("nodes") or []
-        ProductRating.objects.filter(pk=rating.pk).update(
-            handle=product.get("handle") or "", brand=product.get("vendor") or "",
-            skus=sorted({v["sku"] for v in variants if v.get("sku")}),
-            gtins=sorted({v["barcode"] for v in variants if (v.get("barcode") or "").isdigit()}),
-            identifiers_at=timezone.now())
-        done += 1
+        found = {node["id"]: node for node in nodes if node}
+        for product_gid, rating in batch.items():
+            product = found.get(product_gid) or {}  # a deleted product: read, with nothing to show
+            variants = (product.get("variants") or {}).get("nodes") or []
+            ProductRating.objects.filter(pk=rating.pk).update(
+                handle=product.get("handle") or "", brand=product.get("vendor") or "",
+                skus=sorted({v["sku"] for v in variants if v.get("sku")}),
+                gtins=sorted({v["barcode"] for v in variants if (v.get("barcode") or "").isdigit()}),
+                identifiers_at=timezone.now())
+            done += 1
     return done
 
 
@@ -113,7 +123,7 @@ def feed_lines(shop: Shop) -> Iterator[str]:
     products = {r.product_id: r for r in ProductRating.objects.filter(shop=shop)}
     # Google's schema requires text: a stars-only review (no title, no body) is left out.
     reviews = (Review.objects.for_shop(shop).published().exclude(title="", body="").order_by("pk")
-               .only("pk", "product_id", "product_title", "rating", "title", "body", "display_name",
+               .only("pk", "product_id", "product_title", "rating", "title", "body", "display_name", "source",
                      "order_line_id", "incentivized", "imported_verified", "created_at", "published_at"))
     for review in reviews.iterator(chunk_size=CHUNK):
         yield _review_xml(shop, review, products.get(review.product_id))
@@ -147,7 +157,9 @@ def _review_xml(shop: Shop, review: Review, product: ProductRating | None) -> st
         f"<product_ids>{''.join(ids)}</product_ids>" if ids else "",
         f"<product_name>{_text(title)}</product_name>" if title else "",
         f"<product_url>{_text(url)}</product_url>",
-        "</product></products></review>\n",
+        "</product></products>",
+        f"<collection_method>{COLLECTION[review.source]}</collection_method>" if review.source in COLLECTION else "",
+        "</review>\n",
     ]
     return "".join(parts)
 
