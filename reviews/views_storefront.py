@@ -27,6 +27,7 @@ from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view, liquid
 from shopapp.ratelimit import allow, rate_limited
 
+FRAGMENT_MAX_AGE = 60
 CONTENT_TYPES = {"fragment": "text/html; charset=utf-8", "badge": "text/html; charset=utf-8",
                  "json": "application/json"}
 
@@ -58,7 +59,12 @@ def _answer(request: HttpRequest, product_id: int, kind: str) -> HttpResponse:
                              page=page, prefix=request.GET.get("path_prefix") or settings.APP_PROXY_PREFIX)
     response = HttpResponse(body, content_type=CONTENT_TYPES.get(kind, "text/html; charset=utf-8"))
     response["X-Content-Type-Options"] = "nosniff"
-    return liquid(response) if kind == "page" else response
+    if kind == "page":
+        return liquid(response)
+    # The same for every shopper (nothing here depends on who is logged in): caches in front of
+    # Advocate and the browser may keep it a minute, and serve it a little longer while refreshing.
+    response["Cache-Control"] = f"public, max-age={FRAGMENT_MAX_AGE}, stale-while-revalidate={FRAGMENT_MAX_AGE * 5}"
+    return response
 
 
 @app_proxy_view

@@ -310,6 +310,18 @@ def test_blocks_load_through_the_proxy_without_render_blocking_scripts():
         assert "<script" not in markup and "<link" not in markup  # Shopify adds the assets, deferred
     script = (EXTENSION / "assets" / "advocate.js").read_text()
     assert "view=fragment" in script and "document.write" not in script
+    # The launcher is on every page: it brings no stylesheet for Shopify to put in every head.
+    from devstore import theme
+
+    assert "stylesheet" not in theme.block_schema("referral-embed")
+
+
+def test_fragments_and_badges_may_be_cached_but_the_full_page_is_shopifys(client, shop):
+    _review(shop, 4, title="Good")
+    for params in ({"view": "fragment"}, {"format": "json"}):
+        assert _get(client, shop, **params)["Cache-Control"].startswith("public, max-age=60")
+    assert _get(client, shop, "/badge")["Cache-Control"].startswith("public, max-age=60")
+    assert "public" not in (_get(client, shop).get("Cache-Control") or "")
 
 
 def test_a_review_published_by_another_worker_shows_within_a_second(client, shop, monkeypatch):
