@@ -1,6 +1,8 @@
 """devstore's HTML: the admin, the storefront, the mailbox. Every value is escaped."""
 from __future__ import annotations
 
+import functools
+import io
 import re
 from decimal import Decimal
 from html import escape
@@ -21,7 +23,7 @@ button.secondary,.button.secondary{background:#fff;color:#303030;border:1px soli
 form.inline{display:inline}input,select{font:inherit;padding:6px 8px;border:1px solid #8a8a8a;border-radius:8px}
 label{display:block;margin:8px 0 2px;font-weight:600}.error{background:#fee;border:1px solid #e51c00;color:#8e1f0b;padding:8px 12px;border-radius:8px}
 .notice{background:#eaf4ff;border:1px solid #91c0ff;padding:8px 12px;border-radius:8px}.muted{color:#616161;font-size:13px}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:16px}.badge{font-size:12px;background:#e3e3e3;border-radius:10px;padding:1px 8px}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:16px}.product{display:grid;gap:16px}.product-media img{width:100%;height:auto;display:block;border-radius:8px}@media(min-width:750px){.product{grid-template-columns:3fr 2fr}}.badge{font-size:12px;background:#e3e3e3;border-radius:10px;padding:1px 8px}
 .card-rating{margin:4px 0;font-size:14px;color:#4a4a4a}.card-stars{color:#b26b00;letter-spacing:1px}
 .frame{width:100%;height:calc(100vh - 110px);border:0;background:#fff;border-radius:12px}
 """
@@ -209,10 +211,13 @@ def storefront_home(shop, domain, cart_count, customer, ratings: dict | None = N
 def product_page(shop, domain, product, cart_count, customer, markup: dict | None = None) -> str:
     """A Dawn-like product page; `markup` is the theme's own Product JSON-LD, where the theme writes one."""
     d = escape(domain)
-    body = (f'<script type="application/ld+json">{script_json(markup)}</script>' if markup else "") + (f'<div class=card><img src="/shops/{d}/images/{escape(product["handle"])}.svg" alt="" width=260 height=200>'
+    # Dawn's main product: a large photo (the page's largest paint) beside the title and the buy form.
+    body = (f'<script type="application/ld+json">{script_json(markup)}</script>' if markup else "") + (
+            f'<div class="card product"><div class=product-media><img src="/shops/{d}/images/{escape(product["handle"])}.jpg" '
+            f'alt="{escape(product["title"])}" width=1200 height=1200 fetchpriority=high></div><div>'
             f'<h1>{escape(product["title"])}</h1><p>{escape(product["price"])} {escape(shop["currency"])}</p>'
             f'<form method=post action="/shops/{d}/cart"><input type=hidden name=product value="{product["id"]}">'
-            f'<label for=qty>Quantity</label><input id=qty name=quantity type=number min=1 value=1> <button>Add to cart</button></form></div>'
+            f'<label for=qty>Quantity</label><input id=qty name=quantity type=number min=1 value=1> <button>Add to cart</button></form></div></div>'
             f'<div class=card><!--app-blocks--></div>')
     return _store_layout(shop, domain, product["title"], body, cart_count, customer)
 
@@ -278,6 +283,19 @@ def login_page(shop, domain, error="") -> str:
 
 def theme_wrap(shop, domain, content: str, cart_count, customer) -> str:
     return _store_layout(shop, domain, "", f"<div class=card>{content}</div>", cart_count, customer)
+
+
+@functools.lru_cache(maxsize=64)
+def product_photo(handle: str, color: str) -> bytes:
+    """A product photo of real size and weight (1200 × 1200 JPEG, grainy like a photograph), so
+    the product page's largest paint is what it is on a real shop."""
+    from PIL import Image, ImageOps
+
+    grain = Image.effect_noise((1200, 1200), 48).convert("L")
+    photo = ImageOps.colorize(grain, black="#202020", white=color)
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=82)
+    return out.getvalue()
 
 
 def product_image(product: dict) -> str:

@@ -6,6 +6,7 @@ UpstreamTransport sends what it would send to https://{domain}/...
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import hmac
 import json
@@ -37,6 +38,9 @@ TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 STAFF = [("Store owner", 0), ("Support agent", 1)]
 
 log = logging.getLogger("devstore")
+
+
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/jsonl", "image/svg+xml")
 
 
 class _Reply(Exception):
@@ -238,14 +242,21 @@ class Handler(BaseHTTPRequestHandler):
             self._send(_Reply(400, pages.layout("Error", f"<div class=card><p class=error role=alert>{pages.escape(str(exc))}</p></div>")))
 
     def _send(self, reply: _Reply) -> None:
+        body = reply.body
+        # Shopify's CDN compresses text; so does devstore, or page weights would mislead.
+        if (len(body) > 1024 and reply.content_type.startswith(COMPRESSIBLE)
+                and "gzip" in (self.headers.get("Accept-Encoding") or "")
+                and "Content-Encoding" not in reply.headers):
+            body = gzip.compress(body, compresslevel=6)
+            reply.headers = {**reply.headers, "Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
+        self.send_header("Content-Length", str(len(body)))
         for name, value in reply.headers.items():
             for item in value if isinstance(value, list) else [value]:
                 self.send_header(name, item)
         self.end_headers()
-        self.wfile.write(reply.body)
+        self.wfile.write(body)
 
     def form(self) -> dict:
         return dict(parse_qsl(self.body.decode(), keep_blank_values=True))
@@ -467,6 +478,7 @@ class Handler(BaseHTTPRequestHandler):
         """Render Advocate's app blocks (product page) and app embeds (every page) into a storefront page."""
         shop = self.store.shop(domain)
         context = {"routes": {"root_url": f"/shops/{domain}/"}, "cart": {"currency": {"iso_code": shop["currency"]}},
+                   "asset_root": f"/shops/{domain}/cdn/advocate/",
                    "shop": {"name": shop["name"], "permanent_domain": domain, "url": self.store.base_url,
                             "currency": shop["currency"]}}
         assets: dict[str, None] = {}
@@ -572,6 +584,11 @@ class Handler(BaseHTTPRequestHandler):
         if match:
             kind = "application/javascript" if match.group(1).endswith(".js") else "text/css"
             raise _Reply(200, (theme.EXTENSION_DIR / "assets" / match.group(1)).read_bytes(), kind)
+        match = re.fullmatch(r"/images/([a-z0-9-]+)\.jpg", rest)
+        if match:
+            product = self.store.product(domain, match.group(1))
+            raise _Reply(200, pages.product_photo(product["handle"], product["image_color"]), "image/jpeg",
+                         {"Cache-Control": "public, max-age=86400"})
         match = re.fullmatch(r"/images/([a-z0-9-]+)\.svg", rest)
         if match:
             raise _Reply(200, pages.product_image(self.store.product(domain, match.group(1))), "image/svg+xml")

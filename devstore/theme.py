@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 from liquid import Environment
+from liquid.filter import with_context
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extensions" / "advocate-theme"
 APP_HANDLE = "advocate"
@@ -128,7 +130,7 @@ def liquid_product(product: dict, domain: str, store_url: str, metafields: dict)
     variant = {"id": product["variant_id"], "price": cents, "available": product.get("status") == "ACTIVE"}
     return {"id": product["id"], "title": product["title"], "handle": product["handle"], "url": url,
             "price": cents, "available": variant["available"], "vendor": product.get("vendor", ""),
-            "featured_image": {"src": f"//{host}/shops/{domain}/images/{product['handle']}.svg"},
+            "featured_image": {"src": f"//{host}/shops/{domain}/images/{product['handle']}.jpg"},
             "selected_or_first_available_variant": variant, "metafields": metafields}
 
 
@@ -147,6 +149,32 @@ def structured_data(product: dict, store_url: str, currency: str) -> dict:
     }
 
 
+@with_context
+def _asset_url(name: str, *, context) -> str:
+    """Shopify's `asset_url` for an extension asset: its CDN address (devstore's, from the render context)."""
+    return f"{context.resolve('asset_root')}{name}"
+
+
+def _stylesheet_tag(url: str) -> str:
+    """Shopify's `stylesheet_tag`. Placed in a block (in the body, as Dawn's sections place theirs),
+    it holds back only what follows it, not the page above."""
+    return f'<link href="{url}" rel="stylesheet" type="text/css" media="all">'
+
+
+def _round(value, ndigits: int = 0):
+    """Shopify's `round` (Ruby's): halves away from zero, so 3.25 shows as 3.3 as it does on Shopify
+    (Python's round would give 3.2)."""
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        return value
+    rounded = number.quantize(Decimal(1).scaleb(-int(ndigits)), rounding=ROUND_HALF_UP)
+    return int(rounded) if int(ndigits) <= 0 else float(rounded)
+
+
 _LIQUID = Environment()
+_LIQUID.add_filter("round", _round)
+_LIQUID.add_filter("asset_url", _asset_url)
+_LIQUID.add_filter("stylesheet_tag", _stylesheet_tag)
 _LIQUID.add_filter("json", script_json)
 _LIQUID.add_filter("image_url", _image_url)

@@ -42,8 +42,13 @@ def storefront(live_server, tmp_path):
     from reviews.services import product_rating_refresh
 
     product_rating_refresh(shop=shop, product_id=product["id"])
+    store.shop_record = shop  # for tests that write Shopify's copy of the product
+    pages_by_url[f"{store.url}/shops/{DEMO}/products/trail-mug"] = store
     yield f"{store.url}/shops/{DEMO}/products/trail-mug"
     store.stop()
+
+
+pages_by_url: dict = {}
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
@@ -70,6 +75,31 @@ def test_the_product_page_shows_badge_and_reviews_and_sorting_reloads_the_widget
     assert widget.locator(".advocate-review").count() == 2
     assert page.url == storefront  # the widget reloaded in place
     assert len(_one_product(page)["review"]) == 2  # the loaded page's reviews, still in the one Product
+
+
+def test_rendered_from_the_metafields_the_page_asks_advocate_nothing_until_the_shopper_sorts(storefront, open_page):
+    from tests.reviews.test_theme_blocks import metafields_written
+
+    store = pages_by_url[storefront]
+    product = store.store.product(DEMO, "trail-mug")
+    metafields_written(store.store, store.shop_record, product["id"])
+    page = open_page(storefront, "phone")
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url) if "/apps/advocate/" in request.url else None)
+    page.wait_for_load_state("load")
+    widget = page.locator("[data-advocate-widget=reviews]")
+    assert widget.get_attribute("data-advocate-rendered") is not None
+    widget.get_by_text("out of 5 · 12 reviews").wait_for()
+    assert page.locator(".advocate-badge").inner_text().startswith("★★★☆☆ 3.3")
+    page.wait_for_function("window.advocateScript && document.querySelector('[data-advocate-loaded]')")
+    assert asked == []  # the badge, the summary and the first page came from Shopify's copy
+    assert _one_product(page)["aggregateRating"]["reviewCount"] == 12
+    screenshot(page, "storefront-widget-from-metafields-phone")
+
+    widget.get_by_role("link", name="Lowest rating").click()  # the script, loaded after the page, takes over
+    page.wait_for_function("document.querySelector('.advocate-title').textContent === 'Mug review 4'")
+    assert page.url == storefront and len(asked) == 1 and "sort=lowest" in asked[0]
+    assert len(_one_product(page)["review"]) == 10 and page.console_errors == []
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
