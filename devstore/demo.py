@@ -96,6 +96,7 @@ def launch(var_dir: Path, *, app_port: int, store_port: int, smtp_port: int, day
         "SHOPIFY_UPSTREAM_URL": store.url, "APP_BRIDGE_URL": f"{store.url}/app-bridge.js",
         "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(store.smtp_port), "PRODUCTION": "0",
         "ADVOCATE_DAY_SECONDS": str(day_seconds), "SWEEP_INTERVAL_SECONDS": "1", "PYTHONUNBUFFERED": "1",
+        "REQUEST_LOG_LEVEL": "INFO",
     })
     log_path = var_dir / "advocate.log"
     say(f"Starting Advocate on {app_url} (SQLite in {var_dir / 'advocate'}, jobs in-process; log: {log_path})…")

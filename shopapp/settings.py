@@ -231,5 +231,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"level": "WARNING"}},
+    # Each request runserver answers (the demo sets INFO, so its log shows what reached Advocate).
+    "loggers": {"django.server": {"level": env("REQUEST_LOG_LEVEL", "WARNING"), "propagate": True}},
 }
