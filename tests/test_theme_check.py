@@ -19,5 +19,7 @@ def test_theme_check_reports_no_error_on_the_extension():
     assert shutil.which("node"), "Theme Check needs Node.js"
     run = subprocess.run(["node", "scripts/theme_check.js", "extensions/advocate-theme"], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
-    summary = json.loads(run.stdout.strip().splitlines()[-1])
+    lines = run.stdout.strip().splitlines()
+    assert lines, f"Theme Check printed nothing (did `npm ci` install it?): {run.stderr[-2000:]}"
+    summary = json.loads(lines[-1])
     assert run.returncode == 0 and summary["errors"] == 0, run.stdout + run.stderr
