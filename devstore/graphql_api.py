@@ -70,9 +70,12 @@ type StoreCreditAccountConnection { nodes: [StoreCreditAccount!]! }
 type Customer {
   id: ID! legacyResourceId: String! firstName: String lastName: String displayName: String!
   email: String phone: String defaultEmailAddress: CustomerEmailAddress numberOfOrders: String!
-  amountSpent: MoneyV2! createdAt: DateTime!
+  amountSpent: MoneyV2! createdAt: DateTime! tags: [String!]!
   storeCreditAccounts(first: Int): StoreCreditAccountConnection!
 }
+type TagsNode { id: ID! }
+type TagsAddPayload { node: TagsNode userErrors: [UserError!]! }
+type TagsRemovePayload { node: TagsNode userErrors: [UserError!]! }
 type CustomerEdge { cursor: String! node: Customer! }
 type CustomerConnection { edges: [CustomerEdge!]! nodes: [Customer!]! pageInfo: PageInfo! }
 
@@ -164,6 +167,8 @@ type Mutation {
   storeCreditAccountDebit(id: ID!, debitInput: StoreCreditAccountDebitInput!): StoreCreditAccountDebitPayload
   webhookSubscriptionCreate(topic: WebhookSubscriptionTopic!, webhookSubscription: WebhookSubscriptionInput!): WebhookSubscriptionCreatePayload
   segmentCreate(name: String!, query: String!): SegmentCreatePayload
+  tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
+  tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
 }
 """
 
@@ -261,6 +266,11 @@ def query_cost(document, variables: dict, operation_name: str | None) -> int:
     return max(1, cost(operation.selection_set))
 
 
+def customer_tags(customer: dict) -> list[str]:
+    """A customer's tags: Shopify keeps them as one comma-separated string."""
+    return [t.strip() for t in (customer.get("tags") or "").split(",") if t.strip()]
+
+
 def _connection(items: list[Any], first: int | None, after: str | None, cursor_of) -> dict:
     start = 0
     if after:
@@ -335,6 +345,7 @@ class _Root:
             "email": c["email"] or None, "phone": c["phone"] or None,
             "defaultEmailAddress": {"emailAddress": c["email"], "marketingState": c["marketing"]} if c["email"] else None,
             "numberOfOrders": str(len(orders)), "amountSpent": self._money(spent), "createdAt": c["created_at"],
+            "tags": customer_tags(c),
             "storeCreditAccounts": lambda info, first=None: {"nodes": [
                 self.credit_account(a) for a in self.store.credit_accounts(self.domain, c["id"])]},
         }
@@ -597,6 +608,40 @@ class _Root:
         return {"storeCreditAccountTransaction": self.credit_transaction(result["transaction"], result["account"]),
                 "userErrors": []}
 
+    # --- tags (customers; Shopify's rules: trimmed, at most 255 characters, 250 per customer)
+    def tagsAdd(self, info, id, tags):
+        return self._tags(id, tags, add=True)
+
+    def tagsRemove(self, info, id, tags):
+        return self._tags(id, tags, add=False)
+
+    def _tags(self, id: str, tags: list[str], *, add: bool) -> dict:
+        customer_id = gid_id(id, "Customer")
+        if customer_id is None:
+            return {"node": None, "userErrors": [{"field": ["id"], "message": "Only customers are tagged in devstore."}]}
+        scopes = set((self.shop_data["app"].get("scopes") or "").split(","))
+        if "write_customers" not in scopes:
+            raise GraphQLError("Access denied for tagsAdd field. Required access: `write_customers` access scope.",
+                               extensions={"code": "ACCESS_DENIED"})
+        wanted = [t.strip() for t in tags if t.strip()]
+        if any(len(t) > 255 for t in wanted):
+            return {"node": None, "userErrors": [{"field": ["tags"], "message": "Tags are at most 255 characters."}]}
+        with self.store.lock:
+            customer = self.shop_data["customers"].get(str(customer_id))
+            if customer is None:
+                return {"node": None, "userErrors": [{"field": ["id"], "message": "Customer does not exist"}]}
+            have = customer_tags(customer)
+            lowered = {t.lower() for t in wanted}
+            if add:
+                have += [t for t in wanted if t.lower() not in {h.lower() for h in have}]
+                if len(have) > 250:
+                    return {"node": None, "userErrors": [{"field": ["tags"], "message": "A customer has at most 250 tags."}]}
+            else:
+                have = [h for h in have if h.lower() not in lowered]
+            customer["tags"] = ", ".join(have)
+            self.store.save()
+        return {"node": {"id": id}, "userErrors": []}
+
     # --- bulk operations (devstore/bulk.py)
     def stagedUploadsCreate(self, info, input):
         targets = [bulk.bulk_of(self.store).staged_target(self.domain, i["filename"], i["mimeType"]) for i in input]
@@ -644,6 +689,7 @@ def _root_mapping(root: _Root) -> dict:
         "storeCreditAccountCredit": root.storeCreditAccountCredit,
         "storeCreditAccountDebit": root.storeCreditAccountDebit,
         "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
+        "tagsAdd": root.tagsAdd, "tagsRemove": root.tagsRemove,
         "segments": root.segments, "segmentCreate": root.segmentCreate,
         "metafieldsSet": root.metafields_api.metafieldsSet, "metafieldsDelete": root.metafields_api.metafieldsDelete,
         "standardMetafieldDefinitionEnable": root.metafields_api.standardMetafieldDefinitionEnable,

@@ -78,8 +78,12 @@ def stored(shop: dict) -> dict:
 
 def product_metafield(store: Store, domain: str, product_id: int, namespace: str, key: str) -> dict | None:
     """A product's metafield as devstore holds it (tests and the storefront read it from here)."""
-    shop = store.shop(domain)
-    return stored(shop).get(gid("Product", product_id), {}).get(f"{resolve_namespace(store, namespace)}.{key}")
+    return owner_metafield(store, domain, gid("Product", product_id), namespace, key)
+
+
+def owner_metafield(store: Store, domain: str, owner_id: str, namespace: str, key: str) -> dict | None:
+    """Any owner's metafield (a product's, a customer's) as devstore holds it."""
+    return stored(store.shop(domain)).get(owner_id, {}).get(f"{resolve_namespace(store, namespace)}.{key}")
 
 
 def _value_error(kind: str, value: str) -> str | None:
@@ -145,8 +149,10 @@ class MetafieldsApi:
         return {"metafield": metafield, "metafields": metafields}
 
     def metafieldsSet(self, info, metafields):
-        if any(self._owner(m["ownerId"]) and self._owner(m["ownerId"])[0] == "Product" for m in metafields):
-            self._scope_require("write_products", "metafieldsSet")
+        kinds = {owner[0] for owner in map(self._owner, (m["ownerId"] for m in metafields)) if owner}
+        for kind, scope in (("Product", "write_products"), ("Customer", "write_customers")):
+            if kind in kinds:
+                self._scope_require(scope, "metafieldsSet")
         if len(metafields) > MAX_PER_CALL:
             return {"metafields": None, "userErrors": [{
                 "field": ["metafields"], "code": "LESS_THAN_OR_EQUAL_TO", "elementIndex": None,
@@ -192,7 +198,10 @@ class MetafieldsApi:
         return {"metafields": written, "userErrors": []}
 
     def metafieldsDelete(self, info, metafields):
-        self._scope_require("write_products", "metafieldsDelete")
+        kinds = {kind for m in metafields for kind in OWNERS if gid_id(m["ownerId"], kind) is not None}
+        for kind, scope in (("Product", "write_products"), ("Customer", "write_customers")):
+            if kind in kinds:
+                self._scope_require(scope, "metafieldsDelete")
         deleted = []
         with self.store.lock:
             for m in metafields:

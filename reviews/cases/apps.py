@@ -9,7 +9,11 @@ class CasesConfig(AppConfig):
     verbose_name = "Advocate cases"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from reviews.cases.figures import cases_section
+        from reviews.cases.models import Case
+        from reviews.cases.pause import on_case_saved, pauses_sweep
         from reviews.cases.privacy import case_marketing_block, cases_export, cases_redact, cases_shop_export
         from reviews.cases.services import on_review_saved
         from reviews.cases.sweep import cases_sweep
@@ -23,6 +27,9 @@ class CasesConfig(AppConfig):
         review_saved_subscribe("cases.open_for_negative_review", on_review_saved)
         register_marketing_block(case_marketing_block)
         register_sweeper(cases_sweep)
+        # The pause in Shopify (a tag and a metafield other tools can see) follows every case.
+        post_save.connect(on_case_saved, sender=Case, dispatch_uid="cases-pause-in-shopify")
+        register_sweeper(pauses_sweep)
         register_customer_data("cases", export=cases_export, redact=cases_redact)
         register_shop_data("cases", export=cases_shop_export)
         register_dashboard_section("cases", "Unhappy customers", order=30, build=cases_section)

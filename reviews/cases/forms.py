@@ -12,12 +12,21 @@ from reviews.cases.conversation import PLACEHOLDERS, unknown_placeholders
 class CaseSettingsForm(forms.ModelForm):
     class Meta:
         model = CaseSettings
-        fields = ["rating_threshold", "keywords", "alert_recipients", "alert_mode", "first_response_hours"]
+        fields = ["rating_threshold", "keywords", "alert_recipients", "alert_mode", "first_response_hours", "pause_tag"]
         labels = {"rating_threshold": "Open a case for reviews at or under (stars)",
+                  "pause_tag": "Shopify customer tag during the pause",
                   "keywords": "Complaint keywords", "alert_recipients": "Send alerts to",
                   "alert_mode": "When to alert", "first_response_hours": "First-response target (hours)"}
         widgets = {"keywords": forms.Textarea(attrs={"rows": 4}), "alert_recipients": forms.Textarea(attrs={"rows": 2}),
                    "alert_mode": forms.RadioSelect}
+
+    def clean_pause_tag(self):
+        tag = " ".join(self.cleaned_data["pause_tag"].split())
+        if not tag:
+            raise forms.ValidationError("Give the tag a name, for example advocate-case-open.")
+        if "," in tag:
+            raise forms.ValidationError("A tag cannot contain a comma: Shopify separates tags with commas.")
+        return tag
 
     def clean_alert_recipients(self):
         value = self.cleaned_data["alert_recipients"]

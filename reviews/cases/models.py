@@ -33,6 +33,10 @@ class CaseSettings(models.Model):
     first_response_hours = models.PositiveSmallIntegerField(
         default=24, validators=[MinValueValidator(1), MaxValueValidator(720)])
     digest_sent_at = models.DateTimeField(null=True, blank=True)
+    pause_tag = models.CharField(
+        max_length=40, default="advocate-case-open",
+        help_text="the tag on a Shopify customer while their case is open and for the pause after it")
+    pause_lease_until = models.DateTimeField(null=True, blank=True)  # one pause sync per shop at a time
 
     @classmethod
     def for_shop(cls, shop: Shop) -> "CaseSettings":
@@ -196,3 +200,24 @@ class Remedy(models.Model):
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class CustomerPause(models.Model):
+    """What Shopify holds of a customer's marketing pause (reviews/cases/pause.py): the tag and the
+    app metafield Advocate put on the Shopify customer, and whether that is due for a check."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="customer_pauses")
+    # Kept apart from the customer row: a redacted customer's tag must still come off in Shopify.
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    customer_gid = models.CharField(max_length=100)
+    tag_in_shopify = models.CharField(max_length=255, blank=True, help_text="the tag Shopify has, as far as we know")
+    value_in_shopify = models.CharField(max_length=200, blank=True, help_text="the metafield value Shopify has")
+    until = models.DateTimeField(null=True, blank=True, help_text="when the pause written to Shopify ends")
+    version = models.PositiveIntegerField(default=1)
+    synced_version = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "customer_gid"], name="one_pause_row_per_customer")]

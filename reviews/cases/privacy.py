@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from reviews.cases.models import Case, CaseMessage
+from reviews.cases.pause import pause_redact
 from shopapp.models import Customer, Shop
 from shopapp.orders import customers_matching
 
@@ -66,6 +67,7 @@ def cases_redact(shop: Shop, ref) -> None:
     Names come from the messages themselves: another app's redactor may have blanked the
     customer row already.
     """
+    pause_redact(shop, customers_matching(shop, ref))  # the tag and metafield in Shopify come off too
     cases = list(_cases_of(shop, ref).select_related("customer", "review"))
     for case in cases:
         CaseMessage.objects.filter(case=case, direction=CaseMessage.Direction.IN).update(

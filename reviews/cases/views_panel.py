@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from reviews.cases import remedies
 from reviews.cases.forms import CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
 from reviews.cases.models import Case, CaseSettings, Remedy
+from reviews.cases.pause import pause_status, pause_tag_renamed
 from reviews.cases.conversation import (
     case_public_reply, case_reply_send, case_review_link, reply_templates, template_fill,
 )
@@ -212,6 +213,9 @@ def case_settings(request: HttpRequest) -> HttpResponse:
             if form.is_valid():
                 form.save()
                 notice = "Case settings saved."
+                if "pause_tag" in form.changed_data:
+                    count = pause_tag_renamed(shop)
+                    notice += f" {count} customer{'' if count == 1 else 's'} will be retagged in Shopify." if count else ""
             else:
                 status = 400
         elif action.startswith("template-") and action[9:] in template_forms:
@@ -229,5 +233,6 @@ def case_settings(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=405)
     return render(request, "cases/panel/settings.html", {
         "shop": shop, "nav": "cases", "form": form, "template_forms": list(template_forms.values()),
-        "notice": notice,
+        "notice": notice, "pause": pause_status(shop),
+        "pause_tag": CaseSettings.objects.values_list("pause_tag", flat=True).get(pk=config.pk),
     }, status=status)

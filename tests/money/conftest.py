@@ -28,18 +28,23 @@ def devstore(settings):
     shopify.set_http_client(None)
 
 
-@pytest.fixture
-def shop(db, devstore):
-    """Demo Outfitters with Advocate installed: the tokens are devstore's own."""
+def connected_shop(devstore, scopes: str | None = None):
+    """Demo Outfitters with Advocate installed (with these scopes, or devstore's): devstore's own tokens."""
     from shopapp.models import Shop
 
-    devstore.store.app_install(DEMO)
+    devstore.store.app_install(DEMO, scopes=scopes)
     tokens = devstore.store.tokens_issue(DEMO, expiring=True)
     now = timezone.now()
-    return Shop.objects.create(domain=DEMO, name="Demo Outfitters", currency="USD",
+    return Shop.objects.create(domain=DEMO, name="Demo Outfitters", currency="USD", scopes=scopes or "",
                                access_token=tokens["access_token"], access_token_expires_at=now + timedelta(hours=1),
                                refresh_token=tokens["refresh_token"], refresh_token_expires_at=now + timedelta(days=90),
                                installed_at=now)
+
+
+@pytest.fixture
+def shop(db, devstore):
+    """Demo Outfitters with Advocate installed: the tokens are devstore's own."""
+    return connected_shop(devstore)
 
 
 @pytest.fixture

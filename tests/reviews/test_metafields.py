@@ -13,7 +13,7 @@ from reviews.metafields import metafields_sweep, product_metafields_sync, review
 from reviews.models import ProductRating, Review
 from reviews.services import review_create, review_reject, review_reply
 from shopapp.models import Customer, Shop
-from tests.money.conftest import DEMO, devstore  # noqa: F401  (the devstore fixture)
+from tests.money.conftest import DEMO, connected_shop, devstore  # noqa: F401  (the devstore fixture)
 
 pytestmark = pytest.mark.django_db
 SCOPES = "read_orders,read_customers,read_products,write_products,write_discounts"
@@ -21,13 +21,7 @@ SCOPES = "read_orders,read_customers,read_products,write_products,write_discount
 
 @pytest.fixture
 def shop(db, devstore):  # noqa: F811
-    devstore.store.app_install(DEMO, scopes=SCOPES)
-    tokens = devstore.store.tokens_issue(DEMO, expiring=True)
-    now = timezone.now()
-    return Shop.objects.create(domain=DEMO, name="Demo Outfitters", currency="USD", scopes=SCOPES,
-                               access_token=tokens["access_token"], access_token_expires_at=now + timedelta(hours=1),
-                               refresh_token=tokens["refresh_token"], refresh_token_expires_at=now + timedelta(days=90),
-                               installed_at=now)
+    return connected_shop(devstore, SCOPES)
 
 
 @pytest.fixture

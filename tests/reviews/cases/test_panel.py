@@ -134,7 +134,7 @@ def test_settings_save_and_refuse_bad_input_with_values_kept(client, make_sessio
     assert "owner@x.test, nope" in bad.content.decode()
     ok = _post(client, make_session_token, shop, "/app/cases/settings/", {
         "action": "settings", "rating_threshold": "3", "keywords": "broken", "alert_recipients": "owner@x.test",
-        "alert_mode": "digest", "first_response_hours": "12"})
+        "alert_mode": "digest", "first_response_hours": "12", "pause_tag": "advocate-case-open"})
     assert "Case settings saved." in ok.content.decode()
     config = CaseSettings.for_shop(shop)
     assert (config.rating_threshold, config.alert_mode, config.first_response_hours) == (3, "digest", 12)
