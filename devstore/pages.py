@@ -91,7 +91,8 @@ def admin(store, domain: str, message: str = "", error: str = "") -> str:
     )
     customer_rows = "".join(
         f"<tr><td>{escape(c['first_name'])} {escape(c['last_name'])}</td><td>{escape(c['email'] or '(no email)')}</td>"
-        f"<td>{escape(c['marketing'].lower().replace('_', ' '))}</td><td>"
+        f"<td>{escape(c['marketing'].lower().replace('_', ' '))}</td>"
+        f"<td>{''.join(f'<span class=badge>{escape(t)}</span> ' for t in (c.get('tags') or '').split(',') if t.strip())}</td><td>"
         + _button(domain, "marketing", "Opt out" if c["marketing"] == "SUBSCRIBED" else "Opt in", True, customer=c["id"],
                   state="UNSUBSCRIBED" if c["marketing"] == "SUBSCRIBED" else "SUBSCRIBED")
         + " " + _button(domain, "data-request", "Request data", True, customer=c["id"])
@@ -116,7 +117,7 @@ def admin(store, domain: str, message: str = "", error: str = "") -> str:
         f"<h1>{escape(shop['name'])}</h1>{flash}"
         f"<div class=card><h2>Apps</h2><p><strong>Advocate</strong> — {state}</p>{app_actions}</div>"
         f"<div class=card><h2>Orders</h2><table><tr><th>Order</th><th>Customer</th><th>Total</th><th>Codes</th><th>Status</th><th></th></tr>{order_rows}</table></div>"
-        f"<div class=card><h2>Customers</h2><table><tr><th>Name</th><th>Email</th><th>Marketing</th><th></th></tr>{customer_rows}</table>"
+        f"<div class=card><h2>Customers</h2><table><tr><th>Name</th><th>Email</th><th>Marketing</th><th>Tags</th><th></th></tr>{customer_rows}</table>"
         f"<p>{_button(domain, 'shop-redact', 'Send shop/redact', True)}</p></div>"
         f"<div class=card><h2>Discount codes</h2><table><tr><th>Code</th><th>Title</th><th>Value</th><th>Used</th></tr>{discounts}</table></div>"
         f"<div class=card><h2>Store credit</h2><table><tr><th>Customer</th><th>Balance</th></tr>{credit}</table></div>"
