@@ -55,7 +55,8 @@ class ProgramSettings(models.Model):
         settings, _ = cls.objects.get_or_create(shop=shop)
         return settings
 
-    def offer_label(self, currency: str) -> str:
+    def offer_label(self, currency: str, *, whose: str = "your") -> str:
+        """The friend's offer in words, to the friend ("your") or about them ("their")."""
         if self.friend_offer_kind == self.OfferKind.PERCENT:
             label = f"{self.friend_offer_value.normalize():f}% off"
         else:
@@ -63,7 +64,7 @@ class ProgramSettings(models.Model):
         if self.friend_minimum_subtotal > 0:
             label += f" orders over {self.friend_minimum_subtotal:.2f} {currency}"
         else:
-            label += " your first order" if self.friend_first_order_only else " your order"
+            label += f" {whose} first order" if self.friend_first_order_only else f" {whose} order"
         return label
 
 

@@ -6,10 +6,13 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from django.db.models import Sum
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
+from referrals.services import store_referral_link
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
+from shopapp.mail import marketing_blocked
 from shopapp.models import Customer, Shop
 
 SHARE_PURPOSE = "referral-share"
@@ -102,3 +105,20 @@ def reward_label(program: ProgramSettings, currency: str) -> str:
         return f"{program.reward_value:.2f} {currency} in store credit"
     label = f"{program.reward_value.normalize():f}% of their order in store credit"
     return f"{label} (up to {program.reward_cap:.2f} {currency})" if program.reward_cap else label
+
+
+def review_thanks_block(shop: Shop, reviews: list) -> str | None:
+    """On the review thank-you page, a reviewer whose every rating here is 4 or 5 stars is offered
+    their referral link, when the program runs, their code exists and nothing pauses marketing to
+    them (an open case, say). Only this page's wording follows the rating."""
+    customers = {r.customer for r in reviews if r.customer_id}
+    if not reviews or min(r.rating for r in reviews) < 4 or len(customers) != 1:
+        return None
+    customer = customers.pop()
+    config = ProgramSettings.for_shop(shop)
+    advocate = Advocate.objects.filter(shop=shop, customer=customer, code_state=Advocate.CodeState.CREATED).first()
+    if not config.enabled or advocate is None or customer.redacted_at or marketing_blocked(shop, customer):
+        return None
+    return render_to_string("referrals/review_thanks.html", {
+        "link": store_referral_link(advocate), "offer": config.offer_label(shop.currency, whose="their"),
+        "share_url": share_link(advocate), "shop": shop})

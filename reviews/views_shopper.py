@@ -18,6 +18,7 @@ from reviews.services import review_create, review_update
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.ratelimit import rate_limited
+from shopapp.registry import review_thanks_blocks
 from shopapp.shopify import shop_url
 
 
@@ -53,7 +54,8 @@ def _review_page(request: HttpRequest, token: str, *, base: str, proxy_shop=None
         if request.GET.get("done"):
             return render(request, "reviews/thanks.html", {
                 "shop": review_request.shop, "edit_url": action, "reviews": existing.values(),
-                "shop_home": shop_url(review_request.shop.domain, "/")})
+                "shop_home": shop_url(review_request.shop.domain, "/"),
+                "blocks": review_thanks_blocks(review_request.shop, list(existing.values()))})
         chosen = request.GET.get("item", "")
         rows = [_row(item, existing.get(item.order_line_id), None, _star(request, item, chosen), token, base)
                 for item in items]

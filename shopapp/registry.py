@@ -28,6 +28,7 @@ class _Registry:
     dashboard_sections: dict[str, Any] = field(default_factory=dict)
     customer_segments: dict[str, Callable] = field(default_factory=dict)
     customer_summaries: dict[str, Callable] = field(default_factory=dict)
+    review_thanks: dict[str, Callable] = field(default_factory=dict)
     owners: dict[str, "DataOwner"] = field(default_factory=dict)
     uninstall_hooks: list[Callable[[Shop], None]] = field(default_factory=list)
     reconnect_hooks: list[Callable[..., None]] = field(default_factory=list)
@@ -196,6 +197,16 @@ def register_customer_summary(label: str, describe: Callable[["Customer"], str])
 def customer_summaries(customer: "Customer") -> list[tuple[str, str]]:
     """(label, line) from every app that describes customers, for panel pages about one customer."""
     return [(label, describe(customer)) for label, describe in _r.customer_summaries.items()]
+
+
+def register_review_thanks(name: str, block: Callable[..., str | None]) -> None:
+    """A block on the review thank-you page: `block(shop, reviews)` gives its HTML, or None to show
+    nothing. Only the page's wording may follow the ratings: nothing about a review does."""
+    _r.review_thanks[name] = block
+
+
+def review_thanks_blocks(shop: Shop, reviews: list) -> list[str]:
+    return [html for block in _r.review_thanks.values() if (html := block(shop, reviews))]
 
 
 # --- customer data and uninstall ------------------------------------------------------

@@ -15,12 +15,12 @@ class CasesConfig(AppConfig):
         from reviews.cases.models import Case
         from reviews.cases.pause import on_case_saved, pauses_sweep
         from reviews.cases.privacy import case_marketing_block, cases_export, cases_redact, cases_shop_export
-        from reviews.cases.services import on_review_saved
+        from reviews.cases.services import case_thanks_block, on_review_saved
         from reviews.cases.sweep import cases_sweep
         from reviews.services import review_saved_subscribe
         from shopapp.registry import (
             register_customer_data, register_dashboard_section, register_marketing_block, register_panel_nav,
-            register_settings_section, register_shop_data, register_sweeper,
+            register_review_thanks, register_settings_section, register_shop_data, register_sweeper,
         )
 
         # A follow-up row, retried by the sweep: an unhappy customer never silently gets no case.
@@ -30,6 +30,7 @@ class CasesConfig(AppConfig):
         # The pause in Shopify (a tag and a metafield other tools can see) follows every case.
         post_save.connect(on_case_saved, sender=Case, dispatch_uid="cases-pause-in-shopify")
         register_sweeper(pauses_sweep)
+        register_review_thanks("cases", case_thanks_block)
         register_customer_data("cases", export=cases_export, redact=cases_redact)
         register_shop_data("cases", export=cases_shop_export)
         register_dashboard_section("cases", "Unhappy customers", order=30, build=cases_section)

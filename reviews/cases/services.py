@@ -193,3 +193,15 @@ def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
 def _owner_email(shop: Shop, to: list[str], subject: str, template: str, context: dict) -> None:
     context = {**context, "inbox": shop_url(shop.domain, f"/admin/apps/{settings.SHOPIFY_API_KEY}/app/cases/")}
     email_send(shop=shop, audience=Audience.MERCHANT, to=to, subject=subject, text=render_to_string(template, context))
+
+
+def case_thanks_block(shop: Shop, reviews: list) -> str | None:
+    """On the review thank-you page: a reviewer whose rating opens a case hears that the shop will
+    be in touch (the case itself is opened by the review's follow-up, whatever this page says)."""
+    if not reviews:
+        return None
+    threshold = CaseSettings.for_shop(shop).rating_threshold
+    unhappy = [r for r in reviews if r.rating <= threshold or Case.objects.filter(review=r).exists()]
+    if not unhappy:
+        return None
+    return render_to_string("cases/review_thanks.html", {"shop": shop, "unhappy": unhappy})
