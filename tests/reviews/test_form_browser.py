@@ -73,3 +73,27 @@ def test_errors_are_announced_and_input_kept(live_server, open_page, settings):
     assert page.get_by_label("Your review").first.input_value() == "Forgot the stars"
     screenshot(page, "review-form-error-phone")
     assert accessibility_violations(page) == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_happy_reviewer_is_offered_their_link_on_the_thank_you_page(live_server, open_page, width, settings):
+    from referrals.models import Advocate
+    from reviews.requests import review_link
+    from shopapp.models import Customer
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    request = _sent_request()
+    customer = Customer.objects.get(shop=request.shop, shopify_id=9007199254740993)
+    Advocate.objects.create(shop=request.shop, customer=customer, code="MAYA-7K2Q",
+                            code_state=Advocate.CodeState.CREATED)
+    mug = request.items.get(title="Trail Mug")
+    path = review_link(request).removeprefix(settings.APP_URL)
+    page = open_page(f"{live_server.url}{path}?item={mug.pk}&rating=5", width)
+    page.get_by_role("button", name="Post my review").click()
+    page.wait_for_load_state()
+    offer = page.get_by_role("region", name="Know someone who'd like it too?")
+    assert offer.get_by_label("Your link").input_value().endswith("/apps/advocate/referrals/r/MAYA-7K2Q")
+    assert offer.get_by_role("link", name="Share it, and see what you've earned").is_visible()
+    assert accessibility_violations(page) == [] and page.console_errors == []
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"review-thanks-referral-{width}")
