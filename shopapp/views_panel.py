@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from shopapp import views_install
+from shopapp.activity import event_summaries, with_summary_fields
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
 from shopapp.errors import ShopifyError
 from shopapp.forms import CustomerEraseForm, SenderForm, TestSendForm, test_send_post
@@ -81,7 +82,11 @@ def activity(request: HttpRequest) -> HttpResponse:
     status = params.choice("status", WebhookEvent.Status.values, label="Status")
     if status:
         events = events.filter(status=status)
-    page = params.page(events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at"), 50)
+    page = params.page(with_summary_fields(
+        events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at")), 50)
+    summaries = event_summaries(request.shop, list(page.object_list))
+    for event in page.object_list:
+        event.summary = summaries[event.pk]
     return render(request, "shopapp/activity.html", {
         "shop": request.shop, "nav": "settings", "page": page, "status": status,
         "status_query": urlencode({"status": status}) if status else "",
