@@ -376,7 +376,8 @@ class Handler(BaseHTTPRequestHandler):
             if not app["installed"]:
                 raise _json_reply(400, {"error": "invalid_subject_token", "error_description": "The app is not installed on this shop."})
             if body.get("requested_token_type", "").endswith("online-access-token"):
-                raise _json_reply(400, {"error": "unsupported_token_type", "error_description": "devstore issues offline tokens only."})
+                # An online token names the staff member the session token was for (`associated_user`).
+                raise _json_reply(200, self.store.online_token(domain, int(claims.get("sub") or 0)))
             raise _json_reply(200, self.store.tokens_issue(domain, expiring=expiring))
         code = body.get("code")
         if code:

@@ -40,6 +40,10 @@ PLANS = {  # plan -> (display name, bucket size, restore rate per second, Plus?)
 }
 
 
+# The shop's staff as the admin knows them: n is the `staff` a devstore session token is made for.
+STAFF = [("Dana", "Reyes", "dana@example.com"), ("Sam", "Okafor", "sam@example.com"), ("Lea", "Martin", "lea@example.com")]
+
+
 class StoreError(Exception):
     """A request devstore refuses, with a message for the person who made it."""
 
@@ -659,6 +663,17 @@ class Store:
                 bucket["available"] -= requested
             status = {"maximumAvailable": size, "currentlyAvailable": round(bucket["available"], 1), "restoreRate": rate}
             return allowed, status
+
+    def online_token(self, domain: str, user_id: int) -> dict:
+        """Token exchange for an online token: short-lived, and it says who the staff member is."""
+        shop = self.shop(domain)
+        index = user_id - shop["id"] - 100  # devstore's session tokens name staff member n as shop id + 100 + n
+        first, last, email = STAFF[index % len(STAFF)]
+        return {"access_token": "shpua_" + secrets.token_hex(16), "scope": shop["app"]["scopes"], "expires_in": 86399,
+                "associated_user_scope": shop["app"]["scopes"],
+                "associated_user": {"id": user_id, "first_name": first, "last_name": last, "email": email,
+                                    "account_owner": index == 0, "locale": "en", "collaborator": False,
+                                    "email_verified": True}}
 
     def bucket_set(self, domain: str, available: float) -> None:
         with self.lock:

@@ -23,6 +23,7 @@ from shopapp.connection import shop_token_is_fresh
 from shopapp.errors import ShopifyError
 from shopapp.services import shop_install_from_id_token
 from shopapp.shopify import admin_origins, clean_shop_domain, shopify_app
+from shopapp.staff import staff_remember
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,8 @@ class EmbeddedShopMiddleware:
         request.shop_disconnected = disconnected
         request.panel_user = PanelUser(id=str(result.user_id or ""), session_id=str(result.id_token.claims.get("sid", "")))
         request.id_token = result.id_token.token
+        if not disconnected:
+            staff_remember(shop, request.panel_user.id, result.id_token)  # their name, for the histories
         # The request carries a session token signed by Shopify for this app, which a
         # cross-site attacker cannot mint; that is the panel's CSRF protection. Cookie
         # CSRF would fail anyway where browsers block third-party cookies in the admin.

@@ -378,3 +378,17 @@ class BulkOperation(models.Model):
             models.UniqueConstraint(fields=["shop"], name="one_open_bulk_operation_per_shop",
                                     condition=models.Q(status__in=["starting", "running", "unknown"])),
         ]
+
+
+class StaffMember(models.Model):
+    """A staff member who opened the panel, by the name Shopify gives with an online token, so the
+    panel's histories say "Dana Reyes", not a user id."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="staff")
+    user_id = models.CharField(max_length=40, help_text="the session token's sub")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    asked_at = models.DateTimeField(default=timezone.now, help_text="when Shopify was last asked who this is")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "user_id"], name="staff_member_once")]

@@ -172,6 +172,8 @@ RATE_LIMIT_SCALE = envint("RATE_LIMIT_SCALE", 1)
 # Referral clicks are written in batches at most this many milliseconds late (0: each click at
 # once). A worker killed without warning loses that much of its clicks, never an attribution.
 CLICK_BATCH_MAX_WAIT_MS = envint("CLICK_BATCH_MAX_WAIT_MS", 1000)
+# Ask Shopify (an online token exchange) for the name of each staff member who opens the panel.
+STAFF_NAMES_FROM_SHOPIFY = envbool("STAFF_NAMES_FROM_SHOPIFY", True)
 # A metafield sync with at least this many products due goes through one bulk mutation instead
 # of metafieldsSet calls under the rate limit (a resync of a large catalogue).
 METAFIELDS_BULK_AT = envint("METAFIELDS_BULK_AT", 250)

@@ -59,6 +59,11 @@ def _clean_platform_state(settings):
 
     settings.JOBS_INLINE = True
     settings.CLICK_BATCH_MAX_WAIT_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
+    # Most tests have no Shopify to ask who a staff member is (tests/shopapp/test_staff.py asks devstore).
+    settings.STAFF_NAMES_FROM_SHOPIFY = False
+    from shopapp.staff import staff_names_forget
+
+    staff_names_forget()
     landing_cards_forget()
     installed_shops_forget()
     _tally.forget()

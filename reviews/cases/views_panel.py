@@ -14,6 +14,7 @@ from reviews.cases import remedies
 from reviews.cases.forms import CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
 from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.pause import pause_status, pause_tag_renamed
+from shopapp.staff import STAFF_ID, actor_label
 from reviews.cases.conversation import (
     case_public_reply, case_reply_send, case_review_link, reply_templates, template_fill,
 )
@@ -181,7 +182,7 @@ def _context(case: Case, request: HttpRequest) -> dict:
     config = CaseSettings.for_shop(case.shop)
     return {
         "review": review, "order": order, "lines": order.lines.all() if order else [], "history": history,
-        "photos": review.photos.all(), "messages": case.messages.all(), "events": case.events.all()[:100],
+        "photos": review.photos.all(), "messages": case.messages.all(), "events": _with_names(case.shop, case.events.all()[:100]),
         "remedies": case.remedies.select_related("delivery"), "templates": reply_templates(case.shop),
         "transitions": [(s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]],
         "due": _due(case, timedelta(hours=config.first_response_hours), timezone.now()),
@@ -236,3 +237,11 @@ def case_settings(request: HttpRequest) -> HttpResponse:
         "notice": notice, "pause": pause_status(shop),
         "pause_tag": CaseSettings.objects.values_list("pause_tag", flat=True).get(pk=config.pk),
     }, status=status)
+
+
+def _with_names(shop, events) -> list:
+    """The case's history with staff members named in its details too ("assigned to Sam Okafor")."""
+    events = list(events)
+    for event in events:
+        event.detail = STAFF_ID.sub(lambda m: actor_label(shop, m.group(0)), event.detail)
+    return events

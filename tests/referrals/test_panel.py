@@ -149,7 +149,7 @@ def test_merchant_approves_a_flagged_referral_back_into_the_hold(client, make_se
     flagged.refresh_from_db()
     assert flagged.status == Referral.Status.PENDING and flagged.decided_at is not None
     assert (flagged.decided_by, flagged.decision_note) == ("staff 42", "Sisters, different homes")
-    assert "Decided by staff 42" in body and "Sisters, different homes" in body
+    assert "Decided by Staff member 42" in body and "Sisters, different homes" in body
     assert "Nothing is paid until you decide" not in body  # the state text follows the decision
 
 

@@ -68,7 +68,7 @@ def test_merchant_publishes_a_held_review_and_the_decision_is_logged(client, mak
     assert response.status_code == 200 and "Review published." in response.content.decode()
     review = Review.objects.get(pk=reviews[1].pk)
     assert review.status == Review.Status.PUBLISHED
-    assert "Published" in response.content.decode() and "by staff 42" in response.content.decode()
+    assert "Published" in response.content.decode() and "by Staff member 42" in response.content.decode()
 
 
 def test_reject_without_a_valid_reason_changes_nothing(client, make_session_token, shop, reviews):

@@ -72,7 +72,7 @@ def test_assign_reply_and_log_who_did_it(client, make_session_token, shop, case,
     page = response.content.decode()
     assert response.status_code == 200 and "Reply sent to the customer" in page
     assert len(mail.outbox) == 1 and "We will replace it." in mail.outbox[0].body
-    assert "Waiting for customer" in page and "by staff 7" in page
+    assert "Waiting for customer" in page and "by Staff member 7" in page  # until Shopify names them (tests/shopapp/test_staff.py)
 
 
 def test_invalid_transition_shows_a_clear_message_and_changes_nothing(client, make_session_token, shop, case):
