@@ -88,7 +88,9 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     forms = {"reply": None, "public": PublicReplyForm(initial={"reply": case.review.reply}), "remedy": RemedyForm()}
     notice = error = ""
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action", "").startswith("template:"):
+        forms["reply"], notice = _template_added(request, case)
+    elif request.method == "POST":
         action = request.POST.get("action", "")
         try:
             notice, bound = _act(request, case, action)
@@ -156,14 +158,31 @@ def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | Non
     raise CaseError("That action is not available.")
 
 
+def _template_added(request: HttpRequest, case: Case) -> tuple[ReplyForm, str]:
+    """The chosen template added below what the merchant typed (their subject kept): nothing is lost."""
+    key = request.POST["action"].removeprefix("template:")
+    template = next((t for t in reply_templates(case.shop) if t.key == key), None)
+    subject, body = request.POST.get("subject", "").strip(), request.POST.get("body", "").rstrip()
+    if template is None:
+        return ReplyForm(initial={"subject": subject, "body": body}), "That template no longer exists."
+    filled = _filled(template, case)
+    return ReplyForm(initial={"subject": subject or filled["subject"],
+                              "body": f"{body}\n\n{filled['body']}" if body else filled["body"]}), \
+        f"“{template.name}” added{' below what you wrote' if body else ''}: edit it, then send."
+
+
+def _filled(template, case: Case) -> dict:
+    remedy = case.remedies.filter(status=Remedy.Status.DONE).exclude(code="").last()
+    offer = f"a one-use code, {remedy.code}, worth {remedy.amount} {remedy.currency}." if remedy else ""
+    return {"subject": template_fill(template.subject, case), "body": template_fill(template.body, case, remedy=offer)}
+
+
 def _reply_initial(request: HttpRequest, case: Case) -> dict:
     key = request.GET.get("template", "")
     template = next((t for t in reply_templates(case.shop) if t.key == key), None)
     if template is None:
         return {"subject": f"About your review of {case.review.product_title or 'your order'}"}
-    remedy = case.remedies.filter(status=Remedy.Status.DONE).exclude(code="").last()
-    offer = f"a one-use code, {remedy.code}, worth {remedy.amount} {remedy.currency}." if remedy else ""
-    return {"subject": template_fill(template.subject, case), "body": template_fill(template.body, case, remedy=offer)}
+    return _filled(template, case)
 
 
 def _context(case: Case, request: HttpRequest) -> dict:

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from reviews.cases.models import Case, CaseSettings, ReplyTemplate
+from reviews.cases.models import Case, CaseMessage, CaseSettings, ReplyTemplate
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,22 @@ def test_template_fills_placeholders(panel_get, shop, case):
     page = panel_get(f"/app/cases/{case.pk}/?template=apology", shop).content.decode()
     assert "Hi Maya," in page and "Trail Mug" in page and "{first_name}" not in page
     assert "you do not need to change or remove it" in page
+
+
+def test_choosing_a_template_keeps_what_was_typed(client, make_session_token, shop, case):
+    response = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                     {"action": "template:apology", "subject": "Your mug", "body": "I read your review <today>."})
+    page = response.content.decode()
+    assert response.status_code == 200 and "“Apology” added below what you wrote" in page
+    assert 'value="Your mug"' in page  # the merchant's subject, not the template's
+    assert "I read your review &lt;today&gt;.\n\nHi Maya," in page  # their words first, escaped, then the template
+    assert not CaseMessage.objects.filter(case=case).exists()  # nothing was sent
+    empty = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                  {"action": "template:apology", "subject": "", "body": ""}).content.decode()
+    assert "Hi Maya," in empty and "below what you wrote" not in empty
+    gone = _post(client, make_session_token, shop, f"/app/cases/{case.pk}/",
+                 {"action": "template:nope", "subject": "S", "body": "Kept words"}).content.decode()
+    assert "That template no longer exists." in gone and "Kept words" in gone
 
 
 def test_public_reply_is_saved_escaped_and_removable(client, make_session_token, shop, case):
