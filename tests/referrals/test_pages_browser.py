@@ -147,6 +147,11 @@ def test_referral_settings_show_errors_by_the_field_then_save(live_server, open_
     page.wait_for_load_state()
     assert page.get_by_role("alert").is_visible()
     assert page.get_by_text("Set the largest reward for a percent reward.").is_visible()
+    # The field with the error is in view; money fields say their currency.
+    cap = page.get_by_label("Largest reward per order (USD)")
+    box, height = cap.bounding_box(), page.evaluate("window.innerHeight")
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height
+    assert page.get_by_label("Reward amount (% or USD)").is_visible()
     assert page.get_by_label("Text on the friend's landing page").input_value() == "Tea for friends"
     assert accessibility_violations(page) == []
     screenshot(page, f"panel-referral-settings-error-{width}")

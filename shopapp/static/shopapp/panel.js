@@ -13,6 +13,14 @@
     if (token) u.searchParams.set("id_token", token);
     return u.toString();
   }
+  // A refused form: its first field with an error comes into view, so nobody has to hunt for it.
+  function showFirstError() {
+    var invalid = document.querySelector('[aria-invalid="true"]');
+    if (!invalid) return;
+    invalid.scrollIntoView({ block: "center" });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showFirstError);
+  else showFirstError();
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[href]");
     if (!link || link.target || event.defaultPrevented || event.metaKey || event.ctrlKey) return;
