@@ -218,6 +218,8 @@ def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterabl
         subject = (f"How are you getting on with your {titles[0]}?" if len(titles) == 1
                    else f"How is your order from {values['shop']} working out?")
     link = link or review_link(request)
+    # A star opens the form with it chosen and the cursor in that product's review (autofocus, which
+    # a URL fragment would switch off), so a star for the second product lands there.
     products = [{"title": item.title, "url": f"{link}?item={item.pk}",
                  "stars": [(n, f"{link}?item={item.pk}&rating={n}") for n in range(1, 6)]} for item in items]
     context = {"shop": shop, "config": config, "body": _fill(config.email_body, values), "products": products,

@@ -88,6 +88,9 @@ def _row(item, review: Review | None, request: HttpRequest | None, star: str | N
         if star:
             initial["rating"] = star
         form = ReviewItemForm(initial=initial, prefix=prefix, review=review)
+        if star:
+            # They chose this product's stars in the email: the cursor waits where their words go.
+            form.fields["body"].widget.attrs["autofocus"] = True
     photos = [(p.pk, f"{base}/r/{token}/photos/{p.pk}.jpg") for p in review.photos.all()] if review else []
     return {"item": item, "review": review, "form": form, "photos": photos,
             "remove": list(zip(photos, form["remove_photos"])) if photos else []}

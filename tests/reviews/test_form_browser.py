@@ -97,3 +97,28 @@ def test_a_happy_reviewer_is_offered_their_link_on_the_thank_you_page(live_serve
     assert accessibility_violations(page) == [] and page.console_errors == []
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"review-thanks-referral-{width}")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_star_for_the_second_product_lands_on_it_ready_to_type(live_server, open_page, width, settings):
+    import re
+    from html import unescape
+
+    from django.core import mail
+
+    from reviews.requests import review_link
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    request = _sent_request()
+    kettle = request.items.get(title="Camp Kettle")
+    html = mail.outbox[-1].alternatives[0][0]
+    star_link = next(unescape(h) for h in re.findall(r'href="([^"]+)"', html)
+                     if f"item={kettle.pk}&amp;rating=2" in h)  # the email's second star for the kettle
+    assert star_link.startswith(review_link(request))
+    page = open_page(live_server.url + star_link.removeprefix(settings.APP_URL), width)
+    fieldset = page.get_by_role("group", name="Your rating for Camp Kettle")
+    assert fieldset.get_by_role("radio", name="2 stars").is_checked()
+    assert page.evaluate("document.activeElement.name") == f"i{kettle.pk}-body"  # focus on its words...
+    words = page.locator(f"#id_i{kettle.pk}-body").bounding_box()
+    assert 0 <= words["y"] and words["y"] + words["height"] <= page.evaluate("window.innerHeight")  # ...in view
+    assert page.get_by_role("group", name="Your rating for Trail Mug").get_by_role("radio", checked=True).count() == 0
