@@ -79,3 +79,18 @@ def test_every_panel_page_renders_accessibly(live_server, open_page, width, path
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "nothing overflows sideways"
     screenshot(page, f"panel-{_page_name(path)}-{width}")
     assert accessibility_violations(page) == []
+
+
+def test_on_a_phone_the_tab_bar_scrolls_to_the_current_tab_and_shows_there_is_more(live_server, open_page, db):
+    from tests.conftest import _make_shop
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    page = open_page(f"{live_server.url}/app/settings/?id_token={session_token(shop.domain)}", "phone")
+    bar = page.locator("nav.nav")
+    assert bar.evaluate("b => b.scrollWidth > b.clientWidth")  # more tabs than fit: it scrolls sideways
+    current = page.locator('.nav [aria-current="page"]')
+    box, frame = current.bounding_box(), bar.bounding_box()
+    assert frame["x"] <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"]  # Settings, in view
+    assert bar.evaluate("b => b.scrollLeft") > 0  # ...so tabs lie to the left now: the cue shows there
+    assert "radial-gradient" in bar.evaluate("b => getComputedStyle(b).backgroundImage")
+    screenshot(page, "panel-tabs-phone")

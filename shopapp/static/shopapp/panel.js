@@ -19,8 +19,17 @@
     if (!invalid) return;
     invalid.scrollIntoView({ block: "center" });
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showFirstError);
-  else showFirstError();
+  // On a phone the tab bar scrolls: the current tab is brought into it, not left off-screen.
+  function showCurrentTab() {
+    var current = document.querySelector('.nav [aria-current="page"]');
+    var bar = current && current.closest(".nav");
+    if (bar && bar.scrollWidth > bar.clientWidth) {
+      bar.scrollLeft = current.offsetLeft - (bar.clientWidth - current.offsetWidth) / 2;
+    }
+  }
+  function ready() { showCurrentTab(); showFirstError(); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
+  else ready();
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[href]");
     if (!link || link.target || event.defaultPrevented || event.metaKey || event.ctrlKey) return;
