@@ -619,10 +619,7 @@ class _Root:
         customer_id = gid_id(id, "Customer")
         if customer_id is None:
             return {"node": None, "userErrors": [{"field": ["id"], "message": "Only customers are tagged in devstore."}]}
-        scopes = set((self.shop_data["app"].get("scopes") or "").split(","))
-        if "write_customers" not in scopes:
-            raise GraphQLError("Access denied for tagsAdd field. Required access: `write_customers` access scope.",
-                               extensions={"code": "ACCESS_DENIED"})
+        metafields.scope_require(self.shop_data, "write_customers", "tagsAdd" if add else "tagsRemove")
         wanted = [t.strip() for t in tags if t.strip()]
         if any(len(t) > 255 for t in wanted):
             return {"node": None, "userErrors": [{"field": ["tags"], "message": "Tags are at most 255 characters."}]}

@@ -54,6 +54,14 @@ DEFAULT_SIZE_LIMIT = 64 * 1024
 STANDARD = {("reviews", "rating"): ("rating", "Product rating"),
             ("reviews", "rating_count"): ("number_integer", "Product rating count")}
 OWNERS = {"Product": ("products", "PRODUCT"), "Customer": ("customers", "CUSTOMER")}
+OWNER_WRITE_SCOPES = {"Product": "write_products", "Customer": "write_customers"}
+
+
+def scope_require(shop_data: dict, scope: str, field: str) -> None:
+    """Shopify's ACCESS_DENIED when the app was not granted `scope`."""
+    if scope not in set(filter(None, (shop_data["app"].get("scopes") or "").split(","))):
+        raise GraphQLError(f"Access denied for {field} field. Required access: `{scope}` access scope.",
+                           extensions={"code": "ACCESS_DENIED"})
 
 
 def app_id(store: Store) -> int:
@@ -123,11 +131,11 @@ class MetafieldsApi:
                 return kind, self.root.shop_data[table][str(pk)]
         return None
 
-    def _scope_require(self, scope: str, field: str) -> None:
-        scopes = set(filter(None, (self.root.shop_data["app"].get("scopes") or "").split(",")))
-        if scope not in scopes:
-            raise GraphQLError(f"Access denied for {field} field. Required access: `{scope}` access scope.",
-                               extensions={"code": "ACCESS_DENIED"})
+    def _owners_scope_require(self, kinds: set[str], field: str) -> None:
+        """Writing a product's metafields needs write_products, a customer's write_customers."""
+        for kind in OWNERS:
+            if kind in kinds:
+                scope_require(self.root.shop_data, OWNER_WRITE_SCOPES[kind], field)
 
     @staticmethod
     def shape(m: dict) -> dict:
@@ -149,10 +157,8 @@ class MetafieldsApi:
         return {"metafield": metafield, "metafields": metafields}
 
     def metafieldsSet(self, info, metafields):
-        kinds = {owner[0] for owner in map(self._owner, (m["ownerId"] for m in metafields)) if owner}
-        for kind, scope in (("Product", "write_products"), ("Customer", "write_customers")):
-            if kind in kinds:
-                self._scope_require(scope, "metafieldsSet")
+        owners = [self._owner(m["ownerId"]) for m in metafields]
+        self._owners_scope_require({owner[0] for owner in owners if owner}, "metafieldsSet")
         if len(metafields) > MAX_PER_CALL:
             return {"metafields": None, "userErrors": [{
                 "field": ["metafields"], "code": "LESS_THAN_OR_EQUAL_TO", "elementIndex": None,
@@ -199,9 +205,7 @@ class MetafieldsApi:
 
     def metafieldsDelete(self, info, metafields):
         kinds = {kind for m in metafields for kind in OWNERS if gid_id(m["ownerId"], kind) is not None}
-        for kind, scope in (("Product", "write_products"), ("Customer", "write_customers")):
-            if kind in kinds:
-                self._scope_require(scope, "metafieldsDelete")
+        self._owners_scope_require(kinds, "metafieldsDelete")
         deleted = []
         with self.store.lock:
             for m in metafields:

@@ -38,7 +38,7 @@ from reviews.storefront import PAGE_SIZE, verification_statement
 from shopapp.admin_api import AdminClient
 from shopapp.bulk import bulk_mutation_start, bulk_open
 from shopapp.errors import ShopifyError, ShopifyUserError, ShopNotConnected
-from shopapp.jobs import backoff, enqueue
+from shopapp.jobs import backoff, enqueue, row_lease
 from shopapp.models import Shop
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ mutation advocateStandardDefinition($namespace: String!, $key: String!) {
 
 
 def sync_possible(shop: Shop) -> bool:
-    return shop.is_installed and REQUIRED_SCOPE in {s.strip() for s in (shop.scopes or "").split(",")}
+    return shop.is_installed and shop.has_scope(REQUIRED_SCOPE)
 
 
 def reviews_value(shop: Shop, rating: ProductRating, *, limit: int = JSON_LIMIT) -> str:
@@ -138,30 +138,21 @@ def product_metafields_sync(shop_id: int, *, now: datetime | None = None) -> int
         return 0
     if bulk_open(shop):
         return 0  # Shopify is running a bulk mutation for this shop; its end queues this again
-    if not _lease_take(shop):
-        return 0  # another worker is syncing this shop; what it does not reach stays due for the sweep
-    try:
-        client = AdminClient(shop)
-        definitions_ensure(shop, client)
-        if products_due(shop, now).filter(count__gt=0).count() >= settings.METAFIELDS_BULK_AT and _bulk_start(shop, now):
-            return 0
-        due = list(products_due(shop, now)[:PRODUCTS_PER_RUN])
-        done = 0
-        for start in range(0, len(due), PRODUCTS_PER_CALL):
-            done += _write(shop, client, due[start:start + PRODUCTS_PER_CALL], now)
-    except ShopNotConnected:
-        return 0  # nothing was sent; the rows stay due and the sweep tries after the reconnect
-    finally:
-        ReviewSettings.objects.filter(shop=shop).update(metafields_lease_until=None)
-    return done
-
-
-def _lease_take(shop: Shop) -> bool:
     ReviewSettings.for_shop(shop)
-    moment = timezone.now()
-    return bool(ReviewSettings.objects.filter(shop=shop).filter(
-        Q(metafields_lease_until__isnull=True) | Q(metafields_lease_until__lt=moment)
-    ).update(metafields_lease_until=moment + LEASE))
+    with row_lease(ReviewSettings.objects.filter(shop=shop), "metafields_lease_until", lasts=LEASE) as ours:
+        if not ours:
+            return 0  # another worker is syncing this shop; what it does not reach stays due for the sweep
+        try:
+            client = AdminClient(shop)
+            definitions_ensure(shop, client)
+            if (products_due(shop, now).filter(count__gt=0).count() >= settings.METAFIELDS_BULK_AT
+                    and _bulk_start(shop, now)):
+                return 0
+            due = list(products_due(shop, now)[:PRODUCTS_PER_RUN])
+            return sum(_write(shop, client, due[start:start + PRODUCTS_PER_CALL], now)
+                       for start in range(0, len(due), PRODUCTS_PER_CALL))
+        except ShopNotConnected:
+            return 0  # nothing was sent; the rows stay due and the sweep tries after the reconnect
 
 
 def _bulk_start(shop: Shop, now: datetime) -> bool:

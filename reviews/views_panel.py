@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, reviews_csv_lines, reviews_import
-from reviews.feed import feed_status, feed_token_for, feed_token_rotate
+from reviews.feed import feed_status, feed_token_rotate
 from reviews.metafields import metafields_resync, metafields_status, sync_possible
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
@@ -151,10 +151,11 @@ def review_settings(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=405)
     sample = sample_request(shop)
     subject, _, html = request_email(sample, config, sample.sample_items, link="#preview")
+    feed = feed_status(shop)
     return render(request, "reviews/panel/settings.html", {
         "shop": shop, "nav": "reviews", "form": form, "test_form": test_form, "notice": notice,
         "preview_subject": subject, "preview_html": html, "config": config, "sync": metafields_status(shop),
-        "feed": feed_status(shop), "feed_url": absolute(f"/feeds/google-reviews/{feed_token_for(shop)}.xml"),
+        "feed": feed, "feed_url": absolute(f"/feeds/google-reviews/{feed['token']}.xml"),
     }, status=status)
 
 

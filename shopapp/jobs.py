@@ -10,6 +10,8 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Callable
 
@@ -119,6 +121,21 @@ def follow_ups_redrive() -> int:
     FollowUp.objects.filter(status=FollowUp.Status.DONE, finished_at__lt=now - FOLLOW_UP_KEEP_DONE).delete()
     due = FollowUp.objects.filter(status=FollowUp.Status.PENDING, next_attempt_at__lte=now)
     return enqueue_unqueued(due, follow_up_run)
+
+
+@contextmanager
+def row_lease(rows: QuerySet, field: str, *, lasts: timedelta) -> Iterator[bool]:
+    """A claim on a row that one worker at a time can hold (one sync per shop, say): yields whether
+    this worker got it and gives it back afterwards. A worker that dies holding it loses it when
+    `lasts` has passed."""
+    moment = timezone.now()
+    free = Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": moment})
+    taken = bool(rows.filter(free).update(**{field: moment + lasts}))
+    try:
+        yield taken
+    finally:
+        if taken:
+            rows.update(**{field: None})
 
 
 def backoff(attempts: int) -> timedelta:

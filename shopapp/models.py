@@ -63,6 +63,10 @@ class Shop(models.Model):
     def has_token(self) -> bool:
         return bool(self.access_token)
 
+    def has_scope(self, scope: str) -> bool:
+        """Whether the merchant granted this access scope (as of the last token)."""
+        return scope in {s.strip() for s in (self.scopes or "").split(",")}
+
 
 class WebhookEvent(models.Model):
     """One webhook delivery as Shopify sent it, and what became of it."""

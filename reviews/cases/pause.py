@@ -28,7 +28,7 @@ from reviews.cases.models import Case, CaseSettings, CustomerPause
 from reviews.cases.services import MARKETING_PAUSE_DAYS
 from shopapp.admin_api import AdminClient
 from shopapp.errors import ShopifyError, ShopifyUserError, ShopNotConnected
-from shopapp.jobs import backoff, enqueue
+from shopapp.jobs import backoff, enqueue, row_lease
 from shopapp.models import Customer, Shop
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ mutation advocatePauseDelete($metafields: [MetafieldIdentifierInput!]!) {
 
 
 def pause_possible(shop: Shop) -> bool:
-    return shop.is_installed and REQUIRED_SCOPE in {s.strip() for s in (shop.scopes or "").split(",")}
+    return shop.is_installed and shop.has_scope(REQUIRED_SCOPE)
 
 
 def pause_of(shop: Shop, customer: Customer | None, now: datetime) -> tuple[bool, datetime | None]:
@@ -130,19 +130,15 @@ def pauses_sync(shop_id: int, *, now: datetime | None = None) -> int:
     shop = Shop.objects.filter(pk=shop_id).first()
     if shop is None or not pause_possible(shop):
         return 0
-    CaseSettings.for_shop(shop)
-    moment = timezone.now()
-    if not CaseSettings.objects.filter(shop=shop).filter(
-            Q(pause_lease_until__isnull=True) | Q(pause_lease_until__lt=moment)).update(pause_lease_until=moment + LEASE):
-        return 0  # another worker is at it; what it leaves due, the sweep brings back
-    try:
-        tag = CaseSettings.objects.get(shop=shop).pause_tag
-        client = AdminClient(shop)
-        return sum(_sync_one(shop, client, row, tag, now) for row in list(_due(shop, now)[:PER_RUN]))
-    except ShopNotConnected:
-        return 0
-    finally:
-        CaseSettings.objects.filter(shop=shop).update(pause_lease_until=None)
+    tag = CaseSettings.for_shop(shop).pause_tag
+    with row_lease(CaseSettings.objects.filter(shop=shop), "pause_lease_until", lasts=LEASE) as ours:
+        if not ours:
+            return 0  # another worker is at it; what it leaves due, the sweep brings back
+        try:
+            client = AdminClient(shop)
+            return sum(_sync_one(shop, client, row, tag, now) for row in list(_due(shop, now)[:PER_RUN]))
+        except ShopNotConnected:
+            return 0
 
 
 def _sync_one(shop: Shop, client: AdminClient, row: CustomerPause, tag: str, now: datetime) -> int:

@@ -168,3 +168,24 @@ def test_the_sweeper_command_runs_rounds_and_records_its_heartbeat(db, connectio
     monkeypatch.setattr(jobs.time, "sleep", lambda s: None)
     call_command("sweeper", "--rounds", "2", "--interval", "1")
     assert ran == [1, 1] and jobs.heartbeat_age("sweep") is not None
+
+
+@pytest.mark.django_db
+def test_a_row_lease_is_held_by_one_worker_given_back_and_taken_over_when_it_runs_out(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews.models import ReviewSettings
+    from shopapp.jobs import row_lease
+
+    ReviewSettings.for_shop(shop)
+    rows = ReviewSettings.objects.filter(shop=shop)
+    with row_lease(rows, "metafields_lease_until", lasts=timedelta(minutes=5)) as first:
+        with row_lease(rows, "metafields_lease_until", lasts=timedelta(minutes=5)) as second:
+            assert first and not second  # a second worker waits its turn
+        assert rows.get().metafields_lease_until is not None  # the one refused gives back nothing
+    assert rows.get().metafields_lease_until is None  # given back
+    rows.update(metafields_lease_until=timezone.now() - timedelta(seconds=1))  # a dead worker's claim ran out
+    with row_lease(rows, "metafields_lease_until", lasts=timedelta(minutes=5)) as taken_over:
+        assert taken_over
