@@ -160,3 +160,16 @@ def test_one_bulk_mutation_per_shop_and_none_survives_an_uninstall(shop, devstor
     operation = BulkOperation.objects.get(shop=shop)
     assert bulk_settle(operation.pk) == BulkOperation.Status.FAILED and "uninstalled" in operation.__class__.objects.get(
         pk=operation.pk).error
+
+
+def test_another_shops_finish_webhook_settles_nothing_here(shop, devstore, catalogue, other_shop,  # noqa: F811
+                                                           post_webhook):
+    metafields_resync(shop)
+    product_metafields_sync(shop.pk)
+    operation = BulkOperation.objects.get(shop=shop)
+    _bulk(devstore).wait()
+    response = post_webhook("bulk_operations/finish", {
+        "admin_graphql_api_id": operation.operation_id, "status": "completed", "type": "mutation"}, other_shop)
+    assert response.status_code == 200
+    operation.refresh_from_db()
+    assert operation.status == BulkOperation.Status.RUNNING and not _all_synced(shop)

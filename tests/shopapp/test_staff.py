@@ -60,3 +60,12 @@ def test_when_shopify_cannot_say_the_panel_still_opens_and_shows_the_id(named, d
     assert member.name == ""
     page = client.get(f"/app/cases/{case.pk}/?id_token={devstore.session_token(DEMO, staff=2)}").content.decode()
     assert f"Staff member {member.user_id}" in page
+
+
+def test_a_name_learned_in_one_shop_is_never_shown_in_another(named, other_shop):
+    from shopapp.models import StaffMember
+    from shopapp.staff import actor_label
+
+    StaffMember.objects.create(shop=named, user_id="77", name="Sam Okafor")
+    assert actor_label(named, "staff 77") == "Sam Okafor"
+    assert actor_label(other_shop, "staff 77") == "Staff member 77"
