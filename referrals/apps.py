@@ -9,6 +9,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import handlers, privacy
+        from referrals.buyer import buyer_referral
         from referrals.notifications import advocate_news_sweep
         from referrals.figures import customer_summary, dashboard_section, flagged_count
         from referrals.invitations import advocate_invites_sweep
@@ -18,7 +19,7 @@ class ReferralsConfig(AppConfig):
         from referrals.services import advocate_codes_due
         from referrals.sharing import review_thanks_block
         from shopapp.registry import (
-            register_customer_data, register_customer_segment, register_customer_summary,
+            register_buyer_section, register_customer_data, register_customer_segment, register_customer_summary,
             register_dashboard_section, register_onboarding_step, register_order_listener, register_panel_nav,
             register_review_thanks, register_settings_section, register_shop_data, register_sweeper,
         )
@@ -43,6 +44,7 @@ class ReferralsConfig(AppConfig):
         register_customer_summary("Referrals", customer_summary)
         # A happy reviewer is offered their link on the thank-you page (never in the review request).
         register_review_thanks("referrals", review_thanks_block)
+        register_buyer_section("referral", buyer_referral)
 
 
 def _offer_saved(shop) -> bool:

@@ -9,6 +9,7 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from reviews import handlers, privacy
+        from reviews.buyer import buyer_review
         from reviews.figures import dashboard_section
         from reviews.incentives import review_incentives_sweep
         from reviews.lifecycle import review_requests_pause, review_requests_resume
@@ -19,7 +20,7 @@ class ReviewsConfig(AppConfig):
         from reviews.nonbuyer import unconfirmed_reviews_delete
         from reviews.requests import review_requests_sweep
         from shopapp.registry import (
-            register_bulk_result, register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
+            register_bulk_result, register_buyer_section, register_customer_data, register_dashboard_section, register_onboarding_step, register_order_listener,
             register_panel_nav, register_reconnect_hook, register_settings_section, register_shop_data, register_sweeper,
             register_uninstall_hook,
         )
@@ -28,6 +29,7 @@ class ReviewsConfig(AppConfig):
         register_customer_data("reviews", export=privacy.reviews_customer_export, redact=privacy.reviews_customer_redact)
         register_shop_data("reviews", export=privacy.reviews_shop_export)
         register_sweeper(review_requests_sweep)
+        register_buyer_section("review", buyer_review)
         register_sweeper(review_incentives_sweep)
         register_sweeper(unconfirmed_reviews_delete)
         register_sweeper(metafields_sweep)

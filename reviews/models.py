@@ -63,6 +63,9 @@ class ReviewRequest(models.Model):
         SKIPPED = "skipped"
         CANCELLED = "cancelled"
 
+    # The customer may open the form from their account for these (not for a cancelled order's).
+    OPEN_FROM_ACCOUNT = (Status.SCHEDULED, Status.SENT, Status.COMPLETED, Status.SKIPPED)
+
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="review_requests")
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="review_request")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL,

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 LINK_PURPOSE = "review-request"
 LINK_VALIDITY = timedelta(days=180)
+ACCOUNT_LINK = "account"  # a link's extra: made for the customer's account pages
 EMAIL_CAP = 5
 EMAIL_CAP_WINDOW = timedelta(days=30)
 PRODUCT_ASK_WINDOW = timedelta(days=365)
@@ -187,11 +188,21 @@ def review_link(request: ReviewRequest) -> str:
     return absolute(f"/reviews/r/{link_token(LINK_PURPOSE, request.pk)}")
 
 
+def review_account_link(request: ReviewRequest) -> str:
+    """The form's link for the customer's own account pages (shown only to them, logged in)."""
+    return absolute(f"/reviews/r/{link_token(LINK_PURPOSE, request.pk, extra=ACCOUNT_LINK)}")
+
+
 def review_request_for_token(token: str) -> ReviewRequest:
-    """The request a link names, or LinkInvalid (tampered, expired, cancelled or never sent)."""
-    request_id, _ = link_read(LINK_PURPOSE, token, max_age=LINK_VALIDITY)
+    """The request a link names, or LinkInvalid (tampered, expired, cancelled, or never sent and
+    not opened from the customer's account)."""
+    request_id, extra = link_read(LINK_PURPOSE, token, max_age=LINK_VALIDITY)
     request = ReviewRequest.objects.select_related("shop", "order", "customer").filter(pk=request_id).first()
-    if request is None or request.status not in (ReviewRequest.Status.SENT, ReviewRequest.Status.COMPLETED):
+    allowed = ReviewRequest.OPEN_FROM_ACCOUNT if extra == ACCOUNT_LINK else (ReviewRequest.Status.SENT,
+                                                                             ReviewRequest.Status.COMPLETED)
+    if request is None or request.status not in allowed:
+        raise LinkInvalid("not available")
+    if extra == ACCOUNT_LINK and request.order.is_refunded_or_cancelled:
         raise LinkInvalid("not available")
     return request
 

@@ -76,13 +76,14 @@ def admin_frame_allow(response: HttpResponse, domain: str) -> HttpResponse:
     return response
 
 
-def _lifetime_ok(claims: dict) -> bool:
+def token_lifetime_ok(claims: dict, lifetime: int = SESSION_TOKEN_LIFETIME) -> bool:
+    """The token has an `exp`, and neither it nor `iat` claims a life longer than Shopify gives."""
     exp, iat = claims.get("exp"), claims.get("iat")
     if not isinstance(exp, (int, float)) or isinstance(exp, bool):
         return False
-    if exp > time.time() + SESSION_TOKEN_LIFETIME + CLOCK_SKEW:
+    if exp > time.time() + lifetime + CLOCK_SKEW:
         return False
-    return not isinstance(iat, (int, float)) or exp - iat <= SESSION_TOKEN_LIFETIME + CLOCK_SKEW
+    return not isinstance(iat, (int, float)) or exp - iat <= lifetime + CLOCK_SKEW
 
 
 def _issuer_matches(token: str) -> bool:
@@ -119,7 +120,7 @@ class EmbeddedShopMiddleware:
         if not result.ok or result.id_token is None:
             return res_to_response(result.response)
         refusal = result.invalid_token_response or Res(status=401, body="", headers={})
-        if not _lifetime_ok(result.id_token.claims):
+        if not token_lifetime_ok(result.id_token.claims):
             log.info("session token refused: no exp, or a lifetime longer than Shopify's")
             return res_to_response(refusal)
         if not _issuer_matches(result.id_token.token):

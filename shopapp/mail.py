@@ -30,6 +30,13 @@ def marketing_blocked(shop: Shop, customer: Customer | None, *, honour_shopify_c
         return "unsubscribed from Advocate's emails"
     if honour_shopify_consent and customer.marketing == Customer.Marketing.UNSUBSCRIBED:
         return "opted out of marketing in Shopify"
+    return marketing_paused(shop, customer)
+
+
+def marketing_paused(shop: Shop, customer: Customer) -> str | None:
+    """A registered reason (an open case, say) that holds back every ask to this customer: by email,
+    and on the pages they open themselves (their thank-you and order pages), where the email
+    opt-outs above do not apply."""
     for blocker in marketing_blockers():
         reason = blocker(shop, customer)
         if reason:

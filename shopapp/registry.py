@@ -29,6 +29,7 @@ class _Registry:
     customer_segments: dict[str, Callable] = field(default_factory=dict)
     customer_summaries: dict[str, Callable] = field(default_factory=dict)
     review_thanks: dict[str, Callable] = field(default_factory=dict)
+    buyer_sections: dict[str, Callable] = field(default_factory=dict)
     owners: dict[str, "DataOwner"] = field(default_factory=dict)
     uninstall_hooks: list[Callable[[Shop], None]] = field(default_factory=list)
     reconnect_hooks: list[Callable[..., None]] = field(default_factory=list)
@@ -207,6 +208,17 @@ def register_review_thanks(name: str, block: Callable[..., str | None]) -> None:
 
 def review_thanks_blocks(shop: Shop, reviews: list) -> list[str]:
     return [html for block in _r.review_thanks.values() if (html := block(shop, reviews))]
+
+
+def register_buyer_section(name: str, build: Callable[..., dict | None]) -> None:
+    """A part of what the checkout and customer-account extensions show: `build(buyer)` (a
+    shopapp.buyer_api.Buyer) gives top-level keys of the answer ("referral", "review", "account"),
+    or None to show nothing. Parts two apps give under one key are merged."""
+    _r.buyer_sections[name] = build
+
+
+def buyer_sections() -> dict[str, Callable[..., dict | None]]:
+    return dict(_r.buyer_sections)
 
 
 # --- customer data and uninstall ------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from shopapp import views_install, views_panel, views_shopper
+from shopapp import buyer_api, views_install, views_panel, views_shopper
 from shopapp.webhooks import webhook_receive
 
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("auth/callback", views_install.oauth_callback, name="oauth-callback"),
     path("install", views_install.landing, name="landing"),
     path("webhooks", webhook_receive, name="webhooks"),
+    path("ext/v1/buyer", buyer_api.buyer_data, name="buyer-data"),
     path("healthz", views_install.healthz, name="healthz"),
     path("u/<str:token>", views_shopper.unsubscribe, name="unsubscribe"),
     path("", include("reviews.urls")),
