@@ -25,6 +25,12 @@ label{display:block;margin:8px 0 2px;font-weight:600}.error{background:#fee;bord
 .notice{background:#eaf4ff;border:1px solid #91c0ff;padding:8px 12px;border-radius:8px}.muted{color:#616161;font-size:13px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(200px,1fr));gap:16px}.product{display:grid;gap:16px}.product-media img{width:100%;height:auto;display:block;border-radius:8px}@media(min-width:750px){.product{grid-template-columns:3fr 2fr}}.badge{font-size:12px;background:#e3e3e3;border-radius:10px;padding:1px 8px}
 .card-rating{margin:4px 0;font-size:14px;color:#4a4a4a}.card-stars{color:#b26b00;letter-spacing:1px}
+.ext-block{border:1px solid #d4d4d4;border-radius:10px;padding:14px 16px;margin:14px 0;background:#fafafa}.ext-block h2{font-size:17px}
+.ext-block h3{font-size:15px;margin:10px 0 4px}.ext-text.subdued{color:#616161}.ext-text.success{color:#0c5132}.ext-row{display:flex;gap:8px;align-items:center;flex-wrap:wrap}
+.ext-row input{flex:1 1 220px;min-width:0}.ext-copied{font-size:13px;color:#0c5132}.ext-share{list-style:none;padding:0;display:flex;gap:12px;flex-wrap:wrap}
+.ext-stars-row{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:6px 0}.ext-product{flex:1 1 140px}
+.ext-star{display:inline-flex;align-items:center;justify-content:center;min-width:40px;min-height:40px;font-size:28px;color:#8a6100;text-decoration:none}
+.ext-star:hover,.ext-star:focus{color:#5c4000}.ext-figures{display:grid;grid-template-columns:auto 1fr;gap:2px 14px}.ext-figures dt{color:#616161}.ext-figures dd{margin:0;font-weight:600}
 .frame{width:100%;height:calc(100vh - 110px);border:0;background:#fff;border-radius:12px}
 """
 
@@ -49,7 +55,7 @@ def index(store) -> str:
                            f'<div class=card><h2>Mailbox</h2><p><a href="/mailbox">{len(store.mail)} messages</a> sent by Advocate.</p></div>')
 
 
-def _shop_nav(domain: str) -> str:
+def shop_nav(domain: str) -> str:
     d = escape(domain)
     return f'<a href="/shops/{d}/admin">Admin</a><a href="/shops/{d}/admin/apps/advocate">Advocate</a><a href="/shops/{d}/">Storefront</a>'
 
@@ -123,7 +129,7 @@ def admin(store, domain: str, message: str = "", error: str = "") -> str:
         f"<div class=card><h2>Store credit</h2><table><tr><th>Customer</th><th>Balance</th></tr>{credit}</table></div>"
         f"<div class=card><h2>Webhooks sent</h2><table><tr><th>Topic</th><th>Status</th><th>Attempts</th><th>Answers</th></tr>{deliveries}</table></div>"
     )
-    return layout(f"{shop['name']} admin", body, nav=_shop_nav(domain))
+    return layout(f"{shop['name']} admin", body, nav=shop_nav(domain))
 
 
 def _customer_name(shop: dict, order: dict) -> str:
@@ -151,7 +157,7 @@ def app_frame(domain: str, frame_url: str, app_origin: str) -> str:
 </script>"""
     body = (f'<p id=toast class=notice role=status hidden></p>'
             f'<iframe class=frame id=app-frame title="Advocate" src="{escape(frame_url)}"></iframe>{script}')
-    return layout("Advocate", body, nav=_shop_nav(domain))
+    return layout("Advocate", body, nav=shop_nav(domain))
 
 
 def theme_editor(domain: str, block_name: str, query: str) -> str:
@@ -159,12 +165,12 @@ def theme_editor(domain: str, block_name: str, query: str) -> str:
 <p>Add <strong>{escape(block_name)}</strong> from Advocate to your live theme?</p>
 <form method=post action="/shops/{escape(domain)}/admin/themes/current/editor?{escape(query)}"><button>Save</button></form>
 <p class=muted>Shopify's theme editor lets you place and style the block; devstore places it in the main section.</p></div>""",
-                  nav=_shop_nav(domain))
+                  nav=shop_nav(domain))
 
 
 def not_installed(domain: str) -> str:
     return layout("Advocate", f'<div class=card><h1>Advocate is not installed</h1><p>Install it from the '
-                              f'<a href="/shops/{escape(domain)}/admin">admin</a> first.</p></div>', nav=_shop_nav(domain))
+                              f'<a href="/shops/{escape(domain)}/admin">admin</a> first.</p></div>', nav=shop_nav(domain))
 
 
 def consent(domain: str, scopes: str, query: str) -> str:
@@ -175,9 +181,10 @@ def consent(domain: str, scopes: str, query: str) -> str:
 
 
 # --- storefront --------------------------------------------------------------------
-def _store_layout(shop: dict, domain: str, title: str, body: str, cart_count: int, customer: dict | None) -> str:
+def store_layout(shop: dict, domain: str, title: str, body: str, cart_count: int, customer: dict | None) -> str:
     d = escape(domain)
-    who = (f'Hi {escape(customer["first_name"])} · <a href="/shops/{d}/account/logout">Log out</a>' if customer
+    who = (f'Hi {escape(customer["first_name"])} · <a href="/shops/{d}/account">Account</a> · '
+           f'<a href="/shops/{d}/account/logout">Log out</a>' if customer
            else f'<a href="/shops/{d}/account/login">Log in</a>')
     nav = f'<a href="/shops/{d}/">{escape(shop["name"])}</a><a href="/shops/{d}/cart">Cart ({cart_count})</a><span class=sub>{who}</span>'
     return layout(f"{title} · {shop['name']}", body, nav=nav)
@@ -206,7 +213,7 @@ def storefront_home(shop, domain, cart_count, customer, ratings: dict | None = N
         f'<p>{escape(p["price"])} {escape(shop["currency"])}</p></div>'
         for p in shop["products"].values()
     )
-    return _store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div>", cart_count, customer)
+    return store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div>", cart_count, customer)
 
 
 def product_page(shop, domain, product, cart_count, customer, markup: dict | None = None) -> str:
@@ -220,7 +227,7 @@ def product_page(shop, domain, product, cart_count, customer, markup: dict | Non
             f'<form method=post action="/shops/{d}/cart"><input type=hidden name=product value="{product["id"]}">'
             f'<label for=qty>Quantity</label><input id=qty name=quantity type=number min=1 value=1> <button>Add to cart</button></form></div></div>'
             f'<div class=card><!--app-blocks--></div>')
-    return _store_layout(shop, domain, product["title"], body, cart_count, customer)
+    return store_layout(shop, domain, product["title"], body, cart_count, customer)
 
 
 def cart_page(shop, domain, items, discount_code, cart_count, customer, error="", values=None) -> str:
@@ -228,7 +235,7 @@ def cart_page(shop, domain, items, discount_code, cart_count, customer, error=""
     values = values or {}
     rows = "".join(f"<tr><td>{escape(p['title'])}</td><td>{q}</td><td>{escape(p['price'])}</td></tr>" for p, q in items)
     if not items:
-        return _store_layout(shop, domain, "Cart", f'<div class=card><h1>Your cart is empty</h1><p><a href="/shops/{d}/">Continue shopping</a></p></div>', 0, customer)
+        return store_layout(shop, domain, "Cart", f'<div class=card><h1>Your cart is empty</h1><p><a href="/shops/{d}/">Continue shopping</a></p></div>', 0, customer)
 
     def field(name, label, value="", kind="text"):
         return (f'<label for={name}>{label}</label><input id={name} name={name} type={kind} '
@@ -247,7 +254,7 @@ def cart_page(shop, domain, items, discount_code, cart_count, customer, error=""
             + "".join(f'<option{" selected" if values.get("country", "US") == c else ""}>{c}</option>' for c in ("US", "CA", "GB", "DE", "FR"))
             + "</select>" + field("discount_code", "Discount code", discount_code or "")
             + "<p><button>Place order</button></p></form></div>")
-    return _store_layout(shop, domain, "Cart", body, cart_count, customer)
+    return store_layout(shop, domain, "Cart", body, cart_count, customer)
 
 
 def _checkout_person(shop: dict, customer: dict | None) -> dict:
@@ -265,12 +272,14 @@ def _checkout_person(shop: dict, customer: dict | None) -> dict:
             "address1": "27 Harbour Road", "city": "Portland", "zip": "97201"}
 
 
-def thank_you(shop, domain, order, customer) -> str:
+def thank_you(shop, domain, order, customer, extension: str = "") -> str:
     codes = ", ".join(d["code"] for d in order["discount_codes"])
+    account = (f' · <a href="/shops/{escape(domain)}/account/orders/{order["id"]}">Order status</a>' if customer else "")
     body = (f"<div class=card><h1>Thank you!</h1><p>Order {escape(order['name'])} is confirmed: "
             f"{escape(order['total'])} {escape(order['currency'])}{' with ' + escape(codes) if codes else ''}.</p>"
-            f'<p><a href="/shops/{escape(domain)}/admin">See it in the admin</a> to fulfil it.</p></div>')
-    return _store_layout(shop, domain, "Thank you", body, 0, customer)
+            f"{extension}"
+            f'<p class=muted><a href="/shops/{escape(domain)}/admin">See it in the admin</a> to fulfil it{account}.</p></div>')
+    return store_layout(shop, domain, "Thank you", body, 0, customer)
 
 
 def login_page(shop, domain, error="") -> str:
@@ -279,11 +288,11 @@ def login_page(shop, domain, error="") -> str:
             f'<form method=post action="/shops/{d}/account/login"><label for=email>Email</label>'
             f"<input id=email name=email type=email required> <button>Log in</button></form>"
             f"<p class=muted>devstore has no passwords: any customer's email logs you in.</p></div>")
-    return _store_layout(shop, domain, "Log in", body, 0, None)
+    return store_layout(shop, domain, "Log in", body, 0, None)
 
 
 def theme_wrap(shop, domain, content: str, cart_count, customer) -> str:
-    return _store_layout(shop, domain, "", f"<div class=card>{content}</div>", cart_count, customer)
+    return store_layout(shop, domain, "", f"<div class=card>{content}</div>", cart_count, customer)
 
 
 @functools.lru_cache(maxsize=64)

@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import httpx
 import jwt
 
-from devstore import graphql_api, metafields, pages, theme
+from devstore import checkout_blocks, graphql_api, metafields, pages, theme
 from devstore.bulk import bulk_of
 from devstore.mailbox import start_smtp
 from devstore.state import Store, StoreError, seed
@@ -103,6 +103,11 @@ class DevStore:
 
     def uninstall(self, domain: str) -> None:
         self.store.app_uninstall(domain)
+
+    def checkout_block(self, domain: str, page: str, on: bool = True) -> list[str]:
+        """Place (or remove) Advocate's block on a checkout or account page, as the merchant does in the editor."""
+        checkout_blocks.place(self.store, domain, page, on=on)
+        return self.store.shop(domain)["checkout_blocks"]
 
     # --- the shopper and the shop's operations
     def place_order(self, domain: str, **kwargs) -> dict:
@@ -309,7 +314,7 @@ class Handler(BaseHTTPRequestHandler):
                                     for d, s in self.store.shops.items()})
         allowed = {"place_order", "fulfil", "deliver", "refund", "cancel", "install", "uninstall", "compliance",
                    "set_webhook_mode", "set_bucket", "fault", "session_token", "app_url", "discount_codes", "mailbox",
-                   "webhook_deliveries", "store_credit", "customer", "seed"}
+                   "webhook_deliveries", "store_credit", "customer", "seed", "checkout_block"}
         if method != "POST" or action not in allowed:
             raise _json_reply(404, {"error": f"Unknown action {action}."})
         try:
@@ -343,6 +348,8 @@ class Handler(BaseHTTPRequestHandler):
             raise _json_reply(200, {"token": session_token(self.store, domain, staff=int(self.cookie("staff") or 0))})
         if rest == "/admin/themes/current/editor":
             self._theme_editor(method, domain)
+        if rest == "/admin/settings/checkout/editor":
+            self._checkout_editor(method, domain)
         if rest.startswith(f"/admin/apps/{APP_HANDLE}"):
             self._app_page(domain, rest.removeprefix(f"/admin/apps/{APP_HANDLE}") or "/")
         if rest.startswith(PROXY_PREFIX + "/") or rest == PROXY_PREFIX:
@@ -626,7 +633,10 @@ class Handler(BaseHTTPRequestHandler):
             self._checkout(domain, shop, cart, customer)
         match = re.fullmatch(r"/orders/(\d+)", rest)
         if match:
-            raise _Reply(200, pages.thank_you(shop, domain, self.store.order(domain, match.group(1)), customer))
+            order = self.store.order(domain, match.group(1))
+            extension = checkout_blocks.thank_you_block(self.store, shop, domain, order)
+            raise _Reply(200, pages.thank_you(shop, domain, order, customer, extension))
+        self._customer_account(method, domain, shop, rest, customer)
         if rest == "/account/login":
             if method == "POST":
                 found = self.store.customer_by_email(domain, self.form().get("email", ""))
@@ -636,6 +646,47 @@ class Handler(BaseHTTPRequestHandler):
             raise _Reply(200, pages.login_page(shop, domain))
         if rest == "/account/logout":
             raise _redirect(f"/shops/{domain}/", {"Set-Cookie": f"customer=; Path=/shops/{domain}/; Max-Age=0"})
+
+    def _customer_account(self, method: str, domain: str, shop: dict, rest: str, customer: dict | None) -> None:
+        """Customer accounts, and the files and token Advocate's UI extensions need on these pages."""
+        if rest == "/cdn/extensions/advocate-view.js":
+            if not checkout_blocks.VIEW_MODULE.exists():
+                raise _Reply(404, "The extensions' view module is missing.", "text/plain")
+            raise _Reply(200, checkout_blocks.VIEW_MODULE.read_bytes(), "application/javascript", {"Cache-Control": "no-cache"})
+        if rest == "/cdn/extensions/host.js":
+            raise _Reply(200, (STATIC / "extension-host.js").read_bytes(), "application/javascript", {"Cache-Control": "no-cache"})
+        if rest == "/extensions/session-token" and method == "POST":
+            token = checkout_blocks.buyer_session_token(self.store, domain, customer["id"] if customer else None)
+            raise _json_reply(200, {"token": token})
+        if not rest.startswith("/account") or rest.startswith(("/account/login", "/account/logout")):
+            return
+        if customer is None:
+            raise _redirect(f"/shops/{domain}/account/login")
+        if rest == "/account":
+            raise _Reply(200, pages.store_layout(shop, domain, "Your account",
+                                                 checkout_blocks.account_page(self.store, shop, domain, customer), 0, customer))
+        if rest == "/account/pages/refer":
+            raise _Reply(200, pages.store_layout(shop, domain, "Refer friends",
+                                                 checkout_blocks.refer_page(self.store, domain), 0, customer))
+        match = re.fullmatch(r"/account/orders/(\d+)", rest)
+        if match:
+            order = shop["orders"].get(match.group(1))
+            if order is None or order.get("customer_id") != customer["id"]:
+                raise _Reply(404, pages.store_layout(shop, domain, "Not found",
+                                                     "<div class=card><h1>No such order in your account</h1></div>", 0, customer))
+            raise _Reply(200, pages.store_layout(shop, domain, f"Order {order['name']}",
+                                                 checkout_blocks.order_status_page(self.store, shop, domain, order), 0, customer))
+
+    def _checkout_editor(self, method: str, domain: str) -> None:
+        page = self.query.get("page", "thank-you")
+        if page not in checkout_blocks.PLACEMENTS:
+            raise _Reply(400, pages.layout("Checkout editor", "<div class=card><p class=error role=alert>"
+                                                              "There is no such page in the editor.</p></div>"))
+        if method == "POST":
+            checkout_blocks.place(self.store, domain, page, on=self.form().get("on") == "1")
+            raise _redirect(f"/shops/{domain}/admin/settings/checkout/editor?page={page}")
+        raise _Reply(200, pages.layout("Checkout editor", checkout_blocks.editor_page(self.store.shop(domain), domain, page),
+                                       nav=pages.shop_nav(domain)))
 
     def _discount_cookie(self) -> str:
         return unquote(self.cookie("discount_code"))

@@ -37,6 +37,28 @@ BLOCKS = [
                "index", embed=True),
 ]
 
+@dataclass(frozen=True)
+class CheckoutBlock:
+    page: str  # the checkout and accounts editor's ?page=
+    title: str
+    description: str
+
+
+# Advocate's checkout and customer-account UI extensions (extensions/advocate-checkout, -account).
+# Shopify does not tell an app where a merchant placed them, so the page links without a status.
+CHECKOUT_BLOCKS = [
+    CheckoutBlock("thank-you", "Thank you page", "The buyer's referral link, with copy and share buttons, right after they pay."),
+    CheckoutBlock("order-status", "Order status page", "Their link, and after delivery a row of stars to review what they bought."),
+    CheckoutBlock("profile", "Customer account profile",
+                  'Their link and credit; the full "Refer friends" page is in their account menu.'),
+]
+
+
+def checkout_editor_link(shop: Shop, block: CheckoutBlock) -> str:
+    """The checkout and accounts editor, open at the page where the block goes."""
+    return shop_url(shop.domain, f"/admin/settings/checkout/editor?{urlencode({'page': block.page})}")
+
+
 THEME_QUERY = """
 query AdvocateThemeBlocks {
   themes(first: 1, roles: [MAIN]) {

@@ -18,7 +18,7 @@ from shopapp.models import CustomerDataExport, MailSettings, WebhookEvent
 from shopapp.params import ListParams
 from shopapp.registry import onboarding_steps, settings_sections, shop_data_export
 from shopapp.services import customer_erase
-from shopapp.themes import BLOCKS, editor_link, theme_blocks_check
+from shopapp.themes import BLOCKS, CHECKOUT_BLOCKS, checkout_editor_link, editor_link, theme_blocks_check
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +135,7 @@ def storefront_page(request: HttpRequest) -> HttpResponse:
     elif request.method != "GET":
         return HttpResponse(status=405)
     blocks = [{"block": b, "link": editor_link(shop, b), "added": b.handle in shop.theme_blocks} for b in BLOCKS]
+    checkout = [{"block": b, "link": checkout_editor_link(shop, b)} for b in CHECKOUT_BLOCKS]
     return render(request, "shopapp/storefront.html", {
-        "shop": shop, "nav": "settings", "blocks": blocks, "notice": notice, "error": error,
+        "shop": shop, "nav": "settings", "blocks": blocks, "checkout": checkout, "notice": notice, "error": error,
     }, status=502 if error else 200)
