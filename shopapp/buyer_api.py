@@ -53,6 +53,7 @@ class Buyer:
     customer_shopify_id: int | None  # the token's `sub`: the buyer is logged in
     customer: Customer | None  # Advocate's row for them, once one of their orders reached Advocate
     order: Order | None  # the page's order, only when it is this customer's
+    erased: bool = False  # Advocate erased this customer's data on Shopify's request: show nothing
 
     @property
     def logged_in(self) -> bool:
@@ -118,7 +119,10 @@ def buyer_for(*, shop: Shop, surface: str, sub: str | None, order_ref: str | Non
     customer_shopify_id = shopify_numeric_id(sub) if sub else None
     customer = order = None
     if customer_shopify_id is not None:
-        customer = Customer.objects.filter(shop=shop, shopify_id=customer_shopify_id, redacted_at__isnull=True).first()
+        customer = Customer.objects.filter(shop=shop, shopify_id=customer_shopify_id).first()
+    if customer is not None and customer.redacted_at:
+        return Buyer(shop=shop, surface=surface, customer_shopify_id=customer_shopify_id, customer=None, order=None,
+                     erased=True)
     order_id = shopify_numeric_id(order_ref)
     if customer is not None and order_id is not None:
         order = Order.objects.filter(shop=shop, shopify_id=order_id, customer=customer).first()
@@ -128,7 +132,7 @@ def buyer_for(*, shop: Shop, surface: str, sub: str | None, order_ref: str | Non
 def buyer_answer(buyer: Buyer) -> dict:
     """Every registered section's part; a section that has nothing to show gives None."""
     answer: dict = {"shop_name": buyer.shop.name or buyer.shop.domain}
-    for name, build in buyer_sections().items():
+    for name, build in ([] if buyer.erased else buyer_sections().items()):
         part = build(buyer)
         if not part:
             continue

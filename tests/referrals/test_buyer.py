@@ -53,8 +53,9 @@ def test_no_referral_ask_when_the_program_is_off_or_the_customer_is_paused(clien
         Advocate.objects.filter(pk=advocate.pk).update(status=Advocate.Status.PAUSED)
     else:
         Customer.objects.filter(pk=advocate.customer_id).update(redacted_at=shop.installed_at)
-    data = ask(client, buyer_token(shop.domain), surface="order-status").json()
-    assert data["referral"] is None and "MAYA-7K2Q" not in str(data)
+    for surface in ("thank-you", "order-status", "account"):
+        data = ask(client, buyer_token(shop.domain), surface=surface).json()
+        assert data["referral"] is None and "MAYA-7K2Q" not in str(data), surface
 
 
 def test_the_account_page_shows_friends_and_credit(client, shop):
