@@ -16,7 +16,9 @@ class PhotosField(forms.FileField):
     widget = MultipleFileInput
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        # image/* types the picker checks; no `capture`, so a phone offers its camera and its library.
+        kwargs.setdefault("widget", MultipleFileInput(attrs={
+            "accept": "image/jpeg,image/png,image/webp", "data-max-photos": MAX_PHOTOS, "data-max-bytes": MAX_BYTES}))
         super().__init__(**kwargs)
 
     def clean(self, data, initial=None):

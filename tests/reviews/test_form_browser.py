@@ -122,3 +122,52 @@ def test_a_star_for_the_second_product_lands_on_it_ready_to_type(live_server, op
     words = page.locator(f"#id_i{kettle.pk}-body").bounding_box()
     assert 0 <= words["y"] and words["y"] + words["height"] <= page.evaluate("window.innerHeight")  # ...in view
     assert page.get_by_role("group", name="Your rating for Trail Mug").get_by_role("radio", checked=True).count() == 0
+
+
+def _jpeg_bytes(side: int = 300, color=(40, 90, 160)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), color).save(out, "JPEG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_photo_picker_previews_removes_refuses_and_uploads_with_progress(live_server, open_page, width, settings):
+    from reviews.models import Review
+    from reviews.photos import MAX_BYTES, MAX_PHOTOS
+    from reviews.requests import review_link
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    request = _sent_request()
+    mug = request.items.get(title="Trail Mug")
+    page = open_page(f"{live_server.url}{review_link(request).removeprefix(settings.APP_URL)}?item={mug.pk}&rating=5", width)
+    picker = page.locator(f"#id_i{mug.pk}-photos")
+    picker.set_input_files([
+        {"name": "mug-front.jpg", "mimeType": "image/jpeg", "buffer": _jpeg_bytes()},
+        {"name": "mug-side.jpg", "mimeType": "image/jpeg", "buffer": _jpeg_bytes(color=(200, 30, 30))},
+    ])
+    previews = page.get_by_role("list", name="Photos you chose").first
+    assert previews.get_by_role("listitem").count() == 2
+    assert page.get_by_text(f"2 of {MAX_PHOTOS} photos chosen.").is_visible()
+    # Choosing more adds to them; a file that breaks a limit is named and left out, the rest stay.
+    picker.set_input_files([
+        {"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4"},
+        {"name": "huge.jpg", "mimeType": "image/jpeg", "buffer": b"\xff\xd8" + b"0" * (MAX_BYTES + 1)},
+    ])
+    alert = page.get_by_role("alert").filter(has_text="notes.pdf is not a JPEG, PNG or WebP photo")
+    assert alert.is_visible() and "huge.jpg is larger than" in alert.inner_text()
+    assert previews.get_by_role("listitem").count() == 2
+    page.get_by_role("button", name="Remove mug-side.jpg").click()
+    assert previews.get_by_role("listitem").count() == 1
+    assert page.evaluate(f"document.querySelector('#id_i{mug.pk}-photos').files.length") == 1
+    screenshot(page, f"review-form-photos-{width}")
+    assert accessibility_violations(page) == []
+
+    page.get_by_role("button", name="Post my review").click()
+    page.get_by_role("heading", name="Thank you for your review").wait_for()
+    review = Review.objects.get(product_title="Trail Mug")
+    assert review.rating == 5 and review.photos.count() == 1
+    assert page.console_errors == []
