@@ -70,14 +70,17 @@ def _answer(request: HttpRequest, product_id: int, kind: str) -> HttpResponse:
 @app_proxy_view
 @rate_limited("storefront-photos", limit=600, window=60, shared_every=True)
 def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
-    """A published review's photo (its thumbnail once made), for the shop that signed the request."""
-    photo = (ReviewPhoto.objects.shown().defer("image")
-             .filter(pk=photo_id, review__shop=request.shop, review__status=Review.Status.PUBLISHED).first())
+    """A published review's photo, for the shop that signed the request: its thumbnail once made, or
+    with `?size=large` the photo itself (at most 2000 px, already stripped of camera and place) for
+    the lightbox."""
+    large = request.GET.get("size") == "large"
+    shown = ReviewPhoto.objects.shown() if large else ReviewPhoto.objects.shown().defer("image")
+    photo = shown.filter(pk=photo_id, review__shop=request.shop, review__status=Review.Status.PUBLISHED).first()
     if photo is None:
         raise Http404
-    if not photo.thumbnail:
+    if not large and not photo.thumbnail:
         photo = ReviewPhoto.objects.get(pk=photo.pk)
-    return photo_response(photo, thumb=True, public=True)
+    return photo_response(photo, thumb=not large, public=True)
 
 
 # --- Writing a review on the storefront -------------------------------------------------

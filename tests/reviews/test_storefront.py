@@ -15,7 +15,7 @@ from PIL import Image
 from reviews.models import ModerationDecision, Review, ReviewSettings
 from reviews.photos import CleanPhoto
 from reviews.services import (
-    product_rating_refresh, review_create, review_publish, review_reject, review_reply, review_update,
+    product_rating_refresh, review_create, review_photo_hide, review_publish, review_reject, review_reply, review_update,
 )
 from shopapp.models import Order, OrderLine
 from tests.shopapp.test_proxy import signed_proxy_query
@@ -264,6 +264,18 @@ def test_review_photos_are_served_for_published_reviews_of_the_signing_shop_only
     assert client.get(f"{path}?{signed_proxy_query(other_shop.domain)}").status_code == 404
     review_reject(review=review, reason="abusive", actor="owner")
     assert client.get(f"{path}?{signed_proxy_query(shop.domain)}").status_code == 404
+
+
+def test_the_lightbox_gets_the_photo_itself_and_the_list_its_thumbnail(client, shop, other_shop):
+    review = _review(shop, 5, photos=[_photo()])
+    photo = review.photos.get()
+    path = f"/proxy/reviews/photos/{photo.pk}.jpg"
+    large = client.get(f"{path}?{signed_proxy_query(shop.domain, size='large')}")
+    assert large.status_code == 200 and bytes(large.content) == bytes(photo.image)
+    assert Image.open(io.BytesIO(large.content)).size == (photo.width, photo.height)
+    assert client.get(f"{path}?{signed_proxy_query(other_shop.domain, size='large')}").status_code == 404
+    review_photo_hide(photo=photo, hidden=True, actor="owner")
+    assert client.get(f"{path}?{signed_proxy_query(shop.domain, size='large')}").status_code == 404
 
 
 def test_the_statement_says_what_the_shop_does(client, shop):

@@ -130,3 +130,58 @@ def _one_product(page) -> dict:
     rated = [m for m in markup if "aggregateRating" in m]
     assert len(rated) == 1
     return rated[0]
+
+
+def _photo(color) -> "object":
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from reviews.photos import photo_clean
+
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), color).save(out, "JPEG")
+    return photo_clean(SimpleUploadedFile("p.jpg", out.getvalue(), content_type="image/jpeg"))
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_review_photos_open_in_a_lightbox_that_keys_and_swipes_move_through(storefront, open_page, width):
+    from reviews.services import review_create
+
+    store = pages_by_url[storefront]
+    product = store.store.product(DEMO, "trail-mug")
+    review_create(shop=store.shop_record, product_id=product["id"], product_title="Trail Mug", rating=5,
+                  title="Photos from the trail", body="Two shots from the weekend.", display_name="Pia",
+                  photos=[_photo((40, 90, 160)), _photo((200, 120, 30))])
+    page = open_page(storefront, width)
+    widget = page.locator("[data-advocate-widget=reviews]")
+    widget.get_by_text("out of 5 · 13 reviews").wait_for()
+    page.wait_for_function("document.querySelector('[data-advocate-loaded]')")
+    first = widget.get_by_role("link", name="Photo 1 from Pia")
+    first.scroll_into_view_if_needed()
+    box = first.bounding_box()
+    first.click()
+    dialog = page.get_by_role("dialog", name="Review photos")
+    dialog.wait_for()
+    assert dialog.get_by_text("Photo 1 of 2 · from Pia").is_visible()
+    page.wait_for_function("document.querySelector('.advocate-lightbox img').naturalWidth === 1200")
+    assert "size=large" in dialog.locator("img").get_attribute("src")
+    screenshot(page, f"storefront-lightbox-{width}")
+    assert accessibility_violations(page) == []
+    page.keyboard.press("ArrowRight")
+    assert dialog.get_by_text("Photo 2 of 2 · from Pia").is_visible()
+    page.keyboard.press("ArrowRight")  # round to the first again
+    assert dialog.get_by_text("Photo 1 of 2").is_visible()
+    # A swipe to the left shows the next photo.
+    page.mouse.move(300, 400)
+    page.mouse.down()
+    page.mouse.move(150, 400)
+    page.mouse.up()
+    assert dialog.get_by_text("Photo 2 of 2").is_visible()
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label') || document.activeElement.querySelector('img').alt") \
+        == "Photo 1 from Pia"  # focus is back where the shopper was
+    assert first.bounding_box() == box  # opening and closing moved nothing on the page
+    assert page.console_errors == []

@@ -38,6 +38,61 @@
       script.remove();
     });
   }
+  // The photo lightbox: every review photo in the widget is one gallery. Arrow keys and a swipe move
+  // through it, Escape closes it (a native <dialog>, in the top layer: the page does not shift), and
+  // focus goes back to the photo it was opened from. Without the script, a photo link opens the photo.
+  var box = null;
+  function lightbox() {
+    if (box) return box;
+    box = document.createElement("dialog");
+    box.className = "advocate-lightbox";
+    box.setAttribute("aria-label", "Review photos");
+    box.innerHTML = '<figure><img alt=""><figcaption aria-live="polite"></figcaption></figure>' +
+      '<button type="button" class="advocate-lb-prev" aria-label="Previous photo">&#8249;</button>' +
+      '<button type="button" class="advocate-lb-next" aria-label="Next photo">&#8250;</button>' +
+      '<button type="button" class="advocate-lb-close" aria-label="Close">&#215;</button>';
+    document.body.appendChild(box);
+    box.querySelector(".advocate-lb-close").addEventListener("click", function () { box.close(); });
+    box.querySelector(".advocate-lb-prev").addEventListener("click", function () { show(box.index - 1); });
+    box.querySelector(".advocate-lb-next").addEventListener("click", function () { show(box.index + 1); });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "ArrowLeft") { event.preventDefault(); show(box.index - 1); }
+      if (event.key === "ArrowRight") { event.preventDefault(); show(box.index + 1); }
+    });
+    box.addEventListener("click", function (event) { if (event.target === box) box.close(); });
+    box.querySelector("img").draggable = false;  // a drag would swallow the swipe's pointerup
+    var startX = null;
+    box.addEventListener("pointerdown", function (event) { startX = event.clientX; });
+    box.addEventListener("pointerup", function (event) {
+      if (startX === null) return;
+      var moved = event.clientX - startX;
+      startX = null;
+      if (Math.abs(moved) > 40) show(box.index + (moved < 0 ? 1 : -1));
+    });
+    box.addEventListener("close", function () { if (box.opener) box.opener.focus(); });
+    return box;
+  }
+  function show(index) {
+    var links = box.links, count = links.length;
+    box.index = (index + count) % count;
+    var link = links[box.index], image = box.querySelector("img");
+    image.width = parseInt(link.dataset.width, 10) || 800;
+    image.height = parseInt(link.dataset.height, 10) || 800;
+    image.src = link.href;
+    image.alt = link.querySelector("img") ? link.querySelector("img").alt : "";
+    box.querySelector("figcaption").textContent = "Photo " + (box.index + 1) + " of " + count +
+      (link.dataset.author ? " · from " + link.dataset.author : "");
+    box.querySelector(".advocate-lb-prev").hidden = box.querySelector(".advocate-lb-next").hidden = count < 2;
+  }
+  function open(widget, link) {
+    var dialog = lightbox();
+    if (typeof dialog.showModal !== "function") return false;
+    dialog.links = Array.prototype.slice.call(widget.querySelectorAll("a[data-advocate-photo]"));
+    dialog.opener = link;
+    show(dialog.links.indexOf(link));
+    dialog.showModal();
+    return true;
+  }
   function start() {
     document.querySelectorAll("[data-advocate-widget]").forEach(function (widget) {
       if (widget.dataset.advocateLoaded) return;
@@ -45,6 +100,8 @@
       // Shopify rendered it from the metafields already: fetch only when the shopper asks for more.
       if (!widget.hasAttribute("data-advocate-rendered")) load(widget, widget.dataset.src);
       widget.addEventListener("click", function (event) {
+        var photo = event.target.closest("a[data-advocate-photo]");
+        if (photo && open(widget, photo)) { event.preventDefault(); return; }
         var link = event.target.closest("a[data-advocate-nav]");
         if (!link) return;
         event.preventDefault();
