@@ -51,9 +51,11 @@ class ReviewsConfig(AppConfig):
 
 
 def _held_count(shop) -> int:
+    """Reviews waiting for the merchant: held by a rule, or reported by shoppers."""
     from reviews.models import Review
+    from reviews.reports import reported_count
 
-    return Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count()
+    return Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count() + reported_count(shop)
 
 
 def _requests_on(shop) -> bool:

@@ -215,6 +215,35 @@ class ReviewPhoto(models.Model):
         ordering = ["pk"]
 
 
+class ReviewReportQuerySet(ShopScopedQuerySet):
+    def open(self):
+        return self.filter(dismissed_at__isnull=True)
+
+
+class ReviewReport(models.Model):
+    """A shopper's "Report" on a published review: it waits for the merchant's decision and changes
+    nothing by itself (a review never leaves the store because someone disliked it)."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", "Spam or fake"
+        OFFENSIVE = "offensive", "Offensive or abusive"
+        PERSONAL_DATA = "personal_data", "Shares someone's personal details"
+        UNRELATED = "unrelated", "Not about the product"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="review_reports")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    client = models.CharField(max_length=32, help_text="a hash of the reporter's address: one report per client")
+    created_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True, help_text="the merchant kept the review, or rejected it")
+
+    objects = ReviewReportQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["review", "client"], name="one_report_per_client")]
+        indexes = [models.Index(fields=["shop", "dismissed_at"])]
+
+
 class ModerationDecision(models.Model):
     """Every change of a review's visibility or reply: who, what, why, when."""
 
@@ -226,6 +255,7 @@ class ModerationDecision(models.Model):
         REPLIED = "replied"
         PHOTO_HIDDEN = "photo_hidden", "Photo hidden"
         PHOTO_SHOWN = "photo_shown", "Photo shown again"
+        REPORTS_DISMISSED = "reports_dismissed", "Kept after reports"
 
     class Reason(models.TextChoices):
         ABUSIVE = "abusive", "Abusive"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from reviews.models import ProductRating, Review, ReviewIncentive, ReviewRequest, ReviewRevision, ReviewSettings
+from reviews.models import ProductRating, Review, ReviewIncentive, ReviewReport, ReviewRequest, ReviewRevision, ReviewSettings
 from reviews.services import product_rating_refresh
 from shopapp.models import Shop
 from shopapp.orders import customers_matching
@@ -78,5 +78,9 @@ def reviews_shop_export(shop: Shop) -> dict:
                      "non_buyer_reviews": config.non_buyer_reviews, "incentive_enabled": config.incentive_enabled},
         "reviews": [_review_export(r) for r in Review.objects.for_shop(shop).prefetch_related("revisions", "photos")],
         "product_ratings": list(ProductRating.objects.filter(shop=shop).values("product_id", "product_title", "count", "total")),
+        # Who reported is kept only as a hash, to count one report per shopper: it is not exported.
+        "reports": [{"review": r.review_id, "reason": r.reason, "at": r.created_at.isoformat(),
+                     "closed_at": r.dismissed_at.isoformat() if r.dismissed_at else None}
+                    for r in ReviewReport.objects.for_shop(shop).order_by("pk")],
     }
 

@@ -164,7 +164,7 @@ def _links(prefix: str, product_id: int, listing: Listing) -> dict:
 
 
 def _review_rows(listing: Listing, prefix: str) -> list[dict]:
-    return [{"review": review, "stars": stars(review.rating),
+    return [{"review": review, "stars": stars(review.rating), "report_url": f"{prefix}/reviews/report/{review.pk}",
              "photos": [{"url": f"{prefix}/reviews/photos/{p.pk}.jpg", "width": p.width, "height": p.height}
                         for p in review.photos.all()]} for review in listing.reviews]
 

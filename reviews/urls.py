@@ -17,6 +17,7 @@ urlpatterns = [
     path("proxy/reviews/<int:product_id>/write", views_storefront.write_review, name="storefront-write"),
     path("reviews/confirm/<str:token>", views_storefront.confirm_review, name="storefront-confirm"),
     path("proxy/reviews/<int:product_id>/badge", views_storefront.product_badge, name="storefront-badge"),
+    path("proxy/reviews/report/<int:review_id>", views_storefront.report_review, name="storefront-report"),
     path("proxy/reviews/photos/<int:photo_id>.jpg", views_storefront.review_photo, name="storefront-photo"),
     path("feeds/google-reviews/<str:token>.xml", views_storefront.google_feed, name="google-reviews-feed"),
 ]

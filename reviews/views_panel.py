@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -13,7 +14,8 @@ from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, re
 from reviews.feed import feed_status, feed_token_rotate
 from reviews.metafields import metafields_resync, metafields_status, sync_possible
 from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
-from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewSettings
+from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewReport, ReviewSettings
+from reviews.reports import reported_count, review_reports_dismiss
 from reviews.requests import request_email, review_request_test_send, sample_request
 from reviews.services import REASON_LABELS, review_photo_hide, review_publish, review_reject, review_reply
 from reviews.views_shopper import photo_response
@@ -37,6 +39,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
         "rating": params.choice("rating", "12345", label="Rating"),
         "product": params.identifier("product", label="Product"),
         "photos": params.choice("photos", ("yes", "no"), label="Photos"),
+        "reported": params.choice("reported", ("yes",), label="Reported"),
         **params.days(),
     }
     if filters["status"] in Review.Status.values:
@@ -49,15 +52,21 @@ def review_list(request: HttpRequest) -> HttpResponse:
         reviews = reviews.filter(photos__isnull=False).distinct()
     elif filters["photos"] == "no":
         reviews = reviews.filter(photos__isnull=True)
+    if filters["reported"] == "yes":
+        reviews = reviews.filter(pk__in=ReviewReport.objects.for_shop(shop).open().values("review"))
     reviews = opened_between(reviews, "created_at", shop, filters)
     page = params.page(reviews, PAGE_SIZE)
+    reports = dict(ReviewReport.objects.open().filter(review__in=[r.pk for r in page.object_list])
+                   .values_list("review").annotate(n=Count("pk")))
     for review in page.object_list:
         review.held_labels = [REASON_LABELS.get(r, r) for r in review.held_reasons]
+        review.open_reports = reports.get(review.pk, 0)
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "reviews/panel/list.html", {
         "shop": shop, "nav": "reviews", "page": page, "filters": filters, "query": query,
         "statuses": Review.Status.choices, "products": ProductRating.objects.filter(shop=shop).order_by("product_title"),
         "held_count": Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count(),
+        "reported_count": reported_count(shop),
         "any_reviews": Review.objects.for_shop(shop).exists(), "param_notices": params.notices,
     })
 
@@ -76,6 +85,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
             if reject_form.is_valid():
                 review = review_reject(review=review, reason=reject_form.cleaned_data["reason"],
                                        actor=panel_actor(request))
+                review_reports_dismiss(review=review, actor=panel_actor(request), kept=False)
                 notice = "Review rejected. It is not shown on your store."
             else:
                 status = 400
@@ -86,6 +96,10 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
                 notice = "Reply saved. It shows under the review on your store." if review.reply else "Reply removed."
             else:
                 status = 400
+        elif action == "keep":
+            closed = review_reports_dismiss(review=review, actor=panel_actor(request), kept=True)
+            notice = (f"Kept on your store; {closed} report{'s' if closed != 1 else ''} closed." if closed
+                      else "There were no open reports on this review.")
         elif action in ("hide_photo", "show_photo"):
             photo = _review_photo(review, request.POST.get("photo"))
             review_photo_hide(photo=photo, hidden=action == "hide_photo", actor=panel_actor(request))
@@ -101,6 +115,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "revisions": review.revisions.all()[:20], "photos": review.photos.all(),
         "held_reasons": [REASON_LABELS.get(r, r) for r in review.held_reasons],
         "reasons": ModerationDecision.Reason.choices,
+        "reports": review.reports.open().order_by("created_at"),
     }, status=status)
 
 

@@ -16,16 +16,17 @@ from django.views.decorators.csrf import csrf_exempt
 
 from reviews.feed import feed_lines, feed_shop
 from reviews.forms import StorefrontReviewForm
-from reviews.models import Review, ReviewPhoto, ReviewSettings
+from reviews.models import Review, ReviewPhoto, ReviewReport, ReviewSettings
 from reviews.nonbuyer import (
     email_key, form_token, form_token_valid, storefront_product_title, storefront_review_for_token, storefront_review_submit,
 )
+from reviews.reports import report_token, report_token_valid, reportable_review, review_report
 from reviews.services import review_confirm
 from reviews.storefront import storefront_render
 from reviews.views_shopper import photo_response
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view, liquid
-from shopapp.ratelimit import allow, rate_limited
+from shopapp.ratelimit import allow, hashed_ip, limit_key, rate_limited
 
 FRAGMENT_MAX_AGE = 60
 CONTENT_TYPES = {"fragment": "text/html; charset=utf-8", "badge": "text/html; charset=utf-8",
@@ -97,6 +98,7 @@ def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
 # email; and nothing is published until the writer clicks the link emailed to them.
 
 EMAIL_LIMIT = 5  # reviews per email address per hour
+REPORTS_PER_HOUR = 10  # reports one shopper may send
 
 
 @csrf_exempt  # see the module docstring: a signed form token stands in for the cookie
@@ -168,6 +170,36 @@ def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
         "shop": review.shop, "review": review, "confirmed": review.status != Review.Status.UNCONFIRMED,
         "published": review.status == Review.Status.PUBLISHED,
     })
+
+
+@csrf_exempt  # a signed form token stands in for the cookie, as on the write form (reviews/reports.py)
+@app_proxy_view
+@rate_limited("storefront-report", limit=60, window=60)
+def report_review(request: HttpRequest, review_id: int) -> HttpResponse:
+    """`Report` under a review on the store: choose a reason, send; the merchant decides."""
+    shop = request.shop
+    review = reportable_review(shop=shop, review_id=review_id)
+    if review is None:
+        raise Http404
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    prefix = request.GET.get("path_prefix") or "/apps/advocate"
+    context = {"shop": shop, "review": review, "back_url": f"{prefix}/reviews/{review.product_id}",
+               "action": f"{prefix}/reviews/report/{review.pk}", "reasons": ReviewReport.Reason.choices,
+               "token": report_token(shop=shop, review_id=review.pk), "chosen": request.POST.get("reason", "")}
+    if request.method == "GET":
+        return render(request, "reviews/report.html", context)
+    if not allow(f"storefront-report-sent:{limit_key(request)}", limit=REPORTS_PER_HOUR, window=3600):
+        return render(request, "reviews/report.html", {
+            **context, "error": "You sent several reports in the last hour. Try again later."}, status=429)
+    if context["chosen"] not in ReviewReport.Reason.values:
+        return render(request, "reviews/report.html", {**context, "error": "Choose what is wrong with the review."},
+                      status=400)
+    if not report_token_valid(request.POST.get("form_token", ""), shop=shop, review_id=review.pk):
+        return render(request, "reviews/report.html", {
+            **context, "error": "This page was open for a long time. Choose the reason again and send it."}, status=400)
+    review_report(review=review, reason=context["chosen"], client=hashed_ip(request))
+    return render(request, "reviews/report.html", {**context, "sent": True})
 
 
 # --- the Google Product Ratings feed ---------------------------------------------------------

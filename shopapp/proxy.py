@@ -75,6 +75,7 @@ def app_proxy_view(view):
         if shop is None:
             return HttpResponse("This store does not use Advocate.", status=404, content_type="text/plain")
         request.shop = shop
+        request.via_app_proxy = True  # its page is on the shop's domain: {% asset %} addresses Advocate
         request.logged_in_customer_id = result.logged_in_customer_id or None
         request.shopper_ip = shopper_ip(request)
         return view(request, *args, **kwargs)

@@ -16,13 +16,14 @@ PLACES = ["Alpine", "Beacon", "Cedar", "Delta", "Elk", "Fern", "Granite", "Harbo
 
 
 @pytest.fixture
-def storefront(live_server, tmp_path):
+def storefront(live_server, tmp_path, settings):
     """devstore pointed at the live server, Trail Mug's page with both Advocate blocks, and 12 reviews of it."""
     from devstore import theme
     from devstore.server import start
     from reviews.services import review_create, review_reply
     from tests.conftest import _make_shop
 
+    settings.APP_URL = live_server.url  # pages through the proxy load Advocate's own files from here
     store = start(port=0, app_url=live_server.url, api_key=settings.SHOPIFY_API_KEY,
                   api_secret=settings.SHOPIFY_API_SECRET, data_dir=str(tmp_path), smtp_port=None)
     store.seed()
@@ -185,3 +186,37 @@ def test_review_photos_open_in_a_lightbox_that_keys_and_swipes_move_through(stor
         == "Photo 1 from Pia"  # focus is back where the shopper was
     assert first.bounding_box() == box  # opening and closing moved nothing on the page
     assert page.console_errors == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_shopper_reports_a_review_from_the_product_page(storefront, open_page, width):
+    from reviews.models import Review, ReviewReport
+
+    page = open_page(storefront, width)
+
+    def with_cors(route):  # WhiteNoise sends Advocate's static files with CORS in production; the test server does not
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "access-control-allow-origin": "*"})
+
+    page.route("**/static/**", with_cors)
+    widget = page.locator("[data-advocate-widget=reviews]")
+    widget.get_by_text("out of 5 · 12 reviews").wait_for()
+    widget.get_by_role("link", name="Report this review by Shopper 0").click()
+    page.get_by_role("heading", name="Report a review").wait_for()
+    assert page.get_by_text("Mug review 0").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert page.console_errors == []  # the page's own stylesheets loaded from Advocate
+    assert accessibility_violations(page) == []
+    screenshot(page, f"storefront-report-{width}")
+    page.get_by_role("button", name="Send report").click()
+    assert page.get_by_role("alert").inner_text() == "Choose what is wrong with the review."
+    page.get_by_label("Not about the product").check()
+    page.get_by_role("button", name="Send report").click()
+    page.get_by_role("heading", name="Thank you").wait_for()
+    report = ReviewReport.objects.get()
+    assert report.reason == "unrelated" and report.review.title == "Mug review 0"
+    assert Review.objects.get(title="Mug review 0").status == Review.Status.PUBLISHED
+    page.get_by_role("link", name="Back to the reviews").click()
+    page.wait_for_load_state()
+    # Only the refused send was logged (a 400, as every refused form here answers).
+    assert [e for e in page.console_errors if "status of 400" not in e] == []

@@ -1,0 +1,20 @@
+"""`{% asset 'path' %}` for the pages shoppers see.
+
+Those pages are also served through Shopify's app proxy, on the shop's own domain, where a
+relative /static/ address names the shop's files, not Advocate's: there a page's stylesheets and
+scripts are addressed at Advocate itself (APP_URL). Anywhere else it is `{% static %}`.
+"""
+from __future__ import annotations
+
+from django import template
+from django.conf import settings
+from django.templatetags.static import static
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def asset(context, path: str) -> str:
+    request = context.get("request")
+    url = static(path)
+    return f"{settings.APP_URL}{url}" if getattr(request, "via_app_proxy", False) else url
