@@ -37,7 +37,7 @@ label{display:block;margin:8px 0 2px;font-weight:600}.error{background:#fee;bord
 
 def layout(title: str, body: str, *, nav: str = "") -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{escape(title)} · devstore</title><style>{CSS}</style></head><body>"
+            f"<title>{escape(title)} · devstore</title><link rel=icon href=\"data:,\"><style>{CSS}</style></head><body>"
             f'<header><a href="/"><strong>devstore</strong></a><span class="sub">a local Shopify for Advocate</span>{nav}'
             f'<a href="/mailbox">Mailbox</a></header><main>{body}</main></body></html>')
 
