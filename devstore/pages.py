@@ -282,10 +282,11 @@ def thank_you(shop, domain, order, customer, extension: str = "") -> str:
     return store_layout(shop, domain, "Thank you", body, 0, customer)
 
 
-def login_page(shop, domain, error="") -> str:
+def login_page(shop, domain, error="", return_url="") -> str:
     d = escape(domain)
+    back = f"?return_url={quote(return_url, safe='/')}" if return_url else ""
     body = (f"<div class=card><h1>Log in</h1>{f'<p class=error role=alert>{escape(error)}</p>' if error else ''}"
-            f'<form method=post action="/shops/{d}/account/login"><label for=email>Email</label>'
+            f'<form method=post action="/shops/{d}/account/login{escape(back)}"><label for=email>Email</label>'
             f"<input id=email name=email type=email required> <button>Log in</button></form>"
             f"<p class=muted>devstore has no passwords: any customer's email logs you in.</p></div>")
     return store_layout(shop, domain, "Log in", body, 0, None)

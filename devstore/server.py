@@ -489,6 +489,9 @@ class Handler(BaseHTTPRequestHandler):
                    "asset_root": f"/shops/{domain}/cdn/advocate/",
                    "shop": {"name": shop["name"], "permanent_domain": domain, "url": self.store.base_url,
                             "currency": shop["currency"]}}
+        customer = self._logged_in(domain)
+        if customer:  # Liquid's `customer`: present only for a logged-in customer
+            context["customer"] = {"id": customer["id"], "first_name": customer["first_name"], "email": customer["email"]}
         assets: dict[str, None] = {}
         blocks = []
         placed = theme.app_blocks(shop["theme"]) if product else []
@@ -642,8 +645,11 @@ class Handler(BaseHTTPRequestHandler):
                 found = self.store.customer_by_email(domain, self.form().get("email", ""))
                 if not found:
                     raise _Reply(200, pages.login_page(shop, domain, "No customer has that email in this shop."))
-                raise _redirect(f"/shops/{domain}/", {"Set-Cookie": f"customer={found['id']}; Path=/shops/{domain}/; SameSite=Lax"})
-            raise _Reply(200, pages.login_page(shop, domain))
+                back = self.query.get("return_url") or "/"
+                if not back.startswith("/") or back.startswith("//"):
+                    back = "/"  # Shopify's return_url is a path on the shop, never another site
+                raise _redirect(f"/shops/{domain}{back}", {"Set-Cookie": f"customer={found['id']}; Path=/shops/{domain}/; SameSite=Lax"})
+            raise _Reply(200, pages.login_page(shop, domain, return_url=self.query.get("return_url", "")))
         if rest == "/account/logout":
             raise _redirect(f"/shops/{domain}/", {"Set-Cookie": f"customer=; Path=/shops/{domain}/; Max-Age=0"})
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from reviews.models import Review, ReviewRequest
+from reviews.models import Review, ReviewRequest, ReviewRequestItem
 from reviews.requests import LINK_VALIDITY, review_account_link
-from shopapp.models import Order
+from shopapp.models import Customer, Order, Shop
 
 AWAITING_SHOWN = 10
 
@@ -71,3 +71,16 @@ def _account_part(buyer) -> dict | None:
         link = review_account_link(request)
         awaiting += [{"title": item.title, "url": f"{link}?item={item.pk}"} for item in _unreviewed(request)]
     return {"account": {"awaiting_review": awaiting[:AWAITING_SHOWN]}}
+
+
+def my_review_link(*, shop: Shop, customer_shopify_id: int, product_id: int) -> str | None:
+    """Where "Write a review" takes a logged-in customer (from the app proxy's signed customer id):
+    the form for the latest order of theirs that brought this product, once it arrived, with the
+    product chosen; their review of it if they wrote one. None when they have no such order."""
+    customer = Customer.objects.filter(shop=shop, shopify_id=customer_shopify_id, redacted_at__isnull=True).first()
+    if customer is None:
+        return None
+    items = (ReviewRequestItem.objects.filter(request__in=_open_requests(customer), product_id=product_id)
+             .select_related("request__order").order_by("-request__created_at", "-pk"))
+    item = next((i for i in items if _reviewable(i.request)), None)
+    return f"{review_account_link(item.request)}?item={item.pk}" if item else None

@@ -14,6 +14,7 @@ urlpatterns = [
     path("proxy/reviews/r/<str:token>", views_shopper.proxy_review_form, name="proxy-review-form"),
     path("proxy/reviews/r/<str:token>/photos/<int:photo_id>.jpg", views_shopper.proxy_review_photo_for_link),
     path("proxy/reviews/<int:product_id>", views_storefront.product_reviews, name="storefront-reviews"),
+    path("proxy/reviews/<int:product_id>/mine", views_storefront.my_review, name="storefront-mine"),
     path("proxy/reviews/<int:product_id>/write", views_storefront.write_review, name="storefront-write"),
     path("reviews/confirm/<str:token>", views_storefront.confirm_review, name="storefront-confirm"),
     path("proxy/reviews/<int:product_id>/badge", views_storefront.product_badge, name="storefront-badge"),

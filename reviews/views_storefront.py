@@ -10,10 +10,11 @@ no CSRF cookie).
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
+from reviews.buyer import my_review_link
 from reviews.feed import feed_lines, feed_shop
 from reviews.forms import StorefrontReviewForm
 from reviews.models import Review, ReviewPhoto, ReviewReport, ReviewSettings
@@ -169,6 +170,29 @@ def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "reviews/confirm.html", {
         "shop": review.shop, "review": review, "confirmed": review.status != Review.Status.UNCONFIRMED,
         "published": review.status == Review.Status.PUBLISHED,
+    })
+
+
+@app_proxy_view
+@rate_limited("storefront-mine", limit=60, window=60)
+def my_review(request: HttpRequest, product_id: int) -> HttpResponse:
+    """"Write a review" for a logged-in customer: their own order's form when they bought the product."""
+    shop = request.shop
+    prefix = request.GET.get("path_prefix") or "/apps/advocate"
+    customer_id = request.logged_in_customer_id
+    link = my_review_link(shop=shop, customer_shopify_id=int(customer_id), product_id=product_id) \
+        if customer_id and str(customer_id).isdigit() else None
+    if link:
+        return HttpResponseRedirect(link)
+    title = storefront_product_title(shop=shop, product_id=product_id)
+    if title is None:
+        raise Http404
+    return render(request, "reviews/mine.html", {
+        "shop": shop, "product_title": title, "logged_in": bool(customer_id),
+        "write_url": f"{prefix}/reviews/{product_id}/write" if ReviewSettings.for_shop(shop).non_buyer_reviews else "",
+        # Relative, so it stays under a locale's root (/fr/...): up from {prefix}/reviews/<id>/mine.
+        "login_url": f"../../../../account/login?return_url={prefix}/reviews/{product_id}/mine",
+        "back_url": f"{prefix}/reviews/{product_id}",
     })
 
 

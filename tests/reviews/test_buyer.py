@@ -9,7 +9,7 @@ from django.core import mail
 from reviews.models import ReviewRequest
 from reviews.requests import review_link
 from shopapp.models import Customer
-from tests.buyer import ask, buyer_token
+from tests.buyer import MAYA, ask, buyer_token
 from tests.reviews.conftest import sweep_at
 from tests.reviews.test_form import sent_request  # noqa: F401  (fixture)
 
@@ -98,3 +98,32 @@ def test_the_account_page_lists_products_waiting_for_a_review(client, shop, fulf
     account = ask(client, buyer_token(shop.domain), "account").json()["account"]
     assert [a["title"] for a in account["awaiting_review"]] == ["Trail Mug", "Camp Kettle"]
     assert client.get(account["awaiting_review"][0]["url"].removeprefix(settings.APP_URL)).status_code == 200
+
+
+# --- "Write a review" on the storefront, for a logged-in customer ------------------------------
+
+def _mine(client, shop, product_id, customer_id=""):
+    from tests.shopapp.test_proxy import signed_proxy_query
+
+    return client.get(f"/proxy/reviews/{product_id}/mine?{signed_proxy_query(shop.domain, logged_in_customer_id=str(customer_id))}")
+
+
+def test_write_a_review_takes_a_buyer_to_their_own_orders_form(client, shop, fulfilled_order):
+    order = fulfilled_order(products=((1, "Trail Mug"), (2, "Camp Kettle")))
+    assert "could not find an order" in _mine(client, shop, 2, MAYA).content.decode()  # not arrived yet
+    _deliver(order)
+    response = _mine(client, shop, 2, MAYA)
+    assert response.status_code == 302
+    kettle = ReviewRequest.objects.get(order=order).items.get(title="Camp Kettle")
+    assert response["Location"].startswith(settings.APP_URL + "/reviews/r/") and f"?item={kettle.pk}" in response["Location"]
+    form = client.get(response["Location"].removeprefix(settings.APP_URL))
+    assert form.status_code == 200 and b"Camp Kettle" in form.content
+
+
+def test_write_a_review_asks_a_guest_to_log_in_and_never_finds_another_shops_order(client, shop, other_shop, fulfilled_order):
+    _deliver(fulfilled_order(products=((1, "Trail Mug"),)))
+    guest = _mine(client, shop, 1).content.decode()
+    assert "Log in to review" in guest and 'href="../../../../account/login?return_url=/apps/advocate/reviews/1/mine"' in guest
+    assert "write a review without an order" not in guest  # this shop takes no non-buyers' reviews
+    elsewhere = _mine(client, other_shop, 1, MAYA)
+    assert elsewhere.status_code in (200, 404) and "/reviews/r/" not in elsewhere.get("Location", "")

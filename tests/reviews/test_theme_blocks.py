@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -140,3 +141,22 @@ def test_the_reviews_markup_is_one_complete_product_under_the_themes_id(shop):
     # Before the metafield exists: still the one complete Product, without a rating yet.
     [bare] = markup_of(render("reviews.liquid", product=product()))
     assert bare["@id"] == markup["@id"] and "offers" in bare and "aggregateRating" not in bare
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who,non_buyers,expected", [
+    ("guest", False, None),
+    ("guest", True, "/apps/advocate/reviews/42/write"),
+    ("customer", False, "/apps/advocate/reviews/42/mine"),
+    ("customer", True, "/apps/advocate/reviews/42/mine"),
+])
+def test_write_a_review_shows_where_the_shopper_can_write_one(shop, who, non_buyers, expected):
+    from reviews.models import ReviewSettings
+
+    ReviewSettings.objects.update_or_create(shop=shop, defaults={"non_buyer_reviews": non_buyers})
+    review_create(shop=shop, product_id=42, product_title="Trail Mug", rating=5, body="Good.")
+    data = json.loads(reviews_value(shop, ProductRating.objects.get(shop=shop, product_id=42)))
+    customer = {"customer": {"id": 7, "first_name": "Maya"}} if who == "customer" else {}
+    html = render("reviews.liquid", product=product({"$app": {"reviews": {"value": data}}}), **customer)
+    links = re.findall(r'<a class="advocate-write-button" href="([^"]+)">Write a review</a>', html)
+    assert links == ([expected] if expected else [])
