@@ -12,9 +12,9 @@ from reviews.metafields import reviews_value
 from reviews.models import ProductRating
 from reviews.services import review_create
 
-def render(block: str, **context) -> str:
+def render(block_file: str, **context) -> str:
     """A block as Shopify renders it: devstore's Liquid environment has Shopify's `json` and `image_url`."""
-    html, _schema = theme.render_block(block.removesuffix(".liquid"), {
+    html, _schema = theme.render_block(block_file.removesuffix(".liquid"), {
         "routes": {"root_url": "/"}, "block": {"settings": {"heading": "Customer reviews"}},
         "shop": {"name": "Owner & Co", "url": "https://owner.example"}, "cart": {"currency": {"iso_code": "EUR"}},
         "asset_root": "/cdn/advocate/",
@@ -160,3 +160,17 @@ def test_write_a_review_shows_where_the_shopper_can_write_one(shop, who, non_buy
     html = render("reviews.liquid", product=product({"$app": {"reviews": {"value": data}}}), **customer)
     links = re.findall(r'<a class="advocate-write-button" href="([^"]+)">Write a review</a>', html)
     assert links == ([expected] if expected else [])
+
+
+@pytest.mark.django_db
+def test_star_colour_and_size_are_the_merchants_block_settings(shop):
+    review_create(shop=shop, product_id=42, product_title="Trail Mug", rating=4, body="Good.")
+    data = json.loads(reviews_value(shop, ProductRating.objects.get(shop=shop, product_id=42)))
+    settings = {"heading": "Reviews", "star_color": "#1f5fbf", "star_size": 24}
+    html = render("reviews.liquid", product=product({"$app": {"reviews": {"value": data}}}), block={"settings": settings})
+    assert 'style="--advocate-star: #1f5fbf; --advocate-star-size: 24px"' in html
+    badge = render("star-badge.liquid", product=product({"reviews": {
+        "rating": {"value": {"rating": 4.0, "scale_min": 1, "scale_max": 5}}, "rating_count": {"value": 1}}}),
+        block={"settings": {}})
+    assert 'style="--advocate-star: #b26b00; --advocate-star-size: 16px"' in badge  # the defaults
+    assert "(1 review)" in text_of(badge)[0]
