@@ -60,7 +60,8 @@ def place(store: Store, domain: str, page: str, *, on: bool) -> None:
 def block(store: Store, domain: str, surface: str, *, order_gid: str = "") -> str:
     """The spot where the extension renders, and the host script that fills it."""
     d = escape(domain)
-    return (f'<section class="ext-block" aria-label="Advocate" data-advocate-block data-surface="{escape(surface)}" '
+    page = f' data-page-url="/shops/{d}/account/pages/refer"' if surface == "profile" else ""
+    return (f'<section class="ext-block" aria-label="Advocate" data-advocate-block data-surface="{escape(surface)}"{page} '
             f'data-order="{escape(order_gid)}" data-app="{escape(store.app_url)}" '
             f'data-token-url="/shops/{d}/extensions/session-token" '
             f'data-module="/shops/{d}/cdn/extensions/advocate-view.js"></section>'

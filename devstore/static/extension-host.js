@@ -61,7 +61,9 @@ async function mount(spot, index) {
     appUrl: app, surface, orderId: order || undefined, sessionToken,
     fetch: window.fetch.bind(window), wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   });
-  const nodes = data ? view[VIEWS[surface]](data) : [];
+  // Shopify's profile block links the full page as extension://advocate-account; here it is devstore's page.
+  const options = spot.dataset.pageUrl ? {pageUrl: new URL(spot.dataset.pageUrl, location.href).href} : undefined;
+  const nodes = data ? view[VIEWS[surface]](data, options) : [];
   spot.replaceChildren(...nodes.map((node, i) => (DRAW[node.type] || (() => ""))(node, `${index}-${i}`)));
   spot.hidden = nodes.length === 0;
   spot.dataset.state = "rendered";
