@@ -58,7 +58,7 @@ class ShopappConfig(AppConfig):
             done=lambda shop: "reviews" in (shop.theme_blocks or []),
         )
         register_settings_section(
-            "storefront", "Storefront", "Add Advocate's reviews, star badge and referral button to your theme.",
+            "storefront", "Storefront", "Add Advocate's reviews, star badge and referral button to your theme, and its blocks to checkout and customer accounts.",
             "/app/storefront/", order=5,
         )
         register_sweeper(oauth_states_purge)
