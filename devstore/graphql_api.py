@@ -10,7 +10,7 @@ from graphql import (
 )
 from graphql.language import IntValueNode, VariableNode
 
-from devstore import bulk, metafields
+from devstore import bulk, flow, metafields
 from devstore.state import PLANS, Store, StoreError, gid, gid_id, iso, money, now
 
 SDL = """
@@ -172,7 +172,7 @@ type Mutation {
 }
 """
 
-SCHEMA = build_schema(SDL + metafields.SDL + bulk.SDL)
+SCHEMA = build_schema(SDL + metafields.SDL + bulk.SDL + flow.SDL)
 SCHEMA.get_type("Node").resolve_type = lambda value, info, type_: value.get("__typename", "Product")
 SCHEMA.get_type("DiscountCode").resolve_type = lambda value, info, type_: "DiscountCodeBasic"
 SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, type_: "OnlineStoreThemeFileBodyText"
@@ -687,6 +687,8 @@ def _root_mapping(root: _Root) -> dict:
         "storeCreditAccountDebit": root.storeCreditAccountDebit,
         "webhookSubscriptionCreate": root.webhookSubscriptionCreate,
         "tagsAdd": root.tagsAdd, "tagsRemove": root.tagsRemove,
+        "flowTriggerReceive": lambda info, handle=None, payload=None, body=None: flow.receive(
+            root.store, root.domain, handle, payload),
         "segments": root.segments, "segmentCreate": root.segmentCreate,
         "metafieldsSet": root.metafields_api.metafieldsSet, "metafieldsDelete": root.metafields_api.metafieldsDelete,
         "standardMetafieldDefinitionEnable": root.metafields_api.standardMetafieldDefinitionEnable,

@@ -8,6 +8,7 @@ from decimal import Decimal
 from html import escape
 from urllib.parse import quote
 
+from devstore import flow
 from devstore.state import ORDER_ADDRESS, PLANS
 from devstore.theme import script_json
 
@@ -128,6 +129,7 @@ def admin(store, domain: str, message: str = "", error: str = "") -> str:
         f"<div class=card><h2>Discount codes</h2><table><tr><th>Code</th><th>Title</th><th>Value</th><th>Used</th></tr>{discounts}</table></div>"
         f"<div class=card><h2>Store credit</h2><table><tr><th>Customer</th><th>Balance</th></tr>{credit}</table></div>"
         f"<div class=card><h2>Webhooks sent</h2><table><tr><th>Topic</th><th>Status</th><th>Attempts</th><th>Answers</th></tr>{deliveries}</table></div>"
+        + flow.admin_card(shop, domain)
     )
     return layout(f"{shop['name']} admin", body, nav=shop_nav(domain))
 

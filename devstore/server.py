@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 import httpx
 import jwt
 
-from devstore import checkout_blocks, graphql_api, metafields, pages, theme
+from devstore import checkout_blocks, flow, graphql_api, metafields, pages, theme
 from devstore.bulk import bulk_of
 from devstore.mailbox import start_smtp
 from devstore.state import Store, StoreError, seed
@@ -103,6 +103,15 @@ class DevStore:
 
     def uninstall(self, domain: str) -> None:
         self.store.app_uninstall(domain)
+
+    def flow_runs(self, domain: str) -> list[dict]:
+        """The Flow triggers Advocate sent this shop, oldest first."""
+        return list(self.store.shop(domain).get("flow_runs", []))
+
+    def flow_pause(self, domain: str, customer_id: int, days: int = 30) -> dict:
+        """Run Advocate's "Pause Advocate emails" Flow action for a customer, signed as Flow signs it."""
+        response = flow.run_pause_action(self.store, domain, customer_id, days)
+        return {"status": response.status_code, "body": response.json()}
 
     def checkout_block(self, domain: str, page: str, on: bool = True) -> list[str]:
         """Place (or remove) Advocate's block on a checkout or account page, as the merchant does in the editor."""
@@ -314,7 +323,7 @@ class Handler(BaseHTTPRequestHandler):
                                     for d, s in self.store.shops.items()})
         allowed = {"place_order", "fulfil", "deliver", "refund", "cancel", "install", "uninstall", "compliance",
                    "set_webhook_mode", "set_bucket", "fault", "session_token", "app_url", "discount_codes", "mailbox",
-                   "webhook_deliveries", "store_credit", "customer", "seed", "checkout_block"}
+                   "webhook_deliveries", "store_credit", "customer", "seed", "checkout_block", "flow_runs", "flow_pause"}
         if method != "POST" or action not in allowed:
             raise _json_reply(404, {"error": f"Unknown action {action}."})
         try:
@@ -448,6 +457,7 @@ class Handler(BaseHTTPRequestHandler):
                 "data-request": lambda: self.store.compliance(domain, "customers/data_request", customer),
                 "redact": lambda: self.store.compliance(domain, "customers/redact", customer),
                 "shop-redact": lambda: self.store.compliance(domain, "shop/redact"),
+                "flow-pause": lambda: flow.run_pause_action(self.store, domain, customer, int(form.get("days") or 30)),
             }
             if action not in messages:
                 raise StoreError(f"Unknown action {action}.")

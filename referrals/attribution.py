@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from referrals.fraud import fraud_reasons
 from referrals.models import Advocate, ProgramSettings, Referral
 from referrals.rewards import hold_start, reward_for
+from shopapp.flow import flow_trigger_queue
 from shopapp.models import Order
 
 NOTE_KEYS = {"ref", "referral", "referral_code", "advocate_code"}
@@ -65,6 +66,12 @@ def referral_attribute(*, order: Order) -> Referral | None:
     try:
         with transaction.atomic():
             referral.save()
+            friend = order.customer if order.customer_id and not order.customer.redacted_at else None
+            flow_trigger_queue(shop=order.shop, handle="advocate-referral-attributed", key=f"referral:{referral.pk}",
+                               payload={"customer_id": friend.shopify_id if friend else None, "order_id": order.shopify_id,
+                                        "Advocate customer id": advocate.customer.shopify_id,
+                                        "Reward amount": f"{referral.reward_amount:.2f}", "Currency": referral.currency},
+                               customer_shopify_id=friend.shopify_id if friend else None)
     except IntegrityError:  # a concurrent delivery of the same order got there first
         return Referral.objects.get(order=order)
     return referral

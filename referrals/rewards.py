@@ -23,6 +23,7 @@ from referrals import discount_api
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
 from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.discounts import STORE_CREDIT_UNAVAILABLE, credit_once, discount_ensure
+from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue
 from shopapp.mail import owed_email_send, unsubscribe_url
 from shopapp.models import Order
@@ -165,11 +166,25 @@ def reward_issue(*, referral_id: int, now: datetime | None = None) -> CreditEntr
             break
         entry = _pay_code(entry) if entry.method == CreditEntry.Method.DISCOUNT_CODE else _pay_credit(entry, now)
     if entry.status == CreditEntry.Status.CONFIRMED:
-        Referral.objects.filter(pk=referral.pk, status=Referral.Status.APPROVED).update(
-            status=Referral.Status.ISSUED, issued_at=entry.confirmed_at or now)
+        with transaction.atomic():
+            issued = Referral.objects.filter(pk=referral.pk, status=Referral.Status.APPROVED).update(
+                status=Referral.Status.ISSUED, issued_at=entry.confirmed_at or now)
+            if issued:
+                _issued_flow(referral, entry)
         if entry.method == CreditEntry.Method.DISCOUNT_CODE:
             reward_code_email(entry=entry)
     return entry
+
+
+def _issued_flow(referral: Referral, entry: CreditEntry) -> None:
+    advocate = referral.advocate.customer
+    flow_trigger_queue(shop=referral.shop, handle="advocate-reward-issued", key=f"reward-issued:{referral.pk}",
+                       payload={"customer_id": None if advocate.redacted_at else advocate.shopify_id,
+                                "order_id": referral.order.shopify_id, "Reward amount": f"{entry.amount:.2f}",
+                                "Currency": entry.currency,
+                                "Paid as": "discount code" if entry.method == CreditEntry.Method.DISCOUNT_CODE
+                                else "store credit"},
+                       customer_shopify_id=None if advocate.redacted_at else advocate.shopify_id)
 
 
 def reward_key(referral: Referral) -> str:

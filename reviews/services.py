@@ -26,6 +26,7 @@ from reviews.metafields import product_metafields_due, sync_possible
 from reviews.moderation import REASONS, personal_data_mask, review_text_reasons
 from reviews.photos import MAX_PHOTOS, CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
+from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue, follow_ups_record
 from shopapp.models import Customer, OrderLine, Shop
 from shopapp.registry import register_follow_up
@@ -52,8 +53,9 @@ def _with_review(func: Callable[[Review, bool], None], review_id: int, created: 
 
 
 def _review_saved(review: Review, created: bool) -> None:
-    """Inside the save's transaction: the follow-ups commit with the review, or not at all."""
+    """Inside the save's transaction: the follow-ups (and Flow's event) commit with the review, or not at all."""
     follow_ups_record(REVIEW_SAVED, review.pk, created)
+    review_published_flow(review)
 
 
 # --- reviews --------------------------------------------------------------------------
@@ -134,8 +136,8 @@ def review_confirm(*, review: Review) -> Review:
         if reasons:
             _decide(review, ModerationDecision.Action.HELD, _reason_text(reasons), SYSTEM_ACTOR)
         product_rating_refresh(shop=review.shop, product_id=review.product_id)
+        review.refresh_from_db()
         _review_saved(review, False)
-    review.refresh_from_db()
     return review
 
 
@@ -194,8 +196,24 @@ def review_publish(*, review: Review, actor: str) -> Review:
                                                    rejection_reason="")
         _decide(review, ModerationDecision.Action.PUBLISHED, "", actor)
         product_rating_refresh(shop=review.shop, product_id=review.product_id)
-    review.refresh_from_db()
+        review.refresh_from_db()
+        review_published_flow(review)
     return review
+
+
+def review_published_flow(review: Review) -> None:
+    """Tell Shopify Flow a review is on the store, once per review (however it got there: published
+    when written, confirmed, published by the merchant or by the timer), in the change's transaction."""
+    if review.status != Review.Status.PUBLISHED:
+        return
+    customer = review.customer if review.customer_id and not review.customer.redacted_at else None
+    line = review.order_line
+    flow_trigger_queue(shop=review.shop, handle="advocate-review-published", key=f"review-published:{review.pk}",
+                       payload={"customer_id": customer.shopify_id if customer else None,
+                                "order_id": line.order.shopify_id if line is not None else None,
+                                "Rating": review.rating, "Verified buyer": review.verified,
+                                "Has photos": review.photos.exists(), "Product": review.product_title},
+                       customer_shopify_id=customer.shopify_id if customer else None)
 
 
 def review_reject(*, review: Review, reason: str, actor: str) -> Review:
@@ -240,6 +258,8 @@ def reviews_auto_publish(*, now: datetime | None = None) -> int:
             reason = "no decision within 14 days" + ("; email address or phone number masked" if masked else "")
             _decide(review, ModerationDecision.Action.AUTO_PUBLISHED, reason, SYSTEM_ACTOR)
             product_rating_refresh(shop=review.shop, product_id=review.product_id)
+            review.refresh_from_db()
+            review_published_flow(review)
             published += 1
     return published
 

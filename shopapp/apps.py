@@ -9,15 +9,15 @@ class ShopappConfig(AppConfig):
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import bulk, checks, compliance, orders, themes  # noqa: F401  (checks: system checks)
+        from shopapp import bulk, checks, compliance, flow, orders, themes  # noqa: F401  (checks: system checks)
         from shopapp.dashboard import retention_section
         from shopapp.jobs import follow_ups_redrive
         from shopapp.models import MailSettings
         from shopapp.order_fetch import awaited_orders_fetch
         from shopapp.registry import (
-            register_customer_data, register_dashboard_section, register_onboarding_step, register_panel_nav,
-            register_reconnect_hook, register_settings_section, register_shop_data, register_sweeper,
-            register_webhook_handler,
+            register_customer_data, register_dashboard_section, register_marketing_block, register_onboarding_step,
+            register_panel_nav, register_reconnect_hook, register_settings_section, register_shop_data,
+            register_sweeper, register_uninstall_hook, register_webhook_handler,
         )
         from shopapp.webhooks import webhook_events_redrive, webhook_events_resume
         from shopapp.services import oauth_states_purge
@@ -43,6 +43,10 @@ class ShopappConfig(AppConfig):
         register_sweeper(webhook_events_redrive)
         register_sweeper(awaited_orders_fetch)
         register_sweeper(follow_ups_redrive)
+        register_sweeper(flow.flow_triggers_sweep)
+        register_uninstall_hook(flow.flow_uninstalled)
+        register_customer_data("flow", export=flow.flow_customer_export, redact=flow.flow_customer_redact)
+        register_marketing_block(flow.email_pause_reason)
         register_sweeper(themes.theme_checks_due)
         register_sweeper(bulk.bulk_sweep)
 

@@ -15,7 +15,6 @@ there are no cookies, so `*` grants nothing a token does not.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from functools import wraps
 
@@ -27,7 +26,7 @@ from shopapp.models import Customer, Order, Shop
 from shopapp.proxy import installed_shop
 from shopapp.ratelimit import rate_limited
 from shopapp.registry import buyer_sections
-from shopapp.shopify import clean_shop_domain, shopify_app
+from shopapp.shopify import clean_shop_domain, shopify_app, shopify_numeric_id
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,6 @@ CORS_HEADERS = {
     "Access-Control-Allow-Methods": "GET, OPTIONS",
     "Access-Control-Max-Age": "7200",
 }
-_GID_TAIL = re.compile(r"^(?:gid://shopify/[A-Za-z]+/)?(\d{1,19})$")
 
 
 @dataclass(frozen=True)
@@ -58,12 +56,6 @@ class Buyer:
     @property
     def logged_in(self) -> bool:
         return self.customer_shopify_id is not None
-
-
-def shopify_numeric_id(value: str | None) -> int | None:
-    """123 from "123", "gid://shopify/Customer/123" or "gid://shopify/OrderIdentity/123"; None otherwise."""
-    match = _GID_TAIL.match((value or "").strip())
-    return int(match.group(1)) if match else None
 
 
 def _with_cors(view):

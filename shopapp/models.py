@@ -396,3 +396,47 @@ class StaffMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "user_id"], name="staff_member_once")]
+
+
+class FlowTrigger(models.Model):
+    """One event Advocate tells Shopify Flow about (flowTriggerReceive): written in the transaction
+    of the change it reports, sent once by a job, re-driven by the sweep (shopapp/flow.py)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SENDING = "sending"
+        SENT = "sent"
+        UNCERTAIN = "uncertain", "Not known whether Flow got it"
+        FAILED = "failed"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="flow_triggers")
+    key = models.CharField(max_length=120, help_text="the event, e.g. case-opened:42: one row per event")
+    handle = models.CharField(max_length=30, help_text="the trigger extension's handle")
+    payload = models.JSONField(default=dict, help_text="ids and figures only, no personal data")
+    customer_shopify_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "key"], name="flow_trigger_once")]
+        indexes = [models.Index(fields=["status", "next_at"])]
+
+
+class EmailPause(models.Model):
+    """"Pause Advocate emails for a customer", a Shopify Flow action run: no marketing email to the
+    customer (matched by their Shopify id, known to Advocate or not) until `until`."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="email_pauses")
+    customer_shopify_id = models.BigIntegerField()
+    until = models.DateTimeField()
+    action_run_id = models.CharField(max_length=120, help_text="Flow's id of the run: a retried run pauses once")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "action_run_id"], name="email_pause_once_per_run")]
+        indexes = [models.Index(fields=["shop", "customer_shopify_id", "until"])]

@@ -1,6 +1,7 @@
 """Where Advocate meets Shopify's libraries: one app config, one HTTP client, shop URLs."""
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -29,6 +30,15 @@ def shopify_api_session_class() -> type[shopify.Session]:
 def clean_shop_domain(value: str | None) -> str | None:
     """`example.myshopify.com` from what a request said, or None when it is not a shop."""
     return sanitize_shop_domain(value) if value else None
+
+
+_GID_TAIL = re.compile(r"^(?:gid://shopify/[A-Za-z]+/)?(\d{1,19})$")
+
+
+def shopify_numeric_id(value: str | None) -> int | None:
+    """123 from "123", "gid://shopify/Customer/123" or "gid://shopify/OrderIdentity/123"; None otherwise."""
+    match = _GID_TAIL.match((value or "").strip())
+    return int(match.group(1)) if match else None
 
 
 def shop_url(domain: str, path: str = "/") -> str:

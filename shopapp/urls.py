@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from shopapp import buyer_api, views_install, views_panel, views_shopper
+from shopapp import buyer_api, views_flow, views_install, views_panel, views_shopper
 from shopapp.webhooks import webhook_receive
 
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("install", views_install.landing, name="landing"),
     path("webhooks", webhook_receive, name="webhooks"),
     path("ext/v1/buyer", buyer_api.buyer_data, name="buyer-data"),
+    path("flow/actions/pause-emails", views_flow.pause_emails_action, name="flow-pause-emails"),
     path("healthz", views_install.healthz, name="healthz"),
     path("u/<str:token>", views_shopper.unsubscribe, name="unsubscribe"),
     path("", include("reviews.urls")),

@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from shopapp import views_install
 from shopapp.activity import event_summaries, with_summary_fields
@@ -18,6 +18,7 @@ from shopapp.models import CustomerDataExport, MailSettings, WebhookEvent
 from shopapp.params import ListParams
 from shopapp.registry import onboarding_steps, settings_sections, shop_data_export
 from shopapp.services import customer_erase
+from shopapp.flow import flow_activity, flow_trigger_resend
 from shopapp.themes import BLOCKS, CHECKOUT_BLOCKS, checkout_editor_link, editor_link, theme_blocks_check
 
 log = logging.getLogger(__name__)
@@ -74,9 +75,16 @@ def privacy_export_download(request: HttpRequest, export_id: int) -> HttpRespons
     return response
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def activity(request: HttpRequest) -> HttpResponse:
-    """Webhooks Shopify sent for this shop and what became of each: failures stay visible."""
+    """Webhooks Shopify sent for this shop and what became of each: failures stay visible. Above
+    them, Flow triggers Advocate could not deliver for certain, each with "Send again"."""
+    notice = ""
+    if request.method == "POST":
+        trigger = request.POST.get("trigger", "")
+        if not trigger.isdigit() or not flow_trigger_resend(shop=request.shop, trigger_id=int(trigger)):
+            raise Http404
+        notice = "Sent to Shopify Flow again."
     events = WebhookEvent.objects.filter(shop_domain=request.shop.domain).order_by("-received_at", "-pk")
     params = ListParams(request)
     status = params.choice("status", WebhookEvent.Status.values, label="Status")
@@ -88,7 +96,8 @@ def activity(request: HttpRequest) -> HttpResponse:
     for event in page.object_list:
         event.summary = summaries[event.pk]
     return render(request, "shopapp/activity.html", {
-        "shop": request.shop, "nav": "settings", "page": page, "status": status,
+        "shop": request.shop, "nav": "settings", "page": page, "status": status, "notice": notice,
+        "flow_rows": flow_activity(request.shop),
         "status_query": urlencode({"status": status}) if status else "",
         "statuses": WebhookEvent.Status.choices, "param_notices": params.notices,
     })

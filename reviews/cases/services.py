@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from reviews.cases.models import Case, CaseEvent, CaseSettings
 from reviews.models import Review
+from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue
 from shopapp.mail import Audience, email_send
 from shopapp.models import Shop
@@ -71,6 +72,9 @@ def case_open(*, review: Review, reason: str, actor: str, keyword: str = "") -> 
                                        keyword=keyword[:100], rating_at_open=review.rating)
             detail = Case.Reason(reason).label + (f": “{keyword}”" if keyword else "")
             case_log(case, "opened", detail, actor)
+            flow_trigger_queue(shop=review.shop, handle="advocate-case-opened", key=f"case-opened:{case.pk}",
+                               payload={**_flow_refs(review), "Rating": review.rating, "Case number": case.pk},
+                               customer_shopify_id=_customer_id(review))
     except IntegrityError:  # the same review saved twice at once
         return Case.objects.get(review=review), False
     if CaseSettings.for_shop(review.shop).alert_mode == CaseSettings.AlertMode.AT_ONCE:
@@ -89,8 +93,23 @@ def on_review_saved(review: Review, created: bool) -> None:
     if review.status == Review.Status.UNCONFIRMED:
         return
     found = case_reason_for(review, CaseSettings.for_shop(review.shop))
+    if found and found[0] == Case.Reason.RATING:
+        flow_trigger_queue(shop=review.shop, handle="advocate-negative-review", key=f"negative-review:{review.pk}",
+                           payload={**_flow_refs(review), "Rating": review.rating, "Product": review.product_title},
+                           customer_shopify_id=_customer_id(review))
     if found:
         case_open(review=review, reason=found[0], keyword=found[1], actor=SYSTEM_ACTOR)
+
+
+def _customer_id(review: Review) -> int | None:
+    customer = review.customer
+    return customer.shopify_id if customer is not None and not customer.redacted_at else None
+
+
+def _flow_refs(review: Review) -> dict:
+    """Flow's reference fields for the review's customer and order, where Shopify knows them."""
+    line = review.order_line
+    return {"customer_id": _customer_id(review), "order_id": line.order.shopify_id if line is not None else None}
 
 
 # --- statuses and the log -----------------------------------------------------------
@@ -125,6 +144,11 @@ def case_move(case: Case, to: str, actor: str) -> None:
         case.ended_at = None
     case.save(update_fields=["status", "ended_at", "resolved_at"])
     case_log(case, "status", f"{before} → {case.get_status_display()}", actor)
+    if to in (S.RESOLVED, S.CLOSED):  # each ending is its own event: a reopened case may end again
+        outcome = "Resolved" if to == S.RESOLVED else "Closed without a resolution"
+        flow_trigger_queue(shop=case.shop, handle="advocate-case-resolved", key=f"case-ended:{case.pk}:{now.isoformat()}",
+                           payload={**_flow_refs(case.review), "Outcome": outcome, "Case number": case.pk},
+                           customer_shopify_id=_customer_id(case.review))
 
 
 def case_assign(*, case: Case, assignee: str, actor: str) -> Case:

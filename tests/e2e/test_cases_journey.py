@@ -1,6 +1,7 @@
 """The negative-review journey over real HTTP, against devstore, with a one-second day."""
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from devstore.journeys.cases import case_journey
@@ -39,3 +40,20 @@ def test_one_star_review_to_resolved_case_with_a_code_and_no_marketing_meanwhile
     assert request_status == "skipped" and "open case" in reason
     alerts = [m for m in stack.store.mailbox() if "New case" in m["subject"]]
     assert len(alerts) == 1 and "owner@demo-outfitters.example" in alerts[0]["to"]
+
+    # Shopify Flow heard of each step once, with Nora's and the order's Shopify ids (devstore's admin lists them).
+    nora = stack.store.customer(DEMO, journey.email)
+    runs = wait_until(lambda: [r for r in stack.store.flow_runs(DEMO) if r["payload"].get("customer_id") == nora["id"]
+                               and r["handle"] == "advocate-case-resolved"] and
+                      [r for r in stack.store.flow_runs(DEMO) if r["payload"].get("customer_id") == nora["id"]],
+                      what="the Flow triggers about Nora")
+    assert sorted(r["handle"] for r in runs) == ["advocate-case-opened", "advocate-case-resolved",
+                                                 "advocate-negative-review", "advocate-review-published"]
+    admin = httpx.get(f"{stack.store.url}/shops/{DEMO}/admin", timeout=30).text
+    assert "Shopify Flow" in admin and "advocate-case-opened" in admin
+
+    # A workflow elsewhere decides Nora is unhappy: the Flow action from devstore's admin pauses her emails.
+    answer = httpx.post(f"{stack.store.url}/shops/{DEMO}/admin/actions/flow-pause", data={"customer": nora["id"], "days": "30"},
+                        timeout=30)
+    assert answer.status_code == 303 and "error" not in answer.headers["location"]
+    assert stack.db("select count(*) from shopapp_emailpause where customer_shopify_id = ?", (nora["id"],)) == [(1,)]

@@ -86,7 +86,7 @@ def test_refusal_from_shopify_is_shown_and_not_retried_by_itself(case, fake_shop
 def test_a_refund_note_is_recorded_with_its_amount_and_needs_no_shopify_call(case, fake_shopify):
     remedy = remedy_offer(case=case, kind="refund", amount=Decimal("30"), note="Refunded in Shopify", actor="staff 42")
     assert remedy.status == "done" and remedy.amount == Decimal("30.00")
-    assert fake_shopify.graphql_calls == []
+    assert [c for c in fake_shopify.graphql_calls if "flowTriggerReceive" not in str(c)] == []  # Flow heard of the case
 
 
 def test_guest_customers_cannot_get_codes_or_credit(make_review, shop):

@@ -1,0 +1,219 @@
+"""Shopify Flow: Advocate's triggers (flowTriggerReceive) and its "Pause Advocate emails" action.
+
+A feature reports an event with `flow_trigger_queue()` inside the transaction of the change
+itself, so the event exists exactly when the change does. The row's key names the event
+(`case-opened:42`): a retried service call or a webhook processed twice queues it once. A job
+sends it; the sweep re-drives what a lost job or a clear failure left.
+
+Flow has no idempotency key, and a trigger starts the merchant's workflows (emails, tags,
+tasks), so a trigger is never resent blindly: after an answer that does not say whether Flow got
+it (a 5xx, a timeout, a worker that died mid-call) the row becomes *uncertain* and is shown on the
+activity page instead of being sent again. A refusal before anything ran (429, THROTTLED, a
+connection that never opened) is retried with backoff; a userError (an unknown handle) fails.
+
+Payloads carry Shopify ids and figures only, never names or addresses. A shop that uninstalls
+loses its unsent rows; a customer's redaction deletes the unsent ones about them.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from shopapp.admin_api import AdminClient, ShopifyAmbiguous, ShopifyError, ShopifyUserError, ShopNotConnected
+from shopapp.jobs import backoff, enqueue
+from shopapp.models import EmailPause, FlowTrigger, Shop
+from shopapp.shopify import shopify_numeric_id
+
+log = logging.getLogger(__name__)
+
+# Each trigger extension's handle (extensions/advocate-flow-*/shopify.extension.toml) and the keys
+# its payload carries: customer_id and order_id are Flow's reference fields, the rest its own fields.
+TRIGGERS: dict[str, frozenset[str]] = {
+    "advocate-negative-review": frozenset({"customer_id", "order_id", "Rating", "Product"}),
+    "advocate-case-opened": frozenset({"customer_id", "order_id", "Rating", "Case number"}),
+    "advocate-case-resolved": frozenset({"customer_id", "order_id", "Outcome", "Case number"}),
+    "advocate-review-published": frozenset({"customer_id", "order_id", "Rating", "Verified buyer", "Has photos",
+                                            "Product"}),
+    "advocate-referral-attributed": frozenset({"customer_id", "order_id", "Advocate customer id", "Reward amount",
+                                               "Currency"}),
+    "advocate-reward-issued": frozenset({"customer_id", "order_id", "Reward amount", "Currency", "Paid as"}),
+}
+NAMES = {  # as the trigger extensions name them in Flow's editor
+    "advocate-negative-review": "Negative review received", "advocate-case-opened": "Case opened",
+    "advocate-case-resolved": "Case resolved", "advocate-review-published": "Review published",
+    "advocate-referral-attributed": "Referral attributed", "advocate-reward-issued": "Referral reward issued",
+}
+PAUSE_ACTION = "advocate-pause-emails"
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+SWEEP_BATCH = 500
+
+RECEIVE = """
+mutation AdvocateFlowTrigger($handle: String!, $payload: JSON!) {
+  flowTriggerReceive(handle: $handle, payload: $payload) { userErrors { field message } }
+}
+"""
+
+
+def flow_trigger_queue(*, shop: Shop, handle: str, key: str, payload: dict,
+                       customer_shopify_id: int | None = None) -> FlowTrigger | None:
+    """Record the event (once per key) and send it after the caller's transaction commits."""
+    if handle not in TRIGGERS:
+        raise ValueError(f"{handle!r} is not one of Advocate's Flow triggers")
+    unknown = set(payload) - TRIGGERS[handle]
+    if unknown:
+        raise ValueError(f"{handle} carries no field {sorted(unknown)}")
+    if not shop.is_installed:
+        return None
+    payload = {k: v for k, v in payload.items() if v is not None}
+    try:
+        with transaction.atomic():
+            row = FlowTrigger.objects.create(shop=shop, key=key[:120], handle=handle, payload=payload,
+                                             customer_shopify_id=customer_shopify_id)
+    except IntegrityError:
+        return FlowTrigger.objects.get(shop=shop, key=key[:120])  # the same event again: already queued
+    enqueue(flow_trigger_send, row.pk)
+    return row
+
+
+def flow_trigger_send(trigger_id: int, *, now: datetime | None = None) -> str | None:
+    """Job: send one trigger, once. Returns the row's new status (None when another worker has it)."""
+    now = now or timezone.now()
+    claimed = FlowTrigger.objects.filter(pk=trigger_id, status=FlowTrigger.Status.PENDING).update(
+        status=FlowTrigger.Status.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1)
+    if not claimed:
+        return None
+    row = FlowTrigger.objects.select_related("shop").get(pk=trigger_id)
+    if not row.shop.is_installed:
+        row.delete()  # uninstalled meanwhile: nobody's workflows to start
+        return None
+    try:
+        AdminClient(row.shop).mutate(RECEIVE, {"handle": row.handle, "payload": row.payload}, field="flowTriggerReceive")
+    except ShopifyAmbiguous as exc:
+        return _settle(row, FlowTrigger.Status.UNCERTAIN, f"no clear answer from Shopify: {exc}")
+    except ShopifyUserError as exc:
+        return _settle(row, FlowTrigger.Status.FAILED, f"Shopify refused it: {exc}")
+    except ShopNotConnected as exc:  # no token until the merchant's next visit: wait, without counting a try
+        FlowTrigger.objects.filter(pk=row.pk, status=FlowTrigger.Status.SENDING).update(
+            status=FlowTrigger.Status.PENDING, next_at=now + backoff(1), lease_until=None, attempts=F("attempts") - 1,
+            error=f"not sent yet: {exc}"[:255])
+        return FlowTrigger.Status.PENDING
+    except ShopifyError as exc:
+        if row.attempts >= MAX_ATTEMPTS:
+            return _settle(row, FlowTrigger.Status.FAILED, f"gave up after {row.attempts} tries: {exc}")
+        FlowTrigger.objects.filter(pk=row.pk, status=FlowTrigger.Status.SENDING).update(
+            status=FlowTrigger.Status.PENDING, next_at=now + backoff(row.attempts), lease_until=None,
+            error=f"not sent yet: {exc}"[:255])
+        return FlowTrigger.Status.PENDING
+    FlowTrigger.objects.filter(pk=row.pk).update(status=FlowTrigger.Status.SENT, sent_at=timezone.now(),
+                                                 lease_until=None, error="")
+    return FlowTrigger.Status.SENT
+
+
+def _settle(row: FlowTrigger, status: str, error: str) -> str:
+    log.warning("flow trigger %s (%s) on %s: %s", row.key, row.handle, row.shop.domain, error)
+    FlowTrigger.objects.filter(pk=row.pk).update(status=status, lease_until=None, error=error[:255])
+    return status
+
+
+def flow_triggers_sweep(*, now: datetime | None = None) -> int:
+    """Sweeper: send what is due; a send whose worker died mid-call is uncertain, never resent."""
+    now = now or timezone.now()
+    FlowTrigger.objects.filter(status=FlowTrigger.Status.SENDING, lease_until__lt=now).update(
+        status=FlowTrigger.Status.UNCERTAIN, lease_until=None,
+        error="the worker stopped while sending: Flow may or may not have it")
+    due = FlowTrigger.objects.filter(status=FlowTrigger.Status.PENDING, next_at__lte=now,
+                                     shop__uninstalled_at__isnull=True)
+    ids = list(due.order_by("next_at").values_list("pk", flat=True)[:SWEEP_BATCH])
+    for pk in ids:
+        enqueue(flow_trigger_send, pk)
+    return len(ids)
+
+
+def flow_uninstalled(shop: Shop) -> None:
+    """Uninstall hook: nothing more is sent for the shop."""
+    FlowTrigger.objects.filter(shop=shop, status__in=[FlowTrigger.Status.PENDING, FlowTrigger.Status.SENDING]).delete()
+
+
+def flow_customer_redact(shop: Shop, customer) -> None:
+    """Customer data owner: unsent events about them go; sent ones carry only ids Shopify gave."""
+    if customer.shopify_id:
+        customer_id = int(customer.shopify_id)
+        FlowTrigger.objects.filter(shop=shop, customer_shopify_id=customer_id).exclude(
+            status=FlowTrigger.Status.SENT).delete()
+        EmailPause.objects.filter(shop=shop, customer_shopify_id=customer_id).delete()
+
+
+def flow_customer_export(shop: Shop, customer) -> dict:
+    customer_id = int(customer.shopify_id) if customer.shopify_id else None
+    return {
+        "flow_events": list(FlowTrigger.objects.filter(shop=shop, customer_shopify_id=customer_id)
+                            .values("handle", "status", "created_at", "sent_at")) if customer_id else [],
+        "email_pauses": list(EmailPause.objects.filter(shop=shop, customer_shopify_id=customer_id)
+                             .values("until", "created_at")) if customer_id else [],
+    }
+
+
+# --- the "Pause Advocate emails" action ------------------------------------------------------
+
+MAX_PAUSE_DAYS = 365
+
+
+class PauseRefused(ValueError):
+    """The action's input cannot pause anyone: the message says why."""
+
+
+def email_pause_from_flow(*, shop: Shop, body: dict, now: datetime | None = None) -> EmailPause:
+    """Record Flow's action run (once per run id): no Advocate marketing email to the customer until it ends."""
+    now = now or timezone.now()
+    run_id = str(body.get("action_run_id") or "").strip()
+    properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    customer_id = shopify_numeric_id(str(properties.get("customer_id") or ""))
+    try:
+        days = int(properties.get("days", 30))
+    except (TypeError, ValueError):
+        days = 0
+    if not run_id:
+        raise PauseRefused("action_run_id is missing.")
+    if customer_id is None:
+        raise PauseRefused("customer_id must be the customer's Shopify id.")
+    if not 1 <= days <= MAX_PAUSE_DAYS:
+        raise PauseRefused(f"days must be between 1 and {MAX_PAUSE_DAYS}.")
+    try:
+        with transaction.atomic():
+            return EmailPause.objects.create(shop=shop, customer_shopify_id=customer_id, action_run_id=run_id[:120],
+                                             until=now + timedelta(days=days))
+    except IntegrityError:
+        return EmailPause.objects.get(shop=shop, action_run_id=run_id[:120])  # Flow retried the same run
+
+
+def email_pause_reason(shop: Shop, customer, now: datetime | None = None) -> str | None:
+    """Marketing blocker: a Flow action paused this customer's emails and the pause has not ended."""
+    if not customer.shopify_id:
+        return None
+    now = now or timezone.now()
+    pause = (EmailPause.objects.filter(shop=shop, customer_shopify_id=customer.shopify_id, until__gt=now)
+             .order_by("-until").first())
+    return f"paused by a Shopify Flow workflow until {pause.until:%d %b %Y}" if pause else None
+
+
+def flow_activity(shop: Shop) -> list[FlowTrigger]:
+    """Triggers the merchant should know about: not known to have reached Flow, or refused."""
+    rows = list(FlowTrigger.objects.filter(shop=shop).filter(
+        Q(status=FlowTrigger.Status.UNCERTAIN) | Q(status=FlowTrigger.Status.FAILED)).order_by("-created_at")[:20])
+    for row in rows:
+        row.name = NAMES.get(row.handle, row.handle)
+    return rows
+
+
+def flow_trigger_resend(*, shop: Shop, trigger_id: int) -> bool:
+    """The merchant checked their workflow's runs in Flow and asks for an uncertain trigger again."""
+    resent = FlowTrigger.objects.filter(pk=trigger_id, shop=shop, status=FlowTrigger.Status.UNCERTAIN).update(
+        status=FlowTrigger.Status.PENDING, next_at=timezone.now(), error="sent again at the merchant's request")
+    if resent:
+        enqueue(flow_trigger_send, trigger_id)
+    return bool(resent)
