@@ -29,6 +29,8 @@ def buyer_referral(buyer) -> dict | None:
     if customer is not None and marketing_paused(shop, customer):
         return None
     advocate = Advocate.objects.filter(shop=shop, customer=customer).first() if customer else None
+    if advocate is not None:
+        advocate.shop, advocate.customer = shop, customer  # both known already: no query to load them again
     if advocate is None or advocate.code_state == Advocate.CodeState.PENDING:
         if buyer.surface != "thank-you" and advocate is None:
             return None  # no paid order yet: there is no link to wait for
