@@ -169,6 +169,59 @@ def _review_rows(listing: Listing, prefix: str) -> list[dict]:
                         for p in review.photos.all()]} for review in listing.reviews]
 
 
+# --- the shop's All reviews page (/apps/advocate/reviews) ------------------------------------
+# Newest first only: the (shop, status, created_at) index serves it at any size, where sorting
+# every review of a large shop by rating on each request would not. The summary adds up the
+# products' ratings and is kept a minute.
+SHOP_SUMMARY_SECONDS = 60
+
+
+def shop_rating_summary(shop: Shop) -> dict:
+    """The shop's average, count and histogram over all its products' published reviews."""
+    key = f"advocate:sf:shop-summary:{shop.pk}"
+    found = cache.get(key)
+    if found is None:
+        count = total = 0
+        histogram = {str(n): 0 for n in range(1, 6)}
+        for rating_count, rating_total, rows in ProductRating.objects.filter(shop=shop, count__gt=0).values_list(
+                "count", "total", "histogram").iterator():
+            count, total = count + rating_count, total + rating_total
+            for stars_, n in (rows or {}).items():
+                histogram[stars_] = histogram.get(stars_, 0) + int(n)
+        found = {"count": count, "average": round(total / count, 2) if count else 0, "histogram": histogram}
+        cache.set(key, found, SHOP_SUMMARY_SECONDS)
+    return found
+
+
+def shop_reviews_render(*, shop: Shop, page: int, prefix: str) -> bytes:
+    """The All reviews page: every product's published reviews, newest first, each naming its product."""
+    summary = shop_rating_summary(shop)
+    pages = page_count(summary["count"])
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAGE_SIZE
+    reviews = list(Review.objects.for_shop(shop).published().only(*_REVIEW_FIELDS, "product_title")
+                   .prefetch_related(Prefetch("photos", queryset=ReviewPhoto.objects.shown().only(
+                       "pk", "review_id", "width", "height")))
+                   .order_by("-created_at", "-pk")[start:start + PAGE_SIZE])
+    handles = dict(ProductRating.objects.filter(shop=shop, product_id__in={r.product_id for r in reviews})
+                   .exclude(handle="").values_list("product_id", "handle"))
+    listing = Listing(None, "newest", page, pages, reviews)
+    rows = [{**row, "product_url": f"/products/{handles[row['review'].product_id]}"
+             if row["review"].product_id in handles else f"{prefix}/reviews/{row['review'].product_id}"}
+            for row in _review_rows(listing, prefix)]
+    histogram = [{"stars": n, "count": summary["histogram"].get(str(n), 0),
+                  "percent": round(100 * summary["histogram"].get(str(n), 0) / summary["count"]) if summary["count"] else 0}
+                 for n in range(5, 0, -1)]
+    base = f"{prefix}/reviews"
+    context = {
+        "shop": shop, "listing": listing, "rows": rows, "summary": summary, "histogram": histogram,
+        "average_stars": stars(summary["average"]), "statement": verification_statement(ReviewSettings.for_shop(shop)),
+        "previous": f"{base}?page={page - 1}" if page > 1 else "", "next": f"{base}?page={page + 1}" if page < pages else "",
+        "stylesheet": mark_safe(STYLESHEET.read_text()),  # our own file, not shopper text
+    }
+    return liquid_safe(render_to_string("reviews/storefront/all.html", context)).encode()
+
+
 def _render(kind: str, *, shop: Shop, product_id: int, rating: ProductRating | None, sort: str, page: int,
             prefix: str) -> bytes:
     if kind == "badge":

@@ -13,6 +13,7 @@ urlpatterns = [
     path("reviews/r/<str:token>/photos/<int:photo_id>.jpg", views_shopper.review_photo_for_link),
     path("proxy/reviews/r/<str:token>", views_shopper.proxy_review_form, name="proxy-review-form"),
     path("proxy/reviews/r/<str:token>/photos/<int:photo_id>.jpg", views_shopper.proxy_review_photo_for_link),
+    path("proxy/reviews", views_storefront.all_reviews, name="storefront-all-reviews"),
     path("proxy/reviews/<int:product_id>", views_storefront.product_reviews, name="storefront-reviews"),
     path("proxy/reviews/<int:product_id>/mine", views_storefront.my_review, name="storefront-mine"),
     path("proxy/reviews/<int:product_id>/write", views_storefront.write_review, name="storefront-write"),

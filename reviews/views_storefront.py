@@ -23,7 +23,7 @@ from reviews.nonbuyer import (
 )
 from reviews.reports import report_token, report_token_valid, reportable_review, review_report
 from reviews.services import review_confirm
-from reviews.storefront import storefront_render
+from reviews.storefront import shop_reviews_render, storefront_render
 from reviews.views_shopper import photo_response
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view, liquid
@@ -42,6 +42,21 @@ def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
     else:
         kind = "fragment" if request.GET.get("view") == "fragment" else "page"
     return _answer(request, product_id, kind)
+
+
+@app_proxy_view
+@rate_limited("storefront-reviews", limit=600, window=60, shared_every=True)
+def all_reviews(request: HttpRequest) -> HttpResponse:
+    """The shop's All reviews page (Liquid, in the theme): every product's reviews, newest first."""
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    try:
+        page = int(request.GET.get("page") or 1)
+    except ValueError:
+        page = 1
+    body = shop_reviews_render(shop=request.shop, page=page,
+                               prefix=request.GET.get("path_prefix") or settings.APP_PROXY_PREFIX)
+    return liquid(HttpResponse(body))
 
 
 @app_proxy_view

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from PIL import Image
 
-from reviews.models import ModerationDecision, Review, ReviewSettings
+from reviews.models import ModerationDecision, ProductRating, Review, ReviewSettings
 from reviews.photos import CleanPhoto
 from reviews.services import (
     product_rating_refresh, review_create, review_photo_hide, review_publish, review_reject, review_reply, review_update,
@@ -364,3 +364,42 @@ def test_a_cached_page_is_never_served_to_another_shop_asking_for_the_same_produ
     for path, params in (("", {}), ("", {"view": "fragment"}), ("", {"format": "json"}), ("/badge", {})):
         assert b"Owner shop only" not in _get(client, other_shop, path, **params).content
     assert _get(client, other_shop, format="json").json()["rating"]["count"] == 0
+
+
+def _all(client, shop, **params):
+    return client.get(f"/proxy/reviews?{signed_proxy_query(shop.domain, **params)}")
+
+
+def test_the_all_reviews_page_lists_every_products_reviews_newest_first_in_the_theme(client, shop, other_shop):
+    _review(shop, 5, title="Mug old", minutes_ago=30)
+    _review(shop, 2, product_id=77, title="Kettle {{ shop.secret }}", minutes_ago=10)
+    _review(shop, 4, title="Mug new", minutes_ago=1)
+    held = _review(shop, 1, title="Held one")
+    Review.objects.filter(pk=held.pk).update(status=Review.Status.HELD)
+    product_rating_refresh(shop=shop, product_id=MUG)
+    _review(other_shop, 5, title="Another shop's")
+    ProductRating.objects.filter(shop=shop, product_id=MUG).update(handle="trail-mug")
+    cache.clear()
+    answer = _all(client, shop)
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("application/liquid")
+    page = _text(answer)
+    assert _titles(page) == ["Mug new", "Kettle {&#123; shop.secret }}", "Mug old"]  # shopper text stays text
+    assert "<strong>3.7</strong> out of 5 · 3 reviews of all our products" in page
+    assert '<a href="/products/trail-mug">Trail Mug</a>' in page  # the product page, where its handle is known
+    assert '<a href="/apps/advocate/reviews/77">Trail Mug</a>' in page  # else the product's reviews page
+    assert "Held one" not in page and "Another shop" not in page
+
+
+def test_the_all_reviews_page_pages_through_and_clamps(client, shop):
+    for i in range(12):
+        _review(shop, 5, title=f"Review {i:02d}", minutes_ago=100 - i)
+    cache.clear()
+    first = _text(_all(client, shop))
+    assert "Page 1 of 2" in first and 'href="/apps/advocate/reviews?page=2"' in first and len(_titles(first)) == 10
+    last = _text(_all(client, shop, page="9"))
+    assert "Page 2 of 2" in last and _titles(last) == ["Review 01", "Review 00"]
+    assert _all(client, shop, page="zwei").status_code == 200
+
+
+def test_the_all_reviews_page_needs_the_proxy_signature(client, shop):
+    assert client.get(f"/proxy/reviews?shop={shop.domain}").status_code == 401

@@ -220,3 +220,20 @@ def test_a_shopper_reports_a_review_from_the_product_page(storefront, open_page,
     page.wait_for_load_state()
     # Only the refused send was logged (a 400, as every refused form here answers).
     assert [e for e in page.console_errors if "status of 400" not in e] == []
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_all_reviews_page_in_the_shops_theme(storefront, open_page, width):
+    page = open_page(storefront, width)
+    widget = page.locator("[data-advocate-widget=reviews]")
+    widget.get_by_text("out of 5 · 12 reviews").wait_for()
+    page.goto(storefront.replace("/products/trail-mug", "/apps/advocate/reviews"))
+    page.get_by_role("heading", name="Reviews of Demo Outfitters").wait_for()
+    assert page.get_by_text("out of 5 · 12 reviews of all our products").is_visible()
+    assert page.locator(".advocate-review").count() == 10
+    assert page.locator(".advocate-product").first.inner_text() == "Trail Mug"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"storefront-all-reviews-{width}")
+    page.get_by_role("link", name="Next").click()
+    page.get_by_text("Page 2 of 2").wait_for()
