@@ -50,13 +50,17 @@ def all_reviews(request: HttpRequest) -> HttpResponse:
     """The shop's All reviews page (Liquid, in the theme): every product's reviews, newest first."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
+    page, prefix = _listing_params(request)
+    return liquid(HttpResponse(shop_reviews_render(shop=request.shop, page=page, prefix=prefix)))
+
+
+def _listing_params(request: HttpRequest) -> tuple[int, str]:
+    """The page asked for (1 when it is not a number) and the proxy's path prefix."""
     try:
         page = int(request.GET.get("page") or 1)
     except ValueError:
         page = 1
-    body = shop_reviews_render(shop=request.shop, page=page,
-                               prefix=request.GET.get("path_prefix") or settings.APP_PROXY_PREFIX)
-    return liquid(HttpResponse(body))
+    return page, request.GET.get("path_prefix") or settings.APP_PROXY_PREFIX
 
 
 @app_proxy_view
@@ -68,12 +72,9 @@ def product_badge(request: HttpRequest, product_id: int) -> HttpResponse:
 def _answer(request: HttpRequest, product_id: int, kind: str) -> HttpResponse:
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
-    try:
-        page = int(request.GET.get("page") or 1)
-    except ValueError:
-        page = 1
+    page, prefix = _listing_params(request)
     body = storefront_render(shop=request.shop, product_id=product_id, kind=kind, sort=request.GET.get("sort", ""),
-                             page=page, prefix=request.GET.get("path_prefix") or settings.APP_PROXY_PREFIX)
+                             page=page, prefix=prefix)
     response = HttpResponse(body, content_type=CONTENT_TYPES.get(kind, "text/html; charset=utf-8"))
     response["X-Content-Type-Options"] = "nosniff"
     if kind == "page":
