@@ -8,10 +8,11 @@ import tomllib
 import uuid
 from html import escape
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
-from devstore.state import Store, StoreError, gid, iso, now
+from devstore.state import Store, StoreError, iso, now
 from devstore.webhooks import sign
 
 EXTENSIONS = Path(__file__).resolve().parent.parent / "extensions"
@@ -27,20 +28,30 @@ extend type Mutation {
 """
 
 
+# What a payload value of each field type must be (a reference field: the resource's numeric id).
+WIRE_TYPES = {"customer_reference": int, "order_reference": int, "product_reference": int, "number_integer": int,
+              "number_decimal": (int, float), "boolean": bool, "single_line_text_field": str, "email": str, "url": str}
+
+
 def _extensions(kind: str) -> dict[str, dict]:
     found = {}
     for path in sorted(EXTENSIONS.glob("*/shopify.extension.toml")):
-        for extension in tomllib.loads(path.read_text()).get("extensions", []):
+        config = tomllib.loads(path.read_text())
+        for extension in config.get("extensions", []):
             if extension.get("type") == kind:
-                found[extension["handle"]] = {**extension, "fields": tomllib.loads(path.read_text())
-                                              .get("settings", {}).get("fields", [])}
+                found[extension["handle"]] = {**extension, "fields": config.get("settings", {}).get("fields", [])}
     return found
 
 
-def triggers() -> dict[str, set[str]]:
-    """The app's trigger handles and the payload keys each declares (reference fields by Flow's names)."""
-    return {handle: {REFERENCE_KEYS.get(f["type"], f.get("key")) for f in ext["fields"]}
+def triggers() -> dict[str, dict[str, str]]:
+    """The app's trigger handles, each with its payload keys (reference fields by Flow's names) and their types."""
+    return {handle: {REFERENCE_KEYS.get(f["type"], f.get("key")): f["type"] for f in ext["fields"]}
             for handle, ext in _extensions("flow_trigger").items()}
+
+
+def _wrong_type(field_type: str, value) -> bool:
+    wanted = WIRE_TYPES.get(field_type, object)
+    return isinstance(value, bool) != (wanted is bool) or not isinstance(value, wanted)
 
 
 def action() -> dict:
@@ -49,7 +60,8 @@ def action() -> dict:
 
 
 def receive(store: Store, domain: str, handle: str | None, payload) -> dict:
-    """flowTriggerReceive: Shopify refuses an unknown handle or a field the trigger does not declare."""
+    """flowTriggerReceive: Shopify refuses an unknown handle, or a field the trigger does not declare or
+    of another type. A trigger no workflow uses is accepted like any other (Flow runs nothing)."""
     known = triggers()
     if handle not in known:
         return {"userErrors": [{"field": ["handle"], "message": f"Trigger '{handle}' does not exist for this app."}]}
@@ -57,34 +69,42 @@ def receive(store: Store, domain: str, handle: str | None, payload) -> dict:
         payload = json.loads(payload)
     if not isinstance(payload, dict):
         return {"userErrors": [{"field": ["payload"], "message": "Payload must be a JSON object."}]}
-    extra = set(payload) - known[handle]
+    extra = set(payload) - set(known[handle])
     if extra:
         return {"userErrors": [{"field": ["payload"], "message": f"Unknown field(s) {', '.join(sorted(extra))}."}]}
-    for key in ("customer_id", "order_id"):
-        if key in payload and not isinstance(payload[key], int):
-            return {"userErrors": [{"field": ["payload", key], "message": f"{key} must be a number."}]}
+    for key, value in payload.items():
+        if _wrong_type(known[handle][key], value):
+            return {"userErrors": [{"field": ["payload", key],
+                                    "message": f"{key} is not a valid {known[handle][key]}: {json.dumps(value)}."}]}
     with store.lock:
         store.shop(domain).setdefault("flow_runs", []).append({"handle": handle, "payload": payload, "at": iso(now())})
         store.save()
     return {"userErrors": []}
 
 
-def run_pause_action(store: Store, domain: str, customer_id: int, days: int) -> httpx.Response:
-    """Run the app's "Pause Advocate emails" action as Flow does: POST to its runtime_url, body signed."""
+def pause_action_request(store: Store, domain: str, customer_id: int, days: int) -> tuple[str, bytes, dict]:
+    """The request Flow sends when a workflow runs the app's "Pause Advocate emails" action: a POST to
+    its runtime_url (on the app's address here), the JSON body signed with the app's secret."""
     definition = action()
     store.customer(domain, customer_id)
-    url = store.app_url + "/" + definition["runtime_url"].split("://", 1)[-1].split("/", 1)[-1]
+    url = store.app_url + urlsplit(definition["runtime_url"]).path
     body = json.dumps({
-        "shop_id": store.shop(domain)["id"], "shopify_domain": domain, "action_run_id": str(uuid.uuid4()),
+        "shop_id": str(store.shop(domain)["id"]), "shopify_domain": domain, "action_run_id": str(uuid.uuid4()),
         "action_definition_id": definition["handle"], "handle": definition["handle"],
-        "properties": {"customer_id": gid("Customer", customer_id), "days": int(days)},
+        "properties": {"customer_id": str(customer_id), "days": int(days), "step_reference": str(uuid.uuid4())},
     }).encode()
-    response = httpx.post(url, content=body, timeout=30, headers={
-        "Content-Type": "application/json", "X-Shopify-Hmac-SHA256": sign(body, store.api_secret),
-        "X-Shopify-Shop-Domain": domain})
+    headers = {"Content-Type": "application/json", "X-Shopify-Hmac-SHA256": sign(body, store.api_secret),
+               "X-Shopify-Shop-Domain": domain}
+    return url, body, headers
+
+
+def run_pause_action(store: Store, domain: str, customer_id: int, days: int) -> httpx.Response:
+    """Run the app's "Pause Advocate emails" action for a customer as Flow does."""
+    url, body, headers = pause_action_request(store, domain, customer_id, days)
+    response = httpx.post(url, content=body, timeout=30, headers=headers)
     with store.lock:
         store.shop(domain).setdefault("flow_actions", []).append({
-            "handle": definition["handle"], "customer_id": customer_id, "days": int(days), "at": iso(now()),
+            "handle": action()["handle"], "customer_id": customer_id, "days": int(days), "at": iso(now()),
             "status": response.status_code, "answer": response.text[:200]})
         store.save()
     if response.status_code >= 400:

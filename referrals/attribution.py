@@ -70,7 +70,7 @@ def referral_attribute(*, order: Order) -> Referral | None:
             flow_trigger_queue(shop=order.shop, handle="advocate-referral-attributed", key=f"referral:{referral.pk}",
                                payload={"customer_id": friend.shopify_id if friend else None, "order_id": order.shopify_id,
                                         "Advocate customer id": advocate.customer.shopify_id,
-                                        "Reward amount": f"{referral.reward_amount:.2f}", "Currency": referral.currency},
+                                        "Reward amount": referral.reward_amount, "Currency": referral.currency},
                                customer_shopify_id=friend.shopify_id if friend else None)
     except IntegrityError:  # a concurrent delivery of the same order got there first
         return Referral.objects.get(order=order)

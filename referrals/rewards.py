@@ -180,7 +180,7 @@ def _issued_flow(referral: Referral, entry: CreditEntry) -> None:
     advocate = referral.advocate.customer
     flow_trigger_queue(shop=referral.shop, handle="advocate-reward-issued", key=f"reward-issued:{referral.pk}",
                        payload={"customer_id": None if advocate.redacted_at else advocate.shopify_id,
-                                "order_id": referral.order.shopify_id, "Reward amount": f"{entry.amount:.2f}",
+                                "order_id": referral.order.shopify_id, "Reward amount": entry.amount,
                                 "Currency": entry.currency,
                                 "Paid as": "discount code" if entry.method == CreditEntry.Method.DISCOUNT_CODE
                                 else "store credit"},

@@ -14,12 +14,15 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from django.conf import settings
 
 from shopapp.connection import shop_access_token
 # The errors live below this module (the shop's connection raises them too); callers of the
 # client catch them from here.
-from shopapp.errors import ShopifyAmbiguous, ShopifyError, ShopifyUserError, ShopNotConnected, ShopUninstalled  # noqa: F401
+from shopapp.errors import (  # noqa: F401
+    ShopifyAmbiguous, ShopifyError, ShopifyUnreachable, ShopifyUserError, ShopNotConnected, ShopUninstalled,
+)
 from shopapp.models import Shop
 from shopapp.shopify import http_client, shopify_app
 
@@ -140,11 +143,11 @@ class AdminClient:
         self.shop = shop
 
     def query(self, query: str, variables: dict | None = None, *, cost: float = 10) -> dict[str, Any]:
-        """A read: transient failures (5xx, timeouts, 429, THROTTLED) are retried with a pause."""
+        """A read: transient failures (5xx, timeouts, no connection, 429, THROTTLED) are retried with a pause."""
         for delay in (*READ_RETRY_DELAYS, None):
             try:
                 return self._send(query, variables, cost=cost)
-            except ShopifyAmbiguous:
+            except (ShopifyAmbiguous, ShopifyUnreachable):
                 if delay is None:
                     raise
                 _pause(delay)
@@ -154,7 +157,8 @@ class AdminClient:
         """Send a mutation once and return `data[field]`; userErrors raise ShopifyUserError.
 
         ShopifyAmbiguous when the answer does not say whether Shopify applied it. Only a
-        refusal that happens before Shopify runs anything (429, THROTTLED) is sent again."""
+        refusal that happens before Shopify runs anything (429, THROTTLED) is sent again;
+        ShopifyUnreachable when the connection never opened (nothing was sent)."""
         data = self._send(mutation, variables, cost=10)
         payload = data.get(field)
         if not isinstance(payload, dict):
@@ -178,7 +182,7 @@ class AdminClient:
                 api_version=settings.SHOPIFY_API_VERSION,
                 variables=variables,
                 max_retries=0,  # never resent by the library: see READ_RETRY_DELAYS
-                http_client=http_client(),
+                http_client=_ConnectFailuresRaised(http_client()),
             )
             status = result.response.status
             body = _json(result.response.body)
@@ -197,6 +201,21 @@ class AdminClient:
                 raise ShopifyAmbiguous(_describe_failure(result.log.code, status, body))
             raise ShopifyError(_describe_failure(result.log.code, status, body))
         raise ShopifyError("Shopify kept answering THROTTLED; the job will be retried later.")
+
+
+class _ConnectFailuresRaised:
+    """The HTTP client as the library uses it (`post`), except that a connection that never opened
+    raises ShopifyUnreachable. The library reports it like a timeout after sending (status 0), and a
+    mutation would then look ambiguous although Shopify never saw it."""
+
+    def __init__(self, client: httpx.Client):
+        self._client = client
+
+    def post(self, *args: Any, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._client.post(*args, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ShopifyUnreachable(f"Could not connect to Shopify ({exc.__class__.__name__}); nothing was sent.") from exc
 
 
 def _retry_after(headers: dict) -> float:

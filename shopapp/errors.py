@@ -2,7 +2,8 @@
 
 The Admin API client raises them, the shop's connection (tokens) raises them, and jobs read
 them: ShopNotConnected and ShopUninstalled mean "wait without counting an attempt",
-ShopifyAmbiguous means "settle from Shopify's state before sending again".
+ShopifyAmbiguous means "settle from Shopify's state before sending again", ShopifyUnreachable
+"nothing was sent: try again later".
 """
 from __future__ import annotations
 
@@ -35,3 +36,8 @@ class ShopifyAmbiguous(ShopifyError):
     """A mutation got no definite answer (timeout, reset connection, 5xx): Shopify may have applied it.
 
     Never send it again blindly: settle from Shopify's own state first (shopapp/discounts.py)."""
+
+
+class ShopifyUnreachable(ShopifyError):
+    """The connection to Shopify never opened (refused, DNS, connect timeout): nothing was sent, so
+    sending again later is safe, mutations too."""

@@ -8,8 +8,13 @@ sends it; the sweep re-drives what a lost job or a clear failure left.
 Flow has no idempotency key, and a trigger starts the merchant's workflows (emails, tags,
 tasks), so a trigger is never resent blindly: after an answer that does not say whether Flow got
 it (a 5xx, a timeout, a worker that died mid-call) the row becomes *uncertain* and is shown on the
-activity page instead of being sent again. A refusal before anything ran (429, THROTTLED, a
-connection that never opened) is retried with backoff; a userError (an unknown handle) fails.
+activity page instead of being sent again. A failure before Shopify ran anything (no connection,
+429 or THROTTLED past the client's own retries, a userError such as a trigger not deployed yet) is
+retried with backoff, and after MAX_ATTEMPTS it fails, shown on the same page.
+
+A shop where no enabled workflow starts with the trigger (or without Flow at all) still answers
+without userErrors: Flow accepts the trigger and runs nothing, so the row counts as sent. (Flow's
+trigger lifecycle callback would let Advocate skip those calls; it is not used.)
 
 Payloads carry Shopify ids and figures only, never names or addresses. A shop that uninstalls
 loses its unsent rows; a customer's redaction deletes the unsent ones about them.
@@ -18,29 +23,38 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from shopapp.admin_api import AdminClient, ShopifyAmbiguous, ShopifyError, ShopifyUserError, ShopNotConnected
-from shopapp.jobs import backoff, enqueue
+from shopapp.admin_api import AdminClient, ShopifyAmbiguous, ShopifyError, ShopifyUserError, ShopNotConnected, ShopUninstalled
+from shopapp.jobs import backoff, enqueue, enqueue_unqueued
 from shopapp.models import EmailPause, FlowTrigger, Shop
 from shopapp.shopify import shopify_numeric_id
 
 log = logging.getLogger(__name__)
 
-# Each trigger extension's handle (extensions/advocate-flow-*/shopify.extension.toml) and the keys
-# its payload carries: customer_id and order_id are Flow's reference fields, the rest its own fields.
-TRIGGERS: dict[str, frozenset[str]] = {
-    "advocate-negative-review": frozenset({"customer_id", "order_id", "Rating", "Product"}),
-    "advocate-case-opened": frozenset({"customer_id", "order_id", "Rating", "Case number"}),
-    "advocate-case-resolved": frozenset({"customer_id", "order_id", "Outcome", "Case number"}),
-    "advocate-review-published": frozenset({"customer_id", "order_id", "Rating", "Verified buyer", "Has photos",
-                                            "Product"}),
-    "advocate-referral-attributed": frozenset({"customer_id", "order_id", "Advocate customer id", "Reward amount",
-                                               "Currency"}),
-    "advocate-reward-issued": frozenset({"customer_id", "order_id", "Reward amount", "Currency", "Paid as"}),
+# Each trigger extension's handle (extensions/advocate-flow-*/shopify.extension.toml) and its fields
+# with the type the toml gives them: customer_id and order_id are Flow's reference fields (numeric
+# Shopify ids), the others the trigger's own, named as Flow's editor shows them.
+TRIGGERS: dict[str, dict[str, str]] = {
+    "advocate-negative-review": {"customer_id": "customer_reference", "order_id": "order_reference",
+                                 "Rating": "number_integer", "Product": "single_line_text_field"},
+    "advocate-case-opened": {"customer_id": "customer_reference", "order_id": "order_reference",
+                             "Rating": "number_integer", "Case number": "number_integer"},
+    "advocate-case-resolved": {"customer_id": "customer_reference", "order_id": "order_reference",
+                               "Outcome": "single_line_text_field", "Case number": "number_integer"},
+    "advocate-review-published": {"customer_id": "customer_reference", "order_id": "order_reference",
+                                  "Rating": "number_integer", "Verified buyer": "boolean", "Has photos": "boolean",
+                                  "Product": "single_line_text_field"},
+    "advocate-referral-attributed": {"customer_id": "customer_reference", "order_id": "order_reference",
+                                     "Advocate customer id": "number_integer", "Reward amount": "number_decimal",
+                                     "Currency": "single_line_text_field"},
+    "advocate-reward-issued": {"customer_id": "customer_reference", "order_id": "order_reference",
+                               "Reward amount": "number_decimal", "Currency": "single_line_text_field",
+                               "Paid as": "single_line_text_field"},
 }
 NAMES = {  # as the trigger extensions name them in Flow's editor
     "advocate-negative-review": "Negative review received", "advocate-case-opened": "Case opened",
@@ -59,21 +73,42 @@ mutation AdvocateFlowTrigger($handle: String!, $payload: JSON!) {
 """
 
 
-def flow_trigger_queue(*, shop: Shop, handle: str, key: str, payload: dict,
-                       customer_shopify_id: int | None = None) -> FlowTrigger | None:
-    """Record the event (once per key) and send it after the caller's transaction commits."""
+def _wire_value(field_type: str, value):
+    """The value as a JSON payload carries that field type; ValueError for a value of another kind."""
+    if field_type == "boolean" and isinstance(value, bool):
+        return value
+    if field_type in ("customer_reference", "order_reference", "number_integer") and type(value) is int:
+        return value
+    if field_type == "number_decimal" and isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+        return float(value)  # Flow reads a JSON number; two decimals survive the float
+    if field_type == "single_line_text_field" and isinstance(value, str):
+        return value[:255]
+    raise ValueError(f"{value!r} is not a {field_type}")
+
+
+def _wire_payload(handle: str, payload: dict) -> dict:
     if handle not in TRIGGERS:
         raise ValueError(f"{handle!r} is not one of Advocate's Flow triggers")
-    unknown = set(payload) - TRIGGERS[handle]
+    fields = TRIGGERS[handle]
+    unknown = set(payload) - set(fields)
     if unknown:
         raise ValueError(f"{handle} carries no field {sorted(unknown)}")
+    return {key: _wire_value(fields[key], value) for key, value in payload.items() if value is not None}
+
+
+def flow_trigger_queue(*, shop: Shop, handle: str, key: str, payload: dict,
+                       customer_shopify_id: int | None = None) -> FlowTrigger | None:
+    """Record the event (once per key) and send it after the caller's transaction commits.
+
+    `payload` holds the trigger's fields (None: left out, as for a guest's customer_id); money as
+    Decimal. ValueError for a field the trigger does not declare or a value of the wrong kind."""
+    payload = _wire_payload(handle, payload)
     if not shop.is_installed:
         return None
-    payload = {k: v for k, v in payload.items() if v is not None}
     try:
         with transaction.atomic():
             row = FlowTrigger.objects.create(shop=shop, key=key[:120], handle=handle, payload=payload,
-                                             customer_shopify_id=customer_shopify_id)
+                                             customer_shopify_id=customer_shopify_id, queued_at=timezone.now())
     except IntegrityError:
         return FlowTrigger.objects.get(shop=shop, key=key[:120])  # the same event again: already queued
     enqueue(flow_trigger_send, row.pk)
@@ -81,37 +116,38 @@ def flow_trigger_queue(*, shop: Shop, handle: str, key: str, payload: dict,
 
 
 def flow_trigger_send(trigger_id: int, *, now: datetime | None = None) -> str | None:
-    """Job: send one trigger, once. Returns the row's new status (None when another worker has it)."""
+    """Job: send one trigger, once. Returns the row's new status (None when another worker has it,
+    or the shop has uninstalled and the row is gone)."""
     now = now or timezone.now()
     claimed = FlowTrigger.objects.filter(pk=trigger_id, status=FlowTrigger.Status.PENDING).update(
         status=FlowTrigger.Status.SENDING, lease_until=now + LEASE, attempts=F("attempts") + 1)
     if not claimed:
         return None
     row = FlowTrigger.objects.select_related("shop").get(pk=trigger_id)
-    if not row.shop.is_installed:
-        row.delete()  # uninstalled meanwhile: nobody's workflows to start
-        return None
     try:
         AdminClient(row.shop).mutate(RECEIVE, {"handle": row.handle, "payload": row.payload}, field="flowTriggerReceive")
     except ShopifyAmbiguous as exc:
         return _settle(row, FlowTrigger.Status.UNCERTAIN, f"no clear answer from Shopify: {exc}")
-    except ShopifyUserError as exc:
-        return _settle(row, FlowTrigger.Status.FAILED, f"Shopify refused it: {exc}")
+    except ShopUninstalled:
+        row.delete()  # uninstalled meanwhile: nobody's workflows to start, nothing was sent
+        return None
     except ShopNotConnected as exc:  # no token until the merchant's next visit: wait, without counting a try
-        FlowTrigger.objects.filter(pk=row.pk, status=FlowTrigger.Status.SENDING).update(
-            status=FlowTrigger.Status.PENDING, next_at=now + backoff(1), lease_until=None, attempts=F("attempts") - 1,
-            error=f"not sent yet: {exc}"[:255])
-        return FlowTrigger.Status.PENDING
-    except ShopifyError as exc:
+        return _retry(row, now + backoff(1), f"not sent yet: {exc}", counted=False)
+    except ShopifyError as exc:  # refused before anything ran: a userError, no connection, THROTTLED
+        why = f"Shopify refused it: {exc}" if isinstance(exc, ShopifyUserError) else f"not sent yet: {exc}"
         if row.attempts >= MAX_ATTEMPTS:
-            return _settle(row, FlowTrigger.Status.FAILED, f"gave up after {row.attempts} tries: {exc}")
-        FlowTrigger.objects.filter(pk=row.pk, status=FlowTrigger.Status.SENDING).update(
-            status=FlowTrigger.Status.PENDING, next_at=now + backoff(row.attempts), lease_until=None,
-            error=f"not sent yet: {exc}"[:255])
-        return FlowTrigger.Status.PENDING
+            return _settle(row, FlowTrigger.Status.FAILED, f"gave up after {row.attempts} tries. {why}")
+        return _retry(row, now + backoff(row.attempts), why)
     FlowTrigger.objects.filter(pk=row.pk).update(status=FlowTrigger.Status.SENT, sent_at=timezone.now(),
                                                  lease_until=None, error="")
     return FlowTrigger.Status.SENT
+
+
+def _retry(row: FlowTrigger, at: datetime, error: str, *, counted: bool = True) -> str:
+    FlowTrigger.objects.filter(pk=row.pk, status=FlowTrigger.Status.SENDING).update(
+        status=FlowTrigger.Status.PENDING, next_at=at, lease_until=None, queued_at=None, error=error[:255],
+        attempts=F("attempts") if counted else F("attempts") - 1)
+    return FlowTrigger.Status.PENDING
 
 
 def _settle(row: FlowTrigger, status: str, error: str) -> str:
@@ -128,10 +164,7 @@ def flow_triggers_sweep(*, now: datetime | None = None) -> int:
         error="the worker stopped while sending: Flow may or may not have it")
     due = FlowTrigger.objects.filter(status=FlowTrigger.Status.PENDING, next_at__lte=now,
                                      shop__uninstalled_at__isnull=True)
-    ids = list(due.order_by("next_at").values_list("pk", flat=True)[:SWEEP_BATCH])
-    for pk in ids:
-        enqueue(flow_trigger_send, pk)
-    return len(ids)
+    return enqueue_unqueued(due, flow_trigger_send, limit=SWEEP_BATCH)
 
 
 def flow_uninstalled(shop: Shop) -> None:
@@ -172,7 +205,7 @@ def email_pause_from_flow(*, shop: Shop, body: dict, now: datetime | None = None
     now = now or timezone.now()
     run_id = str(body.get("action_run_id") or "").strip()
     properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-    customer_id = shopify_numeric_id(str(properties.get("customer_id") or ""))
+    customer_id = shopify_numeric_id(str(properties.get("customer_id") or ""), kind="Customer")
     try:
         days = int(properties.get("days", 30))
     except (TypeError, ValueError):
@@ -213,7 +246,8 @@ def flow_activity(shop: Shop) -> list[FlowTrigger]:
 def flow_trigger_resend(*, shop: Shop, trigger_id: int) -> bool:
     """The merchant checked their workflow's runs in Flow and asks for an uncertain trigger again."""
     resent = FlowTrigger.objects.filter(pk=trigger_id, shop=shop, status=FlowTrigger.Status.UNCERTAIN).update(
-        status=FlowTrigger.Status.PENDING, next_at=timezone.now(), error="sent again at the merchant's request")
+        status=FlowTrigger.Status.PENDING, next_at=timezone.now(), queued_at=timezone.now(),
+        error="sent again at the merchant's request")
     if resent:
         enqueue(flow_trigger_send, trigger_id)
     return bool(resent)

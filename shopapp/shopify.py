@@ -32,13 +32,16 @@ def clean_shop_domain(value: str | None) -> str | None:
     return sanitize_shop_domain(value) if value else None
 
 
-_GID_TAIL = re.compile(r"^(?:gid://shopify/[A-Za-z]+/)?(\d{1,19})$")
+_GID_TAIL = re.compile(r"^(?:gid://shopify/([A-Za-z]+)/)?(\d{1,19})$")
 
 
-def shopify_numeric_id(value: str | None) -> int | None:
-    """123 from "123", "gid://shopify/Customer/123" or "gid://shopify/OrderIdentity/123"; None otherwise."""
+def shopify_numeric_id(value: str | None, *, kind: str | None = None) -> int | None:
+    """123 from "123", "gid://shopify/Customer/123" or "gid://shopify/OrderIdentity/123"; None otherwise
+    (and None for a GID of another type than `kind`, when given)."""
     match = _GID_TAIL.match((value or "").strip())
-    return int(match.group(1)) if match else None
+    if not match or (kind and match.group(1) not in (None, kind)):
+        return None
+    return int(match.group(2))
 
 
 def shop_url(domain: str, path: str = "/") -> str:

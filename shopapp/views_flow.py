@@ -26,8 +26,9 @@ def pause_emails_action(request: HttpRequest) -> JsonResponse:
     body = request.body.decode("utf-8", "replace")
     result = shopify_app().verify_flow_action_req({"method": request.method, "headers": dict(request.headers),
                                                    "url": request.build_absolute_uri(), "body": body})
-    if not result.ok:
-        return JsonResponse({"error": "The request is not signed by Shopify for this app."}, status=401)
+    if not result.ok:  # the library's status: 400 without a signature, 401 for a wrong one, 405 not a POST
+        return JsonResponse({"error": "The request is not signed by Shopify for this app."},
+                            status=result.response.status or 401)
     try:
         data = json.loads(body)
         if not isinstance(data, dict):

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from shopapp import shopify
-from shopapp.admin_api import AdminClient, ShopifyAmbiguous, ShopifyError, ShopifyUserError
+from shopapp.admin_api import AdminClient, ShopifyAmbiguous, ShopifyError, ShopifyUnreachable, ShopifyUserError
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,30 @@ def test_a_mutation_whose_connection_drops_is_ambiguous(shop, fake_shopify):
     shopify.set_http_client(httpx.Client(transport=httpx.MockTransport(reset)))
     with pytest.raises(ShopifyAmbiguous):
         AdminClient(shop).mutate(MUTATION, {"id": "gid://shopify/Customer/1"}, field="storeCreditAccountCredit")
+
+
+def test_a_connection_that_never_opened_is_not_ambiguous_nothing_was_sent(shop, fake_shopify):
+    def refused(request):
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    shopify.set_http_client(httpx.Client(transport=httpx.MockTransport(refused)))
+    with pytest.raises(ShopifyUnreachable) as failed:
+        AdminClient(shop).mutate(MUTATION, {"id": "gid://shopify/Customer/1"}, field="storeCreditAccountCredit")
+    assert not isinstance(failed.value, ShopifyAmbiguous)
+
+
+def test_a_read_is_retried_when_the_connection_did_not_open(shop_client, fake_shopify):
+    real, calls = shopify.http_client(), []
+
+    def flaky(request):
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectTimeout("timed out connecting", request=request)
+        return real._transport.handle_request(request)
+
+    shopify.set_http_client(httpx.Client(transport=httpx.MockTransport(flaky)))
+    assert "shop" in shop_client.query("{ shop { name } }")
+    assert len(calls) == 2
 
 
 def test_a_refusal_is_definite_not_ambiguous(shop_client, fake_shopify):
