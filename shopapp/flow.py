@@ -124,6 +124,9 @@ def flow_trigger_send(trigger_id: int, *, now: datetime | None = None) -> str | 
     if not claimed:
         return None
     row = FlowTrigger.objects.select_related("shop").get(pk=trigger_id)
+    if not row.shop.is_installed:
+        row.delete()  # uninstalled meanwhile: nobody's workflows to start
+        return None
     try:
         AdminClient(row.shop).mutate(RECEIVE, {"handle": row.handle, "payload": row.payload}, field="flowTriggerReceive")
     except ShopifyAmbiguous as exc:
