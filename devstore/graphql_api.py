@@ -10,7 +10,7 @@ from graphql import (
 )
 from graphql.language import IntValueNode, VariableNode
 
-from devstore import bulk, flow, metafields
+from devstore import brand, bulk, flow, metafields
 from devstore.state import PLANS, Store, StoreError, gid, gid_id, iso, money, now
 
 SDL = """
@@ -122,12 +122,14 @@ type OnlineStoreThemeFileConnection { nodes: [OnlineStoreThemeFile!]! }
 type OnlineStoreTheme { id: ID! name: String! role: ThemeRole! files(filenames: [String!], first: Int): OnlineStoreThemeFileConnection }
 type OnlineStoreThemeConnection { nodes: [OnlineStoreTheme!]! }
 
+enum ProductSortKeys { ID TITLE BEST_SELLING CREATED_AT UPDATED_AT RELEVANCE }
+
 type Query {
   shop: Shop!
   themes(first: Int, roles: [ThemeRole!]): OnlineStoreThemeConnection!
   product(id: ID!): Product
   nodes(ids: [ID!]!): [Node]!
-  products(first: Int, after: String, query: String): ProductConnection!
+  products(first: Int, after: String, query: String, sortKey: ProductSortKeys, reverse: Boolean): ProductConnection!
   customer(id: ID!): Customer
   customers(first: Int, after: String, query: String): CustomerConnection!
   order(id: ID!): Order
@@ -172,7 +174,7 @@ type Mutation {
 }
 """
 
-SCHEMA = build_schema(SDL + metafields.SDL + bulk.SDL + flow.SDL)
+SCHEMA = build_schema(SDL + metafields.SDL + bulk.SDL + flow.SDL + brand.SDL)
 SCHEMA.get_type("Node").resolve_type = lambda value, info, type_: value.get("__typename", "Product")
 SCHEMA.get_type("DiscountCode").resolve_type = lambda value, info, type_: "DiscountCodeBasic"
 SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, type_: "OnlineStoreThemeFileBodyText"
@@ -326,7 +328,7 @@ class _Root:
         return {
             "id": gid("Product", p["id"]), "legacyResourceId": str(p["id"]), "title": p["title"],
             "handle": p["handle"], "status": p["status"], "isGiftCard": p["gift_card"],
-            "featuredImage": {"url": f"{base}/shops/{self.domain}/images/{p['handle']}.svg", "altText": p["title"]},
+            "featuredImage": {"url": f"{base}/shops/{self.domain}/images/{p['handle']}.jpg", "altText": p["title"]},
             "onlineStoreUrl": f"{base}/shops/{self.domain}/products/{p['handle']}",
             "priceRangeV2": {"minVariantPrice": self._money(p["price"]), "maxVariantPrice": self._money(p["price"])},
             "vendor": p.get("vendor") or self.shop_data["name"],
@@ -402,7 +404,8 @@ class _Root:
                 "myshopifyDomain": self.domain, "currencyCode": s["currency"], "ianaTimezone": s["timezone"],
                 "plan": {"displayName": display, "shopifyPlus": plus, "partnerDevelopment": False},
                 "primaryDomain": {"host": self.domain, "url": f"https://{self.domain}"},
-                "billingAddress": s.get("billing_address") or DEFAULT_BILLING_ADDRESS}
+                "billingAddress": s.get("billing_address") or DEFAULT_BILLING_ADDRESS,
+                "storefrontAccessTokens": lambda info, first=None: brand.tokens(self.store, self.domain, first)}
 
     def themes(self, info, first=None, roles=None) -> dict:
         theme = self.shop_data["theme"]
@@ -416,8 +419,18 @@ class _Root:
                 for name in (filenames or list(files)) if name in files][: first or CONNECTION_DEFAULT]},
         }]}
 
-    def products(self, info, first=None, after=None, query=None) -> dict:
-        items = [p for p in self.shop_data["products"].values() if _match(p, query, ("title", "handle"))]
+    def products(self, info, first=None, after=None, query=None, sortKey=None, reverse=False) -> dict:
+        items = [p for p in self.shop_data["products"].values() if _match(p, query, ("title", "handle", "status"))]
+        if sortKey == "BEST_SELLING":  # units sold, most first (ties by id)
+            sold: dict[int, int] = {}
+            for order in self.shop_data["orders"].values():
+                for line in order["line_items"]:
+                    sold[line["product_id"]] = sold.get(line["product_id"], 0) + line["quantity"]
+            items.sort(key=lambda p: (-sold.get(p["id"], 0), p["id"]))
+        elif sortKey == "TITLE":
+            items.sort(key=lambda p: p["title"])
+        if reverse:
+            items.reverse()
         return _connection([self.product(p) for p in items], first, after, lambda p: p["legacyResourceId"])
 
     def customers(self, info, first=None, after=None, query=None) -> dict:
@@ -690,6 +703,7 @@ def _root_mapping(root: _Root) -> dict:
         "flowTriggerReceive": lambda info, handle=None, payload=None, body=None: flow.receive(
             root.store, root.domain, handle, payload),
         "segments": root.segments, "segmentCreate": root.segmentCreate,
+        "storefrontAccessTokenCreate": lambda info, input: brand.token_create(root.store, root.domain, input["title"]),
         "metafieldsSet": root.metafields_api.metafieldsSet, "metafieldsDelete": root.metafields_api.metafieldsDelete,
         "standardMetafieldDefinitionEnable": root.metafields_api.standardMetafieldDefinitionEnable,
         "stagedUploadsCreate": root.stagedUploadsCreate, "bulkOperationRunMutation": root.bulkOperationRunMutation,

@@ -489,6 +489,7 @@ class Store:
                 raise StoreError(f"Advocate is not installed on {domain}.")
             shop["app"].update(installed=False, access_token=None, refresh_token=None, access_expires=0,
                                refresh_expires=0, uninstalled_at=iso(now()))
+            shop["storefront_tokens"] = []  # Shopify drops the app's storefront tokens with it
             self.save()
         self.emit(domain, "app/uninstalled", {
             "id": shop["id"], "name": shop["name"], "email": shop["email"], "domain": domain,
@@ -687,6 +688,7 @@ def seed(store: Store) -> None:
         "demo-outfitters.myshopify.com": dict(
             name="Demo Outfitters", email="owner@demo-outfitters.example", currency="USD",
             timezone_name="America/New_York", plan="basic",
+            brand={"logo": "/brand/logo.svg", "primary": "#2f6f4e", "slogan": "Gear for the long way round"},
             products=[("Trail Mug", "18.00", "#b45309"), ("Canvas Backpack", "89.00", "#4d7c0f"),
                       ("Merino Beanie", "32.00", "#1d4ed8"), ("Camp Blanket", "120.00", "#9d174d"),
                       ("Enamel Pin Set", "12.00", "#6d28d9")],
@@ -699,7 +701,7 @@ def seed(store: Store) -> None:
         ),
         "north-pole-goods.myshopify.com": dict(
             name="North Pole Goods", email="owner@north-pole-goods.example", currency="EUR",
-            timezone_name="Europe/Berlin", plan="plus",
+            timezone_name="Europe/Berlin", plan="plus", brand=None,
             products=[("Wool Mittens", "29.00", "#be123c"), ("Sled Lantern", "64.00", "#0f766e"),
                       ("Spiced Tea Tin", "14.50", "#92400e")],
             gift_card=None,
@@ -712,6 +714,7 @@ def seed(store: Store) -> None:
             continue
         store.shop_create(domain, name=spec["name"], email=spec["email"], currency=spec["currency"],
                           timezone_name=spec["timezone_name"], plan=spec["plan"])
+        store.shop(domain)["brand"] = spec["brand"]  # Settings › Brand in the admin (None: never set)
         products = [store.product_create(domain, title=t, price=p, image_color=c) for t, p, c in spec["products"]]
         if spec["gift_card"]:
             store.product_create(domain, title=spec["gift_card"], price="50.00", gift_card=True, image_color="#334155")

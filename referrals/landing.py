@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import advocate_for_code, discount_url
+from shopapp.catalog import featured_products
 from shopapp.memo import Memo
 from shopapp.models import Shop
 
@@ -53,6 +54,7 @@ def _card_build(code: str) -> LandingCard | None:
     page = render_to_string("referrals/landing.html", {
         "shop": advocate.shop, "advocate": advocate, "program": program, "own": False,
         "offer": program.offer_label(advocate.shop.currency), "go_url": discount_url(advocate), "share_path": "",
+        "products": featured_products(advocate.shop),
     })
     return LandingCard(advocate_id=advocate.pk, shop_id=advocate.shop_id, code=advocate.code, page=page)
 

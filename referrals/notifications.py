@@ -87,7 +87,7 @@ def reversal_advocate_tell(*, referral_id: int) -> bool:
 
 def _context(advocate, *, amount, currency) -> dict:
     shop, customer = advocate.shop, advocate.customer
-    return {"shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there", "amount": amount,
+    return {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there", "amount": amount,
             "currency": currency, "page": share_link(advocate), "unsubscribe": unsubscribe_url(customer)}
 
 

@@ -16,6 +16,7 @@ from referrals.sharing import (
     advocate_for_customer, advocate_for_share_token, advocate_summary, reward_label, share_link, share_message,
     share_targets,
 )
+from shopapp.catalog import featured_products
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.shopify import shop_url
@@ -83,6 +84,7 @@ def _landing(request: HttpRequest, advocate: Advocate | None, *, logged_in_custo
         "offer": program.offer_label(advocate.shop.currency),
         "go_url": discount_url(advocate) if not own and advocate.code_state == Advocate.CodeState.CREATED else "",
         "share_path": share_link(advocate) if own else "",
+        "products": featured_products(advocate.shop) if not own and advocate.code_state == Advocate.CodeState.CREATED else [],
     })
     return _no_store(response)
 

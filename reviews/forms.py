@@ -102,13 +102,10 @@ class ReplyForm(forms.Form):
 
 
 class RequestSettingsForm(forms.ModelForm):
-    logo_url = forms.URLField(label="Logo address (https://…)", required=False, assume_scheme="https",
-                              help_text="Shown at the top of review emails.")
-
     class Meta:
         model = ReviewSettings
         fields = ["requests_enabled", "trigger", "delay_days", "home_country", "international_delay_days",
-                  "reminder_enabled", "reminder_days", "honour_shopify_consent", "logo_url", "email_subject",
+                  "reminder_enabled", "reminder_days", "honour_shopify_consent", "email_subject",
                   "email_body", "non_buyer_reviews", "incentive_enabled", "incentive_percent", "incentive_text"]
         labels = {
             "requests_enabled": "Send review requests",
@@ -119,7 +116,6 @@ class RequestSettingsForm(forms.ModelForm):
             "reminder_enabled": "Send one reminder if nothing was reviewed",
             "reminder_days": "Days after the request",
             "honour_shopify_consent": "Respect customers who opted out of marketing in Shopify",
-            "logo_url": "Logo address (https://…)",
             "email_subject": "Email subject",
             "email_body": "Email text",
             "non_buyer_reviews": "Accept reviews from shoppers who did not buy (confirmed by email, never marked verified)",

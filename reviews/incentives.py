@@ -109,7 +109,7 @@ def review_incentive_email(*, incentive: ReviewIncentive) -> bool:
     if not claimed:
         return False
     shop = incentive.shop
-    context = {"shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there",
+    context = {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there",
                "code": incentive.code, "percent": incentive.percent, "unsubscribe": unsubscribe_url(customer)}
     return owed_email_send(
         shop=shop, customer=customer, subject=f"Your {incentive.percent}% code from {context['shop_name']}",

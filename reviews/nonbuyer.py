@@ -104,7 +104,7 @@ def storefront_review_confirmation_send(review_id: int) -> None:
     if review is None:
         return
     shop = review.shop
-    context = {"shop_name": shop.name or shop.domain, "review": review, "link": confirmation_link(review),
+    context = {"shop": shop, "shop_name": shop.name or shop.domain, "review": review, "link": confirmation_link(review),
                "days": CONFIRM_VALIDITY.days}
     # Transactional: the writer asked for this message by sending the form; no marketing.
     email_send(shop=shop, audience=Audience.CUSTOMER, to=[review.email],

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from reviews.models import ReviewRequest, ReviewRequestItem, ReviewSettings
 from reviews.services import reviews_auto_publish
+from shopapp.catalog import product_cards
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Customer, Order, OrderLine, Shop
@@ -231,7 +232,9 @@ def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterabl
     link = link or review_link(request)
     # A star opens the form with it chosen and the cursor in that product's review (autofocus, which
     # a URL fragment would switch off), so a star for the second product lands there.
+    cards = product_cards(shop, [item.product_id for item in items])
     products = [{"title": item.title, "url": f"{link}?item={item.pk}",
+                 "image": cards[item.product_id].image_url if item.product_id in cards else "",
                  "stars": [(n, f"{link}?item={item.pk}&rating={n}") for n in range(1, 6)]} for item in items]
     context = {"shop": shop, "config": config, "body": _fill(config.email_body, values), "products": products,
                "link": link, "reminder": reminder, "unsubscribe": _unsubscribe_link(customer),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 
@@ -21,6 +23,29 @@ class SenderForm(forms.Form):
         value = self.cleaned_data["sender_name"].strip()
         if any(ch in value for ch in '\r\n<>"'):
             raise forms.ValidationError("Use letters, numbers and spaces only (no quotes, angle brackets or line breaks).")
+        return value
+
+
+class BrandForm(forms.Form):
+    logo_url = forms.URLField(label="Logo address (https://…)", required=False, max_length=1000, assume_scheme="https",
+                              help_text="A PNG, JPG or SVG, ideally on your store's files (Content › Files). "
+                                        "Leave empty to use the logo in your Shopify brand settings.")
+    color = forms.CharField(label="Brand colour (#rrggbb)", required=False, max_length=7,
+                            widget=forms.TextInput(attrs={"placeholder": "#2f6f4e", "inputmode": "text",
+                                                          "autocomplete": "off", "spellcheck": "false"}),
+                            help_text="Buttons and links in emails and on your customers' pages. Leave empty to use "
+                                      "your Shopify brand colour. A light colour is darkened until text reads on it.")
+
+    def clean_logo_url(self):
+        value = self.cleaned_data["logo_url"].strip()
+        if value and not value.startswith("https://"):
+            raise forms.ValidationError("Use an address that starts with https:// (email apps block other images).")
+        return value
+
+    def clean_color(self):
+        value = self.cleaned_data["color"].strip().lower()
+        if value and not re.fullmatch(r"#[0-9a-f]{6}", value):
+            raise forms.ValidationError("Write the colour as # and six hex digits, for example #2f6f4e.")
         return value
 
 

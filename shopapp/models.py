@@ -42,6 +42,16 @@ class Shop(models.Model):
     uninstalled_at = models.DateTimeField(null=True, blank=True)
     theme_blocks = models.JSONField(default=list, blank=True, help_text="Advocate's blocks found in the live theme")
     theme_checked_at = models.DateTimeField(null=True, blank=True)
+
+    # The brand on what shoppers see from Advocate (shopapp.branding): the merchant's own choice in
+    # the panel, else Shopify's brand settings as last read, else the shop's name in plain type.
+    brand_logo_url = models.URLField(max_length=1000, blank=True, help_text="the merchant's logo for Advocate")
+    brand_color = models.CharField(max_length=7, blank=True, help_text="the merchant's colour for Advocate, #rrggbb")
+    shopify_logo_url = models.URLField(max_length=1000, blank=True, help_text="Shopify's brand logo, as last read")
+    shopify_brand_color = models.CharField(max_length=7, blank=True, help_text="Shopify's primary brand colour")
+    brand_read_at = models.DateTimeField(null=True, blank=True)
+    brand_read_error = models.CharField(max_length=255, blank=True)
+    storefront_token = EncryptedTextField(blank=True, help_text="Advocate's Storefront API token (brand reads)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -441,3 +451,24 @@ class EmailPause(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "action_run_id"], name="email_pause_once_per_run")]
         indexes = [models.Index(fields=["shop", "customer_shopify_id", "until"])]
+
+
+class ProductCard(models.Model):
+    """A product as shoppers see it beside Advocate's emails and pages (shopapp.catalog): read
+    from Shopify, kept a day. `featured_rank`: its place among the shop's best sellers."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="product_cards")
+    shopify_id = models.BigIntegerField()
+    title = models.CharField(max_length=255)
+    handle = models.CharField(max_length=255, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    url = models.URLField(max_length=1000, blank=True, help_text="its page on the online store; empty when unpublished")
+    featured_rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    objects = ShopScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "shopify_id"], name="product_card_once")]
+        indexes = [models.Index(fields=["shop", "featured_rank"])]

@@ -67,7 +67,7 @@ SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", "2026-10")
 SHOPIFY_SCOPES = envlist(
     "SHOPIFY_SCOPES",
     "read_orders,read_customers,write_customers,read_products,write_products,read_themes,write_discounts,"
-    "write_store_credit_account_transactions",
+    "write_store_credit_account_transactions,unauthenticated_read_content",
 )
 # The app's handle in shopify.app.toml: theme blocks are named shopify://apps/{handle}/blocks/...
 SHOPIFY_APP_HANDLE = env("SHOPIFY_APP_HANDLE", "advocate")

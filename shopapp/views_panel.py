@@ -12,7 +12,8 @@ from shopapp import views_install
 from shopapp.activity import event_summaries, with_summary_fields
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
 from shopapp.errors import ShopifyError
-from shopapp.forms import CustomerEraseForm, SenderForm, TestSendForm, test_send_post
+from shopapp.branding import brand_read, shop_brand
+from shopapp.forms import BrandForm, CustomerEraseForm, SenderForm, TestSendForm, test_send_post
 from shopapp.mail import sender_test_send
 from shopapp.models import CustomerDataExport, MailSettings, WebhookEvent
 from shopapp.params import ListParams
@@ -109,10 +110,24 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     mail = MailSettings.for_shop(shop)
     sender_form = SenderForm(initial={"sender_name": mail.sender_name, "reply_to": mail.reply_to})
     test_form = TestSendForm(initial={"to": shop.email})
+    brand_form = BrandForm(initial={"logo_url": shop.brand_logo_url, "color": shop.brand_color})
     notice, status = "", 200
     if request.method == "POST":
-        if request.POST.get("action") == "test":
+        action = request.POST.get("action")
+        if action == "test":
             test_form, notice, status = test_send_post(request.POST, lambda to: sender_test_send(shop=shop, to=to))
+        elif action == "brand-read":
+            notice = brand_read(shop.pk)
+            notice = "Your Shopify brand settings were read again." if notice == "read" else notice
+            shop.refresh_from_db()
+        elif action == "brand":
+            brand_form = BrandForm(request.POST)
+            if brand_form.is_valid():
+                shop.brand_logo_url, shop.brand_color = brand_form.cleaned_data["logo_url"], brand_form.cleaned_data["color"]
+                shop.save(update_fields=["brand_logo_url", "brand_color", "updated_at"])
+                notice = "Brand saved."
+            else:
+                status = 400
         else:
             sender_form = SenderForm(request.POST)
             if sender_form.is_valid():
@@ -126,7 +141,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=405)
     return render(request, "shopapp/settings.html", {
         "shop": shop, "nav": "settings", "mail": mail, "sender_form": sender_form, "test_form": test_form,
-        "notice": notice, "sections": settings_sections(),
+        "brand_form": brand_form, "brand": shop_brand(shop), "notice": notice, "sections": settings_sections(),
     }, status=status)
 
 

@@ -1,4 +1,4 @@
-"""`{% asset 'path' %}` for the pages shoppers see.
+"""`{% asset 'path' %}` for the pages shoppers see, and `shop|brand` for their logo and colour.
 
 Those pages are also served through Shopify's app proxy, on the shop's own domain, where a
 relative /static/ address names the shop's files, not Advocate's: there a page's stylesheets and
@@ -10,6 +10,8 @@ from django import template
 from django.conf import settings
 from django.templatetags.static import static
 
+from shopapp.branding import Brand, shop_brand
+
 register = template.Library()
 
 
@@ -18,3 +20,9 @@ def asset(context, path: str) -> str:
     request = context.get("request")
     url = static(path)
     return f"{settings.APP_URL}{url}" if getattr(request, "via_app_proxy", False) else url
+
+
+@register.filter
+def brand(shop) -> Brand:
+    """`{% with brand=shop|brand %}`: the shop's logo and readable colour (shopapp.branding)."""
+    return shop_brand(shop)

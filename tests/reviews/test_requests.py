@@ -247,3 +247,18 @@ def test_digital_lines_are_not_asked_about_and_do_not_start_the_request(fulfille
     order.lines.filter(title="Trail Mug").update(fulfilled_at=None)  # only the e-book went out
     ReviewRequest.objects.filter(order=order).delete()
     assert review_request_schedule(order=order) is None
+
+
+def test_the_email_carries_the_shops_brand_and_each_products_picture(fulfilled_order, shop):
+    from shopapp.branding import readable
+    from shopapp.models import ProductCard, Shop
+
+    Shop.objects.filter(pk=shop.pk).update(shopify_logo_url="https://cdn.example/logo.png", shopify_brand_color="#ffd700")
+    ProductCard.objects.create(shop=shop, shopify_id=1, title="Trail Mug", image_url="https://cdn.example/mug.jpg")
+    order = fulfilled_order(products=((1, "Trail Mug"), (2, "Camp Kettle")))
+    sweep_at(order.fulfilled_at + 14 * DAY)
+    html = mail.outbox[0].alternatives[0][0]
+    assert 'src="https://cdn.example/logo.png"' in html
+    assert html.count('src="https://cdn.example/mug.jpg"') == 1  # the kettle has no card: no picture, no gap
+    assert "#ffd700" not in html and readable("#ffd700") in html  # too light for white text: darkened
+    assert 'name="color-scheme" content="light dark"' in html
