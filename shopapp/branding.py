@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 TOKEN_TITLE = "Advocate brand"
 SCOPE = "unauthenticated_read_content"
 NEUTRAL = "#303030"  # Advocate's own accent when the shop has no colour
+DARK_CARD = "#1f2124"  # an email's card in dark mode (templates/shopapp/email/_layout.html)
 READ_AGAIN_AFTER = timedelta(days=1)
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -59,6 +60,11 @@ class Brand:
     on_color: str = "#ffffff"
 
     @property
+    def color_on_dark(self) -> str:
+        """The colour lightened until it reads (4.5:1) on a dark-mode email's card (DARK_CARD)."""
+        return lighter_until_readable(self.color, DARK_CARD)
+
+    @property
     def initial(self) -> str:
         return (self.name[:1] or "·").upper()
 
@@ -78,6 +84,17 @@ def readable(colour: str) -> str:
             break
         r, g, b = (int(c * 0.92) for c in (r, g, b))
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def lighter_until_readable(colour: str, background: str) -> str:
+    """The colour mixed towards white in small steps until it reaches 4.5:1 on `background`."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    back = tuple(int(background[i:i + 2], 16) for i in (1, 3, 5))
+    for _ in range(40):
+        if contrast(tuple(rgb), back) >= 4.5:
+            break
+        rgb = [round(c + (255 - c) * 0.12) for c in rgb]
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
 def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:

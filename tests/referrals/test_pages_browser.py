@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser import accessibility_violations, screenshot
+from tests.money.conftest import devstore  # noqa: F401  (the devstore fixture, for its product pictures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -178,3 +179,32 @@ def test_dashboard_shows_the_referral_funnel(live_server, open_page, width):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert accessibility_violations(page) == []
     screenshot(page, f"panel-dashboard-referrals-{width}")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_friend_sees_the_shops_brand_and_a_few_of_its_best_sellers(live_server, open_page, width, settings, devstore):
+    from shopapp.models import ProductCard, Shop
+
+    advocate = _advocate()
+    shop = advocate.shop
+    pictures = f"{devstore.url}/shops/demo-outfitters.myshopify.com"
+    Shop.objects.filter(pk=shop.pk).update(shopify_logo_url=f"{pictures}/brand/logo.svg", shopify_brand_color="#2f6f4e")
+    for rank, (title, handle, price) in enumerate([("Merino Beanie", "merino-beanie", "32.00"),
+                                                   ("Trail Mug", "trail-mug", "18.00"),
+                                                   ("Canvas Backpack", "canvas-backpack", "89.00")]):
+        ProductCard.objects.create(shop=shop, shopify_id=rank + 1, title=title, handle=handle, price=price,
+                                   image_url=f"{pictures}/images/{handle}.jpg", featured_rank=rank,
+                                   url=f"https://{shop.domain}/products/{handle}")
+    ProductCard.objects.create(shop=shop, shopify_id=9, title="Draft Hat", featured_rank=3,
+                               image_url=f"{pictures}/images/trail-mug.jpg")  # unpublished: no page to open
+    settings.SHOPIFY_UPSTREAM_URL = live_server.url + "/devstore-stub"
+    page = open_page(f"{live_server.url}/r/MAYA-7K2Q", width)
+    assert page.locator(".shop-header img").evaluate("i => i.naturalWidth > 0")
+    button = page.get_by_role("link", name="Shop with your discount")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(47, 111, 78)"
+    picks = page.get_by_role("region", name="Popular at Owner Shop").get_by_role("link")
+    assert [picks.nth(i).inner_text().split("\n")[0] for i in range(picks.count())] == [
+        "Merino Beanie", "Trail Mug", "Canvas Backpack"]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, f"referral-landing-branded-{width}")
+    assert accessibility_violations(page) == []

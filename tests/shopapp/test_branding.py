@@ -84,3 +84,10 @@ def test_uninstall_forgets_the_token_shopify_revoked(shop):
     brand_uninstalled(shop)
     shop.refresh_from_db()
     assert shop.storefront_token == ""
+
+
+@pytest.mark.parametrize("colour", ["#2f6f4e", "#000080", "#303030", "#8e1f0b"])
+def test_a_link_in_the_brand_colour_stays_readable_in_dark_mode(colour):
+    from shopapp.branding import DARK_CARD, lighter_until_readable
+
+    assert contrast(_rgb(lighter_until_readable(readable(colour), DARK_CARD)), _rgb(DARK_CARD)) >= 4.5
