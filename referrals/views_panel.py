@@ -82,7 +82,7 @@ def _decide(request: HttpRequest, referral: Referral, data: dict) -> tuple[Refer
         return referral, "Referral rejected. The advocate earns nothing for this order."
     reward = f"{referral.reward_amount:.2f} {referral.currency}"
     if referral.hold_until:
-        return referral, f"Referral approved. The reward of {reward} is paid after the hold ends on {referral.hold_until:%d %b %Y}."
+        return referral, f"Referral approved. The reward of {reward} is paid after the hold ends on {referral.hold_until.day} {referral.hold_until:%b %Y}."
     return referral, f"Referral approved. The reward of {reward} is paid once the order is fulfilled and the hold ends."
 
 

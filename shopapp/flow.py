@@ -234,7 +234,7 @@ def email_pause_reason(shop: Shop, customer, now: datetime | None = None) -> str
     now = now or timezone.now()
     pause = (EmailPause.objects.filter(shop=shop, customer_shopify_id=customer.shopify_id, until__gt=now)
              .order_by("-until").first())
-    return f"paused by a Shopify Flow workflow until {pause.until:%d %b %Y}" if pause else None
+    return f"paused by a Shopify Flow workflow until {pause.until.day} {pause.until:%b %Y}" if pause else None
 
 
 def flow_activity(shop: Shop) -> list[FlowTrigger]:
