@@ -9,7 +9,7 @@ class ShopappConfig(AppConfig):
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import branding, bulk, checks, compliance, flow, orders, themes  # noqa: F401  (checks: system checks)
+        from shopapp import branding, bulk, catalog, checks, compliance, flow, orders, themes  # noqa: F401  (checks: system checks)
         from shopapp.dashboard import retention_section
         from shopapp.jobs import follow_ups_redrive
         from shopapp.models import MailSettings
@@ -50,6 +50,7 @@ class ShopappConfig(AppConfig):
         register_sweeper(themes.theme_checks_due)
         register_sweeper(bulk.bulk_sweep)
         register_reconnect_hook(branding.brand_read_due)
+        register_reconnect_hook(catalog.featured_products_due)
         register_uninstall_hook(branding.brand_uninstalled)
 
         register_dashboard_section("retention", "Retention", order=90, build=retention_section)

@@ -159,12 +159,16 @@ class _TokenRefused(Exception):
 def _token_obtain(shop: Shop) -> str:
     """Advocate's storefront token: adopted when one with its title exists, else created once."""
     client = AdminClient(shop)
-    for node in client.query(TOKENS, cost=5)["shop"]["storefrontAccessTokens"]["nodes"]:
+    listed = (client.query(TOKENS, cost=5).get("shop") or {}).get("storefrontAccessTokens") or {}
+    for node in listed.get("nodes") or []:
         if node.get("title") == TOKEN_TITLE and node.get("accessToken"):
             return _token_keep(shop, node["accessToken"])
     # ShopifyAmbiguous goes up: the token may exist now, and the next read lists and adopts it.
     created = client.mutate(TOKEN_CREATE, {"input": {"title": TOKEN_TITLE}}, field="storefrontAccessTokenCreate")
-    return _token_keep(shop, created["storefrontAccessToken"]["accessToken"])
+    token = (created.get("storefrontAccessToken") or {}).get("accessToken")
+    if not token:
+        raise ShopifyError("Shopify made no storefront token and gave no reason")
+    return _token_keep(shop, token)
 
 
 def _token_keep(shop: Shop, token: str) -> str:

@@ -60,6 +60,11 @@ def featured_products(shop: Shop, n: int = 4) -> list[ProductCard]:
     return [c for c in cards if c.image_url and c.url][:n]
 
 
+def featured_products_due(shop: Shop, *, reinstalled: bool = False) -> None:
+    """Reconnect hook: read the best sellers after an install, before a friend's page needs them."""
+    enqueue(featured_products_refresh, shop.pk)
+
+
 def featured_products_refresh(shop_id: int) -> int:
     """Job: read the shop's best sellers again. Returns how many it keeps."""
     shop = Shop.objects.get(pk=shop_id)
