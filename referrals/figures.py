@@ -9,8 +9,8 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from referrals.models import ZERO, Advocate, Click, Referral
-from shopapp.charts import Point, bar_chart, line_chart
-from shopapp.dashboard import Period, daily_series
+from shopapp.charts import Point, Series, Unit, bar_chart, line_chart
+from shopapp.dashboard import Period, daily_rows, series_of
 from shopapp.models import Shop
 
 S = Referral.Status
@@ -108,8 +108,10 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
     """The referral funnel and referred revenue against the credit it cost, for the dashboard."""
     figures = program_figures(shop, period)
     currency = shop.currency
-    revenue = daily_series(referrals_in(shop, None).filter(status__in=COUNTED), "created_at", period,
-                           value=Sum("order_total"))
+    money = Unit.money(currency)
+    by_day = daily_rows(referrals_in(shop, None).filter(status__in=COUNTED), "created_at", period,
+                        revenue=Sum("order_total"), credit=Sum("reward_amount"))
+    revenue, credit = series_of(by_day, "revenue", period), series_of(by_day, "credit", period)
     return {
         "figures": [
             ("Referred orders", f"{figures.referred_orders:,}"),
@@ -118,20 +120,47 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
             ("Credit paid", f"{figures.cost:,.2f} {currency}"),
         ],
         "charts": [
-            bar_chart("Referral funnel", [
+            bar_chart("Referral funnel", Series("Referrals", [
                 Point("Clicks", figures.clicks), Point("Friend codes used", figures.codes_used),
                 Point("Referred orders", figures.referred_orders),
                 Point("Rewards issued", figures.rewards_issued_count),
-            ]),
-            bar_chart(f"Referred revenue and credit cost ({currency})", [
-                Point("Referred revenue", float(figures.referred_revenue)),
-                Point("Credit pending", float(figures.rewards_pending)),
-                Point("Credit paid", float(figures.cost)),
-            ]),
-            line_chart(f"Referred revenue per {period.per} ({currency})", revenue),
+            ]), unit=Unit.count(), funnel=True, takeaway=_funnel_takeaway(figures, period)),
+            bar_chart(
+                "Referred revenue and credit cost",
+                Series("Revenue", [Point("Referred revenue", float(figures.referred_revenue))]),
+                Series("Credit", [Point("Credit pending", float(figures.rewards_pending)),
+                                  Point("Credit paid", float(figures.cost))]),
+                unit=money, takeaway=_return_takeaway(figures, money, period),
+            ),
+            line_chart(f"Referred revenue and credit per {period.per}", Series("Referred revenue", revenue),
+                       Series("Credit earned", credit), unit=money, x_label=period.per.title(),
+                       takeaway=_revenue_takeaway(revenue, money, period)),
         ],
         "note": "Referrals placed in the range; refunded, cancelled and rejected orders are left out of revenue.",
     }
+
+
+def _funnel_takeaway(figures: ProgramFigures, period: Period) -> str:
+    orders = Unit.count("referred order").of(figures.referred_orders)
+    if not figures.clicks:
+        return f"{orders} and no clicks on referral links in {period.label}"
+    return f"{orders} from {Unit.count('click').of(figures.clicks)}: {figures.conversion:.1%} converted"
+
+
+def _return_takeaway(figures: ProgramFigures, money: Unit, period: Period) -> str:
+    if figures.return_on_cost is not None:
+        return f"Each {money.of(1)} of credit paid brought {money.of(figures.return_on_cost)} of referred revenue"
+    if figures.referred_revenue:
+        return f"{money.of(figures.referred_revenue)} of referred revenue, no credit paid for it yet"
+    return f"No referred revenue in {period.label}"
+
+
+def _revenue_takeaway(revenue: list[Point], money: Unit, period: Period) -> str:
+    total = sum(p.value for p in revenue)
+    if not total:
+        return f"No referred revenue in {period.label}"
+    best = max(revenue, key=lambda p: p.value)
+    return f"{money.of(total)} in {period.label}; best {period.per} {best.label}, {money.of(best.value)}"
 
 
 def customer_summary(customer) -> str:

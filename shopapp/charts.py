@@ -1,87 +1,237 @@
-"""Small server-rendered SVG charts for the panel: no JavaScript, no CDN, readable by screen readers.
+"""Small server-rendered charts for the panel: no CDN, readable at a glance and by screen readers.
 
-Each chart returns markup with a <title>/<desc> and a visually hidden data table, so the
-figures are there for people who cannot see the picture.
+A chart is a title, a one-line takeaway the caller computes from the data, and the picture: an
+SVG stretched to its box for lines, bars and gridlines, with the words (ticks, legend, values)
+in HTML so they stay 12px from a phone to a desktop. Each day of a line chart shows its values on
+hover or keyboard focus without JavaScript (charts.js only turns its days into one Tab stop with
+arrow keys). A visually hidden table holds every figure for people who cannot see the picture.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
-WIDTH, HEIGHT, PAD = 600, 180, 28
+PLOT = 1000  # the SVG's own coordinates, stretched to the plot's box (lines keep their width)
+DENSE = 14  # past two weeks of points, dots show only on hover, focus or where a point stands alone
 
 
 @dataclass(frozen=True)
 class Point:
     label: str
-    value: float
+    value: float | None  # None: nothing to average that day, a gap in the line (never a zero)
 
 
-def _scale(points: list[Point]) -> float:
-    top = max((p.value for p in points), default=0)
-    return float(top) if top > 0 else 1.0
+@dataclass(frozen=True)
+class Series:
+    name: str
+    points: list[Point]
+    missing: str = "—"  # how a day without a value reads (in the table and on hover)
 
 
-def line_chart(title: str, points: list[Point], *, unit: str = "") -> str:
-    """A line with dots, for a series over time."""
-    top = _scale(points)
-    n = max(len(points) - 1, 1)
-    coords = [
-        (PAD + i * (WIDTH - 2 * PAD) / n, HEIGHT - PAD - float(p.value) / top * (HEIGHT - 2 * PAD))
-        for i, p in enumerate(points)
-    ]
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x:.1f},{y:.1f}" for i, (x, y) in enumerate(coords))
-    dots = format_html_join("", '<circle cx="{}" cy="{}" r="3"></circle>', ((f"{x:.1f}", f"{y:.1f}") for x, y in coords))
-    first, last = (points[0].label, points[-1].label) if points else ("", "")
+@dataclass(frozen=True)
+class Unit:
+    """How a chart writes its values: '14 orders', '4.6 ★', '1,250.00 EUR'."""
+
+    one: str = ""  # the word after 1
+    many: str = ""  # the word after any other number
+    decimals: int = 0
+    sign: bool = False  # a short sign (★, a currency) is written on every tick; a word only on the top one
+
+    @classmethod
+    def count(cls, one: str = "", many: str = "") -> "Unit":
+        return cls(one, many or (f"{one}s" if one else ""))
+
+    @classmethod
+    def money(cls, currency: str) -> "Unit":
+        return cls(currency, currency, decimals=2, sign=True)
+
+    def of(self, value: float) -> str:
+        word = self.one if value == 1 else self.many
+        number = f"{value:,.{self.decimals}f}"
+        return f"{number} {word}" if word else number
+
+    def tick(self, value: float, *, top: bool) -> str:
+        return f"{_compact(value)} {self.many}" if self.many and (self.sign or top) else _compact(value)
+
+
+STARS = Unit("★", "★", decimals=1, sign=True)
+
+
+def line_chart(title: str, *series: Series, takeaway: str, unit: Unit, domain: tuple[float, float] | None = None,
+               x_label: str = "Day") -> SafeString:
+    """Lines over time, one per series (a legend for two); None values leave gaps."""
+    _two_at_most(series)
+    n = max((len(s.points) for s in series), default=0)
+    labels = [p.label for p in series[0].points] if series else []
+    values = [p.value for s in series for p in s.points if p.value is not None]
+    ticks = _ticks(max(values, default=0), unit, domain)
+    lo, hi = ticks[0], ticks[-1]
+
+    def y(value: float) -> float:
+        return (hi - value) / (hi - lo) * 100
+
+    grid = format_html_join("", '<line class="grid" x1="0" x2="{}" y1="{}" y2="{}"></line>',
+                            ((PLOT, f"{y(t) * PLOT / 100:.1f}", f"{y(t) * PLOT / 100:.1f}") for t in ticks))
+    lines = format_html_join("", '<path class="line s{}" d="{}"></path>',
+                             ((k + 1, _path(s.points, n, y)) for k, s in enumerate(series)))
+    columns = format_html_join("", "{}", ((_column(i, label, series, n, unit, y),) for i, label in enumerate(labels)))
+    y_axis = format_html_join("", "<span>{}</span>", ((unit.tick(t, top=t == hi),) for t in reversed(ticks)))
+    dates = _date_ticks(n)
+    x_axis = format_html_join("", '<span style="left:{}%">{}</span>',
+                              ((f"{(i + 0.5) / n * 100:.2f}", labels[i]) for i in dates))
     return format_html(
-        '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-t">'
-        '<title id="{id}-t">{title}</title>'
-        '<line class="axis" x1="{p}" y1="{base}" x2="{r}" y2="{base}"></line>'
-        '<path class="series" d="{path}"></path><g class="dots">{dots}</g>'
-        '<text x="{p}" y="{h}" class="tick">{first}</text><text x="{r}" y="{h}" class="tick end">{last}</text>'
-        '<text x="{p}" y="14" class="tick">{top}{unit}</text>'
-        "</svg>{table}</figure>",
-        w=WIDTH, h=HEIGHT, p=PAD, r=WIDTH - PAD, base=HEIGHT - PAD, id=_slug(title), title=title,
-        path=path or "M0,0", dots=dots, first=first, last=last, top=_fmt(top), unit=unit,
-        table=_table(title, points, unit),
+        '<figure class="chart" aria-labelledby="{id}-t">{caption}{legend}'
+        '<div class="chart-plot"><div class="chart-y" aria-hidden="true">{y_axis}</div>'
+        '<div class="chart-area"><svg viewBox="0 0 {w} {w}" preserveAspectRatio="none" aria-hidden="true"'
+        ' focusable="false">{grid}{lines}</svg>'
+        '<div class="chart-points{dense}" role="group" aria-labelledby="{id}-t" style="--n:{n}">{columns}</div></div>'
+        '<div class="chart-x{many}" aria-hidden="true">{x_axis}</div></div>{table}</figure>',
+        id=_slug(title), caption=_caption(title, takeaway), legend=_legend(series), y_axis=y_axis, w=PLOT,
+        grid=grid, lines=lines, dense=" dense" if n > DENSE else "", n=n, columns=columns, x_axis=x_axis,
+        many=" many" if len(dates) > 4 else "",
+        table=_table(title, x_label, series, unit),
     )
 
 
-def bar_chart(title: str, points: list[Point], *, unit: str = "") -> str:
-    """Horizontal bars, for a funnel or a comparison."""
-    top = _scale(points)
-    row = 30
-    height = row * len(points) + 8
-    bars = format_html_join(
+def bar_chart(title: str, *series: Series, takeaway: str, unit: Unit, funnel: bool = False) -> SafeString:
+    """Horizontal bars labelled with their values, coloured by series (a legend for two).
+
+    A funnel also gives each step's share of the first one.
+    """
+    _two_at_most(series)
+    points = [(k, p) for k, s in enumerate(series) for p in s.points]
+    top = max((p.value or 0 for _, p in points), default=0) or 1
+    first = points[0][1].value if points else None
+
+    def value(p: Point) -> str:
+        text = unit.of(p.value or 0)
+        return f"{text} · {p.value / first:.0%}" if funnel and first and p is not points[0][1] else text
+
+    def width(p: Point) -> str:
+        return f"{max((p.value or 0) / top * 100, 0.5 if p.value else 0):.1f}"  # a small value still shows
+
+    rows = format_html_join(
         "",
-        '<text x="0" y="{}" class="label">{}</text>'
-        '<rect x="170" y="{}" width="{}" height="18" rx="3"></rect>'
-        '<text x="{}" y="{}" class="value">{}{}</text>',
-        (
-            (i * row + 17, p.label, i * row + 4, f"{max(float(p.value) / top * (WIDTH - 260), 1):.1f}",
-             f"{175 + float(p.value) / top * (WIDTH - 260):.1f}", i * row + 17, _fmt(p.value), unit)
-            for i, p in enumerate(points)
-        ),
+        '<div class="bar"><span class="bar-label">{}</span><span class="bar-value">{}</span>'
+        '<span class="bar-track"><span class="bar-fill s{}" style="width:{}%"></span></span></div>',
+        ((p.label, value(p), k + 1, width(p)) for k, p in points),
     )
     return format_html(
-        '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" aria-labelledby="{id}-t">'
-        '<title id="{id}-t">{title}</title><g class="bars">{bars}</g></svg>{table}</figure>',
-        w=WIDTH, h=height, id=_slug(title), title=title, bars=bars, table=_table(title, points, unit),
+        '<figure class="chart" aria-labelledby="{id}-t">{caption}{legend}'
+        '<div class="chart-bars" aria-hidden="true">{rows}</div>{table}</figure>',
+        id=_slug(title), caption=_caption(title, takeaway), legend=_legend(series, " box"), rows=rows,
+        table=_bar_table(title, points, value),
     )
 
 
-def _table(title: str, points: list[Point], unit: str) -> str:
-    rows = format_html_join("", "<tr><th scope=\"row\">{}</th><td>{}{}</td></tr>", ((p.label, _fmt(p.value), unit) for p in points))
+def _two_at_most(series: tuple[Series, ...]) -> None:
+    if len(series) > 2:
+        raise ValueError("a chart holds two series at most: panel.css gives two colours that keep their contrast")
+
+
+def _caption(title: str, takeaway: str) -> SafeString:
+    return format_html('<figcaption><h3 class="chart-title" id="{}-t">{}</h3><p class="chart-takeaway">{}</p>'
+                       "</figcaption>", _slug(title), title, takeaway)
+
+
+def _legend(series: tuple[Series, ...], shape: str = "") -> SafeString:
+    if len(series) < 2:
+        return mark_safe("")
+    keys = format_html_join("", '<li><span class="key s{}{}" aria-hidden="true"></span>{}</li>',
+                            ((k + 1, shape, s.name) for k, s in enumerate(series)))
+    return format_html('<ul class="chart-legend">{}</ul>', keys)
+
+
+def _path(points: list[Point], n: int, y) -> str:
+    """The line through the points, lifted at each None: a gap, not a drop to zero."""
+    parts, pen_down = [], False
+    for i, p in enumerate(points):
+        if p.value is None:
+            pen_down = False
+            continue
+        parts.append(f"{'L' if pen_down else 'M'}{(i + 0.5) / n * PLOT:.1f},{y(p.value) * PLOT / 100:.1f}")
+        pen_down = True
+    return " ".join(parts) or "M0,0"
+
+
+def _column(i: int, label: str, series: tuple[Series, ...], n: int, unit: Unit, y) -> SafeString:
+    """One day: a Tab stop whose value shows on hover or focus (and is its accessible name)."""
+    values = [s.points[i].value if i < len(s.points) else None for s in series]
+    read = [unit.of(v) if v is not None else s.missing for s, v in zip(series, values)]
+    if len(series) == 1:
+        name, lines = f"{label}: {read[0]}", format_html("<span>{}</span>", read[0])
+    else:
+        name = f"{label}, " + "; ".join(f"{s.name}: {r}" for s, r in zip(series, read))
+        lines = format_html_join("", '<span><span class="key s{}"></span>{}: {}</span>',
+                                 ((k + 1, s.name, r) for k, (s, r) in enumerate(zip(series, read))))
+    dots = format_html_join("", '<span class="dot s{}{}" style="top:{}%"></span>', (
+        (k + 1, " lone" if _alone(s.points, i) else "", f"{y(v):.1f}")
+        for k, (s, v) in enumerate(zip(series, values)) if v is not None))
+    high = min((y(v) for v in values if v is not None), default=100)
+    side = " start" if i < n / 5 else " end" if i >= n - n / 5 else ""
+    return format_html(
+        '<span class="pt{}" tabindex="0" role="img" aria-label="{}" style="--top:{}%">{}'
+        '<span class="tip"><strong>{}</strong>{}</span></span>',
+        side, name, f"{high:.1f}", dots, label, lines,
+    )
+
+
+def _alone(points: list[Point], i: int) -> bool:
+    """A point with no neighbour to draw a line to: only its dot shows it."""
+    return all(j < 0 or j >= len(points) or points[j].value is None for j in (i - 1, i + 1))
+
+
+def _ticks(top: float, unit: Unit, domain: tuple[float, float] | None) -> list[float]:
+    """Three to five round values from the bottom of the axis to just above the highest value."""
+    lo, hi = domain if domain else (0, top)
+    step = _nice((hi - lo) / 4 if hi > lo else 1, whole=unit.decimals == 0)
+    if not domain:
+        hi = step * max(2, math.ceil(top / step))
+    return [lo + k * step for k in range(round((hi - lo) / step) + 1)]
+
+
+def _nice(raw: float, *, whole: bool) -> float:
+    scale = 10 ** math.floor(math.log10(raw))
+    steps = (1, 2, 5, 10) if whole else (1, 2, 2.5, 5, 10)
+    step = next(m for m in steps if m * scale >= raw * (1 - 1e-9)) * scale
+    return max(step, 1) if whole else step
+
+
+def _date_ticks(n: int) -> list[int]:
+    """A few evenly spaced points to name on the time axis, counted back from the latest."""
+    step = next((s for s in (1, 2, 7, 14, 28, 56, 91) if n / s <= 7), math.ceil(n / 7))
+    return sorted(range(n - 1, -1, -step))
+
+
+def _compact(value: float) -> str:
+    for size, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.1f}".removesuffix(".0") + suffix
+    return f"{round(value, 2):g}"
+
+
+def _table(title: str, x_label: str, series: tuple[Series, ...], unit: Unit) -> SafeString:
+    head = format_html_join("", '<th scope="col">{}</th>', ((s.name,) for s in series))
+    rows = format_html_join("", '<tr><th scope="row">{}</th>{}</tr>', (
+        (p.label, format_html_join("", "<td>{}</td>", (
+            (unit.of(s.points[i].value) if i < len(s.points) and s.points[i].value is not None else s.missing,)
+            for s in series)))
+        for i, p in enumerate(series[0].points if series else [])
+    ))
+    return _hidden_table(title, format_html('<tr><th scope="col">{}</th>{}</tr>{}', x_label, head, rows))
+
+
+def _bar_table(title: str, points: list[tuple[int, Point]], value) -> SafeString:
+    rows = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', ((p.label, value(p)) for _, p in points))
+    return _hidden_table(title, rows)
+
+
+def _hidden_table(title: str, rows: SafeString) -> SafeString:
     # The wrapper does the hiding: a table will not shrink to the 1px a hidden box needs.
     return format_html('<div class="visually-hidden"><table><caption>{}</caption>{}</table></div>', title, rows)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, Decimal) or (isinstance(value, float) and not value.is_integer()):
-        return f"{float(value):,.2f}"
-    return f"{int(value):,}"
 
 
 def _slug(text: str) -> str:

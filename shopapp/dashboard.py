@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-from shopapp.charts import Point, bar_chart, line_chart
+from shopapp.charts import Point, Series, Unit, bar_chart, line_chart
 from shopapp.models import Customer, OrderDay, Shop
 from shopapp.registry import (  # noqa: F401  (apps register sections and segments in ready())
     customer_segments, dashboard_sections_registered, register_customer_segment, register_dashboard_section,
@@ -45,6 +45,10 @@ class Period:
     def per(self) -> str:
         """What one point of a chart covers: a day, or a week for ranges longer than a quarter."""
         return "week" if len(self.days) > WEEKLY_OVER_DAYS else "day"
+
+    @property
+    def label(self) -> str:
+        return f"the last {len(self.days)} days"
 
     def buckets(self) -> list[list[date]]:
         step = 7 if self.per == "week" else 1
@@ -94,7 +98,7 @@ def daily_rows(queryset, field: str, period: Period, **aggregates) -> dict[date,
 def series_of(by_day: dict[date, dict], name: str, period: Period) -> list[Point]:
     """One point per day (or week, see Period.per) of the period: the sum of `name`, zero where nothing happened."""
     return [
-        Point(bucket[0].strftime("%d %b"), float(sum((by_day.get(d) or {}).get(name) or 0 for d in bucket)))
+        Point(f"{bucket[0].day} {bucket[0]:%b}", float(sum((by_day.get(d) or {}).get(name) or 0 for d in bucket)))
         for bucket in period.buckets()
     ]
 
@@ -102,6 +106,15 @@ def series_of(by_day: dict[date, dict], name: str, period: Period) -> list[Point
 def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Point]:
     """One point per day of the period from one GROUP BY query (zero where nothing happened)."""
     return series_of(daily_rows(queryset, field, period, v=value or Count("pk")), "v", period)
+
+
+def count_takeaway(points: list[Point], unit: Unit, period: Period) -> str:
+    """A count chart in one line: '42 orders in the last 30 days; busiest day 3 Dec, with 14 orders'."""
+    total = sum(p.value or 0 for p in points)
+    if not total:
+        return f"No {unit.many} in {period.label}"
+    peak = max(points, key=lambda p: p.value or 0)
+    return f"{unit.of(total)} in {period.label}; busiest {period.per} {peak.label}, with {unit.of(peak.value)}"
 
 
 def _customer_figures(prefix: str, condition: Q) -> dict:
@@ -157,23 +170,29 @@ def retention_figures(shop: Shop, period: Period) -> dict:
 def retention_section(shop: Shop, period: Period) -> dict:
     figures = retention_figures(shop, period)
     series = figures["orders_per_day"]
-    money = f"{{:,.2f}} {shop.currency}".format
+    money = Unit.money(shop.currency).of
     rows = [
         ("Orders", f"{figures['orders']:,}"),
         ("Net revenue", money(figures["revenue"])),
         ("Repeat purchase rate", f"{figures['repeat_rate']:.0%}"),
         ("Customer lifetime value", money(figures["lifetime_value"])),
     ]
-    charts = [line_chart(f"Orders per {period.per}", series)]
+    orders = Unit.count("order")
+    charts = [line_chart(f"Orders per {period.per}", Series("Orders", series), unit=orders, x_label=period.per.title(),
+                         takeaway=count_takeaway(series, orders, period))]
     for segment in figures["segments"]:
         inside, rest = segment["inside"], segment["rest"]
         rows.append((f"{segment['label']}: repeat rate / lifetime value",
                      f"{inside['repeat_rate']:.0%} / {money(inside['lifetime_value'])}"))
         rows.append(("Everyone else: repeat rate / lifetime value",
                      f"{rest['repeat_rate']:.0%} / {money(rest['lifetime_value'])}"))
-        charts.append(bar_chart(f"Customer lifetime value, {segment['label'].lower()} against the rest", [
-            Point(segment["label"], float(inside["lifetime_value"])), Point("Everyone else", float(rest["lifetime_value"])),
-        ]))
+        charts.append(bar_chart(
+            f"Customer lifetime value, {segment['label'].lower()} against the rest",
+            Series("Lifetime value", [Point(segment["label"], float(inside["lifetime_value"])),
+                                      Point("Everyone else", float(rest["lifetime_value"]))]),
+            unit=Unit.money(shop.currency),
+            takeaway=_worth_takeaway(segment["label"], inside["lifetime_value"], rest["lifetime_value"]),
+        ))
     return {
         "figures": rows,
         "charts": charts,
@@ -181,6 +200,17 @@ def retention_section(shop: Shop, period: Period) -> dict:
     }
 
 
+def _worth_takeaway(label: str, inside: Decimal, rest: Decimal) -> str:
+    if not inside or not rest:
+        return f"Too few customers on each side to compare {label.lower()} yet"
+    ratio = inside / rest
+    if ratio >= Decimal("1.05"):
+        return f"{label} are worth {ratio:.1f}× everyone else"
+    if ratio <= Decimal("0.95"):
+        return f"{label} are worth {1 - ratio:.0%} less than everyone else"
+    return f"{label} are worth about as much as everyone else"
+
+
 __all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "register_customer_segment", "daily_series",
-           "daily_rows", "series_of", "opened_between", "list_link",
+           "daily_rows", "series_of", "count_takeaway", "opened_between", "list_link",
            "Period"]

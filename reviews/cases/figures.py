@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 
 from reviews.cases.models import Case, Remedy
-from shopapp.dashboard import Period, daily_series, line_chart, list_link
+from shopapp.charts import Series, Unit, line_chart
+from shopapp.dashboard import Period, count_takeaway, daily_series, list_link
 from shopapp.models import Order, Shop
 
 
@@ -58,7 +59,8 @@ def cases_section(shop: Shop, period: Period) -> dict:
             ("Recovered customers", f"{figures['recovered']:,}"),
             ("Remedy cost", f"{figures['remedy_cost']:,.2f} {shop.currency}"),
         ],
-        "charts": [line_chart(f"Cases opened per {period.per}", series)],
+        "charts": [line_chart(f"Cases opened per {period.per}", Series("Cases opened", series), unit=Unit.count("case"),
+                              x_label=period.per.title(), takeaway=count_takeaway(series, Unit.count("case"), period))],
         "link": ("See these cases", list_link("/app/cases/", period)),
         "note": "Recovered: the customer ordered again after the case opened, or revised their rating upwards.",
     }

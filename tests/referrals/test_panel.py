@@ -103,6 +103,15 @@ def test_figures_leave_out_referrals_before_the_range(panel_get, shop, program):
     assert re.search(r"<dt>Referred orders</dt><dd class=\"figure\">4<", every)
 
 
+def test_dashboard_charts_say_what_the_credit_bought(panel_get, shop, program):
+    page = panel_get("/?range=30", shop).content.decode()
+    assert "Each 1.00 USD of credit paid brought 19.00 USD of referred revenue" in page  # 190 for 10 paid
+    assert "4 referred orders from 7 clicks: 57.1% converted" in page
+    assert "190.00 USD in the last 30 days; best day" in page
+    legend = re.search(r'Referred revenue and credit per day</h3>.*?<ul class="chart-legend">(.*?)</ul>', page).group(1)
+    assert "Referred revenue" in legend and "Credit earned" in legend
+
+
 def _grow(shop, n):
     advocate = _advocate(shop, f"Grow{n}")
     for i in range(n):

@@ -88,6 +88,23 @@ def test_dashboard_figures_tie_out_with_the_reviews_list(panel_get, shop, other_
     assert re.search(r'id="review-count">(\d+) reviews', listed).group(1) == received
 
 
+def test_the_average_rating_chart_leaves_days_without_reviews_as_gaps(panel_get, shop):
+    from reviews.figures import review_figures
+    from shopapp.dashboard import Period
+
+    for rating, days_ago in [(5, 1), (1, 1), (4, 3)]:
+        review = review_create(shop=shop, product_id=MUG, product_title="Trail Mug", rating=rating)
+        Review.objects.filter(pk=review.pk).update(created_at=timezone.now() - timedelta(days=days_ago))
+    f = review_figures(shop, Period.last(shop, 7))
+    assert [p.value for p in f["average_per_day"]] == [None, None, None, 4.0, None, 3.0, None]  # not 0 stars
+    assert [p.value for p in f["per_day"]] == [0, 0, 0, 1, 0, 2, 0]  # counts stay zeros
+    assert [p.value for p in f["low_per_day"]] == [0, 0, 0, 0, 0, 1, 0]
+    page = panel_get("/?range=7", shop).content.decode()
+    assert "3 reviews in the last 7 days, 1 of them at 1 or 2 ★" in page
+    assert "3.3 ★ on average over 2 days with reviews; lowest" in page
+    assert "<td>no reviews</td>" in page and "<td>0.0 ★</td>" not in page
+
+
 def test_onboarding_tracks_requests_switched_on_and_the_first_review(shop):
     def done():
         return {s["key"]: s["done"] for s in onboarding_steps(shop)}

@@ -17,7 +17,7 @@ def test_dashboard_shows_retention_figures_and_a_chart(live_server, open_page, w
     page = open_page(f"{live_server.url}/?embedded=1&shop={shop.domain}&id_token={session_token(shop.domain)}", width)
     assert page.get_by_role("heading", name="Dashboard").is_visible()
     assert page.get_by_role("heading", name="Retention").is_visible()
-    assert page.get_by_role("img", name="Orders per day").is_visible()
+    assert page.get_by_role("figure", name="Orders per day").is_visible()
     page.get_by_label("Date range").select_option("7")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**range=7**")

@@ -103,4 +103,5 @@ def test_cases_opened_on_the_dashboard_tie_out_with_the_inbox(make_review, shop,
     link = re.search(r'href="(/app/cases/\?from=[^"&]+&amp;to=[^"&]+)', page).group(1).replace("&amp;", "&")
     listed = panel_get(link, shop).content.decode()
     assert opened == "2" and re.search(r'id="case-count">(\d+) case', listed).group(1) == opened
+    assert '<p class="chart-takeaway">2 cases in the last 30 days; busiest day' in page  # the chart agrees
     assert re.search(r'id="case-count">(\d+) case', panel_get("/app/cases/", shop).content.decode()).group(1) == "3"
