@@ -99,3 +99,39 @@ def test_masking_a_long_title_keeps_it_within_its_column(shop):
     reviews_auto_publish(now=timezone.now() + 15 * settings.ADVOCATE_DAY)
     review.refresh_from_db()
     assert review.status == Review.Status.PUBLISHED and "@" not in review.title and len(review.title) <= 120
+
+
+@pytest.mark.parametrize("text,reason", [
+    ("Das ist echt Scheiße, kaputt nach zwei Tagen", "profanity"),
+    ("Quelle merde, cassé au bout de deux jours", "profanity"),
+    ("Una mierda, se rompió en dos días", "profanity"),
+    ("진짜 씨발 이틀 만에 고장났어요", "profanity"),  # Korean: inside a run of syllables, no word boundary
+    ("二日で壊れた。クソだな", "profanity"),
+    ("연락 주세요 010-1234-5678", "personal_data"),
+    ("電話は０９０－１２３４－５６７８まで", "personal_data"),  # full-width digits and dash
+    ("03-1234-5678 に電話してください", "personal_data"),
+    ("メールはyuki＠example.jp", "personal_data"),
+])
+def test_the_rules_work_in_each_launch_language(shop, text, reason):
+    assert reason in review_text_reasons(shop=shop, title="", body=text)
+
+
+@pytest.mark.parametrize("text", [
+    "Sehr schöne Tasse, hält den Kaffee lange warm. Der Henkel ist etwas klein.",
+    "Très bonne qualité, livraison rapide. Je recommande !",
+    "Muy buena calidad, aunque el envío tardó una semana.",
+    "배송이 빠르고 품질이 정말 좋아요ㅋㅋㅋㅋㅋㅋㅋㅋ 재구매 의사 있습니다",  # laughter is not gibberish
+    "思ったより大きくて使いやすいです。色もきれいwwwwwww",
+    "생각보다 작아요. 그래도 만족합니다.",
+    "期待外れでした。二日で取っ手が取れました。",  # negative, and still published at once
+    "Kontaktierte den Support am 12.03.2026, keine Antwort.",
+])
+def test_ordinary_reviews_in_each_language_pass_the_rules(shop, text):
+    assert review_text_reasons(shop=shop, title="", body=text) == []
+
+
+def test_masking_finds_korean_and_japanese_phone_numbers(shop):
+    from reviews.moderation import personal_data_mask
+
+    assert personal_data_mask("연락 010-1234-5678 주세요") == "연락 [phone removed] 주세요"
+    assert personal_data_mask("電話 ０９０－１２３４－５６７８ まで") == "電話 [phone removed] まで"
