@@ -6,11 +6,14 @@ import io
 import re
 from decimal import Decimal
 from html import escape
+from pathlib import Path
 from urllib.parse import quote
 
 from devstore import flow
 from devstore.state import ORDER_ADDRESS, PLANS
 from devstore.theme import script_json
+
+STATIC = Path(__file__).parent / "static"
 
 CSS = """
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#202223;background:#f1f2f4}
@@ -141,24 +144,34 @@ def _customer_name(shop: dict, order: dict) -> str:
     return f"{customer['first_name']} {customer['last_name']}".strip()
 
 
+# What the admin draws for the app, outside its iframe (devstore/static/app-bridge-host.js).
+_APP_HOST = """<style>
+.save-bar{position:fixed;top:0;left:0;right:0;z-index:20;display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;
+justify-content:space-between;padding:8px 20px;background:#1a1a1a;color:#fff}.save-bar[hidden]{display:none}
+.save-bar p{margin:0;font-weight:600}.save-bar div{display:flex;gap:8px}
+.save-bar .discard{background:#3a3a3a;border:1px solid #6b6b6b}.save-bar .save{background:#fff;color:#1a1a1a}
+.toasts{position:fixed;left:50%;bottom:24px;transform:translateX(-50%);z-index:30;display:flex;flex-direction:column;
+gap:8px;align-items:center;width:max-content;max-width:calc(100vw - 32px)}
+.toast{display:flex;gap:12px;align-items:center;background:#1a1a1a;color:#fff;border-radius:10px;padding:10px 8px 10px 16px;
+box-shadow:0 8px 20px rgba(0,0,0,.25)}.toast-error{background:#c70a24}
+.toast button{background:none;padding:0 8px;font-size:20px;line-height:1}
+dialog{border:0;border-radius:12px;padding:0;width:min(90vw,560px);box-shadow:0 20px 40px rgba(0,0,0,.3)}
+dialog::backdrop{background:rgba(0,0,0,.5)}dialog h2{margin:0;padding:16px 20px;border-bottom:1px solid #e3e3e3}
+dialog p{margin:0;padding:16px 20px}dialog .dialog-actions{display:flex;justify-content:flex-end;gap:8px;
+padding:12px 20px;border-top:1px solid #e3e3e3}button.critical{background:#c70a24}
+</style>
+<div id=save-bar class=save-bar role=region aria-label="Unsaved changes" hidden><p>Unsaved changes</p>
+<div><button type=button class=discard data-action=discard>Discard</button><button type=button class=save data-action=save>Save</button></div></div>
+<div id=toasts class=toasts role=status></div>
+<dialog id=leave-dialog aria-labelledby=leave-title><form method=dialog><h2 id=leave-title>Leave page with unsaved changes?</h2>
+<p>Leaving this page will delete all unsaved changes.</p>
+<div class=dialog-actions><button class=secondary value=stay>Stay</button><button class=critical value=leave>Leave page</button></div></form></dialog>"""
+
+
 def app_frame(domain: str, frame_url: str, app_origin: str) -> str:
-    d = escape(domain)
-    script = f"""<script>
-(function(){{
-  var appOrigin = {app_origin!r};
-  window.addEventListener("message", function (e) {{
-    if (e.origin !== appOrigin || !e.data) return;
-    if (e.data.type === "devstore:toast") {{ var t = document.getElementById("toast"); t.textContent = e.data.message; t.hidden = false;
-      setTimeout(function () {{ t.hidden = true; }}, 4000); return; }}
-    if (e.data.type !== "devstore:id-token") return;
-    fetch("/shops/{d}/admin/session-token", {{method: "POST"}}).then(function (r) {{ return r.json(); }}).then(function (d) {{
-      e.source.postMessage({{type: "devstore:id-token-reply", id: e.data.id, token: d.token || null, error: d.error || null}}, appOrigin);
-    }});
-  }});
-}})();
-</script>"""
-    body = (f'<p id=toast class=notice role=status hidden></p>'
-            f'<iframe class=frame id=app-frame title="Advocate" src="{escape(frame_url)}"></iframe>{script}')
+    body = (f'<iframe class=frame id=app-frame title="Advocate" src="{escape(frame_url)}" data-app-origin="{escape(app_origin)}" '
+            f'data-token-url="/shops/{escape(domain)}/admin/session-token"></iframe>{_APP_HOST}'
+            f"<script>{(STATIC / 'app-bridge-host.js').read_text()}</script>")
     return layout("Advocate", body, nav=shop_nav(domain))
 
 

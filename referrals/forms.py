@@ -69,7 +69,9 @@ class ProgramSettingsForm(forms.ModelForm):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    note = forms.CharField(label="Note (optional, only you see it)", max_length=255, required=False)
+    # A text area, so Enter in the note never submits the form's first button (Reject, kept apart at the start).
+    note = forms.CharField(label="Note (optional, only you see it)", max_length=255, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
 
 
 STATUS_FILTERS = [("", "All")] + [(value, label.capitalize()) for value, label in Referral.Status.choices]

@@ -91,6 +91,11 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+def right_edge(locator) -> float:
+    box = locator.bounding_box()
+    return box["x"] + box["width"]
+
+
 def accessibility_violations(page) -> list[str]:
     """axe-core's serious and critical findings, as readable lines."""
     from axe_playwright_python.sync_playwright import Axe

@@ -203,7 +203,9 @@ def _context(case: Case, request: HttpRequest) -> dict:
         "review": review, "order": order, "lines": order.lines.all() if order else [], "history": history,
         "photos": review.photos.all(), "messages": case.messages.all(), "events": _with_names(case.shop, case.events.all()[:100]),
         "remedies": case.remedies.select_related("delivery"), "templates": reply_templates(case.shop),
-        "transitions": [(s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]],
+        # Resolving is the page's primary action, so it comes last: Polaris puts the primary at the end.
+        "transitions": sorted(((s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]),
+                              key=lambda t: t[0] == Case.Status.RESOLVED),
         "due": _due(case, timedelta(hours=config.first_response_hours), timezone.now()),
         "revisions": review.revisions.all()[:10], "review_link": case_review_link(case),
         "reachable": bool(customer and customer.email and not customer.redacted_at),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import accessibility_violations, screenshot
+from tests.browser import accessibility_violations, right_edge, screenshot
 from tests.money.conftest import devstore  # noqa: F401  (the devstore fixture, for its product pictures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,7 +124,13 @@ def test_merchant_reviews_a_flagged_referral_and_rejects_it(live_server, open_pa
     page.get_by_role("link", name=flagged.order.name).click()
     page.wait_for_url("**/app/referrals/*/**")
     assert page.get_by_text("Flagged by 1 rule.").is_visible()
-    page.get_by_label("Note (optional, only you see it)").fill("Same household")
+    # As Polaris groups them: Approve (primary) at the end, Reject (destructive) apart at the start.
+    approve, reject = page.get_by_role("button", name="Approve"), page.get_by_role("button", name="Reject")
+    note, card = page.get_by_label("Note (optional, only you see it)"), page.locator("#decide").locator("..")
+    assert right_edge(approve) == pytest.approx(right_edge(card) - 16, abs=1)  # the card's padding
+    assert reject.bounding_box()["x"] == pytest.approx(note.bounding_box()["x"], abs=1)
+    screenshot(page, f"panel-referral-decide-{width}")
+    note.fill("Same household")
     page.get_by_role("button", name="Reject").click()
     page.wait_for_load_state()
     assert "Referral rejected." in page.get_by_role("status").inner_text()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import accessibility_violations, screenshot
+from tests.browser import accessibility_violations, right_edge, screenshot
 from tests.conftest import session_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,6 +27,11 @@ def test_merchant_rejects_a_held_review_from_the_panel(live_server, open_page, w
     page.get_by_role("link", name="Deal").click()
     page.wait_for_url("**/app/reviews/*/**")
     assert page.get_by_text("Held because:").is_visible()
+    # As Polaris groups them: Publish (primary) at the end, Reject (destructive) apart at the start.
+    card = page.locator("#decide").locator("..")
+    assert right_edge(page.get_by_role("button", name="Publish")) == pytest.approx(right_edge(card) - 16, abs=1)
+    assert page.get_by_label("Reason").bounding_box()["x"] == pytest.approx(card.bounding_box()["x"] + 16, abs=1)
+    screenshot(page, f"panel-review-decide-{width}")
     page.get_by_label("Reason").select_option("spam")
     page.get_by_role("button", name="Reject").click()
     page.wait_for_load_state()

@@ -27,7 +27,29 @@
       bar.scrollLeft = current.offsetLeft - (bar.clientWidth - current.offsetWidth) / 2;
     }
   }
-  function ready() { showCurrentTab(); showFirstError(); }
+  // An action's result as a toast in Shopify's admin (App Bridge), as Shopify's own pages do. The
+  // page keeps its notice for screen readers and for when there is no App Bridge: a success is then
+  // only hidden from sight, an error stays in view next to what it is about.
+  function showToasts() {
+    var toast = window.shopify && window.shopify.toast;
+    if (!toast || typeof toast.show !== "function") return;
+    document.querySelectorAll("[data-toast]").forEach(function (notice) {
+      var message = notice.textContent.trim();
+      var isError = notice.getAttribute("data-toast") === "error";
+      // App Bridge's 5 seconds at least, longer for a longer message (some 15 characters a second).
+      toast.show(message, { isError: isError, duration: Math.max(5000, message.length * 66) });
+      if (!isError) notice.classList.add("visually-hidden");
+    });
+  }
+  // A settings form marked data-save-bar gets Shopify's save bar while it has unsaved changes; the
+  // bar's Save fires the form's submit event. App Bridge documents that event on the form itself,
+  // so the token-adding submit listens there too, whether or not the event bubbles.
+  function watchSaveBarForms() {
+    document.querySelectorAll("form[data-save-bar]").forEach(function (form) {
+      form.addEventListener("submit", submitWithToken);
+    });
+  }
+  function ready() { watchSaveBarForms(); showCurrentTab(); showToasts(); showFirstError(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", ready);
   else ready();
   document.addEventListener("click", function (event) {
@@ -36,13 +58,23 @@
     var url = new URL(link.href, window.location.href);
     if (url.origin !== window.location.origin || link.hasAttribute("download")) return;
     event.preventDefault();
-    freshToken().then(function (token) { window.location.assign(withToken(url, token)); });
+    // With unsaved changes in a save-bar form, App Bridge asks the merchant before the page goes.
+    leaveConfirmation().then(freshToken).then(function (token) { window.location.assign(withToken(url, token)); });
   });
-  document.addEventListener("submit", function (event) {
+  function leaveConfirmation() {
+    var saveBar = window.shopify && window.shopify.saveBar;
+    if (saveBar && typeof saveBar.leaveConfirmation === "function") return saveBar.leaveConfirmation();
+    return Promise.resolve();
+  }
+  var submitted = new WeakSet();
+  function submitWithToken(event) {
     var form = event.target;
-    if (event.defaultPrevented) return;
+    if (event.defaultPrevented || submitted.has(event)) return;
+    submitted.add(event);
     event.preventDefault();
-    var submitter = event.submitter;
+    // Submitted without a button (the save bar's Save): send the form's default button, as Enter
+    // would, since the views read its name and value.
+    var submitter = event.submitter || form.querySelector('button[type="submit"], button:not([type]), input[type="submit"]');
     freshToken().then(function (token) {
       if (token) {
         // Attributes, not form.action / form.method: a field named "action" would shadow them.
@@ -57,7 +89,8 @@
       // submit() skips the submit event (validation already passed to get here).
       HTMLFormElement.prototype.submit.call(form);
     });
-  });
+  }
+  document.addEventListener("submit", submitWithToken);
   function setField(form, name, value) {
     var input = form.querySelector('input[type="hidden"][name="' + name + '"]');
     if (!input) {

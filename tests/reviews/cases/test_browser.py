@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import accessibility_violations, screenshot
+from tests.browser import accessibility_violations, right_edge, screenshot
 from tests.conftest import session_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,6 +46,11 @@ def test_owner_opens_a_case_from_the_inbox_replies_and_resolves(live_server, ope
     page.wait_for_load_state()
     assert page.get_by_role("status").is_visible()
     assert Case.objects.get(pk=case.pk).status == "waiting"
+    # Polaris: the primary action at the end of its group, the secondary ones before it.
+    buttons = page.locator("#state").locator("..").locator(".button-group button")
+    assert buttons.last.inner_text() == "Mark resolved"
+    assert right_edge(buttons.last) == max(right_edge(buttons.nth(i)) for i in range(buttons.count()))
+    screenshot(page, f"panel-case-actions-{width}")
     page.get_by_role("button", name="Mark resolved").click()
     page.wait_for_load_state()
     assert "Case marked resolved." in page.get_by_role("status").inner_text()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -55,6 +56,14 @@ def test_case_page_shows_review_order_customer_history_and_conversation(panel_ge
     assert "The mug arrived cracked." in page and "Trail Mug" in page and "30.00 USD" in page
     assert "Maya Rivera" in page and "1 order" in page and "Referrals: none" in page
     assert "No private messages yet." in page
+
+
+def test_case_page_puts_its_primary_action_mark_resolved_last_after_the_others(panel_get, shop, case):
+    page = panel_get(f"/app/cases/{case.pk}/", shop).content.decode()
+    group = page[page.index('<div class="button-group">'):page.index("</div>", page.index('<div class="button-group">'))]
+    buttons = re.findall(r'<button class="button( primary)?" type="submit" name="action" value="\w+">([^<]+)</button>', group)
+    assert buttons == [("", "Assign to me"), ("", "Mark open"), ("", "Mark waiting for customer"), ("", "Mark closed"),
+                       (" primary", "Mark resolved")]
 
 
 def test_case_page_says_a_remedy_is_the_customers_to_keep(panel_get, shop, case):
