@@ -334,6 +334,14 @@ def product_image(product: dict) -> str:
 # --- mailbox -----------------------------------------------------------------------
 def mailbox(messages: list[dict]) -> str:
     rows = "".join(
+def brand_logo(shop: dict) -> str:
+    """The logo the merchant uploaded in Settings › Brand: a wordmark in the brand colour."""
+    name, colour = escape(shop["name"]), escape((shop.get("brand") or {}).get("primary") or "#303030")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="360" height="80" viewBox="0 0 360 80" role="img" aria-label="{name}">'
+            f'<circle cx="40" cy="40" r="30" fill="{colour}"/><path d="M22 52 L40 22 L58 52 Z" fill="#fff"/>'
+            f'<text x="84" y="51" font-family="Georgia, serif" font-size="30" font-weight="700" fill="{colour}">{name}</text></svg>')
+
+
         f'<tr><td><a href="/mailbox/{m["id"]}">{escape(m["subject"] or "(no subject)")}</a></td>'
         f"<td>{escape(', '.join(m['to']))}</td><td>{escape(m['from'])}</td><td class=muted>{escape(m['received_at'])}</td></tr>"
         for m in reversed(messages)
