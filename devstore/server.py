@@ -346,6 +346,9 @@ class Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/admin/api/(\d{4}-\d{2}|unstable)/graphql\.json", rest)
         if match and method == "POST":
             self._graphql(domain)
+        match = re.fullmatch(r"/api/(\d{4}-\d{2}|unstable)/graphql\.json", rest)
+        if match and method == "POST":
+            self._storefront_api(domain)
         if rest == "/admin" or rest == "/admin/":
             raise _Reply(200, pages.admin(self.store, domain, self.query.get("message", ""), self.query.get("error", "")))
         match = re.fullmatch(r"/admin/actions/([a-z-]+)", rest)
@@ -368,9 +371,6 @@ class Handler(BaseHTTPRequestHandler):
     def _access_token(self, domain: str) -> None:
         if (self.headers.get("Content-Type") or "").startswith("application/json"):
             body = json.loads(self.body or b"{}")
-        match = re.fullmatch(r"/api/(\d{4}-\d{2}|unstable)/graphql\.json", rest)
-        if match and method == "POST":
-            self._storefront_api(domain)
         else:
             body = self.form()
         if body.get("client_id") != self.store.api_key or body.get("client_secret") != self.store.api_secret:
@@ -441,6 +441,16 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(fault["seconds"])
         raise _json_reply(200, answer)
 
+    def _storefront_api(self, domain: str) -> None:
+        try:
+            body = json.loads(self.body or b"{}")
+        except ValueError:
+            raise _json_reply(400, {"errors": [{"message": "Invalid JSON"}]})
+        fault = self.store.fault_take(domain, body.get("query") or "")
+        if fault and fault["mode"] in ("fail_before", "fail_after"):
+            raise _json_reply(503, {"errors": "Service Unavailable"})
+        raise _json_reply(*brand.storefront(self.store, domain, self.headers.get("X-Shopify-Storefront-Access-Token"), body))
+
     def _admin_action(self, domain: str, action: str) -> None:
         form = self.form()
         back = f"/shops/{domain}/admin"
@@ -463,16 +473,6 @@ class Handler(BaseHTTPRequestHandler):
                 "flow-pause": lambda: flow.run_pause_action(self.store, domain, customer, int(form.get("days") or 30)),
             }
             if action not in messages:
-    def _storefront_api(self, domain: str) -> None:
-        try:
-            body = json.loads(self.body or b"{}")
-        except ValueError:
-            raise _json_reply(400, {"errors": [{"message": "Invalid JSON"}]})
-        fault = self.store.fault_take(domain, body.get("query") or "")
-        if fault and fault["mode"] in ("fail_before", "fail_after"):
-            raise _json_reply(503, {"errors": "Service Unavailable"})
-        raise _json_reply(*brand.storefront(self.store, domain, self.headers.get("X-Shopify-Storefront-Access-Token"), body))
-
                 raise StoreError(f"Unknown action {action}.")
             messages[action]()
         except StoreError as exc:
@@ -623,6 +623,8 @@ class Handler(BaseHTTPRequestHandler):
             product = self.store.product(domain, match.group(1))
             raise _Reply(200, pages.product_photo(product["handle"], product["image_color"]), "image/jpeg",
                          {"Cache-Control": "public, max-age=86400"})
+        if rest == "/brand/logo.svg":
+            raise _Reply(200, pages.brand_logo(shop), "image/svg+xml", {"Cache-Control": "public, max-age=86400"})
         match = re.fullmatch(r"/images/([a-z0-9-]+)\.svg", rest)
         if match:
             raise _Reply(200, pages.product_image(self.store.product(domain, match.group(1))), "image/svg+xml")
@@ -653,8 +655,6 @@ class Handler(BaseHTTPRequestHandler):
                 product = self.store.product(domain, form.get("product", ""))
                 cart.append([product["id"], max(1, int(form.get("quantity") or 1))])
                 raise _redirect(f"/shops/{domain}/cart", {"Set-Cookie": self._cart_cookie(domain, cart)})
-        if rest == "/brand/logo.svg":
-            raise _Reply(200, pages.brand_logo(shop), "image/svg+xml", {"Cache-Control": "public, max-age=86400"})
             raise _Reply(200, pages.cart_page(shop, domain, self._cart_items(domain, cart),
                                               self._discount_cookie(), len(cart), customer), headers=headers)
         if rest == "/checkout" and method == "POST":
