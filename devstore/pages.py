@@ -331,9 +331,6 @@ def product_image(product: dict) -> str:
             f'<text x="200" y="160" font-family="sans-serif" font-size="26" fill="#fff" text-anchor="middle">{title}</text></svg>')
 
 
-# --- mailbox -----------------------------------------------------------------------
-def mailbox(messages: list[dict]) -> str:
-    rows = "".join(
 def brand_logo(shop: dict) -> str:
     """The logo the merchant uploaded in Settings › Brand: a wordmark in the brand colour."""
     name, colour = escape(shop["name"]), escape((shop.get("brand") or {}).get("primary") or "#303030")
@@ -342,6 +339,9 @@ def brand_logo(shop: dict) -> str:
             f'<text x="84" y="51" font-family="Georgia, serif" font-size="30" font-weight="700" fill="{colour}">{name}</text></svg>')
 
 
+# --- mailbox -----------------------------------------------------------------------
+def mailbox(messages: list[dict]) -> str:
+    rows = "".join(
         f'<tr><td><a href="/mailbox/{m["id"]}">{escape(m["subject"] or "(no subject)")}</a></td>'
         f"<td>{escape(', '.join(m['to']))}</td><td>{escape(m['from'])}</td><td class=muted>{escape(m['received_at'])}</td></tr>"
         for m in reversed(messages)
