@@ -3,20 +3,27 @@ then `bulkOperationRunMutation` runs one mutation for every line of that JSONL f
 background and outside the rate limit, writes a JSONL result (one line per input line, with its
 `__lineNumber`), and says it finished with the `bulk_operations/finish` webhook.
 
-One bulk mutation at a time per shop, as Shopify allows. Switches for tests, per shop
-(`Bulk.switches[domain]`): `hold` (a threading.Event the run waits for, so a test can change
-things while Shopify is busy), `fail` (the operation ends FAILED with half of the lines run, as an
-operation that timed out does, its partial result readable), `silent` (no webhook: the app must ask).
+Bulk queries (devstore/bulk_query.py) run the same way, in the background, into a JSONL file on
+disk; `currentBulkOperation` and `bulkOperationCancel` work on both kinds.
+
+One bulk mutation and one bulk query at a time per shop, as Shopify allows. Switches for tests,
+per shop (`Bulk.switches[domain]`): `hold` (a threading.Event the run waits for, so a test can
+change things while Shopify is busy), `fail` (the operation ends FAILED with half of the lines run,
+as an operation that timed out does, its partial result readable), `silent` (no webhook: the app
+must ask).
 """
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import uuid
 from email import message_from_bytes
 from email.policy import HTTP
+from pathlib import Path
 from typing import Callable
 
+from devstore import bulk_query
 from devstore.state import Store, gid, gid_id, iso, now
 
 SDL = """
@@ -47,9 +54,9 @@ extend type Mutation {
   stagedUploadsCreate(input: [StagedUploadInput!]!): StagedUploadsCreatePayload
   bulkOperationRunMutation(mutation: String!, stagedUploadPath: String!, clientIdentifier: String): BulkOperationRunMutationPayload
 }
-"""
+""" + bulk_query.SDL
 
-OPEN = ("CREATED", "RUNNING")
+OPEN = ("CREATED", "RUNNING", "CANCELING")
 
 # What one line runs: (domain, mutation text, variables) -> the GraphQL result as a dict.
 LineRunner = Callable[[str, str, dict], dict]
@@ -70,7 +77,8 @@ class Bulk:
     def __init__(self, store: Store):
         self.store = store
         self.files: dict[str, bytes] = {}
-        self.results: dict[int, bytes] = {}
+        self.results: dict[int, bytes | Path] = {}  # a query's result is a file on disk
+        self.canceled: set[int] = set()
         self.switches: dict[str, dict] = {}
         self.threads: list[threading.Thread] = []
 
@@ -102,26 +110,44 @@ class Bulk:
         return 201, fields["key"]
 
     # --- operations
+    def _busy(self, domain: str, kind: str) -> dict | None:
+        """Shopify's userErrors answer when an operation of this kind is running for the app and shop."""
+        busy = next((o for o in self.operations(domain) if o["type"] == kind and o["status"] in OPEN), None)
+        if busy is None:
+            return None
+        return {"bulkOperation": None, "userErrors": [{"field": None, "code": "OPERATION_IN_PROGRESS", "message":
+                f"A bulk {kind.lower()} operation for this app and shop is already in progress: {busy['id']}."}]}
+
+    def _new_operation(self, domain: str, kind: str, **extra) -> tuple[int, dict]:
+        number = self.store.new_id()
+        operation = {"id": gid("BulkOperation", number), "status": "CREATED", "type": kind, "errorCode": None,
+                     "createdAt": iso(now()), "completedAt": None, "objectCount": "0", "rootObjectCount": "0",
+                     "url": None, "partialDataUrl": None, **extra}
+        with self.store.lock:
+            operations = self.operations(domain)
+            operations.append(operation)
+            for gone in operations[:-20]:
+                self._forget(gid_id(gone["id"], "BulkOperation"))
+            del operations[:-20]
+            self.store.save()
+        return number, operation
+
+    def _forget(self, number: int | None) -> None:
+        result = self.results.pop(number, None)
+        if isinstance(result, Path):
+            result.unlink(missing_ok=True)
+
     def run_mutation(self, domain: str, mutation: str, path: str, run_line: LineRunner) -> dict:
-        operations = self.operations(domain)
-        busy = next((o for o in operations if o["type"] == "MUTATION" and o["status"] in OPEN), None)
+        busy = self._busy(domain, "MUTATION")
         if busy:
-            return {"bulkOperation": None, "userErrors": [{"field": None, "code": "OPERATION_IN_PROGRESS", "message":
-                    f"A bulk mutation operation for this app and shop is already in progress: {busy['id']}."}]}
+            return busy
         if path not in self.files:
             return {"bulkOperation": None, "userErrors": [{"field": ["stagedUploadPath"], "code": "NO_SUCH_FILE",
                                                           "message": "The staged upload path does not exist."}]}
         if not mutation.lstrip().startswith("mutation"):
             return {"bulkOperation": None, "userErrors": [{"field": ["mutation"], "code": "INVALID_MUTATION",
                                                           "message": "Expected a mutation."}]}
-        number = self.store.new_id()
-        operation = {"id": gid("BulkOperation", number), "status": "CREATED", "type": "MUTATION", "errorCode": None,
-                     "createdAt": iso(now()), "completedAt": None, "objectCount": "0", "url": None,
-                     "partialDataUrl": None}
-        with self.store.lock:
-            operations.append(operation)
-            del operations[:-20]
-            self.store.save()
+        number, operation = self._new_operation(domain, "MUTATION")
         lines = self.files.pop(path).decode().splitlines()
         thread = threading.Thread(target=self._run, args=(domain, number, operation, mutation, lines, run_line),
                                   daemon=True, name=f"devstore-bulk-{number}")
@@ -149,16 +175,80 @@ class Bulk:
             out.append(json.dumps({**result, "__lineNumber": n}))
             operation["objectCount"] = str(n + 1)
         self.results[number] = ("\n".join(out) + "\n").encode()
+        self._finish(domain, number, operation, "FAILED" if failed else "COMPLETED", "TIMEOUT" if failed else None)
+
+    def _finish(self, domain: str, number: int, operation: dict, status: str, error_code: str | None) -> None:
+        """End the operation, its file readable (a partial one when it failed), and say so by webhook."""
         with self.store.lock:
-            operation.update(status="FAILED" if failed else "COMPLETED", completedAt=iso(now()),
-                             errorCode="TIMEOUT" if failed else None)
-            operation["partialDataUrl" if failed else "url"] = f"{self.store.base_url}/bulk-results/{number}.jsonl"
+            operation.update(status=status, completedAt=iso(now()), errorCode=error_code)
+            if number in self.results and status != "CANCELED":
+                operation["url" if status == "COMPLETED" else "partialDataUrl"] = \
+                    f"{self.store.base_url}/bulk-results/{number}.jsonl"
             self.store.save()
-        if not switches.get("silent"):
-            self.store.emit(domain, "bulk_operations/finish", {
-                "admin_graphql_api_id": operation["id"], "completed_at": operation["completedAt"],
-                "created_at": operation["createdAt"], "error_code": (operation["errorCode"] or "").lower() or None,
-                "status": operation["status"].lower(), "type": "mutation"})
+        if not self.switches.get(domain, {}).get("silent"):
+            self.store.emit(domain, "bulk_operations/finish", bulk_query.finished_payload(operation))
+
+    def run_query(self, domain: str, query: str, schema) -> dict:
+        """bulkOperationRunQuery: check the query, then run it in the background."""
+        busy = self._busy(domain, "QUERY")
+        if busy:
+            return busy
+        try:
+            plan = bulk_query.plan(schema, query)
+        except bulk_query.Invalid as exc:
+            return {"bulkOperation": None, "userErrors": [{"field": ["query"], "code": "INVALID", "message": str(exc)}]}
+        number, operation = self._new_operation(domain, "QUERY", query=query)
+        thread = threading.Thread(target=self._run_query, args=(domain, number, operation, plan), daemon=True,
+                                  name=f"devstore-bulk-{number}")
+        self.threads.append(thread)
+        thread.start()
+        return {"bulkOperation": bulk_query.operation_fields(operation), "userErrors": []}
+
+    def _run_query(self, domain: str, number: int, operation: dict, plan) -> None:
+        switches = self.switches.get(domain, {})
+        if switches.get("hold") is not None:
+            switches["hold"].wait(30)
+        operation["status"] = "RUNNING"
+        scopes = self.store.shop(domain)["app"].get("scopes") or ""
+        if bulk_query.missing_scope(plan, scopes):
+            self._finish(domain, number, operation, "FAILED", "ACCESS_DENIED")
+            return
+        fail_after = 50 if switches.get("fail") else None
+        path = Path(tempfile.mkstemp(prefix=f"devstore-bulk-{number}-", suffix=".jsonl")[1])
+        self.results[number] = path
+
+        def keep_going(roots: int) -> bool:
+            if roots % 100 == 0:
+                operation.update(rootObjectCount=str(roots))
+            return number not in self.canceled and (fail_after is None or roots < fail_after)
+
+        with path.open("wb") as out:
+            lines, roots = bulk_query.write_jsonl(plan, bulk_query.objects(self.store, domain, plan, scopes), out,
+                                                  keep_going=keep_going)
+        operation.update(objectCount=str(lines), rootObjectCount=str(roots), fileSize=str(path.stat().st_size))
+        if number in self.canceled:
+            self._finish(domain, number, operation, "CANCELED", None)
+        else:
+            self._finish(domain, number, operation, "FAILED" if fail_after else "COMPLETED",
+                         "TIMEOUT" if fail_after else None)
+
+    def cancel(self, domain: str, id: str) -> dict:
+        """bulkOperationCancel: a running operation stops soon after (CANCELING, then CANCELED)."""
+        number = gid_id(id, "BulkOperation")
+        operation = next((o for o in self.operations(domain) if gid_id(o["id"], "BulkOperation") == number), None)
+        if operation is None:
+            return {"bulkOperation": None, "userErrors": [{"field": ["id"], "message": "Bulk operation does not exist"}]}
+        if operation["status"] not in OPEN:
+            return {"bulkOperation": bulk_query.operation_fields(operation), "userErrors": [
+                {"field": None, "message": f"A bulk operation cannot be canceled when it is {operation['status'].lower()}"}]}
+        self.canceled.add(number)
+        operation["status"] = "CANCELING"
+        return {"bulkOperation": bulk_query.operation_fields(operation), "userErrors": []}
+
+    def current(self, domain: str, kind: str) -> dict | None:
+        """currentBulkOperation(type:): the app's most recent operation of that kind."""
+        found = [o for o in self.operations(domain) if o["type"] == kind]
+        return bulk_query.operation_fields(found[-1]) if found else None
 
     def wait(self, timeout: float = 10) -> None:
         """Tests: until every operation started so far has finished."""

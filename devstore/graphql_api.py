@@ -124,8 +124,12 @@ type OnlineStoreThemeConnection { nodes: [OnlineStoreTheme!]! }
 
 enum ProductSortKeys { ID TITLE BEST_SELLING CREATED_AT UPDATED_AT RELEVANCE }
 
+type AccessScope { handle: String! }
+type AppInstallation { id: ID! accessScopes: [AccessScope!]! }
+
 type Query {
   shop: Shop!
+  currentAppInstallation: AppInstallation!
   themes(first: Int, roles: [ThemeRole!]): OnlineStoreThemeConnection!
   product(id: ID!): Product
   nodes(ids: [ID!]!): [Node]!
@@ -407,6 +411,10 @@ class _Root:
                 "billingAddress": s.get("billing_address") or DEFAULT_BILLING_ADDRESS,
                 "storefrontAccessTokens": lambda info, first=None: brand.tokens(self.store, self.domain, first)}
 
+    def currentAppInstallation(self, info) -> dict:
+        scopes = [s for s in (self.shop_data["app"].get("scopes") or "").split(",") if s]
+        return {"id": gid("AppInstallation", self.shop_data["id"] + 3), "accessScopes": [{"handle": s} for s in scopes]}
+
     def themes(self, info, first=None, roles=None) -> dict:
         theme = self.shop_data["theme"]
         if roles and theme["role"] not in roles:
@@ -665,6 +673,15 @@ class _Root:
     def bulkOperation(self, info, id):
         return bulk.bulk_of(self.store).operation(self.domain, id)
 
+    def bulkOperationRunQuery(self, info, query, groupObjects=None):
+        return bulk.bulk_of(self.store).run_query(self.domain, query, SCHEMA)
+
+    def bulkOperationCancel(self, info, id):
+        return bulk.bulk_of(self.store).cancel(self.domain, id)
+
+    def currentBulkOperation(self, info, type="QUERY"):
+        return bulk.bulk_of(self.store).current(self.domain, type)
+
     def bulkOperations(self, info, first=None, query=None, reverse=None):
         return bulk.bulk_of(self.store).search(self.domain, first, query, reverse)
 
@@ -691,7 +708,7 @@ class _Root:
 def _root_mapping(root: _Root) -> dict:
     """Root fields -> resolvers (`product(id:)` and friends differ from the shape helpers' names)."""
     return {
-        "shop": root.shop, "themes": root.themes, "products": root.products, "customers": root.customers, "orders": root.orders,
+        "shop": root.shop, "themes": root.themes, "currentAppInstallation": root.currentAppInstallation, "products": root.products, "customers": root.customers, "orders": root.orders,
         "product": root.product_by_id, "nodes": root.nodes, "customer": root.customer_by_id, "order": root.order_by_id,
         "codeDiscountNodeByCode": root.codeDiscountNodeByCode,
         "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,
@@ -708,6 +725,8 @@ def _root_mapping(root: _Root) -> dict:
         "standardMetafieldDefinitionEnable": root.metafields_api.standardMetafieldDefinitionEnable,
         "stagedUploadsCreate": root.stagedUploadsCreate, "bulkOperationRunMutation": root.bulkOperationRunMutation,
         "bulkOperation": root.bulkOperation, "bulkOperations": root.bulkOperations,
+        "bulkOperationRunQuery": root.bulkOperationRunQuery, "bulkOperationCancel": root.bulkOperationCancel,
+        "currentBulkOperation": root.currentBulkOperation,
     }
 
 

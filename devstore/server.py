@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import secrets
+import shutil
 import threading
 import time
 import tomllib
@@ -27,6 +28,7 @@ import jwt
 
 from devstore import brand, checkout_blocks, flow, graphql_api, metafields, pages, theme
 from devstore.bulk import bulk_of
+from devstore.history import seed_history
 from devstore.mailbox import start_smtp
 from devstore.state import Store, StoreError, seed
 from devstore.webhooks import Deliverer
@@ -103,6 +105,14 @@ class DevStore:
 
     def uninstall(self, domain: str) -> None:
         self.store.app_uninstall(domain)
+
+    def seed_history(self, domain: str, orders: int = 30_000, years: float = 2) -> dict:
+        """Give the shop years of past orders (devstore/history.py); no webhook is sent for them."""
+        return seed_history(self.store, domain, orders=orders, years=years)
+
+    def grant_scopes(self, domain: str, scopes: list[str]) -> str:
+        """The merchant grants optional scopes (App Bridge's `scopes.request`); the app's scopes after."""
+        return self.store.app_scopes_grant(domain, scopes)
 
     def flow_runs(self, domain: str) -> list[dict]:
         """The Flow triggers Advocate sent this shop, oldest first."""
@@ -272,6 +282,14 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_file(self, path: Path, content_type: str) -> None:
+        with path.open("rb") as file:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(path.stat().st_size))
+            self.end_headers()
+            shutil.copyfileobj(file, self.wfile, 1 << 16)
+
     def form(self) -> dict:
         return dict(parse_qsl(self.body.decode(), keep_blank_values=True))
 
@@ -297,6 +315,9 @@ class Handler(BaseHTTPRequestHandler):
             data = bulk_of(self.store).results.get(int(match.group(1)))
             if data is None:
                 raise _Reply(404, "No such result (it expired, or the operation has not finished).", "text/plain")
+            if isinstance(data, Path):  # a bulk query's file: streamed, never read into memory
+                self._send_file(data, "application/jsonl")
+                raise _Dropped()
             raise _Reply(200, data, "application/jsonl")
         if path.startswith("/_devstore/"):
             self._control(method, path.removeprefix("/_devstore/"))
@@ -323,7 +344,8 @@ class Handler(BaseHTTPRequestHandler):
                                     for d, s in self.store.shops.items()})
         allowed = {"place_order", "fulfil", "deliver", "refund", "cancel", "install", "uninstall", "compliance",
                    "set_webhook_mode", "set_bucket", "fault", "session_token", "app_url", "discount_codes", "mailbox",
-                   "webhook_deliveries", "store_credit", "customer", "seed", "checkout_block", "flow_runs", "flow_pause"}
+                   "webhook_deliveries", "store_credit", "customer", "seed", "checkout_block", "flow_runs", "flow_pause",
+                   "seed_history", "grant_scopes"}
         if method != "POST" or action not in allowed:
             raise _json_reply(404, {"error": f"Unknown action {action}."})
         try:

@@ -482,6 +482,17 @@ class Store:
             self.save()
             return app
 
+    def app_scopes_grant(self, domain: str, scopes: list[str]) -> str:
+        """Optional scopes the merchant granted after install: the token the app holds carries them."""
+        with self.lock:
+            app = self.shop(domain)["app"]
+            if not app["installed"]:
+                raise StoreError(f"Advocate is not installed on {domain}.")
+            have = [s for s in (app["scopes"] or "").split(",") if s]
+            app["scopes"] = ",".join(have + [s for s in scopes if s not in have])
+            self.save()
+            return app["scopes"]
+
     def app_uninstall(self, domain: str) -> None:
         with self.lock:
             shop = self.shop(domain)

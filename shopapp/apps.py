@@ -9,15 +9,15 @@ class ShopappConfig(AppConfig):
     verbose_name = "Advocate platform"
 
     def ready(self) -> None:
-        from shopapp import branding, bulk, catalog, checks, compliance, flow, orders, themes  # noqa: F401  (checks: system checks)
+        from shopapp import branding, bulk, catalog, checks, compliance, flow, history, orders, themes  # noqa: F401  (checks: system checks)
         from shopapp.dashboard import retention_section
         from shopapp.jobs import follow_ups_redrive
         from shopapp.models import MailSettings
         from shopapp.order_fetch import awaited_orders_fetch
         from shopapp.registry import (
-            register_customer_data, register_dashboard_section, register_marketing_block, register_onboarding_step,
-            register_panel_nav, register_reconnect_hook, register_settings_section, register_shop_data,
-            register_sweeper, register_uninstall_hook, register_webhook_handler,
+            register_bulk_result, register_customer_data, register_dashboard_section, register_marketing_block,
+            register_onboarding_step, register_panel_nav, register_reconnect_hook, register_settings_section,
+            register_shop_data, register_sweeper, register_uninstall_hook, register_webhook_handler,
         )
         from shopapp.webhooks import webhook_events_redrive, webhook_events_resume
         from shopapp.services import oauth_states_purge
@@ -70,3 +70,15 @@ class ShopappConfig(AppConfig):
         )
         register_sweeper(oauth_states_purge)
         register_reconnect_hook(webhook_events_resume)
+
+        # The history import (#18): bulk queries read by history_result_read; started on first install.
+        register_bulk_result(history.PURPOSE, history.history_result_read, history.history_bulk_done)
+        register_sweeper(history.history_imports_sweep)
+        register_reconnect_hook(history.history_import_on_install)
+        register_uninstall_hook(history.history_uninstalled)
+        register_settings_section(
+            "history", "Order history", "Bring in the orders, customers and products from before Advocate.",
+            "/app/history/", order=60,
+        )
+        register_onboarding_step("history", "Bring in your past orders", "/app/history/", order=5,
+                                 done=history.history_imported)

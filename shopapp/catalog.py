@@ -28,10 +28,11 @@ FEATURED = 8  # kept; a page shows fewer
 ASK_AGAIN_SECONDS = 600
 _asked: Memo[bool] = Memo(seconds=ASK_AGAIN_SECONDS, max_items=100_000)
 
-_FIELDS = "legacyResourceId title handle status onlineStoreUrl featuredImage { url } priceRangeV2 { minVariantPrice { amount } }"
-BY_ID = f"query AdvocateProductCards($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Product {{ {_FIELDS} }} }} }}"
+# What a card needs of a Product (the history import's bulk query selects it too).
+FIELDS = "legacyResourceId title handle status onlineStoreUrl featuredImage { url } priceRangeV2 { minVariantPrice { amount } }"
+BY_ID = f"query AdvocateProductCards($ids: [ID!]!) {{ nodes(ids: $ids) {{ ... on Product {{ {FIELDS} }} }} }}"
 BEST_SELLERS = (f"query AdvocateBestSellers($n: Int!) {{ products(first: $n, sortKey: BEST_SELLING, "
-                f'query: "status:active gift_card:false") {{ nodes {{ {_FIELDS} }} }} }}')
+                f'query: "status:active gift_card:false") {{ nodes {{ {FIELDS} }} }} }}')
 
 
 def product_cards(shop: Shop, product_ids: Iterable[int]) -> dict[int, ProductCard]:
@@ -46,7 +47,7 @@ def product_cards(shop: Shop, product_ids: Iterable[int]) -> dict[int, ProductCa
         except (ShopifyError, ShopNotConnected) as exc:
             log.info("product cards of %s not read: %s", shop.domain, exc)
             return cards
-        cards.update({c.shopify_id: c for c in _keep(shop, [n for n in nodes if isinstance(n, dict)])})
+        cards.update({c.shopify_id: c for c in product_cards_keep(shop, [n for n in nodes if isinstance(n, dict)])})
     return cards
 
 
@@ -77,27 +78,31 @@ def featured_products_refresh(shop_id: int) -> int:
         return 0
     with transaction.atomic():
         ProductCard.objects.for_shop(shop).filter(featured_rank__isnull=False).update(featured_rank=None)
-        kept = _keep(shop, nodes, ranked=True)
+        kept = product_cards_keep(shop, nodes, ranked=True)
     return len(kept)
 
 
-def _keep(shop: Shop, nodes: list[dict], *, ranked: bool = False) -> list[ProductCard]:
-    kept = []
+def product_cards_keep(shop: Shop, nodes: list[dict], *, ranked: bool = False) -> list[ProductCard]:
+    """Store these products (Admin API Product nodes with FIELDS) as the shop's cards, in one
+    upsert; `ranked`: their order is the best sellers'. The history import keeps a whole catalogue."""
+    cards, seen = [], set()
     for rank, node in enumerate(nodes):
         try:
             shopify_id = int(node["legacyResourceId"])
         except (KeyError, TypeError, ValueError):
             continue
+        if shopify_id in seen:
+            continue
+        seen.add(shopify_id)
         published = (node.get("status") or "ACTIVE") == "ACTIVE"
-        card, _ = ProductCard.objects.update_or_create(shop=shop, shopify_id=shopify_id, defaults={
-            "title": (node.get("title") or "")[:255], "handle": (node.get("handle") or "")[:255],
-            "image_url": _https_or_blank((node.get("featuredImage") or {}).get("url")),
-            "url": _https_or_blank(node.get("onlineStoreUrl")) if published else "",
-            "price": _price(node), "refreshed_at": timezone.now(),
-            **({"featured_rank": rank} if ranked else {}),
-        })
-        kept.append(card)
-    return kept
+        cards.append(ProductCard(
+            shop=shop, shopify_id=shopify_id, title=(node.get("title") or "")[:255],
+            handle=(node.get("handle") or "")[:255], image_url=_https_or_blank((node.get("featuredImage") or {}).get("url")),
+            url=_https_or_blank(node.get("onlineStoreUrl")) if published else "", price=_price(node),
+            refreshed_at=timezone.now(), featured_rank=rank if ranked else None))
+    fields = ["title", "handle", "image_url", "url", "price", "refreshed_at"] + (["featured_rank"] if ranked else [])
+    return ProductCard.objects.bulk_create(cards, update_conflicts=True, unique_fields=["shop", "shopify_id"],
+                                           update_fields=fields) if cards else []
 
 
 def _https_or_blank(url: str | None) -> str:

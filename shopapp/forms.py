@@ -49,6 +49,13 @@ class BrandForm(forms.Form):
         return value
 
 
+class HistoryImportForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label="How far back", coerce=int, initial=12,
+        choices=[(n, f"The last {n} months" if n > 1 else "The last month") for n in range(1, 25)],
+        help_text="Orders placed in this time, with their customers and your products.")
+
+
 class TestSendForm(forms.Form):
     to = forms.EmailField(label="Send a test email to")
 

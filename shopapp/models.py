@@ -363,9 +363,13 @@ class CreditAttempt(models.Model):
 
 
 class BulkOperation(models.Model):
-    """One bulk mutation Advocate asked Shopify to run (shopapp/bulk.py). The row is written before
-    anything is sent, so a crash leaves a trace; at most one is open per shop, as Shopify allows
-    one bulk mutation at a time."""
+    """One bulk mutation or bulk query Advocate asked Shopify to run (shopapp/bulk.py). The row is
+    written before anything is sent, so a crash leaves a trace; at most one of each kind is open per
+    shop, as Shopify runs one bulk mutation and one bulk query at a time per app and shop."""
+
+    class Kind(models.TextChoices):
+        MUTATION = "mutation"
+        QUERY = "query"
 
     class Status(models.TextChoices):
         STARTING = "starting", "Starting"
@@ -378,18 +382,23 @@ class BulkOperation(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="bulk_operations")
     purpose = models.CharField(max_length=64, help_text="whose result handler reads it, e.g. reviews.metafields")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MUTATION)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STARTING)
     operation_id = models.CharField(max_length=120, blank=True, help_text="Shopify's BulkOperation gid")
     context = models.JSONField(default=dict, blank=True, help_text="what the purpose needs to read the result")
     lines = models.PositiveIntegerField(default=0)
+    object_count = models.PositiveIntegerField(default=0, help_text="objects Shopify has gathered, as last asked")
     error = models.CharField(max_length=255, blank=True)
     started_at = models.DateTimeField(default=timezone.now)
     checked_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A worker reading the result holds it until then (renewed as it goes): the webhook's job and
+    # the sweep's never read one file at once; a worker that dies lets the next one resume.
+    reading_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["shop"], name="one_open_bulk_operation_per_shop",
+            models.UniqueConstraint(fields=["shop", "kind"], name="one_open_bulk_operation_per_shop_and_kind",
                                     condition=models.Q(status__in=["starting", "running", "unknown"])),
         ]
 
@@ -472,3 +481,54 @@ class ProductCard(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "shopify_id"], name="product_card_once")]
         indexes = [models.Index(fields=["shop", "featured_rank"])]
+
+
+class HistoryImport(models.Model):
+    """One import of a shop's past customers, orders and products through bulk queries
+    (shopapp/history.py): the progress row every batch commits with, so a killed worker or a lost
+    Redis resumes from the last batch stored instead of starting again."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+        CANCELED = "canceled"
+
+    class Phase(models.TextChoices):
+        CUSTOMERS = "customers", "Customers"
+        ORDERS = "orders", "Orders"
+        PRODUCTS = "products", "Products"
+        DONE = "done", "Done"
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="history_imports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    phase = models.CharField(max_length=10, choices=Phase.choices, default=Phase.CUSTOMERS)
+    months = models.PositiveSmallIntegerField(help_text="how far back the merchant asked for")
+    since = models.DateTimeField(help_text="orders placed from then on are imported")
+    # Shopify shows an app only the last 60 days of orders without read_all_orders.
+    capped = models.BooleanField(default=False, help_text="the window was shortened to 60 days")
+    operation = models.ForeignKey(BulkOperation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                  help_text="the current phase's bulk query")
+    lines_done = models.PositiveIntegerField(default=0, help_text="lines of the phase's result stored")
+    rows_done = models.PositiveIntegerField(default=0, help_text="objects of the phase's result stored")
+    customers_new = models.PositiveIntegerField(default=0)
+    orders_new = models.PositiveIntegerField(default=0)
+    products_seen = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    phase_started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # A worker moving the import on holds it until then: two jobs never start one phase twice.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    objects = ShopScopedQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop"], name="one_running_history_import_per_shop",
+                                    condition=models.Q(status="running")),
+        ]
+
+    def __str__(self) -> str:
+        return f"history import of {self.shop_id} ({self.status}, {self.phase})"

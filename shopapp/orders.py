@@ -8,13 +8,14 @@ about an order not stored yet waits for it (webhooks.AwaitingOrder) instead of f
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, DecimalField, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -91,7 +92,7 @@ def customer_consent_apply(*, customer: Customer, consent: dict | None) -> bool:
     if not state:
         return False
     at = _time(consent.get("consent_updated_at"))
-    marketing = _marketing_state(state)
+    marketing = marketing_state(state)
     rows = Customer.objects.filter(pk=customer.pk, redacted_at__isnull=True)
     if at is None:
         # Undated: it may be older than any dated statement, so it only fills in until one is known.
@@ -117,7 +118,8 @@ def customer_consent_update(*, shop: Shop, payload: dict, event: WebhookEvent | 
     return customer
 
 
-def _marketing_state(state: str) -> str:
+def marketing_state(state: str) -> str:
+    """Shopify's email-marketing state (a webhook's or the Admin API's) as Customer.Marketing."""
     state = state.lower()
     if state in ("subscribed", "pending"):
         return Customer.Marketing.SUBSCRIBED if state == "subscribed" else Customer.Marketing.NOT_SUBSCRIBED
@@ -263,7 +265,7 @@ def order_lines_fulfilled(*, order: Order, payload: dict) -> None:
 def order_stats_refresh(order: Order, *other_customer_ids: int | None) -> None:
     """Recount what the dashboard reads after an order changed: its customer's counters and its day."""
     customer_stats_refresh(order.customer_id, *other_customer_ids)
-    order_day_refresh(shop=order.shop, day=order_day_of(order.shop, order.placed_at))
+    order_days_refresh(shop=order.shop, days=[order_day_of(order.shop, order.placed_at)])
 
 
 def order_stats_rebuild(*, shop: Shop) -> None:
@@ -288,19 +290,18 @@ def customer_stats_refresh(*customer_ids: int | None) -> None:
 
 
 def _stats_recount(customers) -> int:
-    rows = (Order.objects.filter(customer__in=customers, cancelled_at__isnull=True).values("customer_id")
-            .annotate(n=Count("pk"), total=Sum("total"), refunded=Sum("refunded"), last=Max("placed_at")))
+    """One UPDATE for all of them (an import recounts a thousand customers a batch)."""
+    orders = Order.objects.filter(customer=OuterRef("pk"), cancelled_at__isnull=True).order_by().values("customer")
+    amount = DecimalField(max_digits=14, decimal_places=2)
     with transaction.atomic():
         # Lock, then count: a count read before another worker's new order commits, written after
         # it, would undo that worker's count (READ COMMITTED gives the next statement a new snapshot).
         list(customers.select_for_update().order_by("pk").values_list("pk", flat=True))
-        rows = list(rows)
-        customers.update(orders_count=0, total_spent=0, last_order_at=None)
-        for row in rows:
-            Customer.objects.filter(pk=row["customer_id"]).update(
-                orders_count=row["n"], total_spent=(row["total"] or Decimal("0")) - (row["refunded"] or Decimal("0")),
-                last_order_at=row["last"])
-    return len(rows)
+        return customers.update(
+            orders_count=Coalesce(Subquery(orders.annotate(n=Count("pk")).values("n")), 0),
+            total_spent=Coalesce(Subquery(orders.annotate(net=Sum("total") - Sum("refunded")).values("net"),
+                                          output_field=amount), Value(Decimal("0")), output_field=amount),
+            last_order_at=Subquery(orders.annotate(last=Max("placed_at")).values("last")))
 
 
 def _shop_tz(shop: Shop) -> ZoneInfo:
@@ -314,15 +315,23 @@ def order_day_of(shop: Shop, moment: datetime) -> date:
     return moment.astimezone(_shop_tz(shop)).date()
 
 
-def order_day_refresh(*, shop: Shop, day: date) -> None:
-    """Recount one day of the shop's orders from the orders placed that day (idempotent)."""
+def order_days_refresh(*, shop: Shop, days: Iterable[date]) -> None:
+    """Recount these days of the shop's orders from the orders placed on them (idempotent): one
+    grouped query and one upsert, however many days (an import's batch spans a few)."""
+    days = sorted(set(days))
+    if not days:
+        return
     tz = _shop_tz(shop)
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    totals = Order.objects.filter(
-        shop=shop, cancelled_at__isnull=True, placed_at__gte=start, placed_at__lt=start + timedelta(days=1),
-    ).aggregate(n=Count("pk"), revenue=Sum("total"), refunded=Sum("refunded"))
-    OrderDay.objects.update_or_create(shop=shop, day=day, defaults={
-        "orders": totals["n"], "revenue": totals["revenue"] or 0, "refunded": totals["refunded"] or 0})
+    rows = {r["day"]: r for r in Order.objects.filter(
+        shop=shop, cancelled_at__isnull=True, placed_at__gte=datetime.combine(days[0], time.min, tzinfo=tz),
+        placed_at__lt=datetime.combine(days[-1] + timedelta(days=1), time.min, tzinfo=tz),
+    ).annotate(day=TruncDate("placed_at", tzinfo=tz)).values("day").annotate(
+        n=Count("pk"), revenue=Sum("total"), refunded=Sum("refunded")).order_by()}
+    OrderDay.objects.bulk_create([
+        OrderDay(shop=shop, day=day, orders=(rows.get(day) or {}).get("n") or 0,
+                 revenue=(rows.get(day) or {}).get("revenue") or 0, refunded=(rows.get(day) or {}).get("refunded") or 0)
+        for day in days
+    ], update_conflicts=True, unique_fields=["shop", "day"], update_fields=["orders", "revenue", "refunded"])
 
 
 def _fulfilled_at(payload: dict) -> datetime:

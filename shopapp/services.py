@@ -126,6 +126,20 @@ def shop_sync_details(shop: Shop) -> Shop:
     return shop
 
 
+SCOPES_QUERY = "query AdvocateScopes { currentAppInstallation { accessScopes { handle } } }"
+
+
+def shop_scopes_refresh(shop: Shop) -> Shop:
+    """Read the access scopes the shop has granted now: optional ones (read_all_orders) are granted,
+    and revoked, after install, and only Shopify knows. ShopifyError when it cannot be asked."""
+    data = AdminClient(shop).query(SCOPES_QUERY, cost=2)
+    handles = [s["handle"] for s in (data.get("currentAppInstallation") or {}).get("accessScopes") or [] if s.get("handle")]
+    if handles:
+        shop.scopes = ",".join(handles)
+        shop.save(update_fields=["scopes", "updated_at"])
+    return shop
+
+
 def postal_address(address: dict | None) -> str:
     """Shopify's ShopAddress as the lines an envelope shows (empty when Shopify has none)."""
     a = address or {}

@@ -69,6 +69,9 @@ SHOPIFY_SCOPES = envlist(
     "read_orders,read_customers,write_customers,read_products,write_products,read_themes,write_discounts,"
     "write_store_credit_account_transactions,unauthenticated_read_content",
 )
+# Asked for after install, when a feature needs them (shopify.app.toml's optional_scopes): read_all_orders
+# lets the history import go back further than 60 days.
+SHOPIFY_OPTIONAL_SCOPES = envlist("SHOPIFY_OPTIONAL_SCOPES", "read_all_orders")
 # The app's handle in shopify.app.toml: theme blocks are named shopify://apps/{handle}/blocks/...
 SHOPIFY_APP_HANDLE = env("SHOPIFY_APP_HANDLE", "advocate")
 # Where Shopify is. Unset: the real Shopify. Set (the demo, the tests): every
@@ -164,6 +167,8 @@ JOB_QUEUED_HOLD_SECONDS = envint("JOB_QUEUED_HOLD_SECONDS", 300)
 WEBHOOK_AWAIT_FETCH_SECONDS = envint("WEBHOOK_AWAIT_FETCH_SECONDS", 600)
 WEBHOOK_AWAIT_GIVE_UP_SECONDS = envint("WEBHOOK_AWAIT_GIVE_UP_SECONDS", 2 * 86400)
 FOLLOW_UP_MAX_ATTEMPTS = envint("FOLLOW_UP_MAX_ATTEMPTS", 10)
+# A shop connecting for the first time gets its last year of orders imported (shopapp.history).
+HISTORY_IMPORT_ON_INSTALL = envbool("HISTORY_IMPORT_ON_INSTALL", True)
 # The health check fails when the sweep has not completed a round for this long.
 SWEEP_STALE_SECONDS = envint("SWEEP_STALE_SECONDS", 300)
 # Multiplies every public endpoint's per-IP limit (raise it when many shoppers share one IP,

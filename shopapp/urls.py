@@ -8,6 +8,7 @@ urlpatterns = [
     path("app/activity/", views_panel.activity, name="activity"),
     path("app/settings/", views_panel.settings_page, name="settings"),
     path("app/storefront/", views_panel.storefront_page, name="storefront"),
+    path("app/history/", views_panel.history_page, name="history"),
     path("app/privacy/", views_panel.privacy_exports, name="privacy-exports"),
     path("app/privacy/shop-export.json", views_panel.privacy_shop_export, name="privacy-shop-export"),
     path("app/privacy/exports/<int:export_id>.json", views_panel.privacy_export_download, name="privacy-export-download"),

@@ -13,12 +13,15 @@ from shopapp.activity import event_summaries, with_summary_fields
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
 from shopapp.errors import ShopifyError
 from shopapp.branding import brand_read, shop_brand
-from shopapp.forms import BrandForm, CustomerEraseForm, SenderForm, TestSendForm, test_send_post
+from shopapp.forms import BrandForm, CustomerEraseForm, HistoryImportForm, SenderForm, TestSendForm, test_send_post
+from shopapp.history import (
+    ALL_ORDERS_SCOPE, DEFAULT_MONTHS, history_import_cancel, history_import_start, history_progress,
+)
 from shopapp.mail import sender_test_send
-from shopapp.models import CustomerDataExport, MailSettings, WebhookEvent
+from shopapp.models import CustomerDataExport, HistoryImport, MailSettings, WebhookEvent
 from shopapp.params import ListParams
 from shopapp.registry import onboarding_steps, settings_sections, shop_data_export
-from shopapp.services import customer_erase
+from shopapp.services import customer_erase, shop_scopes_refresh
 from shopapp.flow import flow_activity, flow_trigger_resend
 from shopapp.themes import BLOCKS, CHECKOUT_BLOCKS, checkout_editor_link, editor_link, theme_blocks_check
 
@@ -163,3 +166,42 @@ def storefront_page(request: HttpRequest) -> HttpResponse:
     return render(request, "shopapp/storefront.html", {
         "shop": shop, "nav": "settings", "blocks": blocks, "checkout": checkout, "notice": notice, "error": error,
     }, status=502 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def history_page(request: HttpRequest) -> HttpResponse:
+    """Import the customers, orders and products from before Advocate, and follow the import
+    (`?part=progress`: the progress card alone, which the page asks for while an import runs)."""
+    shop = request.shop
+    form = HistoryImportForm(initial={"months": DEFAULT_MONTHS})
+    notice = error = ""
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "start":
+            form = HistoryImportForm(request.POST)
+            if form.is_valid():
+                history_import_start(shop=shop, months=form.cleaned_data["months"])
+                notice = "Import started. You can leave this page: it goes on without you."
+            else:
+                status = 400
+        elif action == "cancel":
+            notice = ("Import canceled. What was imported stays; import again to complete it."
+                      if history_import_cancel(shop=shop) else "No import is running.")
+        elif action == "scopes":
+            try:
+                shop_scopes_refresh(shop)
+            except ShopifyError as exc:
+                error = f"Could not ask Shopify which permissions Advocate has: {exc}. Try again in a minute."
+            else:
+                notice = ("Advocate can now read all your orders: import again to go further back."
+                          if shop.has_scope(ALL_ORDERS_SCOPE) else
+                          "Shopify has not given Advocate access to all orders yet, so imports cover 60 days.")
+        else:
+            raise Http404
+    row = HistoryImport.objects.for_shop(shop).select_related("operation").order_by("-started_at", "-pk").first()
+    context = {"shop": shop, "nav": "settings", "form": form, "notice": notice, "error": error, "row": row,
+               "progress": history_progress(row) if row else None, "all_orders": shop.has_scope(ALL_ORDERS_SCOPE)}
+    if request.GET.get("part") == "progress":
+        return render(request, "shopapp/_history_progress.html", context)
+    return render(request, "shopapp/history.html", context, status=status)

@@ -58,6 +58,7 @@ def _clean_platform_state(settings):
     from shopapp.ratelimit import _tally
 
     settings.JOBS_INLINE = True
+    settings.HISTORY_IMPORT_ON_INSTALL = False  # tests/shopapp/test_history_import.py switches it on
     settings.CLICK_BATCH_MAX_WAIT_MS = 0  # each click written at once (tests/referrals/test_click.py tests the batching)
     # Most tests have no Shopify to ask who a staff member is (tests/shopapp/test_staff.py asks devstore).
     settings.STAFF_NAMES_FROM_SHOPIFY = False
