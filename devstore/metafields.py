@@ -5,7 +5,8 @@ at most 25 metafields a call, the call atomic (one bad input and nothing is stor
 checked against its type and its size limit (128 KB for `json`, 64 KB for most others), the
 standard `reviews.rating` / `reviews.rating_count` definitions enabled once per shop, and the
 reserved `$app` namespace resolved to `app--<app id>` (`$app:x` to `app--<app id>--x`), which
-is the name Liquid and other apps see. Writing product metafields needs `write_products`.
+is the name Liquid and other apps see. Writing product metafields needs `write_products`; the shop's
+own (owner `gid://shopify/Shop/<id>`, Liquid's `shop.metafields`) need no scope.
 """
 from __future__ import annotations
 
@@ -53,7 +54,8 @@ DEFAULT_SIZE_LIMIT = 64 * 1024
 # Shopify's standard definitions Advocate enables: (namespace, key) -> (type, name).
 STANDARD = {("reviews", "rating"): ("rating", "Product rating"),
             ("reviews", "rating_count"): ("number_integer", "Product rating count")}
-OWNERS = {"Product": ("products", "PRODUCT"), "Customer": ("customers", "CUSTOMER")}
+# kind -> (the shop's table of them, ownerType); the shop itself is in no table.
+OWNERS = {"Product": ("products", "PRODUCT"), "Customer": ("customers", "CUSTOMER"), "Shop": (None, "SHOP")}
 OWNER_WRITE_SCOPES = {"Product": "write_products", "Customer": "write_customers"}
 
 
@@ -127,15 +129,17 @@ class MetafieldsApi:
     def _owner(self, owner_id: str) -> tuple[str, dict] | None:
         for kind, (table, _) in OWNERS.items():
             pk = gid_id(owner_id, kind)
-            if pk is not None and str(pk) in self.root.shop_data[table]:
+            if pk is not None and table is None and pk == self.root.shop_data["id"]:
+                return kind, self.root.shop_data
+            if pk is not None and table is not None and str(pk) in self.root.shop_data[table]:
                 return kind, self.root.shop_data[table][str(pk)]
         return None
 
     def _owners_scope_require(self, kinds: set[str], field: str) -> None:
         """Writing a product's metafields needs write_products, a customer's write_customers."""
-        for kind in OWNERS:
+        for kind, scope in OWNER_WRITE_SCOPES.items():
             if kind in kinds:
-                scope_require(self.root.shop_data, OWNER_WRITE_SCOPES[kind], field)
+                scope_require(self.root.shop_data, scope, field)
 
     @staticmethod
     def shape(m: dict) -> dict:
@@ -237,11 +241,21 @@ class MetafieldsApi:
 
 
 def liquid_metafields(store: Store, domain: str, product_id: int) -> dict:
-    """`product.metafields` as Shopify's Liquid sees it: namespace -> key -> {value, type}, values
+    """`product.metafields` as Shopify's Liquid sees it (see owner_liquid_metafields)."""
+    return owner_liquid_metafields(store, domain, gid("Product", product_id))
+
+
+def shop_liquid_metafields(store: Store, domain: str) -> dict:
+    """`shop.metafields` as Shopify's Liquid sees it."""
+    return owner_liquid_metafields(store, domain, gid("Shop", store.shop(domain)["id"]))
+
+
+def owner_liquid_metafields(store: Store, domain: str, owner_id: str) -> dict:
+    """An owner's `metafields` as Shopify's Liquid sees them: namespace -> key -> {value, type}, values
     parsed by type (a `rating` is an object with `rating`, `scale_min`, `scale_max`), and the
     app's reserved namespace reachable as `$app` too."""
     seen: dict[str, dict] = {}
-    for m in stored(store.shop(domain)).get(gid("Product", product_id), {}).values():
+    for m in stored(store.shop(domain)).get(owner_id, {}).values():
         value: object = m["value"]
         if m["type"] == "json":
             value = json.loads(m["value"])

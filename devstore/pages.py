@@ -179,7 +179,8 @@ def theme_editor(domain: str, block_name: str, query: str) -> str:
     return layout("Theme editor", f"""<div class=card><h1>Theme editor: Dawn</h1>
 <p>Add <strong>{escape(block_name)}</strong> from Advocate to your live theme?</p>
 <form method=post action="/shops/{escape(domain)}/admin/themes/current/editor?{escape(query)}"><button>Save</button></form>
-<p class=muted>Shopify's theme editor lets you place and style the block; devstore places it in the main section.</p></div>""",
+<p class=muted>Shopify's theme editor lets you place and style the block; devstore places it in the main section
+(or, asked for a new section, in an Apps section of its own).</p></div>""",
                   nav=shop_nav(domain))
 
 
@@ -221,14 +222,16 @@ def storefront_home(shop, domain, cart_count, customer, ratings: dict | None = N
     """The home page's product grid, a collection as Dawn draws it (stars from the rating metafields)."""
     ratings = ratings or {}
     cards = "".join(
-        f'<div class=card><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}">'
+        # The photo repeats the title's link, so it is left out of the tab order and the accessibility tree.
+        f'<div class=card><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}" tabindex=-1 aria-hidden=true>'
         f'<img src="/shops/{escape(domain)}/images/{escape(p["handle"])}.svg" alt="" width=100% height=140></a>'
         f'<h2><a href="/shops/{escape(domain)}/products/{escape(p["handle"])}">{escape(p["title"])}</a></h2>'
         f'{ratings.get(p["id"], "")}'
         f'<p>{escape(p["price"])} {escape(shop["currency"])}</p></div>'
         for p in shop["products"].values()
     )
-    return store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div>", cart_count, customer)
+    return store_layout(shop, domain, "Home", f"<h1>{escape(shop['name'])}</h1><div class=grid>{cards}</div><!--app-blocks-->",
+                        cart_count, customer)
 
 
 def product_page(shop, domain, product, cart_count, customer, markup: dict | None = None) -> str:

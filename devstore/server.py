@@ -522,27 +522,35 @@ class Handler(BaseHTTPRequestHandler):
         if method == "GET":
             raise _Reply(200, pages.theme_editor(domain, schema.get("name", handle), self.raw_query))
         with self.store.lock:
-            theme.add_block(self.store.shop(domain)["theme"], handle)
+            theme.add_block(self.store.shop(domain)["theme"], handle, template, self.query.get("target") or "mainSection")
             self.store.save()
+        template = self.query.get("template") or theme.block_template(handle)
         first = next(iter(self.store.shop(domain)["products"].values()))
         raise _redirect(f"/shops/{domain}/products/{first['handle']}")
 
-    def _theme_html(self, domain: str, html: str, product: dict | None = None) -> str:
-        """Render Advocate's app blocks (product page) and app embeds (every page) into a storefront page."""
+        if template == "index":
+            raise _redirect(f"/shops/{domain}/")
+    def _theme_html(self, domain: str, html: str, product: dict | None = None, template: str | None = None) -> str:
+        """Render Advocate's app blocks (product page, home page) and app embeds (every page) into a storefront page."""
         shop = self.store.shop(domain)
         context = {"routes": {"root_url": f"/shops/{domain}/"}, "cart": {"currency": {"iso_code": shop["currency"]}},
                    "asset_root": f"/shops/{domain}/cdn/advocate/",
                    "shop": {"name": shop["name"], "permanent_domain": domain, "url": self.store.base_url,
-                            "currency": shop["currency"]}}
+                            "currency": shop["currency"], "metafields": metafields.shop_liquid_metafields(self.store, domain)},
+                   "all_products": {p["handle"]: theme.liquid_product(p, domain, self.store.base_url, {})
+                                    for p in shop["products"].values()}}
         customer = self._logged_in(domain)
         if customer:  # Liquid's `customer`: present only for a logged-in customer
             context["customer"] = {"id": customer["id"], "first_name": customer["first_name"], "email": customer["email"]}
         assets: dict[str, None] = {}
         blocks = []
-        placed = theme.app_blocks(shop["theme"]) if product else []
-        for handle, settings in placed:
-            context_block = {**context, "block": {"settings": settings}, "product": theme.liquid_product(
-                product, domain, self.store.base_url, metafields.liquid_metafields(self.store, domain, product["id"]))}
+        template = "product" if product else template
+        placed = theme.app_blocks(shop["theme"], f"templates/{template}.json") if template else []
+        for n, (handle, settings) in enumerate(placed):
+            context_block = {**context, "block": {"id": f"{handle}-{n}", "settings": settings}}
+            if product:
+                context_block["product"] = theme.liquid_product(
+                    product, domain, self.store.base_url, metafields.liquid_metafields(self.store, domain, product["id"]))
             rendered, schema = theme.render_block(handle, context_block)
             blocks.append(rendered)
             for key in ("stylesheet", "javascript"):
@@ -653,7 +661,8 @@ class Handler(BaseHTTPRequestHandler):
         if rest == "/":
             ratings = {p["id"]: pages.card_rating(metafields.liquid_metafields(self.store, domain, p["id"]))
                        for p in shop["products"].values()}
-            raise _Reply(200, self._theme_html(domain, pages.storefront_home(shop, domain, len(cart), customer, ratings)),
+            raise _Reply(200, self._theme_html(domain, pages.storefront_home(shop, domain, len(cart), customer, ratings),
+                                               template="index"),
                          headers=headers)
         match = re.fullmatch(r"/products/([a-z0-9-]+)", rest)
         if match:

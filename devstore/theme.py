@@ -1,9 +1,11 @@
-"""The shop's live theme: JSON templates that can hold Advocate's app blocks, rendered with a
-Liquid engine (python-liquid) from the real files of Advocate's theme app extension
-(extensions/advocate-theme), with the product's metafields as Shopify's Liquid sees them.
+"""The shop's live theme: JSON templates that can hold Advocate's app blocks (the product page's main
+section, and the home page's "Apps" sections the theme editor adds with target=newAppsSection),
+rendered with a Liquid engine (python-liquid) from the real files of Advocate's theme app extension
+(extensions/advocate-theme), with the metafields and translations as Shopify's Liquid sees them.
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -18,21 +20,60 @@ EXTENSION_UUID = "7c2b9a1e-advocate-theme"
 
 
 def default_theme() -> dict:
+    index = {"sections": {"featured_collection": {"type": "featured-collection", "settings": {"title": "Our products"}}},
+             "order": ["featured_collection"]}
     product = {"sections": {"main": {"type": "main-product", "blocks": {"title": {"type": "title"}, "price": {"type": "price"},
                                                                         "buy": {"type": "buy_buttons"}},
                                      "block_order": ["title", "price", "buy"]}}, "order": ["main"]}
     settings_data = {"current": {"blocks": {}}}
     header = "/*\n * ------------------------------------------------------------\n * IMPORTANT: The contents of this file are auto-generated.\n * ------------------------------------------------------------\n */\n"
     return {"name": "Dawn", "role": "MAIN", "files": {
+        "templates/index.json": header + json.dumps(index, indent=2),
         "templates/product.json": header + json.dumps(product, indent=2),
         "config/settings_data.json": header + json.dumps(settings_data, indent=2),
     }}
 
 
 def block_schema(handle: str) -> dict:
+    """The block's schema as the theme editor shows it: `t:` names read from the schema locale file."""
     source = (EXTENSION_DIR / "blocks" / f"{handle}.liquid").read_text()
     match = re.search(r"{%\s*schema\s*%}(.*?){%\s*endschema\s*%}", source, re.S)
-    return json.loads(match.group(1)) if match else {}
+    return _schema_translated(json.loads(match.group(1))) if match else {}
+
+
+def _locale(name: str) -> dict:
+    path = EXTENSION_DIR / "locales" / name
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _lookup(tree: dict, key: str):
+    for part in key.split("."):
+        tree = tree.get(part) if isinstance(tree, dict) else None
+    return tree
+
+
+def _schema_translated(node):
+    if isinstance(node, dict):
+        return {k: _schema_translated(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_schema_translated(v) for v in node]
+    if isinstance(node, str) and node.startswith("t:"):
+        found = _lookup(_locale("en.default.schema.json"), node[2:])
+        return found if isinstance(found, str) else node
+    return node
+
+
+def translate(key: str, **values) -> str:
+    """Shopify's `t` filter on the extension's storefront locale (en.default.json): `{{ name }}`
+    interpolated, `count` choosing the `one`/`other` form, and the result HTML-escaped unless the key
+    ends in `_html`; a missing key reads "translation missing", as on Shopify."""
+    found = _lookup(_locale("en.default.json"), key)
+    if isinstance(found, dict) and "count" in values:
+        found = found.get("one" if values["count"] == 1 else "other")
+    if not isinstance(found, str):
+        return f"translation missing: en.{key}"
+    text = re.sub(r"{{\s*(\w+)\s*}}", lambda m: str(values.get(m.group(1), "")), found)
+    return text if key.endswith("_html") else html.escape(text, quote=True)
 
 
 def blocks_available() -> list[str]:
@@ -47,8 +88,15 @@ def _dump(tree: dict) -> str:
     return json.dumps(tree, indent=2)
 
 
-def add_block(theme: dict, handle: str) -> None:
-    """What the theme editor saves after the merchant places an app block in the main section."""
+def block_template(handle: str) -> str:
+    """The template a block goes on when none is asked for: the product page, or the first it is enabled on."""
+    templates = block_schema(handle).get("enabled_on", {}).get("templates") or ["product"]
+    return "product" if "product" in templates else templates[0]
+
+
+def add_block(theme: dict, handle: str, template: str | None = None, target: str = "mainSection") -> None:
+    """What the theme editor saves after the merchant places an app block: in the template's main
+    section, or (target=newAppsSection, as on the home page) in a new "Apps" section of its own."""
     schema = block_schema(handle)
     block_type = f"shopify://apps/{APP_HANDLE}/blocks/{handle}/{EXTENSION_UUID}"
     if schema.get("target") == "body":
@@ -56,13 +104,26 @@ def add_block(theme: dict, handle: str) -> None:
         data["current"]["blocks"][f"advocate_{handle}"] = {"type": block_type, "disabled": False, "settings": _defaults(schema)}
         theme["files"]["config/settings_data.json"] = _dump(data)
         return
-    template = _load(theme["files"]["templates/product.json"])
-    main = template["sections"]["main"]
+    template = template or block_template(handle)
+    name = f"templates/{template}.json"
+    tree = _load(theme["files"].get(name) or _load_default(name))
     key = f"advocate_{handle}".replace("-", "_")
-    if key not in main["blocks"]:
-        main["blocks"][key] = {"type": block_type, "settings": _defaults(schema)}
-        main["block_order"].append(key)
-    theme["files"]["templates/product.json"] = _dump(template)
+    if template == "product" and target != "newAppsSection":
+        section = tree["sections"]["main"]
+    else:
+        section = tree["sections"].setdefault(f"apps_{key}", {"type": "apps", "blocks": {}, "block_order": [],
+                                                               "settings": {"include_margins": True}})
+        if f"apps_{key}" not in tree["order"]:
+            tree["order"].append(f"apps_{key}")
+    if key not in section["blocks"]:
+        section["blocks"][key] = {"type": block_type, "settings": _defaults(schema)}
+        section["block_order"].append(key)
+    theme["files"][name] = _dump(tree)
+
+
+def _load_default(name: str) -> str:
+    """A template a theme saved before devstore had it (the home page's) starts as the default theme's."""
+    return default_theme()["files"][name]
 
 
 def remove_blocks(theme: dict) -> None:
@@ -79,11 +140,14 @@ def _defaults(schema: dict) -> dict:
 
 
 def app_blocks(theme: dict, template_name: str = "templates/product.json") -> list[tuple[str, dict]]:
-    """(handle, settings) of the app blocks placed in a template, in order."""
-    template = _load(theme["files"][template_name])
-    main = template["sections"]["main"]
-    return [(_handle(main["blocks"][k]["type"]), main["blocks"][k].get("settings", {}))
-            for k in main["block_order"] if _handle(main["blocks"][k]["type"])]
+    """(handle, settings) of the app blocks placed in a template, in the order of its sections and blocks."""
+    template = _load(theme["files"].get(template_name) or _load_default(template_name))
+    found = []
+    for section in (template["sections"][name] for name in template["order"]):
+        blocks = section.get("blocks", {})
+        found += [(_handle(blocks[k]["type"]), blocks[k].get("settings", {}))
+                  for k in section.get("block_order", []) if _handle(blocks[k]["type"])]
+    return found
 
 
 def app_embeds(theme: dict) -> list[tuple[str, dict]]:
@@ -178,3 +242,4 @@ _LIQUID.add_filter("asset_url", _asset_url)
 _LIQUID.add_filter("stylesheet_tag", _stylesheet_tag)
 _LIQUID.add_filter("json", script_json)
 _LIQUID.add_filter("image_url", _image_url)
+_LIQUID.add_filter("t", translate)

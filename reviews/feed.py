@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timezone as dt_timezone
 from xml.sax.saxutils import escape, quoteattr
 
@@ -70,12 +70,16 @@ def feed_shop(token: str) -> Shop | None:
     return config.shop if config and config.shop.is_installed else None
 
 
-def product_identifiers_refresh(shop: Shop, *, limit: int = 200) -> int:
-    """Read handle, brand, SKUs and GTINs from Shopify for reviewed products not read yet, in
-    requests of IDENTIFIERS_PER_CALL products each."""
+def product_identifiers_refresh(shop: Shop, *, limit: int = 200, product_ids: Iterable[int] | None = None) -> int:
+    """Read handle, brand, SKUs and GTINs from Shopify for reviewed products not read yet (of
+    `product_ids` only, when given), in requests of IDENTIFIERS_PER_CALL products each."""
+    pending = ProductRating.objects.filter(shop=shop, identifiers_at__isnull=True, count__gt=0)
+    if product_ids is not None:
+        pending = pending.filter(product_id__in=list(product_ids))
+    pending = list(pending.order_by("pk")[:limit])
+    if not pending:
+        return 0
     client = AdminClient(shop)
-    pending = list(ProductRating.objects.filter(shop=shop, identifiers_at__isnull=True, count__gt=0)
-                   .order_by("pk")[:limit])
     done = 0
     for start in range(0, len(pending), IDENTIFIERS_PER_CALL):
         batch = {f"gid://shopify/Product/{r.product_id}": r for r in pending[start:start + IDENTIFIERS_PER_CALL]}

@@ -22,6 +22,11 @@ Shopify has finished it; its result marks the products it applied, each for the 
 and the ordinary sync writes whatever changed meanwhile. Nothing is
 sent for an uninstalled shop or one that has not granted `write_products`; a reinstall writes
 everything again (Shopify drops app-owned metafields with the app).
+
+The shop itself has one: `$app.featured_reviews` (type `json`), the reviews the home page's carousel
+block shows (its newest published reviews of 4 or 5 stars with words, each naming its product, and
+the shop's average). Every product change marks it due too (FeaturedReviews, versioned the same way),
+and the same sync writes it after the products, with the same backoff, lease and sweep.
 """
 from __future__ import annotations
 
@@ -30,16 +35,18 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
-from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
+from reviews.feed import product_identifiers_refresh
+from reviews.models import FeaturedReviews, ProductRating, Review, ReviewPhoto, ReviewSettings
 from reviews.storefront import PAGE_SIZE, verification_statement
 from shopapp.admin_api import AdminClient
 from shopapp.bulk import bulk_mutation_start, bulk_open
 from shopapp.errors import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.jobs import backoff, enqueue, row_lease
 from shopapp.models import Shop
+from shopapp.services import shop_sync_details
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +58,12 @@ PRODUCTS_PER_RUN = 200
 LEASE = timedelta(minutes=5)  # a sync that died holding the lease frees it after this
 BULK_PURPOSE = "reviews.metafields"
 PHOTO_PATH = "/apps/advocate/reviews/photos/{pk}.jpg"  # through the app proxy, on the shop's domain
+FEATURED_KEY = "featured_reviews"  # the shop's `$app.featured_reviews`, read by the carousel block
+FEATURED_COUNT = 12
+FEATURED_MIN_RATING = 4
+# A card shows a few lines; cutting the words keeps the value small (12 reviews stay under 64 KB
+# whatever they hold, half of Shopify's limit for json).
+FEATURED_WORDS = 360
 
 METAFIELDS_SET = """
 mutation advocateMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
@@ -149,8 +162,10 @@ def product_metafields_sync(shop_id: int, *, now: datetime | None = None) -> int
                     and _bulk_start(shop, now)):
                 return 0
             due = list(products_due(shop, now)[:PRODUCTS_PER_RUN])
-            return sum(_write(shop, client, due[start:start + PRODUCTS_PER_CALL], now)
+            done = sum(_write(shop, client, due[start:start + PRODUCTS_PER_CALL], now)
                        for start in range(0, len(due), PRODUCTS_PER_CALL))
+            _featured_write(shop, client, now)
+            return done
         except ShopNotConnected:
             return 0  # nothing was sent; the rows stay due and the sweep tries after the reconnect
 
@@ -206,12 +221,11 @@ def _write(shop: Shop, client: AdminClient, ratings: list[ProductRating], now: d
     except ShopifyError as exc:
         # Refused (userErrors) or no definite answer: metafieldsSet is a set, so the next
         # attempt may send the same values again; each product waits its backoff.
-        kind = "refused" if isinstance(exc, ShopifyUserError) else "no answer"
-        log.warning("metafields of %s products on %s: %s (%s)", len(ratings), shop.domain, kind, exc)
+        log.warning("metafields of %s products on %s: %s", len(ratings), shop.domain, _failure(exc))
         for r in ratings:
             ProductRating.objects.filter(pk=r.pk).update(
                 sync_attempts=F("sync_attempts") + 1, sync_next_at=now + backoff(r.sync_attempts + 1),
-                sync_error=f"{kind}: {exc}"[:255])
+                sync_error=_failure(exc))
         return 0
     done = 0
     for r in ratings:
@@ -219,6 +233,106 @@ def _write(shop: Shop, client: AdminClient, ratings: list[ProductRating], now: d
         done += ProductRating.objects.filter(pk=r.pk, synced_version__lt=r.version).update(
             synced_version=r.version, sync_attempts=0, sync_next_at=None, sync_error="")
     return done
+
+
+def _failure(exc: ShopifyError) -> str:
+    kind = "refused" if isinstance(exc, ShopifyUserError) else "no answer"
+    return f"{kind}: {exc}"[:255]
+
+
+# --- the shop's featured reviews (the carousel) ------------------------------------------------
+
+def featured_reviews(shop: Shop) -> list[Review]:
+    """The carousel's reviews: the newest published ones of FEATURED_MIN_RATING stars or more with
+    words, signed with the name the reviewer chose to show (an anonymous review is never featured,
+    and so neither is a redacted customer's, whose name redaction took away)."""
+    # Newest by created_at, as the All reviews page: the (shop, status, created_at) index serves it.
+    return list(Review.objects.for_shop(shop).published()
+                .filter(rating__gte=FEATURED_MIN_RATING, body__regex=r"\S").exclude(display_name="")
+                .only("pk", "product_id", "product_title", "rating", "title", "body", "display_name",
+                      "order_line_id", "incentivized", "imported_verified", "created_at", "published_at")
+                .order_by("-created_at", "-pk")[:FEATURED_COUNT])
+
+
+def featured_value(shop: Shop, reviews: list[Review]) -> str | None:
+    """The `$app.featured_reviews` value (None when no review qualifies): the shop's average and
+    count, and each review with its product's title and handle and its first shown photo."""
+    if not reviews:
+        return None
+    products = {r.product_id: r for r in ProductRating.objects.filter(
+        shop=shop, product_id__in={r.product_id for r in reviews}).only("product_id", "product_title", "handle")}
+    photos: dict[int, str] = {}
+    for photo in ReviewPhoto.objects.shown().filter(review__in=reviews).order_by("pk").only("pk", "review_id"):
+        photos.setdefault(photo.review_id, PHOTO_PATH.format(pk=photo.pk))
+    totals = ProductRating.objects.filter(shop=shop).aggregate(count=Sum("count"), total=Sum("total"))
+    count = totals["count"] or 0
+    rows = []
+    for r in reviews:
+        product = products.get(r.product_id)
+        rows.append({
+            "id": r.pk, "rating": r.rating, "title": r.title, "body": _excerpt(r.body.strip(), FEATURED_WORDS),
+            "author": r.author, "verified": r.verified, "imported_verified": r.imported_verified,
+            "incentivized": r.incentivized, "date": (r.published_at or r.created_at).date().isoformat(),
+            "product_id": r.product_id, "product_title": (product.product_title if product else "") or r.product_title,
+            "handle": product.handle if product else "", "photo": photos.get(r.pk),
+        })
+    data = {"v": 1, "average": round((totals["total"] or 0) / count, 2) if count else 0, "count": count,
+            "reviews": rows}
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _excerpt(text: str, limit: int) -> str:
+    """The text cut at a word before `limit` characters, with an ellipsis when anything was cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if len(cut.split()) > 1:
+        cut = cut.rsplit(None, 1)[0]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def featured_due(shop: Shop, now: datetime):
+    return (FeaturedReviews.objects.filter(shop=shop, version__gt=F("synced_version"))
+            .filter(Q(sync_next_at__isnull=True) | Q(sync_next_at__lte=now)))
+
+
+def featured_reviews_changed(shop: Shop) -> None:
+    """In the transaction of any change the storefront shows: the featured list is due again."""
+    FeaturedReviews.objects.get_or_create(shop=shop)
+    # Bumped after the get, also when another transaction created the row: this change is counted.
+    FeaturedReviews.objects.filter(shop=shop).update(version=F("version") + 1)
+
+
+def _featured_write(shop: Shop, client: AdminClient, now: datetime) -> bool:
+    """Write (or delete, when none qualifies) the shop's featured reviews if they are due; synced for
+    the version read, so a review changed during the write leaves them due."""
+    row = featured_due(shop, now).first()
+    if row is None:
+        return False
+    try:
+        owner = shop.shopify_gid or shop_sync_details(shop).shopify_gid
+        if not owner:
+            raise ShopifyError("the shop's id could not be read")
+        reviews = featured_reviews(shop)
+        # Product links need handles: read once per product, only for those featured.
+        product_identifiers_refresh(shop, product_ids={r.product_id for r in reviews})
+        value = featured_value(shop, reviews)
+        target = {"ownerId": owner, "namespace": APP_NAMESPACE, "key": FEATURED_KEY}
+        if value is None:
+            client.mutate(METAFIELDS_DELETE, {"metafields": [target]}, field="metafieldsDelete")
+        else:
+            client.mutate(METAFIELDS_SET, {"metafields": [{**target, "type": "json", "value": value}]},
+                          field="metafieldsSet")
+    except ShopNotConnected:
+        raise
+    except ShopifyError as exc:
+        log.warning("featured reviews of %s: %s", shop.domain, _failure(exc))
+        FeaturedReviews.objects.filter(pk=row.pk).update(
+            sync_attempts=F("sync_attempts") + 1, sync_next_at=now + backoff(row.sync_attempts + 1),
+            sync_error=_failure(exc))
+        return False
+    return bool(FeaturedReviews.objects.filter(pk=row.pk, synced_version__lt=row.version).update(
+        synced_version=row.version, sync_attempts=0, sync_next_at=None, sync_error=""))
 
 
 def definitions_ensure(shop: Shop, client: AdminClient) -> None:
@@ -243,11 +357,13 @@ def product_metafields_due(*, shop_id: int) -> None:
 
 
 def metafields_sweep(*, now: datetime | None = None) -> int:
-    """Sweeper: queue a sync for every installed shop that has products due."""
+    """Sweeper: queue a sync for every installed shop that has products or its featured reviews due."""
     now = now or timezone.now()
+    waited = Q(sync_next_at__isnull=True) | Q(sync_next_at__lte=now)
     shops = (Shop.objects.installed().exclude(access_token="")
-             .filter(product_ratings__in=ProductRating.objects.filter(version__gt=F("synced_version"))
-                     .filter(Q(sync_next_at__isnull=True) | Q(sync_next_at__lte=now)))
+             .filter(Q(product_ratings__in=ProductRating.objects.filter(version__gt=F("synced_version")).filter(waited))
+                     | Q(featured_reviews__in=FeaturedReviews.objects.filter(version__gt=F("synced_version"))
+                         .filter(waited)))
              .distinct())
     count = 0
     for shop in shops:
@@ -261,6 +377,9 @@ def metafields_resync(shop: Shop) -> int:
     """Every product due again (the merchant's "Resync"); the sync runs after the commit."""
     count = ProductRating.objects.filter(shop=shop).update(synced_version=0, sync_attempts=0, sync_next_at=None,
                                                            sync_error="")
+    FeaturedReviews.objects.get_or_create(shop=shop)
+    FeaturedReviews.objects.filter(shop=shop).update(synced_version=0, sync_attempts=0, sync_next_at=None,
+                                                     sync_error="")
     product_metafields_due(shop_id=shop.pk)
     return count
 

@@ -336,3 +336,15 @@ class ProductRating(models.Model):
     @property
     def average(self) -> float:
         return round(self.total / self.count, 2) if self.count else 0.0
+
+
+class FeaturedReviews(models.Model):
+    """Shopify's copy of the shop's featured reviews (the carousel's shop metafield, reviews/metafields.py):
+    due while `version`, bumped with every product's, is ahead of `synced_version`, as a ProductRating is."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="featured_reviews")
+    version = models.PositiveIntegerField(default=1)
+    synced_version = models.PositiveIntegerField(default=0)
+    sync_attempts = models.PositiveSmallIntegerField(default=0)
+    sync_next_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.CharField(max_length=255, blank=True)

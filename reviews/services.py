@@ -22,7 +22,7 @@ from reviews.models import (
     ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRevision, ReviewSettings,
 )
 from reviews.incentives import review_incentive_grant
-from reviews.metafields import product_metafields_due, sync_possible
+from reviews.metafields import featured_reviews_changed, product_metafields_due, sync_possible
 from reviews.moderation import REASONS, personal_data_mask, review_text_reasons
 from reviews.photos import MAX_PHOTOS, CleanPhoto, thumbnail_bytes
 from reviews.storefront import version_pointer_forget
@@ -273,6 +273,9 @@ def _personal_data_masked(review: Review) -> dict[str, str]:
 
 def product_rating_refresh(*, shop: Shop, product_id: int, product_title: str = "") -> ProductRating:
     """Recount one product's published reviews and bump its version (which invalidates caches)."""
+    # The shop's featured reviews (the home page's carousel) may show this product's: due too. First,
+    # so every transaction takes the shop's row before its products' rows (one order: no deadlock).
+    featured_reviews_changed(shop)
     published = Review.objects.for_shop(shop).published().filter(product_id=product_id)
     counts = dict(published.values_list("rating").annotate(n=Count("pk")).values_list("rating", "n"))
     with_photos = published.filter(photos__isnull=False, photos__hidden_at__isnull=True).values("pk").distinct().count()

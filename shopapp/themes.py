@@ -1,7 +1,7 @@
 """Advocate's theme app extension in the merchant's live theme: deep links to add it, and whether it is there.
 
 Shopify gives no webhook when a merchant adds an app block, so Advocate reads the live
-theme's product template and settings (GraphQL `themes`) after the merchant comes back
+theme's product and home templates and settings (GraphQL `themes`) after the merchant comes back
 from the theme editor, on install, and once a day.
 """
 from __future__ import annotations
@@ -28,11 +28,16 @@ class ThemeBlock:
     description: str
     template: str
     embed: bool = False  # app embeds switch on for the whole theme; app blocks go into a section
+    # The theme editor's deep-link target: the template's main section, or a new "Apps" section
+    # (a page of sections like the home page has no main section to hold a block).
+    target: str = "mainSection"
 
 
 BLOCKS = [
     ThemeBlock("reviews", "Product reviews", "Reviews, rating summary and photos under the product.", "product"),
     ThemeBlock("star-badge", "Star rating badge", "The average rating beside the product title.", "product"),
+    ThemeBlock("reviews-carousel", "Reviews carousel", "Your newest 4- and 5-star reviews on the home page, "
+               "each linking to its product.", "index", target="newAppsSection"),
     ThemeBlock("referral-embed", "Refer-a-friend button", "A small button on every page that opens the customer's referral link.",
                "index", embed=True),
 ]
@@ -65,7 +70,7 @@ query AdvocateThemeBlocks {
     nodes {
       id
       name
-      files(filenames: ["templates/product.json", "config/settings_data.json"], first: 2) {
+      files(filenames: ["templates/product.json", "templates/index.json", "config/settings_data.json"], first: 3) {
         nodes { filename body { ... on OnlineStoreThemeFileBodyText { content } } }
       }
     }
@@ -81,7 +86,7 @@ def editor_link(shop: Shop, block: ThemeBlock) -> str:
     if block.embed:
         params["activateAppId"] = app_block
     else:
-        params.update(addAppBlockId=app_block, target="mainSection")
+        params.update(addAppBlockId=app_block, target=block.target)
     return shop_url(shop.domain, f"/admin/themes/current/editor?{urlencode(params)}")
 
 

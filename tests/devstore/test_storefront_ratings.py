@@ -65,3 +65,32 @@ def test_the_product_page_holds_one_product_whether_or_not_the_theme_describes_i
     shop["theme"]["product_markup"] = False  # a theme that describes nothing
     [alone] = markup_of(httpx.get(url).text)
     assert {"name", "url", "image", "offers", "aggregateRating", "review"} <= set(alone)
+
+
+def test_the_theme_editor_places_the_carousel_in_a_new_apps_section_of_the_home_page(running):
+    domain, shop = DOMAIN, running.store.shop(DOMAIN)
+    editor = (f"{running.url}/shops/{domain}/admin/themes/current/editor?template=index"
+              f"&addAppBlockId=key/reviews-carousel&target=newAppsSection")
+    assert "Reviews carousel" in httpx.get(editor).text  # the schema's name, read from its locale file
+    saved = httpx.post(editor)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/shops/{domain}/"
+    index = json.loads(shop["theme"]["files"]["templates/index.json"])
+    apps = index["sections"][index["order"][-1]]
+    assert apps["type"] == "apps" and len(apps["block_order"]) == 1
+    assert theme.app_blocks(shop["theme"], "templates/index.json") == [
+        ("reviews-carousel", {"count": 8, "min_rating": "4", "star_color": "#b26b00", "show_photos": True})]
+    assert theme.app_blocks(shop["theme"]) == []  # nothing on the product page
+    home = httpx.get(f"{running.url}/shops/{domain}/").text
+    assert "data-advocate-carousel" not in home  # no featured reviews yet: shoppers see nothing
+
+    value = {"v": 1, "average": 4.5, "count": 2, "reviews": [
+        {"id": 1, "rating": 5, "title": "Warm <b>all</b> day", "body": "Coffee still hot at the top.", "author": "Maya",
+         "verified": True, "imported_verified": False, "incentivized": False, "date": "2026-11-02",
+         "product_id": 1, "product_title": "Trail Mug", "handle": "trail-mug", "photo": None}]}
+    stored(shop)[gid("Shop", shop["id"])] = {"app.featured_reviews": {
+        "namespace": resolve_namespace(running.store, "$app"), "key": "featured_reviews", "type": "json",
+        "value": json.dumps(value)}}
+    home = httpx.get(f"{running.url}/shops/{domain}/").text
+    assert "Warm &lt;b&gt;all&lt;/b&gt; day" in home and "4.5 out of 5 · 2 reviews" in home
+    assert f'href="/shops/{domain}/products/trail-mug">Trail Mug</a>' in home  # the live product, from all_products
+    assert f'<script src="/shops/{domain}/cdn/advocate/advocate-carousel.js" defer>' in home  # in the body, after it

@@ -34,6 +34,24 @@ def test_adding_the_reviews_block_from_the_panel_shows_in_the_theme_and_the_chec
     assert 'data-advocate-widget="reviews"' in product and "/cdn/advocate/advocate.js" in product
 
 
+def test_the_carousel_link_adds_it_to_the_home_page_and_the_check_finds_it_there(installed):
+    store = installed.store
+    page = httpx.get(store.app_url(DEMO, "/app/storefront/"), timeout=30)
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+/admin/themes/current/editor[^"]*)"', page.text)]
+    carousel_link = next(link for link in links if "reviews-carousel" in link)
+    assert "template=index" in carousel_link and "target=newAppsSection" in carousel_link
+    assert "Reviews carousel" in httpx.get(carousel_link).text
+    saved = httpx.post(carousel_link)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/shops/{DEMO}/"
+
+    checked = httpx.post(f"{installed.app_url}/app/storefront/", params={"id_token": store.session_token(DEMO)},
+                         timeout=30)
+    row = re.search(r"<strong>Reviews carousel</strong>(.*?)</li>", checked.text, re.S).group(1)
+    assert "In your live theme" in row  # read from the home page's template
+    home = httpx.get(f"{store.url}{saved.headers['location']}", timeout=30)
+    assert home.status_code == 200 and "data-advocate-carousel" not in home.text  # no reviews yet: shoppers see nothing
+
+
 def _storefront_links(html_text: str, domain: str) -> set[str]:
     """Every address on a storefront page that a shopper's browser would follow or fetch."""
     found = re.findall(r'(?:href|src|data-src)="([^"]+)"', html_text)

@@ -116,3 +116,33 @@ def test_the_links_keep_one_slash_under_a_locale_root():
             html, _schema = theme.render_block(handle, {**context, "block": {"settings": settings_}})
             addresses = [a for a in re.findall(r'(?:href|data-src)="([^"]+)"', html) if "/cdn/" not in a]
             assert addresses and all(a.startswith(prefix) for a in addresses), (handle, root, addresses)
+
+
+def test_every_link_of_the_home_pages_carousel_resolves(storefront):
+    """The carousel from the shop's featured reviews as the sync writes them: the cards' product pages
+    (the proxy's reviews page where Advocate has no handle yet), a review photo, All reviews, the script."""
+    import json
+
+    from devstore import theme
+    from devstore.metafields import resolve_namespace, stored
+    from devstore.state import gid
+    from reviews.metafields import FEATURED_KEY, featured_reviews, featured_value
+
+    store, shop, product = storefront
+    theme.add_block(store.store.shop(DEMO)["theme"], "reviews-carousel", "index", "newAppsSection")
+    data = json.loads(featured_value(shop, featured_reviews(shop)))
+    data["reviews"][1]["handle"] = "trail-mug"  # one read from Shopify, the others not yet
+    devstore_shop = store.store.shop(DEMO)
+    stored(devstore_shop)[gid("Shop", devstore_shop["id"])] = {f"app.{FEATURED_KEY}": {
+        "namespace": resolve_namespace(store.store, "$app"), "key": FEATURED_KEY, "type": "json",
+        "value": json.dumps(data)}}
+    with httpx.Client(base_url=store.url, follow_redirects=True, timeout=10) as client:
+        page = client.get(f"/shops/{DEMO}/").text
+        addresses = {unescape(a) for a in re.findall(r'(?:href|src)="(/shops/[^"]+)"', page)
+                     if "/apps/advocate/" in a or "/cdn/advocate/" in a or "/products/" in a}
+        statuses = {address: client.get(address).status_code for address in sorted(addresses)}
+    assert {a: s for a, s in statuses.items() if s != 200} == {}
+    walked = " ".join(statuses)
+    for part in (f"/apps/advocate/reviews/{product['id']}", "/products/trail-mug", "/photos/",
+                 f"/shops/{DEMO}/apps/advocate/reviews", "/cdn/advocate/advocate-carousel.js"):
+        assert part in walked, part

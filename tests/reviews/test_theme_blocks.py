@@ -10,6 +10,7 @@ import pytest
 from devstore import theme
 from reviews.metafields import reviews_value
 from reviews.models import ProductRating
+from reviews.photos import CleanPhoto
 from reviews.services import review_create
 
 def render(block_file: str, **context) -> str:
@@ -174,3 +175,82 @@ def test_star_colour_and_size_are_the_merchants_block_settings(shop):
         block={"settings": {}})
     assert 'style="--advocate-star: #b26b00; --advocate-star-size: 16px"' in badge  # the defaults
     assert "(1 review)" in text_of(badge)[0]
+
+
+def _carousel(data: dict | None, context: dict | None = None, **settings) -> str:
+    """The reviews carousel on the home page, from the shop's `$app.featured_reviews`, Trail Mug in all_products,
+    with the block's default settings but those given."""
+    metafields = {"$app": {"featured_reviews": {"value": data}}} if data else {}
+    defaults = {s["id"]: s["default"] for s in theme.block_schema("reviews-carousel")["settings"] if "default" in s}
+    return render("reviews-carousel.liquid", shop={"name": "Owner & Co", "url": "https://owner.example",
+                                                   "metafields": metafields},
+                  block={"id": "b1", "settings": {**defaults, **settings}}, all_products={"trail-mug": product()},
+                  **(context or {}))
+
+
+def _featured_data(shop) -> dict:
+    from reviews.metafields import featured_reviews, featured_value
+
+    return json.loads(featured_value(shop, featured_reviews(shop)))
+
+
+@pytest.mark.django_db
+def test_the_carousel_shows_the_featured_reviews_escaped_each_card_linking_to_its_product(shop):
+    review_create(shop=shop, product_id=42, product_title="Trail Mug", rating=5, title="Lovely <b>mug</b>",
+                  body="Keeps tea hot.\n<script>alert(1)</script>", display_name="Maya <R.>",
+                  photos=[CleanPhoto(data=b"jpeg", width=40, height=30)])
+    review_create(shop=shop, product_id=43, product_title="Camp <Blanket>", rating=4, body="Warm enough.",
+                  display_name="Sam")
+    ProductRating.objects.filter(shop=shop, product_id=42).update(handle="trail-mug")
+    html = _carousel(_featured_data(shop))
+    text, tags = text_of(html)
+    assert "What our customers say" in text and "4.5 out of 5 · 2 reviews" in text
+    assert "Lovely <b>mug</b>" in text and "Maya <R.>" in text and "<script>alert(1)</script>" in text
+    assert "b" not in tags and tags.count("script") == 1  # shopper text is text; the one script is the buttons'
+    cards = re.findall(r'<a class="advocate-card-link" href="([^"]+)">([^<]+)</a>', html)
+    # The live product (all_products) where the handle finds it; the proxy's reviews page where none is known.
+    assert cards == [("/apps/advocate/reviews/43", "Camp &lt;Blanket&gt;"),
+                     ("/shops/owner.myshopify.com/products/trail-mug", "Trail &lt;Mug&gt;")]
+    assert text.count("5 out of 5 stars") == 1 and "★★★★☆" in text
+    assert re.search(r'<img class="advocate-card-photo" src="/apps/advocate/reviews/photos/\d+\.jpg" alt="Photo from the review" '
+                     r'width="72" height="72" loading="lazy">', html)
+    assert '<a href="/apps/advocate/reviews">See all reviews</a>' in html
+    assert 'aria-label="Next reviews" disabled' in html and 'aria-controls="AdvocateCarouselList-b1"' in html
+    assert "translation missing" not in html
+
+
+@pytest.mark.django_db
+def test_the_carousel_follows_the_merchants_settings(shop):
+    for n, rating in enumerate([5, 4, 5, 5, 4, 5]):
+        review_create(shop=shop, product_id=42, product_title="Trail Mug", rating=rating, body=f"Review {n} of the mug.",
+                      display_name=f"Shopper {n}", photos=[CleanPhoto(data=b"jpeg", width=4, height=3)] if n == 5 else ())
+    data = _featured_data(shop)
+    html = _carousel(data, count=3, min_rating="5", show_photos=False, heading="Loved <by> you",
+                     star_color="#1f5fbf")
+    text, _ = text_of(html)
+    assert re.findall(r"Shopper \d", text) == ["Shopper 5", "Shopper 3", "Shopper 2"]  # five stars, newest, three
+    assert "advocate-card-photo" not in html and "Loved <by> you" in text
+    assert 'style="--advocate-star: #1f5fbf"' in html
+
+
+def test_an_empty_carousel_shows_shoppers_nothing_and_the_theme_editor_a_hint():
+    assert _carousel(None).strip() == ""
+    four_only = {"v": 1, "average": 4.0, "count": 1, "reviews": [
+        {"id": 1, "rating": 4, "title": "", "body": "Good.", "author": "Maya", "verified": True, "imported_verified": False,
+         "incentivized": False, "date": "2026-11-02", "product_id": 42, "product_title": "Trail Mug",
+         "handle": "trail-mug", "photo": None}]}
+    assert _carousel(four_only, min_rating="5").strip() == ""
+    assert "Verified buyer" in _carousel(four_only)
+    hint = render("reviews-carousel.liquid", request={"design_mode": True}, block={"id": "b1", "settings": {}})
+    assert "Reviews carousel: your newest reviews" in text_of(hint)[0]
+
+
+@pytest.mark.django_db
+def test_the_carousels_links_keep_one_slash_under_a_locale_root(shop):
+    review_create(shop=shop, product_id=43, product_title="Camp Blanket", rating=5, body="Warm enough.",
+                  display_name="Sam", photos=[CleanPhoto(data=b"jpeg", width=4, height=3)])
+    data = _featured_data(shop)
+    for root, prefix in (("/", "/apps/advocate/"), ("/fr", "/fr/apps/advocate/")):
+        html = _carousel(data, {"routes": {"root_url": root}})
+        addresses = re.findall(r'(?:href|src)="([^"]+)"', html)
+        assert len(addresses) == 5 and all(a.startswith(prefix) for a in addresses if "/cdn/" not in a), addresses

@@ -25,12 +25,25 @@ def test_blocks_in_finds_advocates_enabled_blocks_only():
     assert blocks_in("not json {") == set()
 
 
+def test_the_carousel_is_found_in_the_apps_section_the_editor_adds_to_the_home_page():
+    index = HEADER + json.dumps({"sections": {
+        "hero": {"type": "image-banner"},
+        "apps_x": {"type": "apps", "blocks": {"b": {"type": "shopify://apps/advocate/blocks/reviews-carousel/u-1"}},
+                   "block_order": ["b"]}}, "order": ["hero", "apps_x"]})
+    assert blocks_in(index) == {"reviews-carousel"}
+    assert '"templates/index.json"' in themes.THEME_QUERY  # the home page is read with the product page
+
+
 def test_editor_links_follow_shopifys_deep_link_format(shop, settings):
     settings.SHOPIFY_UPSTREAM_URL = ""
-    reviews, _, embed = BLOCKS
+    reviews, _, carousel, embed = BLOCKS
     assert editor_link(shop, reviews) == (
         f"https://{shop.domain}/admin/themes/current/editor?template=product"
         f"&addAppBlockId={settings.SHOPIFY_API_KEY}%2Freviews&target=mainSection")
+    # The home page has no main section: the carousel goes into a new Apps section there.
+    assert editor_link(shop, carousel) == (
+        f"https://{shop.domain}/admin/themes/current/editor?template=index"
+        f"&addAppBlockId={settings.SHOPIFY_API_KEY}%2Freviews-carousel&target=newAppsSection")
     assert "activateAppId=" in editor_link(shop, embed) and "target=" not in editor_link(shop, embed)
 
 
@@ -51,7 +64,7 @@ def test_checking_the_theme_marks_the_onboarding_step_done(shop, other_shop, pan
 
     monkeypatch.setattr(themes, "AdminClient", StubClient)
     page = panel_get("/app/storefront/", shop)
-    assert page.status_code == 200 and page.content.decode().count("Not added yet") == 3
+    assert page.status_code == 200 and page.content.decode().count("Not added yet") == len(BLOCKS)
     response = client.post(f"/app/storefront/?id_token={make_session_token(shop.domain)}")
     assert "1 of Advocate" in response.content.decode()
     assert calls == [shop.domain]  # the shop from the session token, nobody else's
@@ -60,7 +73,7 @@ def test_checking_the_theme_marks_the_onboarding_step_done(shop, other_shop, pan
     assert shop.theme_blocks == ["reviews"] and other_shop.theme_blocks == []
     home = panel_get("/", shop).content.decode()
     assert "Add Advocate&#x27;s reviews to your theme</span>" in home  # ticked, no longer a link
-    assert panel_get("/app/storefront/", other_shop).content.decode().count("Not added yet") == 3
+    assert panel_get("/app/storefront/", other_shop).content.decode().count("Not added yet") == len(BLOCKS)
 
 
 def test_a_failed_theme_read_says_so_and_keeps_the_last_state(shop, client, make_session_token, monkeypatch):
