@@ -521,15 +521,15 @@ class Handler(BaseHTTPRequestHandler):
         schema = theme.block_schema(handle)
         if method == "GET":
             raise _Reply(200, pages.theme_editor(domain, schema.get("name", handle), self.raw_query))
+        template = self.query.get("template") or theme.block_template(handle)
         with self.store.lock:
             theme.add_block(self.store.shop(domain)["theme"], handle, template, self.query.get("target") or "mainSection")
             self.store.save()
-        template = self.query.get("template") or theme.block_template(handle)
+        if template == "index":
+            raise _redirect(f"/shops/{domain}/")
         first = next(iter(self.store.shop(domain)["products"].values()))
         raise _redirect(f"/shops/{domain}/products/{first['handle']}")
 
-        if template == "index":
-            raise _redirect(f"/shops/{domain}/")
     def _theme_html(self, domain: str, html: str, product: dict | None = None, template: str | None = None) -> str:
         """Render Advocate's app blocks (product page, home page) and app embeds (every page) into a storefront page."""
         shop = self.store.shop(domain)
