@@ -17,11 +17,12 @@ class ReferralsConfig(AppConfig):
         from referrals.reversals import reversals_sweep
         from referrals.rewards import rewards_sweep
         from referrals.services import advocate_codes_due
-        from referrals.sharing import review_thanks_block
+        from referrals.sharing import link_offer_block, review_thanks_block
         from shopapp.registry import (
             register_buyer_section, register_customer_data, register_customer_segment, register_customer_summary,
             register_dashboard_section, register_onboarding_step, register_order_listener, register_panel_nav,
-            register_review_thanks, register_settings_section, register_shop_data, register_sweeper,
+            register_promoter_thanks, register_review_thanks, register_settings_section, register_shop_data,
+            register_sweeper,
         )
 
         register_order_listener("referrals", handlers.on_order_changed, order=ORDER_LISTENER_ORDER)
@@ -44,6 +45,8 @@ class ReferralsConfig(AppConfig):
         register_customer_summary("Referrals", customer_summary)
         # A happy reviewer is offered their link on the thank-you page (never in the review request).
         register_review_thanks("referrals", review_thanks_block)
+        # And a customer who would recommend the shop (NPS 9-10, reviews.nps), on theirs.
+        register_promoter_thanks("referrals", link_offer_block)
         register_buyer_section("referral", buyer_referral)
 
 

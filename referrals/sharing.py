@@ -114,7 +114,12 @@ def review_thanks_block(shop: Shop, reviews: list) -> str | None:
     customers = {r.customer for r in reviews if r.customer_id}
     if not reviews or min(r.rating for r in reviews) < 4 or len(customers) != 1:
         return None
-    customer = customers.pop()
+    return link_offer_block(shop, customers.pop())
+
+
+def link_offer_block(shop: Shop, customer: Customer) -> str | None:
+    """The customer's own referral link, offered on a thank-you page (a happy review's, or a promoter's
+    NPS answer): when the program runs, their code exists and nothing pauses marketing to them."""
     config = ProgramSettings.for_shop(shop)
     advocate = Advocate.objects.filter(shop=shop, customer=customer, code_state=Advocate.CodeState.CREATED).first()
     if not config.enabled or advocate is None or customer.redacted_at or marketing_blocked(shop, customer):

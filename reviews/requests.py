@@ -12,12 +12,13 @@ from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from reviews.models import ReviewRequest, ReviewRequestItem, ReviewSettings
+from reviews.models import Review, ReviewRequest, ReviewRequestItem, ReviewSettings
 from reviews.services import reviews_auto_publish
 from shopapp.catalog import product_cards
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Customer, Order, OrderLine, Shop
+from shopapp.registry import capped_emails_count, request_email_parts
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ ACCOUNT_LINK = "account"  # a link's extra: made for the customer's account page
 EMAIL_CAP = 5
 EMAIL_CAP_WINDOW = timedelta(days=30)
 PRODUCT_ASK_WINDOW = timedelta(days=365)
+NOTHING_TO_ASK = "every product was already reviewed or asked about in the last 12 months"
 
 
 def reviewable_lines(order: Order) -> list[OrderLine]:
@@ -105,10 +107,9 @@ def review_request_send(*, request_id: int, now: datetime | None = None) -> Revi
         return None
     request = ReviewRequest.objects.select_related("shop", "order", "customer").get(pk=request_id)
     config = ReviewSettings.for_shop(request.shop)
-    reason = _block_reason(request, config, now)
-    items = _items_to_ask(request, now) if reason is None else []
-    if reason is None and not items:
-        reason = "every product was already asked about in the last 12 months"
+    reason, items = request_check(request, config, now, list(request.items.select_related("order_line")))
+    if reason is None or reason == NOTHING_TO_ASK:
+        request.items.exclude(pk__in=[item.pk for item in items]).update(asked=False)
     if reason:
         status = ReviewRequest.Status.CANCELLED if request.order.is_refunded_or_cancelled else ReviewRequest.Status.SKIPPED
         ReviewRequest.objects.filter(pk=request.pk).update(status=status, sent_at=None, skip_reason=reason)
@@ -149,40 +150,69 @@ def review_reminder_send(*, request_id: int, now: datetime | None = None) -> boo
     return True
 
 
+def request_check(request: ReviewRequest, config: ReviewSettings, now: datetime,
+                  items: list[ReviewRequestItem]) -> tuple[str | None, list[ReviewRequestItem]]:
+    """Whether `request` may go out at `now`: (the reason it may not, []) or (None, the items to ask
+    about). The one rule: the sender applies it when a request is due, and the look-back preview
+    (reviews.lookback) to requests not saved yet, at the time each would be sent. Reads only."""
+    reason = _block_reason(request, config, now)
+    if reason:
+        return reason, []
+    keep = _items_to_ask(request, items, now)
+    return (None, keep) if keep else (NOTHING_TO_ASK, [])
+
+
 def _block_reason(request: ReviewRequest, config: ReviewSettings, now: datetime) -> str | None:
     if request.order.is_refunded_or_cancelled:
         return "order refunded or cancelled"
     reason = marketing_blocked(request.shop, request.customer, honour_shopify_consent=config.honour_shopify_consent)
     if reason:
         return reason
+    return email_cap_reason(request.customer, now, besides=request)
+
+
+def email_cap_reason(customer: Customer, now: datetime, *, besides: ReviewRequest | None = None) -> str | None:
+    """Why one more review email to this customer at `now` would pass the cap (requests, reminders and
+    the emails other parts of reviews register, 5 in 30 days), or None. `besides`: the request being
+    sent, whose own first email counts only when its reminder is going out."""
     since = now - EMAIL_CAP_WINDOW
-    others = ReviewRequest.objects.filter(customer=request.customer).exclude(pk=request.pk)
-    sent = others.filter(sent_at__gte=since).count() + others.filter(reminder_sent_at__gte=since).count()
-    if request.reminder_sent_at and request.sent_at and request.sent_at >= since:
+    others = ReviewRequest.objects.filter(customer=customer)
+    if besides is not None and besides.pk:
+        others = others.exclude(pk=besides.pk)
+    sent = (others.filter(sent_at__gte=since).count() + others.filter(reminder_sent_at__gte=since).count()
+            + capped_emails_count(customer, since))
+    if besides is not None and besides.reminder_sent_at and besides.sent_at and besides.sent_at >= since:
         sent += 1  # sending a reminder: the first email counts too
     if sent >= EMAIL_CAP:
         return f"already {sent} emails to this customer in 30 days"
     return None
 
 
-def _items_to_ask(request: ReviewRequest, now: datetime) -> list[ReviewRequestItem]:
-    """Drop products this customer was asked about in the last 12 months (any order)."""
-    asked_recently = set(
-        ReviewRequestItem.objects.filter(
-            request__customer=request.customer, request__sent_at__gte=now - PRODUCT_ASK_WINDOW, asked=True,
-        ).exclude(request=request).values_list("product_id", flat=True)
-    ) if request.customer_id else set()
-    items = list(request.items.select_related("order_line"))
+def _items_to_ask(request: ReviewRequest, items: list[ReviewRequestItem], now: datetime) -> list[ReviewRequestItem]:
+    """The items still worth asking about: not a product this customer reviewed already or was asked
+    about in the last 12 months (any order), not refunded since."""
+    asked_recently = set()
+    if request.customer_id:
+        asked = ReviewRequestItem.objects.filter(
+            request__customer=request.customer, request__sent_at__gte=now - PRODUCT_ASK_WINDOW, asked=True)
+        if request.pk:
+            asked = asked.exclude(request_id=request.pk)
+        asked_recently = set(asked.values_list("product_id", flat=True)) | _reviewed_products(request.customer)
     keep = []
     for item in items:
         line = item.order_line
-        ok = item.product_id not in asked_recently and line.refunded_quantity < line.quantity
-        if not ok:
-            ReviewRequestItem.objects.filter(pk=item.pk).update(asked=False)
-        else:
+        if item.product_id not in asked_recently and line.refunded_quantity < line.quantity:
             keep.append(item)
             asked_recently.add(item.product_id)  # the same product twice in one order: ask once
     return keep
+
+
+def _reviewed_products(customer: Customer) -> set[int]:
+    """Products the customer has reviewed, from any order or the storefront (by their email there)."""
+    theirs = Q(customer=customer)
+    if customer.email:
+        theirs |= Q(email__iexact=customer.email, customer__isnull=True)
+    return set(Review.objects.filter(theirs, shop_id=customer.shop_id).values_list("product_id", flat=True))
 
 
 def review_link(request: ReviewRequest) -> str:
@@ -238,6 +268,7 @@ def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterabl
                  "stars": [(n, f"{link}?item={item.pk}&rating={n}") for n in range(1, 6)]} for item in items]
     context = {"shop": shop, "config": config, "body": _fill(config.email_body, values), "products": products,
                "link": link, "reminder": reminder, "unsubscribe": _unsubscribe_link(customer),
+               "parts": request_email_parts(request, reminder=reminder),
                "incentive": config.incentive_text if config.incentive_enabled else ""}
     return (subject, render_to_string("reviews/email/request.txt", context),
             render_to_string("reviews/email/request.html", context))

@@ -29,6 +29,9 @@ class _Registry:
     customer_segments: dict[str, Callable] = field(default_factory=dict)
     customer_summaries: dict[str, Callable] = field(default_factory=dict)
     review_thanks: dict[str, Callable] = field(default_factory=dict)
+    promoter_thanks: dict[str, Callable] = field(default_factory=dict)
+    request_email_parts: dict[str, Callable] = field(default_factory=dict)
+    capped_emails: dict[str, Callable] = field(default_factory=dict)
     buyer_sections: dict[str, Callable] = field(default_factory=dict)
     owners: dict[str, "DataOwner"] = field(default_factory=dict)
     uninstall_hooks: list[Callable[[Shop], None]] = field(default_factory=list)
@@ -208,6 +211,40 @@ def register_review_thanks(name: str, block: Callable[..., str | None]) -> None:
 
 def review_thanks_blocks(shop: Shop, reviews: list) -> list[str]:
     return [html for block in _r.review_thanks.values() if (html := block(shop, reviews))]
+
+
+def register_promoter_thanks(name: str, block: Callable[..., str | None]) -> None:
+    """A block on the thank-you page of a customer who answered 9 or 10 to "how likely are you to
+    recommend us" (reviews.nps): `block(shop, customer)` gives its HTML, or None. Like the review
+    thank-you blocks it offers what the customer already has (their referral link), never more."""
+    _r.promoter_thanks[name] = block
+
+
+def promoter_thanks_blocks(shop: Shop, customer: "Customer | None") -> list[str]:
+    if customer is None:
+        return []
+    return [html for block in _r.promoter_thanks.values() if (html := block(shop, customer))]
+
+
+def register_request_email_part(name: str, build: Callable[..., tuple[str, str] | None]) -> None:
+    """A part of the review request email after the products (reviews.nps: its question):
+    `build(request, reminder=bool)` gives (text, html), or None to add nothing. `request` is unsaved
+    (no pk) for the merchant's previews and test sends."""
+    _r.request_email_parts[name] = build
+
+
+def request_email_parts(request: Any, *, reminder: bool) -> list[tuple[str, str]]:
+    return [part for build in _r.request_email_parts.values() if (part := build(request, reminder=reminder))]
+
+
+def register_capped_emails(name: str, count: Callable[..., int]) -> None:
+    """Emails besides review requests and reminders that the per-customer cap of review emails
+    counts (reviews.nps's own question): `count(customer, since)`, emails sent to them since then."""
+    _r.capped_emails[name] = count
+
+
+def capped_emails_count(customer: "Customer", since: Any) -> int:
+    return sum(count(customer, since) for count in _r.capped_emails.values())
 
 
 def register_buyer_section(name: str, build: Callable[..., dict | None]) -> None:

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "shopapp",
     "reviews",
     "reviews.cases",
+    "reviews.nps",
     "referrals",
 ]
 

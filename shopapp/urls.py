@@ -23,5 +23,6 @@ urlpatterns = [
     path("u/<str:token>", views_shopper.unsubscribe, name="unsubscribe"),
     path("", include("reviews.urls")),
     path("", include("reviews.cases.urls")),
+    path("", include("reviews.nps.urls")),
     path("", include("referrals.urls")),
 ]

@@ -51,9 +51,10 @@ def test_every_model_change_has_its_migration():
 def test_order_listeners_run_in_the_order_the_apps_state_reviews_before_referrals():
     from referrals.handlers import on_order_changed as referrals_listener
     from reviews.handlers import on_order_changed as reviews_listener
+    from reviews.nps.services import on_order_changed as nps_listener
     from shopapp.registry import order_listeners
 
-    assert order_listeners() == [reviews_listener, referrals_listener]
+    assert order_listeners() == [reviews_listener, nps_listener, referrals_listener]
 
 
 def test_importing_a_feature_module_registers_nothing():
