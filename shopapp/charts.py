@@ -236,3 +236,39 @@ def _hidden_table(title: str, rows: SafeString) -> SafeString:
 
 def _slug(text: str) -> str:
     return "c-" + "".join(ch if ch.isalnum() else "-" for ch in text.lower())[:40]
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    label: str
+    lead: str  # the row's own figure before its shares (a cohort's size)
+    shares: list[float | None]  # 0 to 1; None: nothing to show there yet
+
+
+HEAT_STEPS = (2, 5, 10, 20, 35)  # percent: a share at or above the n-th step takes shade n + 1 (panel.css .h0-.h5)
+
+
+def heat_table(title: str, rows: list[HeatRow], *, takeaway: str, corner: str, lead: str, group: str,
+               columns: list[str]) -> SafeString:
+    """Shares as a table whose cells shade darker as they grow: every value is written, each shade keeps
+    4.5:1 for its text, and on a phone the table scrolls sideways in its own box with its first column held."""
+    head = format_html_join("", '<th scope="col">{}</th>', ((c,) for c in columns))
+    body = format_html_join("", '<tr><th scope="row">{}</th><td class="lead">{}</td>{}</tr>', (
+        (row.label, row.lead, format_html_join("", "{}", ((_heat_cell(s),) for s in row.shares))) for row in rows))
+    return format_html(
+        '<figure class="chart heat" aria-labelledby="{id}-t">{caption}'
+        '<div class="heat-scroll" role="region" aria-labelledby="{id}-t" tabindex="0">'
+        '<table><caption class="visually-hidden">{title}</caption><thead>'
+        '<tr><th scope="col" rowspan="2" class="corner">{corner}</th><th scope="col" rowspan="2">{lead}</th>'
+        '<th scope="colgroup" colspan="{n}" class="group">{group}</th></tr><tr>{head}</tr></thead>'
+        "<tbody>{body}</tbody></table></div></figure>",
+        id=_slug(title), caption=_caption(title, takeaway), title=title, corner=corner, lead=lead, n=len(columns),
+        group=group, head=head, body=body,
+    )
+
+
+def _heat_cell(share: float | None) -> SafeString:
+    if share is None:
+        return mark_safe('<td class="none"></td>')
+    percent = round(share * 100)  # the shade follows the value as written
+    return format_html('<td class="h{}">{}%</td>', sum(percent >= step for step in HEAT_STEPS), percent)

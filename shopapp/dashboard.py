@@ -10,14 +10,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
-from shopapp.charts import Point, Series, Unit, bar_chart, line_chart
-from shopapp.models import Customer, OrderDay, Shop
+from shopapp.charts import HeatRow, Point, Series, Unit, bar_chart, heat_table, line_chart
+from shopapp.models import OrderDay, Shop
 from shopapp.registry import (  # noqa: F401  (apps register sections and segments in ready())
-    customer_segments, dashboard_sections_registered, register_customer_segment, register_dashboard_section,
+    dashboard_sections_registered, register_customer_segment, register_dashboard_section,
 )
+from shopapp.retention import Cohort, Comparison, Figures, retention_measure
 
 RANGES = {"7": 7, "30": 30, "90": 90, "365": 365}
 DEFAULT_RANGE = "30"
@@ -117,98 +120,157 @@ def count_takeaway(points: list[Point], unit: Unit, period: Period) -> str:
     return f"{unit.of(total)} in {period.label}; busiest {period.per} {peak.label}, with {unit.of(peak.value)}"
 
 
-def _customer_figures(prefix: str, condition: Q) -> dict:
-    return {
-        f"{prefix}customers": Count("pk", filter=condition),
-        f"{prefix}repeat": Count("pk", filter=condition & Q(orders_count__gt=1)),
-        f"{prefix}spent": Sum("total_spent", filter=condition),
-    }
+RETENTION_DEFINITIONS = [
+    ("Repeat purchase rate", "Of the customers who ordered in the range, the share who have ordered at least twice, "
+                             "earlier orders included."),
+    ("Customer retention rate", "(Customers at the end − new customers) ÷ customers at the start, where someone "
+                                "counts as a customer on a day if they ordered in the year before it, and new "
+                                "customers placed their first order in the range."),
+    ("Purchase frequency", "Orders in the range ÷ the customers who placed them."),
+    ("Average order value", "Net revenue of the range's orders (refunds taken off) ÷ the number of those orders."),
+    ("Average customer lifespan", "The time from each customer's first order to their latest, counted as at least "
+                                  "the range's length, averaged over the customers who ordered in the range."),
+    ("Lifetime value", "Average order value × purchase frequency × average lifespan in lengths of the range: what a "
+                       "customer spends over a lifespan at this range's pace, so it reads best over 365 days."),
+    ("Cohorts", "Customers grouped by the month of their first order; each later month shows the share of them "
+                "who ordered in it."),
+]
 
 
-def _rates(customers: int, repeat: int, spent) -> dict:
-    spent = spent or Decimal("0")
-    return {
-        "customers": customers or 0,
-        "repeat_rate": (repeat or 0) / customers if customers else 0.0,
-        "lifetime_value": (spent / customers if customers else Decimal("0")).quantize(Decimal("0.01")),
-    }
+FEW_TO_COMPARE = 30  # customers who ordered, on the smaller side, before a comparison reads as more than chance
+DAYS_PER_MONTH = Decimal("30.44")  # 365.25 / 12
 
 
 def retention_figures(shop: Shop, period: Period) -> dict:
-    """Repeat purchase rate and customer value from the orders Shopify sent, per customer segment.
+    """The range's orders and net revenue (every order, guests' too) and its customers' retention figures.
 
-    Two queries whatever the shop's size: the period's orders (by the placed_at index) and one
-    pass over the shop's customers, whose order counts and spend are kept up to date on every
-    order change.
+    Three queries whatever the shop's size: the range's day rows, and retention.retention_measure's two.
     """
     # Day rows kept by shopapp.orders on every order change: a year is 365 rows, whatever the volume.
     by_day = {row["day"]: row for row in OrderDay.objects.filter(
         shop=shop, day__gte=period.days[0], day__lte=period.days[-1]).values("day", "orders", "revenue", "refunded")}
     totals = {name: sum((row[name] for row in by_day.values()), 0) for name in ("orders", "revenue", "refunded")}
-    buyers = Q(orders_count__gt=0)
-    aggregates = _customer_figures("all_", buyers)
-    segments_registered = customer_segments()
-    for i, ids in enumerate(segments_registered.values()):
-        aggregates.update(_customer_figures(f"s{i}_", buyers & Q(pk__in=ids(shop))))
-    row = Customer.objects.filter(shop=shop).aggregate(**aggregates)
-    overall = _rates(row["all_customers"], row["all_repeat"], row["all_spent"])
-    segments = []
-    for i, label in enumerate(segments_registered):
-        inside = _rates(row[f"s{i}_customers"], row[f"s{i}_repeat"], row[f"s{i}_spent"])
-        rest = _rates(row["all_customers"] - row[f"s{i}_customers"], row["all_repeat"] - row[f"s{i}_repeat"],
-                      (row["all_spent"] or Decimal("0")) - (row[f"s{i}_spent"] or Decimal("0")))
-        segments.append({"label": label, "inside": inside, "rest": rest})
     return {
         "orders": totals["orders"],
         "revenue": (totals["revenue"] or Decimal("0")) - (totals["refunded"] or Decimal("0")),
-        **overall,
-        "segments": segments,
         "orders_per_day": series_of(by_day, "orders", period),
+        "retention": retention_measure(shop=shop, period=period),
     }
 
 
 def retention_section(shop: Shop, period: Period) -> dict:
     figures = retention_figures(shop, period)
+    retention = figures["retention"]
+    overall, days = retention.overall, len(period.days)
+    money = _money(shop)
     series = figures["orders_per_day"]
-    money = Unit.money(shop.currency).of
-    rows = [
-        ("Orders", f"{figures['orders']:,}"),
-        ("Net revenue", money(figures["revenue"])),
-        ("Repeat purchase rate", f"{figures['repeat_rate']:.0%}"),
-        ("Customer lifetime value", money(figures["lifetime_value"])),
-    ]
     orders = Unit.count("order")
-    charts = [line_chart(f"Orders per {period.per}", Series("Orders", series), unit=orders, x_label=period.per.title(),
-                         takeaway=count_takeaway(series, orders, period))]
-    for segment in figures["segments"]:
-        inside, rest = segment["inside"], segment["rest"]
-        rows.append((f"{segment['label']}: repeat rate / lifetime value",
-                     f"{inside['repeat_rate']:.0%} / {money(inside['lifetime_value'])}"))
-        rows.append(("Everyone else: repeat rate / lifetime value",
-                     f"{rest['repeat_rate']:.0%} / {money(rest['lifetime_value'])}"))
-        charts.append(bar_chart(
-            f"Customer lifetime value, {segment['label'].lower()} against the rest",
-            Series("Lifetime value", [Point(segment["label"], float(inside["lifetime_value"])),
-                                      Point("Everyone else", float(rest["lifetime_value"]))]),
-            unit=Unit.money(shop.currency),
-            takeaway=_worth_takeaway(segment["label"], inside["lifetime_value"], rest["lifetime_value"]),
-        ))
+    body = render_to_string("shopapp/dashboard_retention.html", {
+        "formula": _formula(overall, money, days),
+        "definitions": RETENTION_DEFINITIONS,
+        "orders_chart": line_chart(f"Orders per {period.per}", Series("Orders", series), unit=orders,
+                                   x_label=period.per.title(), takeaway=count_takeaway(series, orders, period)),
+        "cohorts": _cohort_grid(retention.cohorts),
+        "comparisons": [_comparison(c, money, period) for c in retention.comparisons] if overall.buyers else [],
+    })
     return {
-        "figures": rows,
-        "charts": charts,
-        "note": "Customers with at least one order that was not cancelled; refunds subtracted from revenue and value.",
+        "figures": [
+            ("Orders", f"{figures['orders']:,}"),
+            ("Net revenue", money(figures["revenue"])),
+            ("Repeat purchase rate", _percent(overall.repeat_rate)),
+            ("Customer retention rate", _percent(overall.retention_rate)),
+            ("Purchase frequency", _orders(overall.frequency)),
+            ("Average order value", money(overall.average_order)),
+            ("Average customer lifespan", _lifespan(overall.lifespan_days)),
+            ("Lifetime value", money(overall.lifetime_value)),
+        ],
+        "body": body,
+        "note": "Customers' orders only (a guest with neither email nor phone is nobody's): cancelled orders left out, "
+                f"refunds taken off revenue, months and days in the shop's time zone ({shop.timezone or 'UTC'}).",
     }
 
 
-def _worth_takeaway(label: str, inside: Decimal, rest: Decimal) -> str:
-    if not inside or not rest:
-        return f"Too few customers on each side to compare {label.lower()} yet"
-    ratio = inside / rest
-    if ratio >= Decimal("1.05"):
-        return f"{label} are worth {ratio:.1f}× everyone else"
-    if ratio <= Decimal("0.95"):
-        return f"{label} are worth {1 - ratio:.0%} less than everyone else"
-    return f"{label} are worth about as much as everyone else"
+def _money(shop: Shop):
+    unit = Unit.money(shop.currency)
+    return lambda value: "—" if value is None else unit.of(value)
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _orders(value: Decimal | None) -> str:
+    return "—" if value is None else f"{value} orders"
+
+
+def _lifespan(days: Decimal | None) -> str:
+    if days is None:
+        return "—"
+    return f"{days:.0f} days" if days < 90 else f"{days / DAYS_PER_MONTH:.1f} months"
+
+
+def _formula(figures: Figures, money, days: int) -> dict | None:
+    """Lifetime value with its factors as the page shows them (they multiply to it exactly)."""
+    if figures.lifetime_value is None:
+        return None
+    return {"average_order": money(figures.average_order), "frequency": figures.frequency, "days": days,
+            "spans": figures.lifespan_spans, "lifespan_days": f"{figures.lifespan_days:.1f}",
+            "value": money(figures.lifetime_value)}
+
+
+def _cohort_grid(cohorts: list[Cohort]) -> SafeString | None:
+    if not any(c.customers for c in cohorts):
+        return None
+    months = len(cohorts[0].again)
+    return heat_table(
+        "Customers ordering again, by month of their first order",
+        [HeatRow(f"{c.month:%b %Y}", f"{c.customers:,}", c.again) for c in cohorts],
+        takeaway=_cohort_takeaway(cohorts), corner="First order", lead="New customers",
+        group="Months after the first order", columns=[str(k) for k in range(1, months + 1)],
+    )
+
+
+def _cohort_takeaway(cohorts: list[Cohort]) -> str:
+    measured = [c for c in cohorts if c.customers and c.again and c.again[0] is not None]
+    if not measured:
+        return "Too early to tell: no month has passed since these first orders"
+    newcomers = sum(c.customers for c in measured)
+    share = sum(c.again[0] * c.customers for c in measured) / newcomers
+    line = f"{share:.0%} of new customers ordered again the month after their first order"
+    if len(measured) > 1:
+        best = max(measured, key=lambda c: (c.again[0], c.month))
+        line += f"; {best.month:%B %Y}'s newcomers did best, at {best.again[0]:.0%}"
+    return line
+
+
+def _comparison(comparison: Comparison, money, period: Period) -> dict:
+    inside, rest = comparison.inside, comparison.rest
+    rows = [
+        ("Customers who ordered", f"{inside.buyers:,}", f"{rest.buyers:,}"),
+        ("Repeat purchase rate", _percent(inside.repeat_rate), _percent(rest.repeat_rate)),
+        ("Customer retention rate", _percent(inside.retention_rate), _percent(rest.retention_rate)),
+        ("Purchase frequency", _orders(inside.frequency), _orders(rest.frequency)),
+        ("Average order value", money(inside.average_order), money(rest.average_order)),
+        ("Average customer lifespan", _lifespan(inside.lifespan_days), _lifespan(rest.lifespan_days)),
+        ("Lifetime value", money(inside.lifetime_value), money(rest.lifetime_value)),
+    ]
+    return {"title": f"{comparison.label} against {comparison.against.lower()}", "label": comparison.label,
+            "against": comparison.against, "range": f"Last {len(period.days)} days", "rows": rows,
+            "takeaway": _comparison_takeaway(comparison, money, period)}
+
+
+def _comparison_takeaway(comparison: Comparison, money, period: Period) -> str:
+    inside, rest = comparison.inside, comparison.rest
+    if not inside.buyers or not rest.buyers:
+        nobody = comparison.label if not inside.buyers else comparison.against
+        return f"No {nobody.lower()} ordered in {period.label}: nothing to compare yet"
+    gap = inside.repeat_rate - rest.repeat_rate
+    how = "more often than" if gap >= 0.05 else "less often than" if gap <= -0.05 else "about as often as"
+    line = (f"{comparison.label} order again {how} {comparison.against.lower()} ({inside.repeat_rate:.0%} against "
+            f"{rest.repeat_rate:.0%}) and are worth {money(inside.lifetime_value)} against "
+            f"{money(rest.lifetime_value)} over a lifespan")
+    fewest = min(inside.buyers, rest.buyers)
+    return f"{line}; with {fewest} on one side, too few to be sure yet" if fewest < FEW_TO_COMPARE else line
 
 
 __all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "register_customer_segment", "daily_series",

@@ -26,7 +26,7 @@ class _Registry:
     follow_ups: dict[str, dict[str, Callable]] = field(default_factory=dict)
     marketing_blockers: list[Callable] = field(default_factory=list)
     dashboard_sections: dict[str, Any] = field(default_factory=dict)
-    customer_segments: dict[str, Callable] = field(default_factory=dict)
+    customer_segments: dict[str, "CustomerSegment"] = field(default_factory=dict)
     customer_summaries: dict[str, Callable] = field(default_factory=dict)
     review_thanks: dict[str, Callable] = field(default_factory=dict)
     promoter_thanks: dict[str, Callable] = field(default_factory=dict)
@@ -170,7 +170,7 @@ class DashboardSection:
     key: str
     title: str
     order: int
-    build: Callable  # (shop, period) -> {"figures": [(label, value)], "charts": [svg], "note": str}
+    build: Callable  # (shop, period) -> {"figures": [(label, value)], "body": html, "charts": [svg], "note": str}
 
 
 def register_dashboard_section(key: str, title: str, *, order: int, build: Callable) -> None:
@@ -181,16 +181,29 @@ def dashboard_sections_registered() -> list[DashboardSection]:
     return sorted(_r.dashboard_sections.values(), key=lambda s: s.order)
 
 
-def register_customer_segment(label: str, customer_ids: Callable) -> None:
-    """A group of customers the retention figures compare with the rest (e.g. referred customers).
+@dataclass(frozen=True)
+class CustomerSegment:
+    """A group of customers the retention figures compare with another: by default everyone else.
 
-    `customer_ids(shop)` returns a queryset of customer primary keys; it runs as a subquery.
+    `customer_ids(shop)` and `excluded(shop)` return querysets of customer primary keys (run as
+    subqueries). The other group is every customer in neither: a comparison such as "case resolved
+    against never unhappy" leaves out the customers whose case is still open by excluding them.
     """
-    _r.customer_segments[label] = customer_ids
+
+    label: str
+    customer_ids: Callable[[Shop], Any]
+    against: str = "Everyone else"
+    excluded: Callable[[Shop], Any] | None = None
 
 
-def customer_segments() -> dict[str, Callable]:
-    return dict(_r.customer_segments)
+def register_customer_segment(label: str, customer_ids: Callable, *, against: str = "Everyone else",
+                              excluded: Callable | None = None) -> None:
+    """A group of customers the retention figures compare with the rest (e.g. referred customers)."""
+    _r.customer_segments[label] = CustomerSegment(label, customer_ids, against, excluded)
+
+
+def customer_segments() -> list[CustomerSegment]:
+    return list(_r.customer_segments.values())
 
 
 def register_customer_summary(label: str, describe: Callable[["Customer"], str]) -> None:

@@ -11,7 +11,7 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
-        from reviews.cases.figures import cases_section
+        from reviews.cases.figures import cases_section, customers_with_a_case, resolved_customers
         from reviews.cases.models import Case
         from reviews.cases.pause import on_case_saved, pauses_sweep
         from reviews.cases.privacy import case_marketing_block, cases_export, cases_redact, cases_shop_export
@@ -19,8 +19,8 @@ class CasesConfig(AppConfig):
         from reviews.cases.sweep import cases_sweep
         from reviews.services import review_saved_subscribe
         from shopapp.registry import (
-            register_customer_data, register_dashboard_section, register_marketing_block, register_panel_nav,
-            register_review_thanks, register_settings_section, register_shop_data, register_sweeper,
+            register_customer_data, register_customer_segment, register_dashboard_section, register_marketing_block,
+            register_panel_nav, register_review_thanks, register_settings_section, register_shop_data, register_sweeper,
         )
 
         # A follow-up row, retried by the sweep: an unhappy customer never silently gets no case.
@@ -34,6 +34,10 @@ class CasesConfig(AppConfig):
         register_customer_data("cases", export=cases_export, redact=cases_redact)
         register_shop_data("cases", export=cases_shop_export)
         register_dashboard_section("cases", "Unhappy customers", order=30, build=cases_section)
+        # Is a recovered customer loyal? Measured against customers who never had a case; a customer
+        # whose case is still open (or closed unresolved) is in neither group.
+        register_customer_segment("Customers whose case was resolved", resolved_customers,
+                                  against="Customers never unhappy", excluded=customers_with_a_case)
         register_panel_nav("cases", "Inbox", "/app/cases/", order=20, badge=_needs_answer)
         register_settings_section(
             "cases", "Inbox and cases", "Which reviews open a case, who is alerted, the response target and reply templates.",

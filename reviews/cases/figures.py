@@ -41,6 +41,18 @@ def case_figures(shop: Shop, period: Period) -> dict:
     }
 
 
+def resolved_customers(shop: Shop):
+    """Customers whose every case ended resolved: the recovered, for the retention comparison."""
+    cases = Case.objects.for_shop(shop).filter(customer__isnull=False)
+    unresolved = cases.exclude(status=Case.Status.RESOLVED).values("customer_id")
+    return cases.filter(status=Case.Status.RESOLVED).exclude(customer_id__in=unresolved).values("customer_id")
+
+
+def customers_with_a_case(shop: Shop):
+    """Every customer who was ever unhappy enough for a case, resolved or not."""
+    return Case.objects.for_shop(shop).filter(customer__isnull=False).values("customer_id")
+
+
 def _hours(value: timedelta | None) -> str:
     if value is None:
         return "—"

@@ -41,9 +41,10 @@ def test_retention_figures_tie_out_with_the_orders(shop, other_shop):
     figures = retention_figures(shop, Period.last(shop, 30))
     assert figures["orders"] == 3
     assert figures["revenue"] == Decimal("140.00")  # 40 + 60 + 50 - 10 refunded
-    assert figures["customers"] == 2  # c only has a cancelled order
-    assert figures["repeat_rate"] == 1.0  # a and b both ordered twice
-    assert figures["lifetime_value"] == Decimal("80.00")  # (100 - 10 refunded + 70) / 2
+    overall = figures["retention"].overall  # worked out in full in tests/shopapp/test_retention.py
+    assert overall.buyers == 2  # c only has a cancelled order
+    assert overall.repeat_rate == 1.0  # a and b both ordered twice, b's first order 400 days ago
+    assert overall.average_order == Decimal("46.67")  # 140.00 / 3
 
 
 def test_dashboard_queries_do_not_grow_with_the_data(panel_get, shop):
@@ -98,12 +99,10 @@ def test_a_customer_segment_is_compared_with_the_rest(shop, monkeypatch):
     _order(shop, c, 4, "10.00")
     monkeypatch.setattr(registry._r, "customer_segments", {})
     dashboard.register_customer_segment("Referred customers", lambda s: Customer.objects.filter(shop=s, pk=a.pk).values("pk"))
-    segment, = retention_figures(shop, Period.last(shop, 30))["segments"]
-    assert segment["label"] == "Referred customers"
-    assert (segment["inside"]["customers"], segment["inside"]["repeat_rate"], segment["inside"]["lifetime_value"]) == (
-        1, 1.0, Decimal("150.00"))
-    assert (segment["rest"]["customers"], segment["rest"]["repeat_rate"], segment["rest"]["lifetime_value"]) == (
-        2, 0.0, Decimal("20.00"))
+    segment, = retention_figures(shop, Period.last(shop, 30))["retention"].comparisons
+    assert (segment.label, segment.against) == ("Referred customers", "Everyone else")
+    assert (segment.inside.buyers, segment.inside.repeat_rate, segment.inside.average_order) == (1, 1.0, Decimal("75.00"))
+    assert (segment.rest.buyers, segment.rest.repeat_rate, segment.rest.average_order) == (2, 0.0, Decimal("20.00"))
 
 
 def test_rebuilding_the_counters_matches_what_the_webhooks_keep(shop):
