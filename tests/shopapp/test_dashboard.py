@@ -154,3 +154,44 @@ def test_list_date_filters_use_the_shops_days_and_drop_bad_dates(shop):
     filters = {"from": "20/11/2026", "to": ""}
     assert opened_between(Order.objects.filter(shop=shop), "placed_at", shop, filters).count() == 1
     assert filters == {"from": "", "to": ""}
+
+
+@pytest.fixture
+def clean_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield cache
+    cache.clear()  # the next test's shop may have this one's id
+
+
+def test_a_big_shops_retention_is_computed_once_and_then_again_behind_the_page(shop, monkeypatch, clean_cache,
+                                                                              django_capture_on_commit_callbacks):
+    from shopapp import dashboard
+
+    cache = clean_cache
+    monkeypatch.setattr(dashboard, "RETENTION_KEPT_FROM", 1)  # a shop this small counts as big here
+    a, b = _customers(shop, 2)
+    _order(shop, a, 1, "40.00")
+    period = Period.last(shop, 30)
+    assert dashboard.retention_kept(shop, period).overall.buyers == 1
+    _order(shop, b, 2, "50.00")
+    assert dashboard.retention_kept(shop, period).overall.buyers == 1  # kept: not computed on every visit
+    key = dashboard._retention_key(shop, period)
+    computed_at, kept = cache.get(key)
+    cache.set(key, (computed_at - dashboard.RETENTION_FRESH_FOR - timedelta(seconds=1), kept))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert dashboard.retention_kept(shop, period).overall.buyers == 1  # stale is served, and a job asked for
+        assert dashboard.retention_kept(shop, period).overall.buyers == 1  # ... once
+    assert dashboard.retention_kept(shop, period).overall.buyers == 2  # the job's fresh figures
+
+
+def test_a_small_shops_retention_is_always_fresh(shop, clean_cache):
+    from shopapp import dashboard
+
+    a, b = _customers(shop, 2)
+    _order(shop, a, 1, "40.00")
+    period = Period.last(shop, 30)
+    assert dashboard.retention_kept(shop, period).overall.buyers == 1
+    _order(shop, b, 2, "50.00")
+    assert dashboard.retention_kept(shop, period).overall.buyers == 2
