@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "reviews",
     "reviews.cases",
     "reviews.nps",
+    "reviews.lookback",
     "referrals",
 ]
 

@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("reviews.urls")),
     path("", include("reviews.cases.urls")),
     path("", include("reviews.nps.urls")),
+    path("", include("reviews.lookback.urls")),
     path("", include("referrals.urls")),
 ]
