@@ -86,7 +86,8 @@ def lookback_plan(shop: Shop, window: Window, *, per_day: int, start: datetime, 
                                                  fulfilled_at__lte=window.fulfilled_until, customer__isnull=False)
               .select_related("customer", "review_request__lookback").order_by("customer_id", "-fulfilled_at", "-pk"))
     slot = 0
-    for orders_of_one in _by_customer(orders.iterator(chunk_size=500)):
+    # Read before anything is written: the scheduling job creates requests as it goes.
+    for orders_of_one in _by_customer(list(orders)):
         reason = _asked_by_another_run(orders_of_one[0].customer_id, run)
         for order in orders_of_one if reason is None else ():
             mine = _lookback_of(order, run)
@@ -201,11 +202,10 @@ def _request_create(run: LookbackRun, send: Send) -> bool:
                 return False
             request = ReviewRequest.objects.create(shop=run.shop, order=send.order, customer=send.order.customer,
                                                    due_at=send.due_at)
+            # Every reviewable line, as review_request_schedule makes them: the sender decides again what to ask.
             ReviewRequestItem.objects.bulk_create([
-                ReviewRequestItem(request=request, order_line=item.order_line, product_id=item.product_id,
-                                  title=item.title)
-                for item in (ReviewRequestItem(order_line=line, product_id=line.product_id, title=line.title)
-                             for line in reviewable_lines(send.order))
+                ReviewRequestItem(request=request, order_line=line, product_id=line.product_id, title=line.title)
+                for line in reviewable_lines(send.order)
             ])
             LookbackRequest.objects.create(run=run, request=request, slot=send.slot)
     except IntegrityError:
