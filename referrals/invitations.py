@@ -57,7 +57,7 @@ def advocate_invite_send(*, advocate_id: int, now: datetime | None = None) -> bo
         return False
     advocate = Advocate.objects.select_related("shop", "customer").get(pk=advocate_id)
     program = ProgramSettings.for_shop(advocate.shop)
-    reason = _block_reason(advocate, program)
+    reason = invite_block_reason(advocate, program)
     if reason:
         Advocate.objects.filter(pk=advocate.pk).update(invite_skip_reason=reason[:255])
         return False
@@ -75,7 +75,8 @@ def advocate_invite_send(*, advocate_id: int, now: datetime | None = None) -> bo
     return sent
 
 
-def _block_reason(advocate: Advocate, program: ProgramSettings) -> str | None:
+def invite_block_reason(advocate: Advocate, program: ProgramSettings) -> str | None:
+    """Why the invitation must not go to this advocate now (also the past-buyer campaign's preview); None if it may."""
     if not program.enabled:
         return "the referral program is paused"
     if advocate.status != Advocate.Status.ACTIVE:

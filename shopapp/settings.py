@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "reviews.nps",
     "reviews.lookback",
     "referrals",
+    "referrals.campaigns",
 ]
 
 MIDDLEWARE = [

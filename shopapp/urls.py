@@ -26,4 +26,5 @@ urlpatterns = [
     path("", include("reviews.nps.urls")),
     path("", include("reviews.lookback.urls")),
     path("", include("referrals.urls")),
+    path("", include("referrals.campaigns.urls")),
 ]
