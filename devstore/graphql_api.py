@@ -70,7 +70,7 @@ type StoreCreditAccountConnection { nodes: [StoreCreditAccount!]! }
 type Customer {
   id: ID! legacyResourceId: String! firstName: String lastName: String displayName: String!
   email: String phone: String defaultEmailAddress: CustomerEmailAddress numberOfOrders: String!
-  amountSpent: MoneyV2! createdAt: DateTime! tags: [String!]!
+  amountSpent: MoneyV2! createdAt: DateTime! tags: [String!]! locale: String!
   storeCreditAccounts(first: Int): StoreCreditAccountConnection!
 }
 type TagsNode { id: ID! }
@@ -83,6 +83,7 @@ type LineItem { id: ID! title: String! quantity: Int! product: Product }
 type LineItemConnection { nodes: [LineItem!]! }
 type Order {
   id: ID! legacyResourceId: String! name: String! createdAt: DateTime! cancelledAt: DateTime email: String
+  customerLocale: String
   displayFinancialStatus: String displayFulfillmentStatus: String!
   totalPriceSet: MoneyBag! totalRefundedSet: MoneyBag! customer: Customer discountCodes: [String!]!
   lineItems(first: Int): LineItemConnection!
@@ -124,12 +125,15 @@ type OnlineStoreThemeConnection { nodes: [OnlineStoreTheme!]! }
 
 enum ProductSortKeys { ID TITLE BEST_SELLING CREATED_AT UPDATED_AT RELEVANCE }
 
+type ShopLocale { locale: String! name: String! primary: Boolean! published: Boolean! }
+
 type AccessScope { handle: String! }
 type AppInstallation { id: ID! accessScopes: [AccessScope!]! }
 
 type Query {
   shop: Shop!
   currentAppInstallation: AppInstallation!
+  shopLocales(published: Boolean): [ShopLocale!]!
   themes(first: Int, roles: [ThemeRole!]): OnlineStoreThemeConnection!
   product(id: ID!): Product
   nodes(ids: [ID!]!): [Node]!
@@ -185,6 +189,7 @@ SCHEMA.get_type("OnlineStoreThemeFileBody").resolve_type = lambda value, info, t
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 CONNECTION_DEFAULT = 10
+LOCALE_NAMES = {"en": "English", "ko": "Korean", "ja": "Japanese", "de": "German", "fr": "French", "es": "Spanish"}
 
 # Every Shopify shop has a billing address; a devstore shop whose state names none answers with this one.
 DEFAULT_BILLING_ADDRESS = {"address1": "150 Elgin Street", "address2": "8th Floor", "city": "Ottawa", "company": None,
@@ -351,7 +356,7 @@ class _Root:
             "email": c["email"] or None, "phone": c["phone"] or None,
             "defaultEmailAddress": {"emailAddress": c["email"], "marketingState": c["marketing"]} if c["email"] else None,
             "numberOfOrders": str(len(orders)), "amountSpent": self._money(spent), "createdAt": c["created_at"],
-            "tags": customer_tags(c),
+            "tags": customer_tags(c), "locale": c.get("locale") or "en",
             "storeCreditAccounts": lambda info, first=None: {"nodes": [
                 self.credit_account(a) for a in self.store.credit_accounts(self.domain, c["id"])]},
         }
@@ -367,6 +372,7 @@ class _Root:
         return {
             "id": gid("Order", o["id"]), "legacyResourceId": str(o["id"]), "name": o["name"],
             "createdAt": o["created_at"], "cancelledAt": o["cancelled_at"], "email": o["email"] or None,
+            "customerLocale": o.get("customer_locale") or "en",
             "displayFinancialStatus": o["financial_status"].upper(),
             "displayFulfillmentStatus": (o["fulfillment_status"] or "unfulfilled").upper(),
             "totalPriceSet": bag(o["total"]), "totalRefundedSet": bag(o["refunded"]),
@@ -414,6 +420,12 @@ class _Root:
     def currentAppInstallation(self, info) -> dict:
         scopes = [s for s in (self.shop_data["app"].get("scopes") or "").split(",") if s]
         return {"id": gid("AppInstallation", self.shop_data["id"] + 3), "accessScopes": [{"handle": s} for s in scopes]}
+
+    def shopLocales(self, info, published=False) -> list[dict]:
+        metafields.scope_require(self.shop_data, "read_locales", "shopLocales")
+        codes = self.shop_data.get("locales") or ["en"]
+        return [{"locale": code, "name": LOCALE_NAMES.get(code, code), "primary": index == 0, "published": True}
+                for index, code in enumerate(codes)]
 
     def themes(self, info, first=None, roles=None) -> dict:
         theme = self.shop_data["theme"]
@@ -709,6 +721,7 @@ def _root_mapping(root: _Root) -> dict:
     """Root fields -> resolvers (`product(id:)` and friends differ from the shape helpers' names)."""
     return {
         "shop": root.shop, "themes": root.themes, "currentAppInstallation": root.currentAppInstallation, "products": root.products, "customers": root.customers, "orders": root.orders,
+        "shopLocales": root.shopLocales,
         "product": root.product_by_id, "nodes": root.nodes, "customer": root.customer_by_id, "order": root.order_by_id,
         "codeDiscountNodeByCode": root.codeDiscountNodeByCode,
         "discountCodeBasicCreate": root.discountCodeBasicCreate, "discountCodeDelete": root.discountCodeDelete,

@@ -143,7 +143,8 @@ class Store:
         return shop
 
     def shop_create(self, domain: str, *, name: str, email: str, currency: str, timezone_name: str,
-                    plan: str = "basic", store_credit: bool = True) -> dict:
+                    plan: str = "basic", store_credit: bool = True, locales: tuple[str, ...] = ("en",)) -> dict:
+        """A shop; `locales` are its storefront languages, the first the primary one (shopLocales)."""
         if plan not in PLANS:
             raise StoreError(f"Unknown plan {plan!r}; use one of {', '.join(PLANS)}.")
         with self.lock:
@@ -152,7 +153,7 @@ class Store:
             size = PLANS[plan][1]
             self.shops[domain] = {
                 "domain": domain, "id": self.new_id(), "name": name, "email": email, "currency": currency,
-                "timezone": timezone_name, "plan": plan, "store_credit": store_credit,
+                "timezone": timezone_name, "plan": plan, "store_credit": store_credit, "locales": list(locales),
                 "products": {}, "customers": {}, "orders": {}, "discounts": {}, "credit_accounts": {},
                 "app": {"installed": False, "scopes": "", "access_token": None, "access_expires": 0,
                         "refresh_token": None, "refresh_expires": 0, "used_refresh_tokens": [],
@@ -187,7 +188,8 @@ class Store:
 
     # --- customers -----------------------------------------------------------------
     def customer_create(self, domain: str, *, first_name: str, last_name: str = "", email: str = "",
-                        phone: str = "", marketing: str = "SUBSCRIBED", emit: bool = True) -> dict:
+                        phone: str = "", marketing: str = "SUBSCRIBED", emit: bool = True,
+                        locale: str | None = None) -> dict:
         with self.lock:
             shop = self.shop(domain)
             if email and self.customer_by_email(domain, email):
@@ -195,12 +197,15 @@ class Store:
             cid = self.new_id()
             customer = {"id": cid, "first_name": first_name, "last_name": last_name, "email": email.lower(),
                         "phone": phone, "marketing": marketing, "state": "enabled", "created_at": iso(now()),
-                        "updated_at": iso(now())}
+                        "updated_at": iso(now()), "locale": locale or self.primary_locale(domain)}
             shop["customers"][str(cid)] = customer
             self.save()
         if emit:
             self.emit(domain, "customers/create", self.customer_payload(customer))
         return customer
+
+    def primary_locale(self, domain: str) -> str:
+        return (self.shop(domain).get("locales") or ["en"])[0]
 
     def customer(self, domain: str, customer_id: int | str) -> dict:
         customer = self.shop(domain)["customers"].get(str(gid_id(customer_id) or customer_id))
@@ -309,8 +314,10 @@ class Store:
                     referring_site: str | None = None, note_attributes: list[dict] | None = None,
                     browser_ip: str = "203.0.113.7", user_agent: str = "Mozilla/5.0 (devstore)",
                     country: str = "US", address1: str = ORDER_ADDRESS["address1"], city: str = ORDER_ADDRESS["city"],
-                    zip_code: str = ORDER_ADDRESS["zip_code"], presentment_currency: str | None = None) -> dict:
-        """A checkout: creates the order (and the customer when new) and emits orders/create + orders/paid."""
+                    zip_code: str = ORDER_ADDRESS["zip_code"], presentment_currency: str | None = None,
+                    locale: str | None = None) -> dict:
+        """A checkout: creates the order (and the customer when new) and emits orders/create + orders/paid.
+        `locale` is the storefront language of the checkout (default: the customer's, else the shop's)."""
         if not lines:
             raise StoreError("An order needs at least one product.")
         with self.lock:
@@ -345,6 +352,7 @@ class Store:
                                     "type": "percentage" if discount["percentage"] is not None else "fixed_amount"}]
                 if discount else [],
                 "landing_site": landing_site, "referring_site": referring_site,
+                "customer_locale": locale or (customer or {}).get("locale") or self.primary_locale(domain),
                 "note_attributes": note_attributes or [], "browser_ip": browser_ip, "user_agent": user_agent,
                 "shipping_address": {"first_name": first_name or (customer or {}).get("first_name", ""),
                                      "last_name": last_name or (customer or {}).get("last_name", ""),
@@ -464,7 +472,7 @@ class Store:
             "current_total_price": money(Decimal(order["total"]) - Decimal(order["refunded"])),
             "discount_codes": order["discount_codes"], "landing_site": order["landing_site"],
             "referring_site": order["referring_site"], "note_attributes": order["note_attributes"],
-            "browser_ip": order["browser_ip"],
+            "browser_ip": order["browser_ip"], "customer_locale": order.get("customer_locale") or "en",
             "client_details": {"browser_ip": order["browser_ip"], "user_agent": order["user_agent"]},
             "customer": self.customer_payload(customer) if customer else None,
             "shipping_address": order["shipping_address"],
@@ -698,7 +706,7 @@ def seed(store: Store) -> None:
     catalogue = {
         "demo-outfitters.myshopify.com": dict(
             name="Demo Outfitters", email="owner@demo-outfitters.example", currency="USD",
-            timezone_name="America/New_York", plan="basic",
+            timezone_name="America/New_York", plan="basic", locales=("en", "ko", "de"),
             brand={"logo": "/brand/logo.svg", "primary": "#2f6f4e", "slogan": "Gear for the long way round"},
             products=[("Trail Mug", "18.00", "#b45309"), ("Canvas Backpack", "89.00", "#4d7c0f"),
                       ("Merino Beanie", "32.00", "#1d4ed8"), ("Camp Blanket", "120.00", "#9d174d"),
@@ -708,11 +716,14 @@ def seed(store: Store) -> None:
                        ("Liam", "Chen", "liam.chen@example.com", "", "SUBSCRIBED"),
                        ("Ava", "Patel", "ava@example.com", "", "UNSUBSCRIBED"),
                        ("Noah", "Okafor", "", "+15555550123", "NOT_SUBSCRIBED"),
-                       ("Zoe", "Martin", "zoe.martin@example.com", "", "SUBSCRIBED")],
+                       ("Zoe", "Martin", "zoe.martin@example.com", "", "SUBSCRIBED"),
+                       # Shoppers who buy in Korean and in German: their orders carry customer_locale.
+                       ("지민", "김", "jimin@example.com", "", "SUBSCRIBED", "ko-KR"),
+                       ("Lukas", "Becker", "lukas@example.com", "", "SUBSCRIBED", "de-DE")],
         ),
         "north-pole-goods.myshopify.com": dict(
             name="North Pole Goods", email="owner@north-pole-goods.example", currency="EUR",
-            timezone_name="Europe/Berlin", plan="plus", brand=None,
+            timezone_name="Europe/Berlin", plan="plus", brand=None, locales=("en", "de"),
             products=[("Wool Mittens", "29.00", "#be123c"), ("Sled Lantern", "64.00", "#0f766e"),
                       ("Spiced Tea Tin", "14.50", "#92400e")],
             gift_card=None,
@@ -724,13 +735,14 @@ def seed(store: Store) -> None:
         if domain in store.shops:
             continue
         store.shop_create(domain, name=spec["name"], email=spec["email"], currency=spec["currency"],
-                          timezone_name=spec["timezone_name"], plan=spec["plan"])
+                          timezone_name=spec["timezone_name"], plan=spec["plan"], locales=spec["locales"])
         store.shop(domain)["brand"] = spec["brand"]  # Settings › Brand in the admin (None: never set)
         products = [store.product_create(domain, title=t, price=p, image_color=c) for t, p, c in spec["products"]]
         if spec["gift_card"]:
             store.product_create(domain, title=spec["gift_card"], price="50.00", gift_card=True, image_color="#334155")
-        customers = [store.customer_create(domain, first_name=f, last_name=l, email=e, phone=ph, marketing=m, emit=False)
-                     for f, l, e, ph, m in spec["customers"]]
+        customers = [store.customer_create(domain, first_name=f, last_name=l, email=e, phone=ph, marketing=m, emit=False,
+                                           locale=(rest or [None])[0])
+                     for f, l, e, ph, m, *rest in spec["customers"]]
         # Order history from before Advocate was installed: no webhooks reach the app.
         for customer, product in itertools.islice(zip(customers, itertools.cycle(products)), 3):
             order = store.order_place(domain, lines=[(product["id"], 1)], customer_id=customer["id"])

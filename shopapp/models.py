@@ -31,6 +31,9 @@ class Shop(models.Model):
     is_plus = models.BooleanField(default=False)
     # Shopify's shop billingAddress, one line per part: every email to shoppers carries it (CAN-SPAM).
     postal_address = models.TextField(blank=True)
+    # The storefront's primary locale (shopLocales, with read_locales): what a shopper whose order
+    # names no language Advocate speaks reads (shopapp.languages). Empty: not read, English.
+    primary_locale = models.CharField(max_length=20, blank=True)
 
     scopes = models.TextField(blank=True)
     access_token = EncryptedTextField(blank=True)
@@ -253,6 +256,8 @@ class Order(models.Model):
     user_agent = models.TextField(blank=True)
     shipping_address = models.JSONField(null=True, blank=True)
     shipping_country = models.CharField(max_length=2, blank=True)
+    # The storefront language the customer bought in ('ko-KR', 'de'): their emails and pages speak it.
+    customer_locale = models.CharField(max_length=20, blank=True)
     financial_status = models.CharField(max_length=32, blank=True)
     placed_at = models.DateTimeField()
     paid_at = models.DateTimeField(null=True, blank=True)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 ORDER_QUERY = """
 query AwaitedOrder($id: ID!) {
   order(id: $id) {
-    legacyResourceId name createdAt cancelledAt email
+    legacyResourceId name createdAt cancelledAt email customerLocale
     displayFinancialStatus displayFulfillmentStatus discountCodes
     totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
     customer { legacyResourceId email firstName lastName }
@@ -83,6 +83,7 @@ def order_payload_of(node: dict) -> dict:
         "id": int(node["legacyResourceId"]),
         "name": node.get("name") or "",
         "email": node.get("email") or "",
+        "customer_locale": node.get("customerLocale") or "",
         "created_at": node.get("createdAt"),
         "cancelled_at": node.get("cancelledAt"),
         "currency": shop_money.get("currencyCode") or "",

@@ -197,7 +197,7 @@ def order_upsert(*, shop: Shop, payload: dict, event: WebhookEvent | None = None
         order.shipping_country = ((shipping or {}).get("country_code") or order.shipping_country or "")[:2]
         if redacted:
             # Late and out-of-order deliveries about a redacted customer keep the amounts, not the person.
-            order.email = order.phone = order.browser_ip = order.user_agent = ""
+            order.email = order.phone = order.browser_ip = order.user_agent = order.customer_locale = ""
             order.shipping_address, order.note_attributes = None, []
         else:
             _order_personal_fields(order, payload, shipping)
@@ -244,6 +244,8 @@ def _order_personal_fields(order: Order, payload: dict, shipping: dict | None) -
     order.browser_ip = payload.get("browser_ip") or client.get("browser_ip") or order.browser_ip
     order.user_agent = client.get("user_agent") or order.user_agent
     order.shipping_address = shipping
+    # Every order topic carries it; a payload without it (an older fetch) keeps what was stored.
+    order.customer_locale = (payload.get("customer_locale") or order.customer_locale or "")[:20]
 
 
 def order_lines_fulfilled(*, order: Order, payload: dict) -> None:
@@ -472,7 +474,7 @@ def orders_customer_export(shop: Shop, ref: CustomerRef) -> dict:
              "presentment_currency": o.presentment_currency, "discount_codes": o.discount_codes,
              "shipping_address": o.shipping_address, "shipping_country": o.shipping_country,
              "browser_ip": o.browser_ip, "user_agent": o.user_agent, "note_attributes": o.note_attributes,
-             "landing_site": o.landing_site, "referring_site": o.referring_site,
+             "customer_locale": o.customer_locale, "landing_site": o.landing_site, "referring_site": o.referring_site,
              "financial_status": o.financial_status, "paid_at": _iso(o.paid_at), "fulfilled_at": _iso(o.fulfilled_at),
              "delivered_at": _iso(o.delivered_at), "cancelled_at": _iso(o.cancelled_at),
              "lines": [{"title": ln.title, "product_id": ln.product_id, "quantity": ln.quantity, "price": str(ln.price),
@@ -499,7 +501,7 @@ def orders_customer_redact(shop: Shop, ref: CustomerRef) -> None:
     Customer.objects.filter(pk__in=customer_ids).update(email="", phone="", first_name="", last_name="",
                                                         redacted_at=timezone.now())
     Order.objects.filter(Q(customer__in=customer_ids) | Q(shopify_id__in=[_int(i) for i in ref.order_ids]), shop=shop).update(
-        email="", phone="", shipping_address=None, browser_ip="", user_agent="", note_attributes=[]
+        email="", phone="", shipping_address=None, browser_ip="", user_agent="", note_attributes=[], customer_locale=""
     )
 
 

@@ -33,6 +33,8 @@ query AdvocateShop {
   }
 }
 """
+LOCALES_SCOPE = "read_locales"
+LOCALES_QUERY = "query AdvocateShopLocales { shopLocales(published: true) { locale primary } }"
 
 
 def shop_install_from_id_token(*, domain: str, id_token: IdTokenDetails) -> Shop:
@@ -121,9 +123,24 @@ def shop_sync_details(shop: Shop) -> Shop:
     shop.plan_name = plan.get("displayName") or shop.plan_name
     shop.is_plus = bool(plan.get("shopifyPlus"))
     shop.postal_address = postal_address(info.get("billingAddress")) or shop.postal_address
+    shop.primary_locale = shop_primary_locale(shop) or shop.primary_locale
     shop.save(update_fields=["shopify_gid", "name", "email", "currency", "timezone", "plan_name", "is_plus",
-                             "postal_address", "updated_at"])
+                             "postal_address", "primary_locale", "updated_at"])
     return shop
+
+
+def shop_primary_locale(shop: Shop) -> str:
+    """The storefront's primary locale from `shopLocales` ('ko', 'de-DE'); '' without read_locales
+    (granted later than the other scopes by shops installed before it) or when Shopify did not say."""
+    if not shop.has_scope(LOCALES_SCOPE):
+        return ""
+    try:
+        data = AdminClient(shop).query(LOCALES_QUERY, cost=1)
+    except ShopifyError as exc:
+        log.warning("could not read the locales of %s: %s", shop.domain, exc)
+        return ""
+    primary = [row.get("locale") or "" for row in data.get("shopLocales") or [] if row.get("primary")]
+    return primary[0][:20] if primary else ""
 
 
 SCOPES_QUERY = "query AdvocateScopes { currentAppInstallation { accessScopes { handle } } }"

@@ -67,7 +67,7 @@ SHOPIFY_API_VERSION = env("SHOPIFY_API_VERSION", "2026-10")
 SHOPIFY_SCOPES = envlist(
     "SHOPIFY_SCOPES",
     "read_orders,read_customers,write_customers,read_products,write_products,read_themes,write_discounts,"
-    "write_store_credit_account_transactions,unauthenticated_read_content",
+    "write_store_credit_account_transactions,unauthenticated_read_content,read_locales",
 )
 # Asked for after install, when a feature needs them (shopify.app.toml's optional_scopes): read_all_orders
 # lets the history import go back further than 60 days.
@@ -223,7 +223,13 @@ WHITENOISE_USE_FINDERS = True
 
 USE_TZ = True
 TIME_ZONE = "UTC"
+# What shoppers read is in their own language (shopapp.languages picks it); compiled catalogues
+# live in locale/<lang>/LC_MESSAGES. README › Languages says how to add one.
+USE_I18N = True
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("ko", "한국어"), ("ja", "日本語"), ("de", "Deutsch"), ("fr", "Français"),
+             ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

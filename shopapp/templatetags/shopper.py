@@ -1,4 +1,5 @@
-"""`{% asset 'path' %}` for the pages shoppers see, and `shop|brand` for their logo and colour.
+"""`{% asset 'path' %}` for the pages shoppers see, `shop|brand` for their logo and colour, and
+`amount|money:currency`, `moment|local_date`, `moment|local_datetime` in the page's language.
 
 Those pages are also served through Shopify's app proxy, on the shop's own domain, where a
 relative /static/ address names the shop's files, not Advocate's: there a page's stylesheets and
@@ -11,6 +12,7 @@ from django.conf import settings
 from django.templatetags.static import static
 
 from shopapp.branding import Brand, shop_brand
+from shopapp.languages import datetime_format, date_format, money_format
 
 register = template.Library()
 
@@ -26,3 +28,19 @@ def asset(context, path: str) -> str:
 def brand(shop) -> Brand:
     """`{% with brand=shop|brand %}`: the shop's logo and readable colour (shopapp.branding)."""
     return shop_brand(shop)
+
+
+@register.filter
+def money(amount, currency: str) -> str:
+    """'$10.00', '10,00 €', '₩10,000': in the active language, in the shop's currency."""
+    return money_format(amount, currency) if amount is not None and amount != "" else ""
+
+
+@register.filter
+def local_date(value) -> str:
+    return date_format(value)
+
+
+@register.filter
+def local_datetime(value) -> str:
+    return datetime_format(value)
