@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import store_referral_link
-from referrals.sharing import advocate_summary, reward_label, share_link, share_message, share_targets
+from referrals.sharing import advocate_summary, reward_label, share_link, share_message, share_subject, share_targets
 from shopapp.mail import marketing_paused
 
 # The thank-you page usually opens before Advocate has the order (its webhook follows within
@@ -39,7 +39,7 @@ def buyer_referral(buyer) -> dict | None:
         return None
     link = store_referral_link(advocate)
     message = share_message(advocate, program)
-    subject = f"A gift from {shop.name or shop.domain}"
+    subject = share_subject(shop)
     part = {"referral": {
         "state": "ready", "link": link, "share_url": share_link(advocate), "share_message": message,
         "share_targets": [{"label": t.label, "url": t.url} for t in share_targets(link=link, message=message, subject=subject)],

@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import referral_link
-from referrals.sharing import reward_label, share_link, share_message, share_targets
+from referrals.sharing import reward_label, share_link, share_message, share_subject, share_targets
+from shopapp.languages import shopper_language
 from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Order
 
@@ -85,19 +87,19 @@ def invite_block_reason(advocate: Advocate, program: ProgramSettings) -> str | N
 
 
 def invitation_email(advocate: Advocate, program: ProgramSettings) -> tuple[str, str, str]:
-    """(subject, text, html) of the invitation."""
+    """(subject, text, html) of the invitation, in the language the advocate ordered in."""
     shop = advocate.shop
     shop_name = shop.name or shop.domain
     link = referral_link(advocate)
-    offer = program.offer_label(shop.currency)
-    context = {
-        "shop": shop, "shop_name": shop_name, "first_name": advocate.customer.first_name or "there",
-        "link": link, "code": advocate.code, "offer": offer, "reward": reward_label(program, shop.currency),
-        "page": share_link(advocate), "unsubscribe": unsubscribe_url(advocate.customer),
-        "targets": share_targets(link=link, message=share_message(advocate, program),
-                                 subject=f"A gift from {shop_name}"),
-    }
-    subject = f"Give your friends {offer} at {shop_name}"
-    return (subject, render_to_string("referrals/email/invitation.txt", context),
-            render_to_string("referrals/email/invitation.html", context))
+    with translation.override(shopper_language(shop, customer=advocate.customer)):
+        offer = program.offer_label(shop.currency)
+        context = {
+            "shop": shop, "shop_name": shop_name, "first_name": advocate.customer.first_name,
+            "link": link, "code": advocate.code, "offer": offer, "reward": reward_label(program, shop.currency),
+            "page": share_link(advocate), "unsubscribe": unsubscribe_url(advocate.customer),
+            "targets": share_targets(link=link, message=share_message(advocate, program), subject=share_subject(shop)),
+        }
+        subject = _("Give your friends %(offer)s at %(shop)s") % {"offer": offer, "shop": shop_name}
+        return (subject, render_to_string("referrals/email/invitation.txt", context),
+                render_to_string("referrals/email/invitation.html", context))
 

@@ -8,14 +8,17 @@ drop the card in the process that made them (signals) and reach the other proces
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models.signals import post_delete, post_save
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import get_language
 
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import advocate_for_code, discount_url
 from shopapp.catalog import featured_products
+from shopapp.languages import DEFAULT_LANGUAGE, shopper_language
 from shopapp.memo import Memo
 from shopapp.models import Shop
 
@@ -28,7 +31,16 @@ class LandingCard:
     advocate_id: int
     shop_id: int
     code: str
-    page: str  # the page a friend sees
+    language: str  # the advocate's: what a friend whose browser names none of Advocate's languages reads
+    context: dict
+    pages: dict[str, str] = field(default_factory=dict)  # the page a friend sees, per language, made on first ask
+
+    def page(self, language: str) -> str:
+        page = self.pages.get(language)
+        if page is None:
+            with translation.override(language):
+                page = self.pages[language] = render_to_string("referrals/landing.html", landing_context(**self.context))
+        return page
 
 
 _cards: Memo[LandingCard | None] = Memo(seconds=CARD_SECONDS, max_items=MAX_CARDS)
@@ -51,12 +63,19 @@ def _card_build(code: str) -> LandingCard | None:
     program = ProgramSettings.for_shop(advocate.shop)
     if not program.enabled or advocate.code_state != Advocate.CodeState.CREATED:
         return None  # the full view explains (off, or the code is still being made)
-    page = render_to_string("referrals/landing.html", {
-        "shop": advocate.shop, "advocate": advocate, "program": program, "own": False,
-        "offer": program.offer_label(advocate.shop.currency), "go_url": discount_url(advocate), "share_path": "",
-        "products": featured_products(advocate.shop),
-    })
-    return LandingCard(advocate_id=advocate.pk, shop_id=advocate.shop_id, code=advocate.code, page=page)
+    context = {"advocate": advocate, "program": program, "own": False, "go_url": discount_url(advocate),
+               "share_path": "", "products": featured_products(advocate.shop)}
+    return LandingCard(advocate_id=advocate.pk, shop_id=advocate.shop_id, code=advocate.code,
+                       language=shopper_language(advocate.shop, customer=advocate.customer), context=context)
+
+
+def landing_context(*, advocate: Advocate, program: ProgramSettings, own: bool, go_url: str, share_path: str,
+                    products: list) -> dict:
+    """What the landing page shows, its words in the active language."""
+    return {"shop": advocate.shop, "advocate": advocate, "program": program, "own": own,
+            "offer": program.offer_label(advocate.shop.currency),
+            "landing_text": program.landing_text_in(get_language() or DEFAULT_LANGUAGE),
+            "go_url": go_url, "share_path": share_path, "products": products}
 
 
 def landing_cards_forget(*, code: str | None = None) -> None:

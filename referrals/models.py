@@ -6,7 +6,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from shopapp.languages import money_format, percent_format
 from shopapp.models import Customer, Order, Shop, ShopScopedQuerySet
 
 ZERO = Decimal("0.00")
@@ -45,6 +47,8 @@ class ProgramSettings(models.Model):
                                       validators=[MinValueValidator(Decimal("0.01"))])
     weekly_referral_limit = models.PositiveIntegerField(default=5, validators=[MinValueValidator(1)])
     landing_text = models.TextField(blank=True, max_length=1000)
+    # The landing text per language, {"ko": {"landing_text": "..."}}; the field above is the shop's default language.
+    translations = models.JSONField(default=dict, blank=True)
     saved_at = models.DateTimeField(null=True, blank=True, help_text="set when the merchant saves the form")
 
     @classmethod
@@ -55,17 +59,26 @@ class ProgramSettings(models.Model):
         settings, _ = cls.objects.get_or_create(shop=shop)
         return settings
 
+    def landing_text_in(self, language: str) -> str:
+        """What the merchant tells a friend who reads `language`: their version in it, else their own words."""
+        own = ((self.translations or {}).get(language) or {}).get("landing_text", "").strip()
+        return own or self.landing_text
+
     def offer_label(self, currency: str, *, whose: str = "your") -> str:
-        """The friend's offer in words, to the friend ("your") or about them ("their")."""
+        """The friend's offer in words, in the active language, to the friend ("your") or about them ("their")."""
         if self.friend_offer_kind == self.OfferKind.PERCENT:
-            label = f"{self.friend_offer_value.normalize():f}% off"
+            amount = percent_format(self.friend_offer_value)
         else:
-            label = f"{self.friend_offer_value:.2f} {currency} off"
+            amount = money_format(self.friend_offer_value, currency)
         if self.friend_minimum_subtotal > 0:
-            label += f" orders over {self.friend_minimum_subtotal:.2f} {currency}"
+            return _("%(amount)s off orders over %(minimum)s") % {
+                "amount": amount, "minimum": money_format(self.friend_minimum_subtotal, currency)}
+        if whose == "their":
+            label = (_("%(amount)s off their first order") if self.friend_first_order_only
+                     else _("%(amount)s off their order"))
         else:
-            label += f" {whose} first order" if self.friend_first_order_only else f" {whose} order"
-        return label
+            label = _("%(amount)s off your first order") if self.friend_first_order_only else _("%(amount)s off your order")
+        return label % {"amount": amount}
 
 
 class Advocate(models.Model):

@@ -15,10 +15,12 @@ from typing import Callable
 
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from referrals.models import CreditEntry, Referral
 from referrals.sharing import share_link
+from shopapp.languages import money_format, shopper_language
 from shopapp.mail import Audience, email_send, unsubscribe_url
 
 log = logging.getLogger(__name__)
@@ -37,9 +39,11 @@ def referral_advocate_tell(*, referral_id: int, now: datetime | None = None) -> 
     if not claimed:
         return False
     referral = Referral.objects.select_related("shop", "advocate__customer").get(pk=referral_id)
-    context = _context(referral.advocate, amount=referral.reward_amount, currency=referral.currency)
-    return _send(referral.advocate, "referrals/email/friend_ordered", f"A friend ordered from {context['shop_name']}",
-                 context, release=lambda: Referral.objects.filter(pk=referral_id).update(advocate_told_at=None))
+    with translation.override(_language(referral.advocate)):
+        context = _context(referral.advocate, amount=referral.reward_amount, currency=referral.currency)
+        return _send(referral.advocate, "referrals/email/friend_ordered",
+                     _("A friend ordered from %(shop)s") % {"shop": context["shop_name"]},
+                     context, release=lambda: Referral.objects.filter(pk=referral_id).update(advocate_told_at=None))
 
 
 def credit_advocate_tell(*, entry_id: int) -> bool:
@@ -50,10 +54,12 @@ def credit_advocate_tell(*, entry_id: int) -> bool:
     if not claimed:
         return False
     entry = CreditEntry.objects.select_related("shop", "advocate__customer").get(pk=entry_id)
-    context = _context(entry.advocate, amount=entry.amount, currency=entry.currency)
-    return _send(entry.advocate, "referrals/email/credit_issued",
-                 f"{entry.amount:.2f} {entry.currency} store credit from {context['shop_name']}", context,
-                 release=lambda: CreditEntry.objects.filter(pk=entry_id).update(notified_at=None))
+    with translation.override(_language(entry.advocate)):
+        context = _context(entry.advocate, amount=entry.amount, currency=entry.currency)
+        return _send(entry.advocate, "referrals/email/credit_issued",
+                     _("%(amount)s store credit from %(shop)s") % {"amount": context["amount"],
+                                                                  "shop": context["shop_name"]}, context,
+                     release=lambda: CreditEntry.objects.filter(pk=entry_id).update(notified_at=None))
 
 
 def reversal_advocate_tell(*, referral_id: int) -> bool:
@@ -71,24 +77,33 @@ def reversal_advocate_tell(*, referral_id: int) -> bool:
     debited = -(settled.filter(method=CreditEntry.Method.STORE_CREDIT).balance())
     owed = -(settled.filter(method=CreditEntry.Method.OFFSET).balance())
     paid = CreditEntry.objects.filter(referral_id=referral_id, key__startswith=f"reward:{referral_id}").confirmed()
-    context = _context(referral.advocate, amount=debited, currency=referral.currency)
-    context.update(reward=f"{paid.balance():.2f}", debited=f"{debited:.2f}" if debited else "",
-                   owed=f"{owed:.2f}" if owed else "")
     try:
-        return email_send(shop=referral.shop, audience=Audience.CUSTOMER, customer=referral.advocate.customer,
-                          subject=f"About your referral reward from {context['shop_name']}",
-                          text=render_to_string("referrals/email/credit_reversed.txt", context),
-                          html=render_to_string("referrals/email/credit_reversed.html", context))
+        with translation.override(_language(referral.advocate)):
+            context = _context(referral.advocate, amount=debited, currency=referral.currency)
+            context.update(reward=money_format(paid.balance(), referral.currency),
+                           debited=money_format(debited, referral.currency) if debited else "",
+                           owed=money_format(owed, referral.currency) if owed else "")
+            return email_send(shop=referral.shop, audience=Audience.CUSTOMER, customer=referral.advocate.customer,
+                              subject=_("About your referral reward from %(shop)s") % {"shop": context["shop_name"]},
+                              text=render_to_string("referrals/email/credit_reversed.txt", context),
+                              html=render_to_string("referrals/email/credit_reversed.html", context))
     except Exception:
         log.exception("reversal news for referral %s could not be sent; the sweep retries", referral_id)
         CreditEntry.objects.filter(pk=first.pk).update(notified_at=None)
         return False
 
 
+def _language(advocate) -> str:
+    """The advocate's language: the one they last ordered in, else the shop's."""
+    return shopper_language(advocate.shop, customer=advocate.customer)
+
+
 def _context(advocate, *, amount, currency) -> dict:
+    """In the active language: the amount is written as it writes money."""
     shop, customer = advocate.shop, advocate.customer
-    return {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there", "amount": amount,
-            "currency": currency, "page": share_link(advocate), "unsubscribe": unsubscribe_url(customer)}
+    return {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name,
+            "amount": money_format(amount, currency) if amount else "", "currency": currency,
+            "page": share_link(advocate), "unsubscribe": unsubscribe_url(customer)}
 
 
 def _send(advocate, template: str, subject: str, context: dict, *, release: Callable[[], object]) -> bool:

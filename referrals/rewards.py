@@ -17,7 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q, Sum
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from referrals import discount_api
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
@@ -25,6 +26,7 @@ from shopapp.admin_api import ShopifyError, ShopifyUserError
 from shopapp.discounts import STORE_CREDIT_UNAVAILABLE, credit_once, discount_ensure
 from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue
+from shopapp.languages import money_format, shopper_language
 from shopapp.mail import owed_email_send, unsubscribe_url
 from shopapp.models import Order
 
@@ -306,15 +308,16 @@ def reward_code_email(*, entry: CreditEntry) -> bool:
     if not claimed:
         return False
     shop = entry.shop
-    context = {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there",
-               "code": entry.shopify_ref, "amount": entry.amount, "currency": entry.currency,
-               "unsubscribe": unsubscribe_url(customer)}
-    return owed_email_send(
-        shop=shop, customer=customer,
-        subject=f"Your {entry.amount:.2f} {entry.currency} reward from {context['shop_name']}",
-        text=render_to_string("referrals/email/reward_code.txt", context),
-        html=render_to_string("referrals/email/reward_code.html", context),
-        what=f"reward code email for entry {entry.pk}",
-        release=lambda: CreditEntry.objects.filter(pk=entry.pk).update(notified_at=None),
-    )
+    with translation.override(shopper_language(shop, customer=customer)):
+        context = {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name,
+                   "code": entry.shopify_ref, "amount": money_format(entry.amount, entry.currency),
+                   "unsubscribe": unsubscribe_url(customer)}
+        return owed_email_send(
+            shop=shop, customer=customer,
+            subject=_("Your %(amount)s reward from %(shop)s") % {"amount": context["amount"], "shop": context["shop_name"]},
+            text=render_to_string("referrals/email/reward_code.txt", context),
+            html=render_to_string("referrals/email/reward_code.html", context),
+            what=f"reward code email for entry {entry.pk}",
+            release=lambda: CreditEntry.objects.filter(pk=entry.pk).update(notified_at=None),
+        )
 

@@ -8,9 +8,11 @@ from urllib.parse import quote, urlencode
 from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from referrals.models import ZERO, Advocate, CreditEntry, ProgramSettings, Referral
 from referrals.services import store_referral_link
+from shopapp.languages import money_format, percent_format
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import marketing_blocked
 from shopapp.models import Customer, Shop
@@ -63,8 +65,8 @@ def share_targets(*, link: str, message: str, subject: str) -> list[ShareTarget]
     text = f"{message} {link}"
     return [
         ShareTarget("whatsapp", "WhatsApp", f"https://wa.me/?{urlencode({'text': text})}"),
-        ShareTarget("sms", "Text message", f"sms:?&body={quote(text)}"),
-        ShareTarget("email", "Email", f"mailto:?{urlencode({'subject': subject, 'body': text}, quote_via=quote)}"),
+        ShareTarget("sms", _("Text message"), f"sms:?&body={quote(text)}"),
+        ShareTarget("email", _("Email"), f"mailto:?{urlencode({'subject': subject, 'body': text}, quote_via=quote)}"),
         ShareTarget("x", "X", f"https://x.com/intent/post?{urlencode({'text': message, 'url': link})}"),
         ShareTarget("facebook", "Facebook", f"https://www.facebook.com/sharer/sharer.php?{urlencode({'u': link})}"),
     ]
@@ -74,7 +76,7 @@ def advocate_summary(advocate: Advocate) -> dict:
     """What the advocate's page shows: their friends (first names only) and their credit."""
     referrals = Referral.objects.filter(advocate=advocate).exclude(status=Referral.Status.REJECTED)
     friends = [
-        {"first_name": (r.friend.first_name if r.friend and not r.friend.redacted_at else "") or "A friend",
+        {"first_name": (r.friend.first_name if r.friend and not r.friend.redacted_at else "") or _("A friend"),
          "status": _friend_status(r.status), "at": r.created_at}
         for r in referrals.select_related("friend").only(
             "status", "created_at", "friend__first_name", "friend__redacted_at")[:FRIENDS_SHOWN]
@@ -87,24 +89,32 @@ def advocate_summary(advocate: Advocate) -> dict:
 
 def _friend_status(status: str) -> str:
     if status == Referral.Status.ISSUED:
-        return "Credit earned"
+        return _("Credit earned")
     if status == Referral.Status.VOID:
-        return "Order returned"
-    return "Ordered: credit on the way"
+        return _("Order returned")
+    return _("Ordered: credit on the way")
 
 
 def share_message(advocate: Advocate, program: ProgramSettings) -> str:
+    """What the advocate's message to a friend says before the link, in the active language."""
     shop_name = advocate.shop.name or advocate.shop.domain
-    return f"Here's {program.offer_label(advocate.shop.currency)} at {shop_name}:"
+    return _("Here's %(offer)s at %(shop)s:") % {"offer": program.offer_label(advocate.shop.currency), "shop": shop_name}
+
+
+def share_subject(shop: Shop) -> str:
+    return _("A gift from %(shop)s") % {"shop": shop.name or shop.domain}
 
 
 
 def reward_label(program: ProgramSettings, currency: str) -> str:
     """What the advocate earns per friend, in words."""
     if program.reward_kind == ProgramSettings.RewardKind.FIXED:
-        return f"{program.reward_value:.2f} {currency} in store credit"
-    label = f"{program.reward_value.normalize():f}% of their order in store credit"
-    return f"{label} (up to {program.reward_cap:.2f} {currency})" if program.reward_cap else label
+        return _("%(amount)s in store credit") % {"amount": money_format(program.reward_value, currency)}
+    percent = percent_format(program.reward_value)
+    if program.reward_cap:
+        return _("%(percent)s of their order in store credit (up to %(cap)s)") % {
+            "percent": percent, "cap": money_format(program.reward_cap, currency)}
+    return _("%(percent)s of their order in store credit") % {"percent": percent}
 
 
 def review_thanks_block(shop: Shop, reviews: list) -> str | None:

@@ -10,13 +10,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from referrals.models import Advocate, ProgramSettings
-from referrals.landing import landing_card
+from referrals.landing import landing_card, landing_context
 from referrals.services import advocate_for_code, click_record, discount_url, referral_link, referral_record_click
 from referrals.sharing import (
     advocate_for_customer, advocate_for_share_token, advocate_summary, reward_label, share_link, share_message,
-    share_targets,
+    share_subject, share_targets,
 )
 from shopapp.catalog import featured_products
+from shopapp.languages import language_use, request_language, shopper_language, shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.shopify import shop_url
@@ -37,9 +38,13 @@ SHOP_MISSES_PER_HOUR = 300
 @require_GET
 @rate_limited("referral-click", limit=CLICKS_PER_MINUTE, window=60)
 @misses_limited("referral-miss", limit=MISSES_PER_HOUR, window=3600)
+@shopper_page
 def landing(request: HttpRequest, code: str) -> HttpResponse:
     """The click path: a cached page and one insert. The advocate's own visit and every
-    page that is not a live offer (unknown, paused, off, code still being made) take the full view."""
+    page that is not a live offer (unknown, paused, off, code still being made) take the full view.
+
+    A friend reads it in their browser's language, else in the language the advocate ordered in
+    (who likely shares the link with friends who speak it), else the shop's."""
     card = landing_card(code)
     if card is None or _own_cookie(request) == str(card.advocate_id):
         return _landing(request, advocate_for_code(code), logged_in_customer_id=None)
@@ -48,7 +53,8 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
         user_agent=request.headers.get("User-Agent", ""), landing_path=request.get_full_path(),
         referrer=request.headers.get("Referer", ""), own=False,
     )
-    return _no_store(HttpResponse(card.page))
+    language = language_use(request, request_language(request, fallback=card.language))
+    return _no_store(HttpResponse(card.page(language)))
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -61,6 +67,7 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 @app_proxy_view
 @rate_limited("referral-click", limit=CLICKS_PER_MINUTE, window=60)  # per shopper (the address Shopify forwards)
 @misses_limited("referral-miss", limit=MISSES_PER_HOUR, window=3600, shop_limit=SHOP_MISSES_PER_HOUR)
+@shopper_page
 def proxy_landing(request: HttpRequest, code: str) -> HttpResponse:
     advocate = advocate_for_code(code)
     if advocate is not None and advocate.shop_id != request.shop.pk:
@@ -79,13 +86,13 @@ def _landing(request: HttpRequest, advocate: Advocate | None, *, logged_in_custo
         advocate=advocate, ip_hash=hashed_ip(request), user_agent=request.headers.get("User-Agent", ""),
         landing_path=request.get_full_path(), referrer=request.headers.get("Referer", ""), own=own,
     )
-    response = render(request, "referrals/landing.html", {
-        "shop": advocate.shop, "advocate": advocate, "program": program, "own": own,
-        "offer": program.offer_label(advocate.shop.currency),
-        "go_url": discount_url(advocate) if not own and advocate.code_state == Advocate.CodeState.CREATED else "",
-        "share_path": share_link(advocate) if own else "",
-        "products": featured_products(advocate.shop) if not own and advocate.code_state == Advocate.CodeState.CREATED else [],
-    })
+    # The advocate's own preview speaks their language; a friend reads theirs (see landing).
+    advocate_language = shopper_language(advocate.shop, customer=advocate.customer)
+    language_use(request, advocate_language if own else request_language(request, fallback=advocate_language))
+    live = not own and advocate.code_state == Advocate.CodeState.CREATED
+    response = render(request, "referrals/landing.html", landing_context(
+        advocate=advocate, program=program, own=own, go_url=discount_url(advocate) if live else "",
+        share_path=share_link(advocate) if own else "", products=featured_products(advocate.shop) if live else []))
     return _no_store(response)
 
 
@@ -112,6 +119,7 @@ def remember_own(response: HttpResponse, advocate: Advocate) -> HttpResponse:
 
 @require_GET
 @rate_limited("referral-share", limit=60, window=60)
+@shopper_page
 def share_page(request: HttpRequest, token: str) -> HttpResponse:
     """The advocate's own page from the signed link in their email."""
     try:
@@ -123,6 +131,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @app_proxy_view
+@shopper_page
 def proxy_share_page(request: HttpRequest) -> HttpResponse:
     """The same page on the store's domain for the logged-in customer (Shopify vouches for the id)."""
     shop = request.shop
@@ -139,6 +148,7 @@ def proxy_share_page(request: HttpRequest) -> HttpResponse:
 
 def _share(request: HttpRequest, advocate: Advocate) -> HttpResponse:
     shop = advocate.shop
+    language_use(request, shopper_language(shop, customer=advocate.customer))
     program = ProgramSettings.for_shop(shop)
     active = program.enabled and advocate.status == Advocate.Status.ACTIVE
     link = referral_link(advocate)
@@ -146,8 +156,7 @@ def _share(request: HttpRequest, advocate: Advocate) -> HttpResponse:
     return _private(render(request, "referrals/share.html", {
         "shop": shop, "advocate": advocate, "program": program, "active": active, "link": link,
         "offer": program.offer_label(shop.currency), "reward": reward_label(program, shop.currency),
-        "targets": share_targets(link=link, message=message, subject=f"A gift from {shop.name or shop.domain}")
-        if active else [],
+        "targets": share_targets(link=link, message=message, subject=share_subject(shop)) if active else [],
         **advocate_summary(advocate),
     }))
 

@@ -1,11 +1,41 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
 from reviews.models import ModerationDecision, Review, ReviewSettings
 from reviews.photos import MAX_BYTES, MAX_PHOTOS, PhotoInvalid, photo_clean
+from shopapp.languages import number_format
 
-RATING_CHOICES = [(str(n), f"{n} star{'s' if n > 1 else ''}") for n in range(5, 0, -1)]
+# What shoppers read is translated when the page is made (gettext_lazy for labels), in its language.
+RATING_CHOICES = [(str(n), str(n)) for n in range(5, 0, -1)]
+
+
+def rating_choices() -> list[tuple[str, str]]:
+    """5 down to 1, each named in the active language ('3 stars', '별 3개')."""
+    return [(str(n), ngettext("%(count)s star", "%(count)s stars", n) % {"count": n}) for n in range(5, 0, -1)]
+
+
+def photo_messages() -> dict:
+    """The photo picker's words (reviews/static/reviews/photos.js) in the active language."""
+    return {
+        "list": _("Photos you chose"),
+        "remove": _("Remove"),
+        "remove_named": _("Remove %(name)s"),
+        # How many photos were chosen, out of the room left; one sentence per room, for plurals.
+        "chosen": {str(room): ngettext("%(chosen)s of %(room)s photo chosen.", "%(chosen)s of %(room)s photos chosen.",
+                                       room) for room in range(MAX_PHOTOS + 1)},
+        "not_photo": _("%(name)s is not a JPEG, PNG or WebP photo."),
+        "too_large": _("%(name)s is larger than %(size)s."),
+        "too_many": ngettext("%(name)s is one too many (up to %(max)s photo).",
+                             "%(name)s is one too many (up to %(max)s photos).", MAX_PHOTOS).replace(
+            "%(max)s", str(MAX_PHOTOS)),
+        "uploading": _("Uploading your photos"),
+        "uploading_now": _("Uploading your photos…"),
+        "uploading_percent": _("Uploading your photos… %(percent)s"),
+        "upload_failed": _("The upload did not get through. Check your connection and press the button again: "
+                           "everything you wrote is still here."),
+    }
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -24,7 +54,8 @@ class PhotosField(forms.FileField):
     def clean(self, data, initial=None):
         files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
         if len(files) > MAX_PHOTOS:
-            raise forms.ValidationError(f"Choose up to {MAX_PHOTOS} photos.")
+            raise forms.ValidationError(ngettext("Choose up to %(max)s photo.", "Choose up to %(max)s photos.",
+                                                 MAX_PHOTOS) % {"max": MAX_PHOTOS})
         cleaned = []
         for upload in files:
             try:
@@ -37,23 +68,26 @@ class PhotosField(forms.FileField):
 class ReviewItemForm(forms.Form):
     """One product's part of the review page; a product left without stars is not reviewed."""
 
-    rating = forms.ChoiceField(label="Your rating", choices=RATING_CHOICES, widget=forms.RadioSelect, required=False)
-    title = forms.CharField(label="Title", max_length=120, required=False)
-    body = forms.CharField(label="Your review", max_length=5000, required=False,
-                           widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text="What should other shoppers know? Up to 5,000 characters.")
-    display_name = forms.CharField(label="Name shown with your review", max_length=60, required=False)
-    photos = PhotosField(label="Photos", required=False,
-                         help_text=f"Up to {MAX_PHOTOS} photos, JPEG, PNG or WebP, {MAX_BYTES // (1024 * 1024)} MB "
-                                   "each. Location and camera details are removed.")
-    remove_photos = forms.MultipleChoiceField(label="Remove photos", required=False,
+    rating = forms.ChoiceField(label=gettext_lazy("Your rating"), choices=RATING_CHOICES, widget=forms.RadioSelect,
+                               required=False)
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=120, required=False)
+    body = forms.CharField(label=gettext_lazy("Your review"), max_length=5000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 5}))
+    display_name = forms.CharField(label=gettext_lazy("Name shown with your review"), max_length=60, required=False)
+    photos = PhotosField(label=gettext_lazy("Photos"), required=False)
+    remove_photos = forms.MultipleChoiceField(label=gettext_lazy("Remove photos"), required=False,
                                               widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, review: Review | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.review = review
+        self.fields["rating"].choices = rating_choices()
+        self.fields["body"].help_text = _("What should other shoppers know? Up to %(count)s characters.") % {
+            "count": number_format(5000)}
+        self.fields["photos"].help_text = photos_help()
         photo_ids = [str(p.pk) for p in review.photos.all()] if review else []
-        self.fields["remove_photos"].choices = [(pk, f"Remove photo {i + 1}") for i, pk in enumerate(photo_ids)]
+        self.fields["remove_photos"].choices = [(pk, _("Remove photo %(number)s") % {"number": i + 1})
+                                                for i, pk in enumerate(photo_ids)]
 
     @property
     def is_rated(self) -> bool:
@@ -63,32 +97,46 @@ class ReviewItemForm(forms.Form):
         data = super().clean()
         typed = any(data.get(k) for k in ("title", "body", "photos"))
         if typed and not data.get("rating"):
-            self.add_error("rating", "Choose a star rating to post this review.")
+            self.add_error("rating", _("Choose a star rating to post this review."))
         kept = len(self.fields["remove_photos"].choices) - len(data.get("remove_photos") or [])
         if len(data.get("photos") or []) + kept > MAX_PHOTOS:
-            self.add_error("photos", f"A review can have up to {MAX_PHOTOS} photos; remove some first.")
+            self.add_error("photos", ngettext("A review can have up to %(max)s photo; remove some first.",
+                                              "A review can have up to %(max)s photos; remove some first.",
+                                              MAX_PHOTOS) % {"max": MAX_PHOTOS})
         return data
 
 
 class StorefrontReviewForm(forms.Form):
     """A review written on the storefront by someone who may not be a buyer: confirmed by email."""
 
-    rating = forms.ChoiceField(label="Your rating", choices=RATING_CHOICES, widget=forms.RadioSelect,
-                               error_messages={"required": "Choose a star rating."})
-    title = forms.CharField(label="Title", max_length=120, required=False)
-    body = forms.CharField(label="Your review", max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
-                           help_text="What should other shoppers know? Up to 5,000 characters.",
-                           error_messages={"required": "Write a few words about the product."})
-    display_name = forms.CharField(label="Name shown with your review", max_length=60, required=False)
-    email = forms.EmailField(label="Your email", max_length=254,
-                             help_text="We send you a link to confirm your review; your email is never shown.",
-                             error_messages={"required": "Enter your email so we can send the confirmation link.",
-                                             "invalid": "Enter an email address like name@example.com."})
+    rating = forms.ChoiceField(label=gettext_lazy("Your rating"), choices=RATING_CHOICES, widget=forms.RadioSelect,
+                               error_messages={"required": gettext_lazy("Choose a star rating.")})
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=120, required=False)
+    body = forms.CharField(label=gettext_lazy("Your review"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
+                           error_messages={"required": gettext_lazy("Write a few words about the product.")})
+    display_name = forms.CharField(label=gettext_lazy("Name shown with your review"), max_length=60, required=False)
+    email = forms.EmailField(label=gettext_lazy("Your email"), max_length=254,
+                             help_text=gettext_lazy("We send you a link to confirm your review; your email is never shown."),
+                             error_messages={
+                                 "required": gettext_lazy("Enter your email so we can send the confirmation link."),
+                                 "invalid": gettext_lazy("Enter an email address like name@example.com.")})
     # Left empty by people; filled by bots that complete every field. Hidden from view and from
     # assistive technology, so nobody using a screen reader is asked for it.
     website = forms.CharField(required=False, label="Leave this empty",
                               widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
     form_token = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].choices = rating_choices()
+        self.fields["body"].help_text = _("What should other shoppers know? Up to %(count)s characters.") % {
+            "count": number_format(5000)}
+
+
+def photos_help() -> str:
+    return ngettext("Up to %(max)s photo, JPEG, PNG or WebP, %(size)s MB each. Location and camera details are removed.",
+                    "Up to %(max)s photos, JPEG, PNG or WebP, %(size)s MB each. Location and camera details are removed.",
+                    MAX_PHOTOS) % {"max": MAX_PHOTOS, "size": MAX_BYTES // (1024 * 1024)}
 
 
 class RejectForm(forms.Form):

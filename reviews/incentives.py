@@ -17,12 +17,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from reviews.models import Review, ReviewIncentive, ReviewSettings
 from shopapp.admin_api import ShopifyError, ShopifyUserError, ShopNotConnected
 from shopapp.discounts import discount_ensure, starts_now
 from shopapp.jobs import enqueue
+from shopapp.languages import percent_format, shopper_language
 from shopapp.mail import owed_email_send, unsubscribe_url
 
 log = logging.getLogger(__name__)
@@ -109,15 +111,19 @@ def review_incentive_email(*, incentive: ReviewIncentive) -> bool:
     if not claimed:
         return False
     shop = incentive.shop
-    context = {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name or "there",
-               "code": incentive.code, "percent": incentive.percent, "unsubscribe": unsubscribe_url(customer)}
-    return owed_email_send(
-        shop=shop, customer=customer, subject=f"Your {incentive.percent}% code from {context['shop_name']}",
-        text=render_to_string("reviews/email/incentive.txt", context),
-        html=render_to_string("reviews/email/incentive.html", context),
-        what=f"incentive email {incentive.pk}",
-        release=lambda: ReviewIncentive.objects.filter(pk=incentive.pk).update(emailed_at=None),
-    )
+    line = incentive.review.order_line
+    with translation.override(shopper_language(shop, order=line.order if line else None, customer=customer)):
+        context = {"shop": shop, "shop_name": shop.name or shop.domain, "first_name": customer.first_name,
+                   "code": incentive.code, "percent": percent_format(incentive.percent),
+                   "unsubscribe": unsubscribe_url(customer)}
+        return owed_email_send(
+            shop=shop, customer=customer,
+            subject=_("Your %(percent)s code from %(shop)s") % {"percent": context["percent"], "shop": context["shop_name"]},
+            text=render_to_string("reviews/email/incentive.txt", context),
+            html=render_to_string("reviews/email/incentive.html", context),
+            what=f"incentive email {incentive.pk}",
+            release=lambda: ReviewIncentive.objects.filter(pk=incentive.pk).update(emailed_at=None),
+        )
 
 
 def review_incentives_sweep(*, now=None) -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language, gettext, gettext_lazy, gettext_noop, override
 
+from shopapp.languages import percent_format
 from shopapp.models import Customer, Order, OrderLine, Shop, ShopScopedQuerySet
 
-DEFAULT_SUBJECT = "How was your order from {shop}?"
-DEFAULT_BODY = (
+# Marked for the catalogue: a shop that kept them sends each customer their translation.
+DEFAULT_SUBJECT = gettext_noop("How was your order from {shop}?")
+DEFAULT_BODY = gettext_noop(
     "Hi {first_name},\n\n"
     "Thank you for your order {order} from {shop}. Would you tell other shoppers what you think? "
     "Click a star to start; it takes a minute."
@@ -39,6 +42,9 @@ class ReviewSettings(models.Model):
     incentive_enabled = models.BooleanField(default=False)
     incentive_text = models.CharField(max_length=200, blank=True)
     incentive_percent = models.PositiveSmallIntegerField(default=10, validators=[MinValueValidator(1), MaxValueValidator(100)])
+    # The merchant's own words per language, e.g. {"ko": {"email_subject": "...", "email_body": "..."}}; the
+    # fields above are the shop's default-language text (TRANSLATABLE names what may be written here).
+    translations = models.JSONField(default=dict, blank=True)
     test_sent_at = models.DateTimeField(null=True, blank=True)
     # When Shopify's standard reviews.rating / rating_count definitions were enabled for the shop.
     metafield_definitions_at = models.DateTimeField(null=True, blank=True)
@@ -47,10 +53,41 @@ class ReviewSettings(models.Model):
     # One metafield sync per shop at a time (writes must land in the order they were read).
     metafields_lease_until = models.DateTimeField(null=True, blank=True)
 
+    TRANSLATABLE = ("email_subject", "email_body", "incentive_text")
+
     @classmethod
     def for_shop(cls, shop: Shop) -> "ReviewSettings":
         settings, _ = cls.objects.get_or_create(shop=shop)
         return settings
+
+    def translated(self, field: str, language: str) -> str:
+        """The merchant's `field` for shoppers who read `language`: their version in it, else the built-in
+        default's translation while they kept the default, else their own words as they wrote them."""
+        own = ((self.translations or {}).get(language) or {}).get(field, "").strip()
+        if own:
+            return own
+        default = {"email_subject": DEFAULT_SUBJECT, "email_body": DEFAULT_BODY}.get(field)
+        value = getattr(self, field)
+        if default is not None and value.strip() == default:
+            with override(language):
+                return gettext(default)
+        return value
+
+    def request_texts(self, language: str) -> tuple[str, str]:
+        """(subject, body) templates of the review request in that language."""
+        return self.translated("email_subject", language), self.translated("email_body", language)
+
+    def incentive_label(self, language: str | None = None) -> str:
+        """What the incentive is, in words, in the active language ("15% off your next order")."""
+        language = language or get_language() or "en"
+        own = ((self.translations or {}).get(language) or {}).get("incentive_text", "").strip()
+        text = (self.incentive_text or "").strip()
+        if own:
+            return own
+        if text and text != f"{self.incentive_percent}% off your next order":
+            return text  # the merchant's own words (the panel fills in the English default when left empty)
+        with override(language):
+            return gettext("%(percent)s off your next order") % {"percent": percent_format(self.incentive_percent)}
 
 
 class ReviewRequest(models.Model):
@@ -225,10 +262,10 @@ class ReviewReport(models.Model):
     nothing by itself (a review never leaves the store because someone disliked it)."""
 
     class Reason(models.TextChoices):
-        SPAM = "spam", "Spam or fake"
-        OFFENSIVE = "offensive", "Offensive or abusive"
-        PERSONAL_DATA = "personal_data", "Shares someone's personal details"
-        UNRELATED = "unrelated", "Not about the product"
+        SPAM = "spam", gettext_lazy("Spam or fake")
+        OFFENSIVE = "offensive", gettext_lazy("Offensive or abusive")
+        PERSONAL_DATA = "personal_data", gettext_lazy("Shares someone's personal details")
+        UNRELATED = "unrelated", gettext_lazy("Not about the product")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="review_reports")
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="reports")

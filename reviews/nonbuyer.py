@@ -13,12 +13,14 @@ from datetime import timedelta
 from django.core import signing
 from django.core.cache import cache
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from reviews.models import ProductRating, Review
 from reviews.services import review_create
 from shopapp.admin_api import AdminClient, ShopifyError
 from shopapp.jobs import enqueue
+from shopapp.languages import DEFAULT_LANGUAGE, language_of
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import Audience, email_send
 from shopapp.models import OrderLine, Shop
@@ -78,12 +80,13 @@ def storefront_product_title(*, shop: Shop, product_id: int) -> str | None:
 
 
 def storefront_review_submit(*, shop: Shop, product_id: int, product_title: str, rating: int, title: str,
-                             body: str, display_name: str, email: str) -> Review:
-    """Store the review unconfirmed and email its confirmation link (after commit)."""
+                             body: str, display_name: str, email: str, language: str = DEFAULT_LANGUAGE) -> Review:
+    """Store the review unconfirmed and email its confirmation link (after commit), in the language
+    of the page it was written on."""
     review = review_create(shop=shop, product_id=product_id, product_title=product_title, rating=rating, title=title,
                            body=body, display_name=display_name, email=email, source=Review.Source.STOREFRONT,
                            confirmed=False)
-    enqueue(storefront_review_confirmation_send, review.pk)
+    enqueue(storefront_review_confirmation_send, review.pk, language)
     return review
 
 
@@ -91,26 +94,31 @@ def email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:16]
 
 
-def confirmation_link(review: Review) -> str:
-    # The token names the review and a digest of its email (never the email itself).
-    return absolute(f"/reviews/confirm/{link_token(CONFIRM_PURPOSE, review.pk, extra=email_key(review.email))}")
+def confirmation_link(review: Review, language: str = DEFAULT_LANGUAGE) -> str:
+    # The token names the review and a digest of its email (never the email itself); the page it
+    # opens speaks the language the review was written in.
+    token = link_token(CONFIRM_PURPOSE, review.pk, extra=email_key(review.email))
+    return absolute(f"/reviews/confirm/{token}" + (f"?lang={language}" if language != DEFAULT_LANGUAGE else ""))
 
 
-def storefront_review_confirmation_send(review_id: int) -> None:
-    """Job: email the confirmation link while the review is still unconfirmed."""
+def storefront_review_confirmation_send(review_id: int, language: str = DEFAULT_LANGUAGE) -> None:
+    """Job: email the confirmation link while the review is still unconfirmed, in the writer's language."""
     review = (Review.objects.select_related("shop")
               .filter(pk=review_id, status=Review.Status.UNCONFIRMED, source=Review.Source.STOREFRONT)
               .exclude(email="").first())
     if review is None:
         return
     shop = review.shop
-    context = {"shop": shop, "shop_name": shop.name or shop.domain, "review": review, "link": confirmation_link(review),
-               "days": CONFIRM_VALIDITY.days}
-    # Transactional: the writer asked for this message by sending the form; no marketing.
-    email_send(shop=shop, audience=Audience.CUSTOMER, to=[review.email],
-               subject=f"Confirm your review of {review.product_title or 'your product'}",
-               text=render_to_string("reviews/email/confirm.txt", context),
-               html=render_to_string("reviews/email/confirm.html", context))
+    language = language_of(language) or DEFAULT_LANGUAGE
+    with translation.override(language):
+        context = {"shop": shop, "shop_name": shop.name or shop.domain, "review": review,
+                   "link": confirmation_link(review, language), "days": CONFIRM_VALIDITY.days}
+        subject = (_("Confirm your review of %(product)s") % {"product": review.product_title} if review.product_title
+                   else _("Confirm your review"))
+        # Transactional: the writer asked for this message by sending the form; no marketing.
+        email_send(shop=shop, audience=Audience.CUSTOMER, to=[review.email], subject=subject,
+                   text=render_to_string("reviews/email/confirm.txt", context),
+                   html=render_to_string("reviews/email/confirm.html", context))
 
 
 def unconfirmed_reviews_delete() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_PHOTOS = 5
@@ -34,7 +35,8 @@ class CleanPhoto:
 def photo_clean(upload) -> CleanPhoto:
     """A JPEG re-encoded from the upload's pixels only: no EXIF, GPS or other metadata survives."""
     if upload.size > MAX_BYTES:
-        raise PhotoInvalid(f"{upload.name} is larger than {MAX_BYTES // (1024 * 1024)} MB.")
+        raise PhotoInvalid(_("%(name)s is larger than %(size)s MB.") % {"name": upload.name,
+                                                                         "size": MAX_BYTES // (1024 * 1024)})
     raw = upload.read()
     webp = _webp_size(raw)
     if webp and webp[0] * webp[1] > MAX_DECODED_PIXELS:  # Pillow sizes WebP's canvas as it opens the file
@@ -54,13 +56,13 @@ def photo_clean(upload) -> CleanPhoto:
     except PhotoInvalid:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise PhotoInvalid(f"{upload.name} is not a JPEG, PNG or WebP image.") from None
+        raise PhotoInvalid(_not_a_photo(upload.name)) from None
 
 
 def _check_header(name: str, image: Image.Image) -> None:
     """Refuses, before a single pixel is decoded, what would cost too much memory to decode."""
     if image.format not in FORMATS:
-        raise PhotoInvalid(f"{name} is not a JPEG, PNG or WebP image.")
+        raise PhotoInvalid(_not_a_photo(name))
     width, height = image.size
     if image.format == "JPEG":
         image.draft("RGB", (MAX_SIDE, MAX_SIDE))  # only sets the scale the decoder will use
@@ -68,9 +70,15 @@ def _check_header(name: str, image: Image.Image) -> None:
         raise PhotoInvalid(_too_large(name, width, height))
 
 
+def _not_a_photo(name: str) -> str:
+    return _("%(name)s is not a JPEG, PNG or WebP image.") % {"name": name}
+
+
 def _too_large(name: str, width: int, height: int) -> str:
-    return (f"{name} is {width} x {height} pixels, too large: photos may have up to "
-            f"{MAX_DECODED_PIXELS // 1_000_000} megapixels (JPEG up to {MAX_PIXELS // 1_000_000}).")
+    return _("%(name)s is %(width)s x %(height)s pixels, too large: photos may have up to %(megapixels)s megapixels "
+             "(JPEG up to %(jpeg_megapixels)s).") % {
+        "name": name, "width": width, "height": height, "megapixels": MAX_DECODED_PIXELS // 1_000_000,
+        "jpeg_megapixels": MAX_PIXELS // 1_000_000}
 
 
 def _webp_size(raw: bytes) -> tuple[int, int] | None:

@@ -10,11 +10,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, pgettext
 
 from reviews.models import Review, ReviewRequest, ReviewRequestItem, ReviewSettings
 from reviews.services import reviews_auto_publish
 from shopapp.catalog import product_cards
+from shopapp.languages import shopper_language
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Customer, Order, OrderLine, Shop
@@ -246,19 +248,29 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterable[ReviewRequestItem], *,
-                  reminder: bool = False, link: str | None = None) -> tuple[str, str, str]:
-    """(subject, text, html) of a request email, as the merchant's templates make it."""
-    items = list(items)
+                  reminder: bool = False, link: str | None = None, language: str | None = None) -> tuple[str, str, str]:
+    """(subject, text, html) of a request email, as the merchant's templates make it, in the language
+    the customer ordered in (or `language`, for the merchant's previews)."""
+    language = language or shopper_language(request.shop, order=request.order)
+    with translation.override(language):
+        return _request_email(request, config, list(items), reminder=reminder, link=link, language=language)
+
+
+def _request_email(request: ReviewRequest, config: ReviewSettings, items: list[ReviewRequestItem], *,
+                   reminder: bool, link: str | None, language: str) -> tuple[str, str, str]:
     shop = request.shop
     customer = request.customer
-    values = {"shop": shop.name or shop.domain, "first_name": (customer.first_name if customer else "") or "there",
+    # Who the greeting names when the order has no first name: "Hi there", "고객님", "お客様".
+    nobody = pgettext("the customer's first name in a greeting when it is unknown, as in 'Hi there'", "there")
+    values = {"shop": shop.name or shop.domain, "first_name": (customer.first_name if customer else "") or nobody,
               "order": request.order.name or ""}
-    subject = _fill(config.email_subject, values)
+    subject_template, body_template = config.request_texts(language)
+    subject = _fill(subject_template, values)
     if reminder:
         # A nudge that reads like a person asking again, not a dunning letter.
         titles = [item.title for item in items]
-        subject = (f"How are you getting on with your {titles[0]}?" if len(titles) == 1
-                   else f"How is your order from {values['shop']} working out?")
+        subject = (_("How are you getting on with your %(product)s?") % {"product": titles[0]} if len(titles) == 1
+                   else _("How is your order from %(shop)s working out?") % {"shop": values["shop"]})
     link = link or review_link(request)
     # A star opens the form with it chosen and the cursor in that product's review (autofocus, which
     # a URL fragment would switch off), so a star for the second product lands there.
@@ -266,10 +278,10 @@ def request_email(request: ReviewRequest, config: ReviewSettings, items: Iterabl
     products = [{"title": item.title, "url": f"{link}?item={item.pk}",
                  "image": cards[item.product_id].image_url if item.product_id in cards else "",
                  "stars": [(n, f"{link}?item={item.pk}&rating={n}") for n in range(1, 6)]} for item in items]
-    context = {"shop": shop, "config": config, "body": _fill(config.email_body, values), "products": products,
+    context = {"shop": shop, "config": config, "body": _fill(body_template, values), "products": products,
                "link": link, "reminder": reminder, "unsubscribe": _unsubscribe_link(customer),
                "parts": request_email_parts(request, reminder=reminder),
-               "incentive": config.incentive_text if config.incentive_enabled else ""}
+               "link_days": LINK_VALIDITY.days, "incentive": config.incentive_label() if config.incentive_enabled else ""}
     return (subject, render_to_string("reviews/email/request.txt", context),
             render_to_string("reviews/email/request.html", context))
 
@@ -284,11 +296,13 @@ def _send(request: ReviewRequest, config: ReviewSettings, items: list[ReviewRequ
                html=html, honour_shopify_consent=config.honour_shopify_consent)
 
 
-def review_request_test_send(*, shop: Shop, to: str) -> None:
-    """The request email as a shopper would get it, with sample products, to the merchant."""
+def review_request_test_send(*, shop: Shop, to: str, language: str | None = None) -> None:
+    """The request email as a shopper would get it, with sample products, to the merchant (in one
+    of the launch languages: a shopper of that language's version; by default the shop's)."""
     config = ReviewSettings.for_shop(shop)
     sample = sample_request(shop)
-    subject, text, html = request_email(sample, config, sample.sample_items, link=absolute("/reviews/sample"))
+    subject, text, html = request_email(sample, config, sample.sample_items, link=absolute("/reviews/sample"),
+                                        language=language)
     # The shopper's layout (postal address included), but no unsubscribe headers: there is no customer.
     email_send(shop=shop, audience=Audience.CUSTOMER, to=[to], subject=f"[Test] {subject}", text=text, html=html)
     ReviewSettings.objects.filter(pk=config.pk).update(test_sent_at=timezone.now())

@@ -18,6 +18,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch
 from django.db.models.signals import post_save
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext as _, gettext_lazy
 
 from reviews.models import ProductRating, Review, ReviewPhoto, ReviewSettings
 from shopapp.memo import Memo, now_and_once_committed
@@ -28,7 +29,8 @@ PAGE_SIZE = 10
 # reviews and with the shop's review settings; the shop's own name shows within this many
 # seconds (plus the half minute a worker keeps a body).
 CACHE_SECONDS = 300
-SORTS = {"newest": "Newest", "highest": "Highest rating", "lowest": "Lowest rating", "photos": "With photos"}
+SORTS = {"newest": gettext_lazy("Newest"), "highest": gettext_lazy("Highest rating"),
+         "lowest": gettext_lazy("Lowest rating"), "photos": gettext_lazy("With photos")}
 KINDS = ("page", "fragment", "json", "badge")
 STYLESHEET = Path(__file__).resolve().parent.parent / "extensions" / "advocate-theme" / "assets" / "advocate.css"
 
@@ -84,19 +86,19 @@ def histogram_rows(rating: ProductRating | None) -> list[dict]:
 
 
 def verification_statement(config: ReviewSettings) -> str:
-    """How reviews are checked, as the EU's Omnibus Directive asks traders to disclose."""
-    parts = ["Reviews marked “Verified buyer” were written by customers who bought the product: "
-             "we email them after their order and tie the review to that order."]
+    """How reviews are checked, as the EU's Omnibus Directive asks traders to disclose (in the active language)."""
+    parts = [_("Reviews marked “Verified buyer” were written by customers who bought the product: "
+               "we email them after their order and tie the review to that order.")]
     if config.non_buyer_reviews:
-        parts.append("Other reviews come from shoppers who confirmed their email address; "
-                     "we could not check that they bought the product.")
+        parts.append(_("Other reviews come from shoppers who confirmed their email address; "
+                       "we could not check that they bought the product."))
     else:
-        parts.append("Only customers with an order can review.")
+        parts.append(_("Only customers with an order can review."))
     if config.incentive_enabled:
-        parts.append("Reviews marked “Incentivized” were written for an offer, given for any honest review "
-                     "whatever its rating.")
-    parts.append("Every review is published, positive or negative, unless it breaks our content rules "
-                 "(spam, abuse, personal data or not about the product).")
+        parts.append(_("Reviews marked “Incentivized” were written for an offer, given for any honest review "
+                       "whatever its rating."))
+    parts.append(_("Every review is published, positive or negative, unless it breaks our content rules "
+                   "(spam, abuse, personal data or not about the product)."))
     return " ".join(parts)
 
 
@@ -239,7 +241,7 @@ def _render(kind: str, *, shop: Shop, product_id: int, rating: ProductRating | N
         "shop": shop, "listing": listing, "rows": rows, "histogram": histogram_rows(rating),
         "links": _links(prefix, product_id, listing), "statement": verification_statement(config),
         "json_ld": product_json_ld(listing) if kind == "fragment" else None, "average_stars": stars(rating.average) if rating else "",
-        "product_title": (rating.product_title if rating else "") or "this product",
+        "product_title": rating.product_title if rating else "",
         "write_url": f"{prefix}/reviews/{product_id}/write" if config.non_buyer_reviews else "",
     }
     if kind == "fragment":
@@ -279,7 +281,8 @@ def storefront_render(*, shop: Shop, product_id: int, kind: str, sort: str = "ne
         return _render(kind, shop=shop, product_id=product_id, rating=None, sort=sort, page=1, prefix=prefix)
     rating_pk, version, count = pointer
     page = min(max(page, 1), page_count(count))
-    key = f"advocate:sf:{shop.pk}:{product_id}:{rating_pk}.{version}:{kind}:{sort}:{page}:{prefix}"
+    # One body per language too: the words around the reviews are the shopper's (the storefront's).
+    key = f"advocate:sf:{shop.pk}:{product_id}:{rating_pk}.{version}:{kind}:{sort}:{page}:{prefix}:{get_language()}"
     body = _bodies.get(key)
     if body is None:
         body = cache.get(key)

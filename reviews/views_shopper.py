@@ -9,12 +9,14 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from reviews.forms import ReviewItemForm
+from reviews.forms import ReviewItemForm, photo_messages
 from reviews.models import Review, ReviewPhoto, ReviewRequest, ReviewSettings
 from reviews.requests import review_request_for_token
 from reviews.services import review_create, review_update
+from shopapp.languages import language_use, shopper_language, shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.ratelimit import rate_limited
@@ -24,6 +26,7 @@ from shopapp.shopify import shop_url
 
 @csrf_exempt
 @rate_limited("review-form", limit=60, window=60)
+@shopper_page
 def review_form(request: HttpRequest, token: str) -> HttpResponse:
     return _review_page(request, token, base="/reviews")
 
@@ -31,6 +34,7 @@ def review_form(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @app_proxy_view
 @rate_limited("review-form", limit=60, window=60)
+@shopper_page
 def proxy_review_form(request: HttpRequest, token: str) -> HttpResponse:
     prefix = request.GET.get("path_prefix") or "/apps/advocate"
     return _review_page(request, token, base=f"{prefix}/reviews", proxy_shop=request.shop)
@@ -45,6 +49,8 @@ def _review_page(request: HttpRequest, token: str, *, base: str, proxy_shop=None
         return _link_invalid(request)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
+    # The language of the email this link came in (the order's), so the two never disagree.
+    language_use(request, shopper_language(review_request.shop, order=review_request.order))
     action = f"{base}/r/{token}"
     items = list(review_request.items.filter(asked=True).select_related("order_line"))
     existing = {r.order_line_id: r for r in Review.objects.filter(order_line__in=[i.order_line for i in items])
@@ -65,9 +71,9 @@ def _review_page(request: HttpRequest, token: str, *, base: str, proxy_shop=None
     rated = [row for row in rows if row["form"].is_rated] if forms_ok else []
     error = ""
     if forms_ok and not rated:
-        error = "Choose a star rating for at least one product."
+        error = _("Choose a star rating for at least one product.")
     if not forms_ok or error:
-        error = error or "Some answers need another look; the messages are next to them."
+        error = error or _("Some answers need another look; the messages are next to them.")
         return _render_form(request, review_request, rows, action, error=error, status=400)
     _save(review_request, rated)
     return HttpResponseRedirect(f"{action}?done=1")
@@ -108,7 +114,7 @@ def _render_form(request, review_request, rows, action, *, error: str = "", stat
     config = ReviewSettings.for_shop(review_request.shop)
     return render(request, "reviews/form.html", {
         "shop": review_request.shop, "rows": rows, "action": action, "error": error,
-        "incentive": config.incentive_text if config.incentive_enabled else "",
+        "incentive": config.incentive_label() if config.incentive_enabled else "", "photo_messages": photo_messages(),
     }, status=status)
 
 

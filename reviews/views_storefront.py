@@ -6,12 +6,18 @@ JavaScript; `?view=fragment` is the same content for the theme block's fetch; `?
 is the data. `/reviews/<product_id>/badge` is the star badge. `/reviews/<product_id>/write` is
 the non-buyer's form, confirmed through an emailed link (the section below says why it needs
 no CSRF cookie).
+
+Every page speaks the storefront's language (shopapp.languages.request_language): `?locale=`, which
+the theme blocks pass from Liquid's request.locale, else the browser's Accept-Language, else the
+shop's primary locale; `?lang=` overrides it for testing.
 """
 from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from reviews.buyer import my_review_link
@@ -19,12 +25,13 @@ from reviews.feed import feed_lines, feed_shop
 from reviews.forms import StorefrontReviewForm
 from reviews.models import Review, ReviewPhoto, ReviewReport, ReviewSettings
 from reviews.nonbuyer import (
-    email_key, form_token, form_token_valid, storefront_product_title, storefront_review_for_token, storefront_review_submit,
+    CONFIRM_VALIDITY, email_key, form_token, form_token_valid, storefront_product_title, storefront_review_for_token, storefront_review_submit,
 )
 from reviews.reports import report_token, report_token_valid, reportable_review, review_report
 from reviews.services import review_confirm
 from reviews.storefront import shop_reviews_render, storefront_render
 from reviews.views_shopper import photo_response
+from shopapp.languages import shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view, liquid
 from shopapp.ratelimit import allow, hashed_ip, limit_key, rate_limited
@@ -36,6 +43,7 @@ CONTENT_TYPES = {"fragment": "text/html; charset=utf-8", "badge": "text/html; ch
 
 @app_proxy_view
 @rate_limited("storefront-reviews", limit=600, window=60, shared_every=True)
+@shopper_page
 def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
     if request.GET.get("format") == "json":
         kind = "json"
@@ -46,6 +54,7 @@ def product_reviews(request: HttpRequest, product_id: int) -> HttpResponse:
 
 @app_proxy_view
 @rate_limited("storefront-reviews", limit=600, window=60, shared_every=True)
+@shopper_page
 def all_reviews(request: HttpRequest) -> HttpResponse:
     """The shop's All reviews page (Liquid, in the theme): every product's reviews, newest first."""
     if request.method not in ("GET", "HEAD"):
@@ -65,6 +74,7 @@ def _listing_params(request: HttpRequest) -> tuple[int, str]:
 
 @app_proxy_view
 @rate_limited("storefront-reviews", limit=600, window=60, shared_every=True)
+@shopper_page
 def product_badge(request: HttpRequest, product_id: int) -> HttpResponse:
     return _answer(request, product_id, "badge")
 
@@ -121,6 +131,7 @@ REPORTS_PER_HOUR = 10  # reports one shopper may send
 @csrf_exempt  # see the module docstring: a signed form token stands in for the cookie
 @app_proxy_view
 @rate_limited("storefront-write", limit=30, window=60)
+@shopper_page
 def write_review(request: HttpRequest, product_id: int) -> HttpResponse:
     shop = request.shop
     if not ReviewSettings.for_shop(shop).non_buyer_reviews:
@@ -139,18 +150,18 @@ def write_review(request: HttpRequest, product_id: int) -> HttpResponse:
     form = StorefrontReviewForm(data)
     if not form.is_valid() or not token_ok:
         if not token_ok:
-            form.add_error(None, "This page was open for a long time. Check your review and send it again.")
+            form.add_error(None, _("This page was open for a long time. Check your review and send it again."))
         return _page(request, form, product_title, product_id, status=400)
     values = form.cleaned_data
     if values["website"]:  # the honeypot: answer like a success, store nothing
         return _sent(request, product_title)
     if not allow(f"storefront-write-email:{email_key(values['email'])}", limit=EMAIL_LIMIT, window=3600):
-        form.add_error("email", "This email address sent several reviews in the last hour. Try again later.")
+        form.add_error("email", _("This email address sent several reviews in the last hour. Try again later."))
         return _page(request, form, product_title, product_id, status=429)
     storefront_review_submit(
         shop=shop, product_id=product_id, product_title=product_title, rating=int(values["rating"]),
         title=values["title"].strip(), body=values["body"].strip(), display_name=values["display_name"].strip(),
-        email=values["email"].strip(),
+        email=values["email"].strip(), language=translation.get_language(),
     )
     # Rendered, not redirected: a redirect would leave the proxy's signed address.
     return _sent(request, product_title)
@@ -162,16 +173,18 @@ def _page(request: HttpRequest, form: StorefrontReviewForm, product_title: str, 
     return render(request, "reviews/write.html", {
         "shop": request.shop, "form": form, "product_title": product_title,
         "back_url": f"{prefix}/reviews/{product_id}",
-        "error": "Some answers need another look; the messages are next to them." if form.errors else "",
+        "error": _("Some answers need another look; the messages are next to them.") if form.errors else "",
     }, status=status)
 
 
 def _sent(request: HttpRequest, product_title: str) -> HttpResponse:
-    return render(request, "reviews/write_sent.html", {"shop": request.shop, "product_title": product_title})
+    return render(request, "reviews/write_sent.html", {"shop": request.shop, "product_title": product_title,
+                                                        "days": CONFIRM_VALIDITY.days})
 
 
 @csrf_exempt  # the link's signed token is the credential, as on the review form
 @rate_limited("storefront-confirm", limit=30, window=60)
+@shopper_page  # in the language of the page it was written on (?lang= in the emailed link)
 def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button, POST confirms: mail scanners that open links must not publish reviews."""
     if request.method not in ("GET", "HEAD", "POST"):
@@ -182,7 +195,7 @@ def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
             review = review_confirm(review=review)
     except LinkInvalid:
         # Says nothing about which part failed or what the link was for.
-        return render(request, "reviews/confirm_invalid.html", {}, status=404)
+        return render(request, "reviews/confirm_invalid.html", {"days": CONFIRM_VALIDITY.days}, status=404)
     return render(request, "reviews/confirm.html", {
         "shop": review.shop, "review": review, "confirmed": review.status != Review.Status.UNCONFIRMED,
         "published": review.status == Review.Status.PUBLISHED,
@@ -191,6 +204,7 @@ def confirm_review(request: HttpRequest, token: str) -> HttpResponse:
 
 @app_proxy_view
 @rate_limited("storefront-mine", limit=60, window=60)
+@shopper_page
 def my_review(request: HttpRequest, product_id: int) -> HttpResponse:
     """"Write a review" for a logged-in customer: their own order's form when they bought the product."""
     shop = request.shop
@@ -215,6 +229,7 @@ def my_review(request: HttpRequest, product_id: int) -> HttpResponse:
 @csrf_exempt  # a signed form token stands in for the cookie, as on the write form (reviews/reports.py)
 @app_proxy_view
 @rate_limited("storefront-report", limit=60, window=60)
+@shopper_page
 def report_review(request: HttpRequest, review_id: int) -> HttpResponse:
     """`Report` under a review on the store: choose a reason, send; the merchant decides."""
     shop = request.shop
@@ -231,13 +246,14 @@ def report_review(request: HttpRequest, review_id: int) -> HttpResponse:
         return render(request, "reviews/report.html", context)
     if not allow(f"storefront-report-sent:{limit_key(request)}", limit=REPORTS_PER_HOUR, window=3600):
         return render(request, "reviews/report.html", {
-            **context, "error": "You sent several reports in the last hour. Try again later."}, status=429)
+            **context, "error": _("You sent several reports in the last hour. Try again later.")}, status=429)
     if context["chosen"] not in ReviewReport.Reason.values:
-        return render(request, "reviews/report.html", {**context, "error": "Choose what is wrong with the review."},
+        return render(request, "reviews/report.html", {**context, "error": _("Choose what is wrong with the review.")},
                       status=400)
     if not report_token_valid(request.POST.get("form_token", ""), shop=shop, review_id=review.pk):
         return render(request, "reviews/report.html", {
-            **context, "error": "This page was open for a long time. Choose the reason again and send it."}, status=400)
+            **context, "error": _("This page was open for a long time. Choose the reason again and send it.")},
+            status=400)
     review_report(review=review, reason=context["chosen"], client=hashed_ip(request))
     return render(request, "reviews/report.html", {**context, "sent": True})
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from shopapp.languages import language_use, shopper_language, shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.mail import customer_for_unsubscribe, customer_resubscribe, customer_unsubscribe
 from shopapp.models import Customer
 
 
 @csrf_exempt  # checked below: only the RFC 8058 one-click POST goes without a CSRF token
+@shopper_page
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a page with a button and changes nothing (mail scanners open links); POST acts.
 
@@ -24,6 +27,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         customer = customer_for_unsubscribe(token)
     except (LinkInvalid, Customer.DoesNotExist):
         return render(request, "shopapp/unsubscribe.html", {"invalid": True}, status=404)
+    language_use(request, shopper_language(customer.shop, customer=customer))
     context = {"customer": customer, "shop": customer.shop}
     if request.method != "POST":
         return render(request, "shopapp/unsubscribe.html", context)
@@ -39,6 +43,6 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     elif action == "resubscribe":
         customer_resubscribe(customer=customer)
     else:
-        return render(request, "shopapp/unsubscribe.html", {**context, "error": "Choose one of the buttons."},
+        return render(request, "shopapp/unsubscribe.html", {**context, "error": _("Choose one of the buttons.")},
                       status=400)
     return render(request, "shopapp/unsubscribe.html", {**context, "done": action})

@@ -11,13 +11,15 @@ from email.utils import make_msgid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, gettext_noop, pgettext
 
 from reviews.cases.models import Case, CaseMessage, Remedy, ReplyTemplate
 from reviews.models import Review
 from reviews.requests import review_link
 from reviews.services import review_reply
 from shopapp.jobs import enqueue
+from shopapp.languages import money_format, shopper_language
 from shopapp.links import absolute, link_read, link_token
 from shopapp.mail import Audience, email_send
 from shopapp.models import Shop
@@ -29,19 +31,21 @@ log = logging.getLogger(__name__)
 ANSWER_LINK_PURPOSE = "case-answer"
 ANSWER_LINK_VALIDITY = timedelta(days=120)
 
+# Subjects and bodies are in the catalogue: a shop that kept them writes to each customer in their language.
 DEFAULT_TEMPLATES = [
-    ("apology", "Apology", "About your review of {product}",
-     "Hi {first_name},\n\nThank you for telling us about your {product} from order {order}. We are sorry it "
-     "fell short. We would like to put it right: {remedy}\n\nThis is yours whatever you do with your review; "
-     "you do not need to change or remove it.\n\n{shop}"),
-    ("replacement", "Replacement", "A replacement for your {product}",
-     "Hi {first_name},\n\nWe are sorry your {product} from order {order} was not right. We can send you a "
-     "replacement at no cost. Use the answer link below to confirm your address, or tell us if you would prefer "
-     "something else.\n\nThe replacement does not depend on your review in any way.\n\n{shop}"),
-    ("details", "Asking for details", "Can you tell us more about your {product}?",
-     "Hi {first_name},\n\nThank you for your review of {product}. We would like to understand what went "
-     "wrong so we can help. Could you tell us a little more, and add a photo if it helps?\n\n{shop}"),
+    ("apology", "Apology", gettext_noop("About your review of {product}"), gettext_noop(
+        "Hi {first_name},\n\nThank you for telling us about your {product} from order {order}. We are sorry it "
+        "fell short. We would like to put it right: {remedy}\n\nThis is yours whatever you do with your review; "
+        "you do not need to change or remove it.\n\n{shop}")),
+    ("replacement", "Replacement", gettext_noop("A replacement for your {product}"), gettext_noop(
+        "Hi {first_name},\n\nWe are sorry your {product} from order {order} was not right. We can send you a "
+        "replacement at no cost. Use the answer link below to confirm your address, or tell us if you would prefer "
+        "something else.\n\nThe replacement does not depend on your review in any way.\n\n{shop}")),
+    ("details", "Asking for details", gettext_noop("Can you tell us more about your {product}?"), gettext_noop(
+        "Hi {first_name},\n\nThank you for your review of {product}. We would like to understand what went "
+        "wrong so we can help. Could you tell us a little more, and add a photo if it helps?\n\n{shop}")),
 ]
+_DEFAULT_TEXTS = {key: {"subject": subject, "body": body} for key, _name, subject, body in DEFAULT_TEMPLATES}
 PLACEHOLDERS = ("first_name", "product", "order", "shop", "remedy")
 # What template_fill leaves where only the merchant can write the words.
 OFFER_TO_WRITE = "[describe what you offer]"
@@ -63,13 +67,50 @@ def reply_templates(shop: Shop) -> list[ReplyTemplate]:
     return templates
 
 
+def reply_template_texts(template: ReplyTemplate, language: str) -> tuple[str, str]:
+    """(subject, body) of a template for a customer who reads `language`: the merchant's version in it,
+    else the built-in default's translation while they kept the default, else their own words."""
+    own = (template.translations or {}).get(language) or {}
+    texts = []
+    for field in ("subject", "body"):
+        value = (own.get(field) or "").strip()
+        if not value:
+            value = getattr(template, field)
+            default = _DEFAULT_TEXTS.get(template.key, {}).get(field)
+            if default is not None and value.strip() == default:
+                with translation.override(language):
+                    value = _(default)
+        texts.append(value)
+    return texts[0], texts[1]
+
+
+def reply_template_filled(template: ReplyTemplate, case: Case) -> dict:
+    """A template's subject and body for this case, in the customer's language, placeholders filled
+    (the remedy with the code the shop gave, when there is one)."""
+    language = case_language(case)
+    with translation.override(language):
+        subject, body = reply_template_texts(template, language)
+        remedy = case.remedies.filter(status=Remedy.Status.DONE).exclude(code="").last()
+        offer = (_("a one-use code, %(code)s, worth %(amount)s.") % {
+            "code": remedy.code, "amount": money_format(remedy.amount, remedy.currency)}) if remedy else ""
+        return {"subject": template_fill(subject, case), "body": template_fill(body, case, remedy=offer)}
+
+
+def case_default_subject(case: Case) -> str:
+    """The subject of a reply written without a template, in the customer's language."""
+    with translation.override(case_language(case)):
+        return _default_subject(case)
+
+
 def template_fill(text: str, case: Case, *, remedy: str = "") -> str:
-    """Only the named placeholders (str.format would let a template reach attributes)."""
+    """Only the named placeholders (str.format would let a template reach attributes); in the active language."""
     review = case.review
     customer = case.customer
     order = review.order_line.order.name if review.order_line_id else ""
-    values = {"first_name": (customer.first_name if customer and not customer.redacted_at else "") or "there",
-              "product": review.product_title or "your order", "order": order or "",
+    nobody = pgettext("the customer's first name in a greeting when it is unknown, as in 'Hi there'", "there")
+    values = {"first_name": (customer.first_name if customer and not customer.redacted_at else "") or nobody,
+              "product": review.product_title or pgettext("in a reply, when the product is unknown", "your order"),
+              "order": order or "",
               "shop": case.shop.name or case.shop.domain,
               "remedy": remedy or OFFER_TO_WRITE}
     for key, value in values.items():
@@ -87,6 +128,13 @@ def unfilled_placeholders(text: str) -> list[str]:
 
 
 # --- the private conversation -------------------------------------------------------
+
+def case_language(case: Case) -> str:
+    """The customer's language: the one they ordered the reviewed product in, else their latest, else the shop's."""
+    review = case.review
+    order = review.order_line.order if review.order_line_id else None
+    return shopper_language(case.shop, order=order, customer=case.customer)
+
 
 def answer_link(case: Case) -> str:
     return absolute(f"/cases/a/{link_token(ANSWER_LINK_PURPOSE, case.pk)}")
@@ -151,14 +199,15 @@ def remedy_deliver(*, remedy_id: int) -> CaseMessage | None:
     customer = case.customer
     if customer is None or customer.redacted_at or not customer.email or not case.shop.is_installed:
         return None
-    context = {"remedy": remedy, "shop_name": case.shop.name or case.shop.domain,
-               "first_name": customer.first_name or "there", "product": case.review.product_title or "your order"}
-    subject = (f"Your code from {context['shop_name']}" if remedy.kind == Remedy.Kind.DISCOUNT
-               else f"Store credit from {context['shop_name']}")
+    with translation.override(case_language(case)):
+        context = {"remedy": remedy, "shop_name": case.shop.name or case.shop.domain, "first_name": customer.first_name,
+                   "amount": money_format(remedy.amount, remedy.currency), "product": case.review.product_title}
+        subject = (_("Your code from %(shop)s") if remedy.kind == Remedy.Kind.DISCOUNT
+                   else _("Store credit from %(shop)s")) % {"shop": context["shop_name"]}
+        body = render_to_string("cases/email/remedy.txt", context).strip()
     try:
         with transaction.atomic():
-            message = _message_create(case, subject=subject, body=render_to_string("cases/email/remedy.txt", context).strip(),
-                                      actor=SYSTEM_ACTOR, remedy=remedy)
+            message = _message_create(case, subject=subject, body=body, actor=SYSTEM_ACTOR, remedy=remedy)
             first_response_record(case)
             case_log(case, "remedy_delivered", f"{remedy.get_kind_display()} {remedy.code} sent to the customer"
                  .replace("  ", " "), SYSTEM_ACTOR)
@@ -187,10 +236,11 @@ def case_message_send(message_id: int) -> bool:
         headers.update({"In-Reply-To": earlier[-1], "References": " ".join(earlier)})
     context = {"shop": case.shop, "message": message, "link": answer_link(case)}
     try:
-        sent = email_send(shop=case.shop, audience=Audience.CUSTOMER, customer=case.customer,
-                          subject=message.subject or _default_subject(case),
-                          text=render_to_string("cases/email/reply.txt", context),
-                          html=render_to_string("cases/email/reply.html", context), headers=headers)
+        with translation.override(case_language(case)):
+            sent = email_send(shop=case.shop, audience=Audience.CUSTOMER, customer=case.customer,
+                              subject=message.subject or _default_subject(case),
+                              text=render_to_string("cases/email/reply.txt", context),
+                              html=render_to_string("cases/email/reply.html", context), headers=headers)
     except Exception as exc:
         log.exception("case message %s could not be sent", message_id)
         CaseMessage.objects.filter(pk=message_id).update(sent_at=None, send_error=str(exc)[:300])
@@ -203,7 +253,9 @@ def case_message_send(message_id: int) -> bool:
 
 
 def _default_subject(case: Case) -> str:
-    return f"About your review of {case.review.product_title or 'your order'}"
+    if case.review.product_title:
+        return _("About your review of %(product)s") % {"product": case.review.product_title}
+    return _("About your review of your order")
 
 
 def case_customer_answer(*, case: Case, body: str) -> CaseMessage:

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 from django.core.validators import validate_email
+from django.utils.translation import pgettext_lazy
 
 from reviews.cases.models import CaseSettings, Remedy, ReplyTemplate
 from reviews.cases.conversation import PLACEHOLDERS, unknown_placeholders
@@ -72,4 +73,7 @@ class RemedyForm(forms.Form):
 
 
 class AnswerForm(forms.Form):
-    body = forms.CharField(label="Your answer", max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))
+    """The customer's answer on their case page, in their language."""
+
+    body = forms.CharField(label=pgettext_lazy("a customer's written answer to the shop's message", "Your answer"),
+                           max_length=5000, widget=forms.Textarea(attrs={"rows": 6}))

@@ -60,6 +60,9 @@ class ReplyTemplate(models.Model):
     name = models.CharField(max_length=80)
     subject = models.CharField(max_length=200)
     body = models.TextField(max_length=5000)
+    # The merchant's own versions per language, {"ko": {"subject": "...", "body": "..."}}; subject and
+    # body above are the shop's default language (reviews.cases.conversation.reply_template_texts).
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "key"], name="case_template_once")]

@@ -21,6 +21,7 @@ from reviews.cases.models import Case, CaseEvent, CaseSettings
 from reviews.models import Review
 from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue
+from shopapp.languages import list_format
 from shopapp.mail import Audience, email_send
 from shopapp.models import Shop
 from shopapp.shopify import shop_url
@@ -228,4 +229,5 @@ def case_thanks_block(shop: Shop, reviews: list) -> str | None:
     unhappy = [r for r in reviews if r.rating <= threshold or Case.objects.filter(review=r).exists()]
     if not unhappy:
         return None
-    return render_to_string("cases/review_thanks.html", {"shop": shop, "unhappy": unhappy})
+    return render_to_string("cases/review_thanks.html", {
+        "shop": shop, "products": list_format([r.product_title for r in unhappy])})

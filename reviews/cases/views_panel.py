@@ -16,7 +16,7 @@ from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.pause import pause_status, pause_tag_renamed
 from shopapp.staff import STAFF_ID, actor_label
 from reviews.cases.conversation import (
-    case_public_reply, case_reply_send, case_review_link, reply_templates, template_fill,
+    case_default_subject, case_public_reply, case_reply_send, case_review_link, reply_template_filled, reply_templates,
 )
 from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
 from reviews.models import Review
@@ -165,24 +165,18 @@ def _template_added(request: HttpRequest, case: Case) -> tuple[ReplyForm, str]:
     subject, body = request.POST.get("subject", "").strip(), request.POST.get("body", "").rstrip()
     if template is None:
         return ReplyForm(initial={"subject": subject, "body": body}), "That template no longer exists."
-    filled = _filled(template, case)
+    filled = reply_template_filled(template, case)
     return ReplyForm(initial={"subject": subject or filled["subject"],
                               "body": f"{body}\n\n{filled['body']}" if body else filled["body"]}), \
         f"“{template.name}” added{' below what you wrote' if body else ''}: edit it, then send."
-
-
-def _filled(template, case: Case) -> dict:
-    remedy = case.remedies.filter(status=Remedy.Status.DONE).exclude(code="").last()
-    offer = f"a one-use code, {remedy.code}, worth {remedy.amount} {remedy.currency}." if remedy else ""
-    return {"subject": template_fill(template.subject, case), "body": template_fill(template.body, case, remedy=offer)}
 
 
 def _reply_initial(request: HttpRequest, case: Case) -> dict:
     key = request.GET.get("template", "")
     template = next((t for t in reply_templates(case.shop) if t.key == key), None)
     if template is None:
-        return {"subject": f"About your review of {case.review.product_title or 'your order'}"}
-    return _filled(template, case)
+        return {"subject": case_default_subject(case)}
+    return reply_template_filled(template, case)
 
 
 def _context(case: Case, request: HttpRequest) -> dict:

@@ -5,20 +5,23 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 
-from reviews.cases.conversation import case_customer_answer, case_for_token, case_review_link
+from reviews.cases.conversation import case_customer_answer, case_for_token, case_language, case_review_link
 from reviews.cases.forms import AnswerForm
 from reviews.cases.models import Case, CaseMessage, Remedy
+from shopapp.languages import language_use, shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.ratelimit import rate_limited
 
 
 @rate_limited("case-answer", limit=30, window=60)
+@shopper_page
 def customer_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's page from the signed link in a private reply: the thread and an answer box."""
     try:
         case = case_for_token(token)
     except (LinkInvalid, Case.DoesNotExist):
         return render(request, "cases/link_invalid.html", {}, status=404)
+    language_use(request, case_language(case))  # the language of the email the link came in
     form = AnswerForm()
     sent = request.GET.get("sent") == "1"
     status = 200

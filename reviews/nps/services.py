@@ -14,12 +14,13 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from reviews.models import ReviewRequest, ReviewSettings
 from reviews.nps.models import NpsSettings, NpsSurvey
 from reviews.requests import email_cap_reason
+from shopapp.languages import shopper_language
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Customer, Order
@@ -141,15 +142,16 @@ def _scores(link) -> list[tuple[int, str]]:
 
 
 def nps_email(survey: NpsSurvey) -> tuple[str, str, str]:
-    """(subject, text, html) of the question sent on its own."""
+    """(subject, text, html) of the question sent on its own, in the language the customer ordered in."""
     shop = survey.shop
     customer = survey.customer
-    context = {"shop": shop, "question": question(shop), "scores": _scores(lambda n: nps_link(survey, n)),
-               "first_name": customer.first_name if customer else "", "order": survey.order.name,
-               "unsubscribe": unsubscribe_url(customer) if customer else ""}
-    subject = _("A quick question from %(shop)s") % {"shop": shop.name or shop.domain}
-    return (subject, render_to_string("nps/email/question.txt", context),
-            render_to_string("nps/email/question.html", context))
+    with translation.override(shopper_language(shop, order=survey.order, customer=customer)):
+        context = {"shop": shop, "question": question(shop), "scores": _scores(lambda n: nps_link(survey, n)),
+                   "first_name": customer.first_name if customer else "", "order": survey.order.name,
+                   "unsubscribe": unsubscribe_url(customer) if customer else ""}
+        subject = _("A quick question from %(shop)s") % {"shop": shop.name or shop.domain}
+        return (subject, render_to_string("nps/email/question.txt", context),
+                render_to_string("nps/email/question.html", context))
 
 
 def nps_request_part(request: ReviewRequest, *, reminder: bool) -> tuple[str, str] | None:

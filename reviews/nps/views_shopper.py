@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from reviews.nps.forms import NpsAnswerForm
 from reviews.nps.models import PROMOTER_FROM, NpsSurvey
 from reviews.nps.services import nps_answer, nps_survey_for_token, question
+from shopapp.languages import language_use, shopper_language, shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
 from shopapp.ratelimit import rate_limited
@@ -24,6 +25,7 @@ from shopapp.shopify import shop_url
 
 @csrf_exempt
 @rate_limited("nps", limit=60, window=60)
+@shopper_page
 def nps_page(request: HttpRequest, token: str) -> HttpResponse:
     return _page(request, token, base="/nps")
 
@@ -31,6 +33,7 @@ def nps_page(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @app_proxy_view
 @rate_limited("nps", limit=60, window=60)
+@shopper_page
 def proxy_nps_page(request: HttpRequest, token: str) -> HttpResponse:
     prefix = request.GET.get("path_prefix") or "/apps/advocate"
     return _page(request, token, base=f"{prefix}/nps", proxy_shop=request.shop)
@@ -45,6 +48,8 @@ def _page(request: HttpRequest, token: str, *, base: str, proxy_shop=None) -> Ht
         return _invalid(request)
     if request.method not in ("GET", "POST"):
         return HttpResponse(status=405)
+    # The language of the email the link came in (the order's).
+    language_use(request, shopper_language(survey.shop, order=survey.order, customer=survey.customer))
     action = f"{base}/{token}"
     if request.method == "GET":
         if request.GET.get("done"):

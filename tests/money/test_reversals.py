@@ -240,5 +240,5 @@ def test_the_advocate_is_told_once_what_was_taken_back_and_what_is_owed(shop, ma
     _refund(post_webhook, shop, r)
     told = [m for m in mailoutbox if "About your referral reward" in m.subject]
     assert len(told) == 1 and told[0].to == ["maya@example.com"]
-    assert "taken 6.00 USD back" in told[0].body and "4.00 USD could not be taken" in told[0].body
+    assert "taken $6.00 back" in told[0].body and "$4.00 could not be taken" in told[0].body
     assert "{{" not in told[0].body and "{%" not in told[0].body

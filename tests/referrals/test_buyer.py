@@ -18,7 +18,7 @@ def test_a_guest_on_the_thank_you_page_is_told_the_link_comes_by_email(client, s
     with_code(shop)
     data = ask(client, buyer_token(shop.domain, sub=None), order="gid://shopify/OrderIdentity/1").json()
     assert data["referral"] == {"state": "by_email", "friend_offer": "10% off their first order",
-                                "reward": "10.00 USD in store credit"}
+                                "reward": "$10.00 in store credit"}
     assert data["review"] is None and data["account"] is None
 
 

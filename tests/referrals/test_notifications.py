@@ -35,7 +35,7 @@ def test_the_advocate_is_told_once_that_a_friend_ordered_without_naming_the_frie
     assert referral_advocate_tell(referral_id=r.pk) is False  # the job and the sweep: still one email
     [sent] = mailoutbox
     assert sent.to == [maya.customer.email] and "A friend ordered" in sent.subject
-    assert "10.00 USD" in sent.body and "Sam" not in sent.body and "Sam" not in sent.alternatives[0][0]
+    assert "$10.00" in sent.body and "Sam" not in sent.body and "Sam" not in sent.alternatives[0][0]
     assert sent.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
@@ -51,7 +51,7 @@ def test_issued_store_credit_is_announced_once_with_its_amount(shop, maya, credi
     [entry] = CreditEntry.objects.filter(advocate=maya)
     assert credit_advocate_tell(entry_id=entry.pk) is False
     [sent] = mailoutbox
-    assert "added 10.00 USD to your store credit" in sent.body and entry.notified_at is not None
+    assert "added $10.00 to your store credit" in sent.body and entry.notified_at is not None
 
 
 @pytest.mark.parametrize("opt_out", ["advocate_link", "shopify", "open_case"])

@@ -73,7 +73,7 @@ def test_advocate_share_page_copies_the_link_and_fits_a_phone(live_server, open_
     advocate = _program_with_referrals()
     page = open_page(f"{live_server.url}/referrals/me/{share_token(advocate)}", width)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-    assert page.get_by_role("heading", name="Give 15% off your first order, get 10.00 USD in store credit").is_visible()
+    assert page.get_by_role("heading", name="Give 15% off your first order, get $10.00 in store credit").is_visible()
     assert page.get_by_label("Copy and send it anywhere").input_value() == f"{live_server.url}/r/MAYA-7K2Q"
     for name in ("WhatsApp (opens in a new tab)", "Text message", "Email", "X (opens in a new tab)",
                  "Facebook (opens in a new tab)"):

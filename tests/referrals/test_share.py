@@ -49,16 +49,16 @@ def test_share_page_shows_the_link_share_buttons_friends_by_first_name_and_credi
     response = client.get(_path(advocate))
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Give 15% off your first order, get 10.00 USD in store credit" in body
+    assert "Give 15% off your first order, get $10.00 in store credit" in body
     assert f'value="{settings.APP_URL}/r/MAYA-7K2Q"' in body
     for label in ("WhatsApp", "Text message", "Email", "X", "Facebook"):
         assert f">{label}<" in body
     assert "Sam" in body and "Ana" in body
     assert "Okafor" not in body and "Lindqvist" not in body and "@example.com" not in body
     assert "Eve" not in body  # a rejected order is not a friend who counts
-    assert "<dt>Earned</dt><dd>10.00 USD</dd>" in body
-    assert "<dt>On the way</dt><dd>7.50 USD</dd>" in body
-    assert "up to 50.00 USD a month" in body
+    assert "<dt>Earned</dt><dd>$10.00</dd>" in body
+    assert "<dt>On the way</dt><dd>$7.50</dd>" in body
+    assert "up to $50.00 a month" in body
     assert response["Cache-Control"] == "private, no-store" and response["Referrer-Policy"] == "no-referrer"
     assert response.cookies[OWN_COOKIE].value  # their own link now shows them a sample
 

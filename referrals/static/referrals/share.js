@@ -1,4 +1,5 @@
-// Progressive enhancement: the link is already selectable text; this adds a one-tap copy.
+// Progressive enhancement: the link is already selectable text; this adds a one-tap copy. Its words
+// come from the button, translated with the page.
 (function () {
   document.querySelectorAll("[data-copy]").forEach(function (button) {
     var input = document.getElementById(button.getAttribute("data-copy"));
@@ -7,10 +8,10 @@
     button.hidden = false;
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(input.value).then(function () {
-        status.textContent = "Link copied.";
+        status.textContent = button.getAttribute("data-copied");
       }, function () {
         input.select();
-        status.textContent = "Select the link and copy it.";
+        status.textContent = button.getAttribute("data-copy-failed");
       });
     });
   });

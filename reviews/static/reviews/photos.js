@@ -2,11 +2,24 @@
 // previews of what was chosen, a Remove button for each, the limits checked before anything is sent
 // (a refused file is named and left out, the others stay), and the upload's progress on submit.
 // Choosing more photos adds to those already chosen instead of replacing them.
+// Its words come translated from the page (#photo-messages, made by reviews.forms.photo_messages), in
+// the page's language; numbers are written the way that language writes them.
 (function () {
   "use strict";
 
+  var lang = document.documentElement.lang || "en";
+  var source = document.getElementById("photo-messages");
+  var words = source ? JSON.parse(source.textContent) : {};
+
+  function say(key, values) {
+    var text = words[key] || key;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("%(" + name + ")s").join(values[name]); });
+    return text;
+  }
+
   function sizeText(bytes) {
-    return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(bytes / 1024)) + " KB";
+    var number = function (n, digits) { return n.toLocaleString(lang, { maximumFractionDigits: digits }); };
+    return bytes >= 1048576 ? number(bytes / 1048576, 1) + " MB" : number(Math.max(1, Math.round(bytes / 1024)), 0) + " KB";
   }
 
   function picker(input) {
@@ -16,7 +29,7 @@
     var chosen = [];
     var list = document.createElement("ul");
     list.className = "photo-previews";
-    list.setAttribute("aria-label", "Photos you chose");
+    list.setAttribute("aria-label", say("list"));
     var status = document.createElement("p");
     status.className = "help photo-status";
     status.setAttribute("role", "status");
@@ -51,8 +64,8 @@
         var remove = document.createElement("button");
         remove.type = "button";
         remove.className = "button secondary small";
-        remove.textContent = "Remove";
-        remove.setAttribute("aria-label", "Remove " + file.name);
+        remove.textContent = say("remove");
+        remove.setAttribute("aria-label", say("remove_named", { name: file.name }));
         remove.addEventListener("click", function () {
           chosen.splice(index, 1);
           problem.hidden = true;
@@ -63,7 +76,8 @@
         return item;
       }));
       var room = max - kept();
-      status.textContent = chosen.length ? chosen.length + " of " + room + " photo" + (room === 1 ? "" : "s") + " chosen."
+      var chosenText = (words.chosen || {})[String(room)] || "%(chosen)s / %(room)s";
+      status.textContent = chosen.length ? chosenText.split("%(chosen)s").join(chosen.length).split("%(room)s").join(room)
                                          : "";
     }
 
@@ -71,12 +85,12 @@
       var refused = [];
       Array.prototype.forEach.call(input.files, function (file) {
         if (chosen.some(function (c) { return c.name === file.name && c.size === file.size; })) return;
-        if (types.indexOf(file.type) < 0) refused.push(file.name + " is not a JPEG, PNG or WebP photo");
-        else if (file.size > maxBytes) refused.push(file.name + " is larger than " + sizeText(maxBytes));
-        else if (chosen.length >= max - kept()) refused.push(file.name + " is one too many (up to " + max + " photos)");
+        if (types.indexOf(file.type) < 0) refused.push(say("not_photo", { name: file.name }));
+        else if (file.size > maxBytes) refused.push(say("too_large", { name: file.name, size: sizeText(maxBytes) }));
+        else if (chosen.length >= max - kept()) refused.push(say("too_many", { name: file.name }));
         else chosen.push(file);
       });
-      problem.textContent = refused.length ? refused.join("; ") + "." : "";
+      problem.textContent = refused.join(" ");
       problem.hidden = !refused.length;
       sync();
     });
@@ -92,11 +106,11 @@
       var bar = document.createElement("progress");
       bar.max = 100;
       bar.value = 0;
-      bar.setAttribute("aria-label", "Uploading your photos");
+      bar.setAttribute("aria-label", say("uploading"));
       var note = document.createElement("p");
       note.className = "help";
       note.setAttribute("role", "status");
-      note.textContent = "Uploading your photos…";
+      note.textContent = say("uploading_now");
       button.insertAdjacentElement("afterend", note);
       note.insertAdjacentElement("afterend", bar);
       button.disabled = true;
@@ -105,7 +119,8 @@
       request.upload.addEventListener("progress", function (e) {
         if (e.lengthComputable) {
           bar.value = Math.round((e.loaded / e.total) * 100);
-          note.textContent = "Uploading your photos… " + bar.value + "%";
+          note.textContent = say("uploading_percent", {
+            percent: (bar.value / 100).toLocaleString(lang, { style: "percent" }) });
         }
       });
       request.addEventListener("load", function () {
@@ -121,8 +136,7 @@
       request.addEventListener("error", function () {
         button.disabled = false;
         bar.remove();
-        note.textContent = "The upload did not get through. Check your connection and press the button again: "
-                           + "everything you wrote is still here.";
+        note.textContent = say("upload_failed");
       });
       request.send(new FormData(form));
     });

@@ -135,7 +135,7 @@ def test_a_done_discount_code_reaches_the_customer_once_by_email_and_on_their_ca
         remedy = remedy_offer(case=case, kind="discount", amount=Decimal("15"), note="", actor="staff 42")
     remedy.refresh_from_db()
     [sent] = mail.outbox
-    assert sent.to == ["maya.r@example.com"] and remedy.code in sent.body and "15.00 USD off" in sent.body
+    assert sent.to == ["maya.r@example.com"] and remedy.code in sent.body and "$15.00 off" in sent.body
     assert "whatever you do with your review" in sent.body
     with run_jobs():  # the job run twice, and the sweep after it: still one message
         assert remedy_deliver(remedy_id=remedy.pk) is None
@@ -144,7 +144,7 @@ def test_a_done_discount_code_reaches_the_customer_once_by_email_and_on_their_ca
         cases_sweep(now=timezone.now() + timedelta(minutes=10))
     assert len(mail.outbox) == 1 and case.messages.filter(remedy=remedy).count() == 1
     page = client.get("/cases/a/" + answer_link(case).rsplit("/cases/a/", 1)[1]).content.decode()
-    assert f'<code class="code">{remedy.code}</code>' in page and "15.00 USD off your next order" in page
+    assert f'<code class="code">{remedy.code}</code>' in page and "$15.00 off your next order" in page
     merchant = panel_get(f"/app/cases/{case.pk}/", shop).content.decode()
     assert "Sent to the customer" in merchant and "remedy_delivered" in case.events.values_list("action", flat=True)
 
@@ -182,7 +182,7 @@ def test_store_credit_is_announced_with_its_amount(case, fake_shopify, run_jobs)
     with run_jobs():
         remedy_offer(case=case, kind="store_credit", amount=Decimal("20"), note="", actor="staff 42")
     [sent] = mail.outbox
-    assert "added 20.00 USD to your store credit" in sent.body
+    assert "added $20.00 to your store credit" in sent.body
 
 
 def test_nothing_is_delivered_to_an_erased_customer_and_the_merchant_sees_it_was_not_sent(
