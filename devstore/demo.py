@@ -135,9 +135,11 @@ def place_orders(demo: Demo) -> None:
     if any(o.get("demo") for o in store.store.shop(SHOP)["orders"].values()):
         say("The demo's orders exist already.")
         return
-    say("Placing orders: Maya buys a mug and a beanie, Liam a backpack; both are fulfilled…")
+    say("Placing orders: Maya buys a mug and a beanie, Liam a backpack, 지민 (on the Korean storefront) a blanket; "
+        "all are fulfilled…")
     for email, lines in (("maya@example.com", [("trail-mug", 1), ("merino-beanie", 1)]),
-                         ("liam.chen@example.com", [("canvas-backpack", 1)])):
+                         ("liam.chen@example.com", [("canvas-backpack", 1)]),
+                         ("jimin@example.com", [("camp-blanket", 1)])):
         order = store.place_order(SHOP, lines=lines, customer_id=store.customer(SHOP, email)["id"])
         order["demo"] = True
         store.fulfil(SHOP, order["id"])
@@ -211,7 +213,7 @@ def _feature_journeys() -> None:
 
     They run after the platform journeys above, in this order, and before uninstall and reinstall.
     """
-    for name in ("reviews", "referrals", "cases"):
+    for name in ("reviews", "referrals", "cases", "languages"):
         importlib.import_module(f"devstore.journeys.{name}")
     SMOKE_STEPS.sort(key=lambda step: step[0] == "uninstall and reinstall")
 
