@@ -262,3 +262,10 @@ def test_the_email_carries_the_shops_brand_and_each_products_picture(fulfilled_o
     assert html.count('src="https://cdn.example/mug.jpg"') == 1  # the kettle has no card: no picture, no gap
     assert "#ffd700" not in html and readable("#ffd700") in html  # too light for white text: darkened
     assert 'name="color-scheme" content="light dark"' in html
+
+
+def test_a_logo_set_for_review_emails_before_the_brand_settings_is_still_shown(fulfilled_order, shop):
+    ReviewSettings.objects.update_or_create(shop=shop, defaults={"logo_url": "https://cdn.example/old-logo.png"})
+    order = fulfilled_order()
+    sweep_at(order.fulfilled_at + 14 * DAY)
+    assert 'src="https://cdn.example/old-logo.png"' in mail.outbox[0].alternatives[0][0]
