@@ -64,9 +64,17 @@ def _card_build(code: str) -> LandingCard | None:
     if not program.enabled or advocate.code_state != Advocate.CodeState.CREATED:
         return None  # the full view explains (off, or the code is still being made)
     context = {"advocate": advocate, "program": program, "own": False, "go_url": discount_url(advocate),
-               "share_path": "", "products": featured_products(advocate.shop)}
+               "share_path": "", "products": landing_products(advocate)}
     return LandingCard(advocate_id=advocate.pk, shop_id=advocate.shop_id, code=advocate.code,
                        language=shopper_language(advocate.shop, customer=advocate.customer), context=context)
+
+
+def landing_products(advocate: Advocate) -> list[dict]:
+    """A few of the shop's best sellers for the friend, each opened through the advocate's discount link,
+    so the discount comes along whichever the friend picks."""
+    return [{"title": card.title, "image_url": card.image_url, "price": card.price,
+             "link": discount_url(advocate, to=f"/products/{card.handle}") if card.handle else card.url}
+            for card in featured_products(advocate.shop)]
 
 
 def landing_context(*, advocate: Advocate, program: ProgramSettings, own: bool, go_url: str, share_path: str,

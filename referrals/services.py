@@ -141,9 +141,10 @@ def click_record(*, shop_id: int, advocate_id: int, ip_hash: str, user_agent: st
         click_log.add(row)
 
 
-def discount_url(advocate: Advocate) -> str:
-    """The store's own discount link: Shopify applies the code and lands the friend on the home page."""
-    return shop_url(advocate.shop.domain, f"/discount/{quote(advocate.code)}?redirect=/")
+def discount_url(advocate: Advocate, *, to: str = "/") -> str:
+    """The store's own discount link: Shopify applies the code and lands the friend on `to` (a path
+    on the store: the home page, or a product's page)."""
+    return shop_url(advocate.shop.domain, f"/discount/{quote(advocate.code)}?redirect={quote(to, safe='/')}")
 
 
 def referral_link(advocate: Advocate) -> str:

@@ -10,13 +10,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from referrals.models import Advocate, ProgramSettings
-from referrals.landing import landing_card, landing_context
+from referrals.landing import landing_card, landing_context, landing_products
 from referrals.services import advocate_for_code, click_record, discount_url, referral_link, referral_record_click
 from referrals.sharing import (
     advocate_for_customer, advocate_for_share_token, advocate_summary, reward_label, share_link, share_message,
     share_subject, share_targets,
 )
-from shopapp.catalog import featured_products
 from shopapp.languages import language_use, request_language, shopper_language, shopper_page
 from shopapp.links import LinkInvalid
 from shopapp.proxy import app_proxy_view
@@ -92,7 +91,7 @@ def _landing(request: HttpRequest, advocate: Advocate | None, *, logged_in_custo
     live = not own and advocate.code_state == Advocate.CodeState.CREATED
     response = render(request, "referrals/landing.html", landing_context(
         advocate=advocate, program=program, own=own, go_url=discount_url(advocate) if live else "",
-        share_path=share_link(advocate) if own else "", products=featured_products(advocate.shop) if live else []))
+        share_path=share_link(advocate) if own else "", products=landing_products(advocate) if live else []))
     return _no_store(response)
 
 

@@ -149,7 +149,7 @@ def test_referral_settings_show_errors_by_the_field_then_save(live_server, open_
     page = open_page(f"{live_server.url}/app/referrals/settings/?id_token={session_token(advocate.shop.domain)}", width)
     assert page.get_by_role("heading", name="Referral settings").is_visible()
     page.get_by_label("Advocate's reward", exact=True).select_option("percent")
-    page.get_by_label("Text on the friend's landing page").fill("Tea for friends")
+    page.get_by_label("Text on the friend's landing page", exact=True).fill("Tea for friends")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_load_state()
     assert page.get_by_role("alert").is_visible()
@@ -159,7 +159,7 @@ def test_referral_settings_show_errors_by_the_field_then_save(live_server, open_
     box, height = cap.bounding_box(), page.evaluate("window.innerHeight")
     assert 0 <= box["y"] and box["y"] + box["height"] <= height
     assert page.get_by_label("Reward amount (% or USD)").is_visible()
-    assert page.get_by_label("Text on the friend's landing page").input_value() == "Tea for friends"
+    assert page.get_by_label("Text on the friend's landing page", exact=True).input_value() == "Tea for friends"
     assert accessibility_violations(page) == []
     screenshot(page, f"panel-referral-settings-error-{width}")
     page.get_by_label("Largest reward per order").fill("25")
@@ -212,6 +212,8 @@ def test_a_friend_sees_the_shops_brand_and_a_few_of_its_best_sellers(live_server
     picks = page.get_by_role("region", name="Popular at Owner Shop").get_by_role("link")
     assert [picks.nth(i).inner_text().split("\n")[0] for i in range(picks.count())] == [
         "Merino Beanie", "Trail Mug", "Canvas Backpack"]
+    # Each goes through Maya's discount link to its product, so the discount comes along.
+    assert picks.first.get_attribute("href").endswith("/discount/MAYA-7K2Q?redirect=/products/merino-beanie")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, f"referral-landing-branded-{width}")
     assert accessibility_violations(page) == []
