@@ -15,6 +15,7 @@ must ask).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import threading
 import uuid
@@ -77,7 +78,8 @@ class Bulk:
     def __init__(self, store: Store):
         self.store = store
         self.files: dict[str, bytes] = {}
-        self.results: dict[int, bytes | Path] = {}  # a query's result is a file on disk
+        self.results: dict[int, bytes | Path] = {}  # a query's result is a file on disk, in self.folder
+        self.folder: Path | None = None
         self.canceled: set[int] = set()
         self.switches: dict[str, dict] = {}
         self.threads: list[threading.Thread] = []
@@ -214,7 +216,9 @@ class Bulk:
             self._finish(domain, number, operation, "FAILED", "ACCESS_DENIED")
             return
         fail_after = 50 if switches.get("fail") else None
-        path = Path(tempfile.mkstemp(prefix=f"devstore-bulk-{number}-", suffix=".jsonl")[1])
+        with self.store.lock:
+            self.folder = self.folder or Path(tempfile.mkdtemp(prefix="devstore-bulk-"))
+        path = self.folder / f"{number}.jsonl"
         self.results[number] = path
 
         def keep_going(roots: int) -> bool:
@@ -249,6 +253,12 @@ class Bulk:
         """currentBulkOperation(type:): the app's most recent operation of that kind."""
         found = [o for o in self.operations(domain) if o["type"] == kind]
         return bulk_query.operation_fields(found[-1]) if found else None
+
+    def close(self) -> None:
+        """devstore stops: its result files go (Shopify's expire after a week; devstore's with it)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
 
     def wait(self, timeout: float = 10) -> None:
         """Tests: until every operation started so far has finished."""

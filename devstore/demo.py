@@ -240,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--var-dir", type=Path, default=ROOT / "var" / "demo", help="where the demo keeps its data")
     parser.add_argument("--day-seconds", type=int, default=int(os.environ.get("ADVOCATE_DAY_SECONDS", 2)),
                         help="how long a 'day' lasts in the demo (default 2 s: a 14-day delay takes 28 s)")
+    parser.add_argument("--history", type=int, default=30_000, metavar="ORDERS",
+                        help="past orders Demo Outfitters had before Advocate (two years; 0 for none)")
     args = parser.parse_args(argv)
     if args.smoke:
         var_dir = Path(tempfile.mkdtemp(prefix="advocate-smoke-"))
@@ -257,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.smoke:
             return smoke(demo)
+        if args.history:
+            say(f"Giving Demo Outfitters two years of history ({args.history:,} past orders; no webhooks for them)…")
+            demo.store.seed_history(SHOP, orders=args.history, years=2)
         install(demo)
         place_orders(demo)
         demo.store.wait_for_webhooks(20)
@@ -268,6 +273,8 @@ Advocate is running. Open:
   The storefront                       {store}/shops/{SHOP}/
   The mailbox (Advocate's emails)      {store}/mailbox
 One demo day lasts {day:g} s, so review requests and rewards arrive in seconds.
+Advocate imports the shop's past orders on install (Settings › Order history shows the progress): the
+last 60 days at first; allow "read all orders" there to import the last 12 months.
 Press Ctrl-C to stop.""", flush=True)
         stopped = threading.Event()
         # Set both explicitly: a shell that starts the demo in the background ignores SIGINT for it.

@@ -82,6 +82,7 @@ class DevStore:
         self.deliverer.stop()
         if self._smtp:
             self._smtp.stop()
+        bulk_of(self.store).close()
         self.store.save()
 
     def seed(self) -> None:
@@ -376,6 +377,9 @@ class Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/admin/actions/([a-z-]+)", rest)
         if match and method == "POST":
             self._admin_action(domain, match.group(1))
+        if rest == "/admin/scopes" and method == "POST":  # the merchant granted optional scopes in the admin
+            scopes = json.loads(self.body or b"{}").get("scopes") or []
+            raise _json_reply(200, {"scopes": self.store.app_scopes_grant(domain, [str(s) for s in scopes])})
         if rest == "/admin/session-token" and method == "POST":
             if not self.store.shop(domain)["app"]["installed"]:
                 raise _json_reply(403, {"error": "Advocate is not installed on this shop."})
@@ -797,6 +801,7 @@ def read_app_config(path: str | Path) -> dict:
     config = tomllib.loads(Path(path).read_text())
     return {
         "scopes": config.get("access_scopes", {}).get("scopes", ""),
+        "optional_scopes": config.get("access_scopes", {}).get("optional_scopes", []),
         "api_version": config.get("webhooks", {}).get("api_version", "2026-10"),
         "subscriptions": config.get("webhooks", {}).get("subscriptions", []),
     }
@@ -814,6 +819,7 @@ def start(*, port: int = 0, host: str = "127.0.0.1", app_url: str, api_key: str,
     options = {"token_ttl": token_ttl} if token_ttl else {}
     store = Store(app_url=app_url, api_key=api_key, api_secret=api_secret, data_dir=data_dir, scopes=config["scopes"],
                   api_version=config["api_version"], subscriptions=subscriptions, **options)
+    store.optional_scopes = list(config["optional_scopes"])
     deliverer = Deliverer(store, retry_base=retry_base)
     smtp = start_smtp(store, smtp_port) if smtp_port is not None else None
     handler = type("BoundHandler", (Handler,), {"store": store})

@@ -103,6 +103,7 @@ class Store:
         self.api_key = api_key
         self.api_secret = api_secret
         self.scopes = scopes
+        self.optional_scopes: list[str] = []  # shopify.app.toml's: what the app may ask for after install
         self.api_version = api_version
         self.token_ttl = token_ttl
         self.proxy_url = (proxy_url or f"{self.app_url}/proxy").rstrip("/")
@@ -496,6 +497,9 @@ class Store:
             app = self.shop(domain)["app"]
             if not app["installed"]:
                 raise StoreError(f"Advocate is not installed on {domain}.")
+            undeclared = [s for s in scopes if s not in self.optional_scopes]
+            if undeclared:
+                raise StoreError(f"{', '.join(undeclared)} is not among the app's optional scopes.")
             have = [s for s in (app["scopes"] or "").split(",") if s]
             app["scopes"] = ",".join(have + [s for s in scopes if s not in have])
             self.save()

@@ -82,3 +82,4 @@ class ShopappConfig(AppConfig):
         )
         register_onboarding_step("history", "Bring in your past orders", "/app/history/", order=5,
                                  done=history.history_imported)
+        register_dashboard_section("history", "Order history", order=5, build=history.history_dashboard_section)

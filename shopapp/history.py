@@ -27,8 +27,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Case, DecimalField, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Least
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
 
 from shopapp.bulk import BulkQueryRefused, bulk_cancel, bulk_query_start
 from shopapp.catalog import FIELDS as PRODUCT_FIELDS
@@ -501,3 +502,27 @@ def _time_left(seconds: float) -> str:
 def history_imported(shop: Shop) -> bool:
     """Onboarding: an import of the shop's history has finished."""
     return HistoryImport.objects.for_shop(shop).filter(status=Status.DONE).exists()
+
+
+def history_dashboard_section(shop: Shop, period) -> dict:
+    """The dashboard's line about the shop's history: a progress bar while it is imported."""
+    row = HistoryImport.objects.for_shop(shop).select_related("operation").order_by("-started_at", "-pk").first()
+    link = ("Order history", "/app/history/?from=dashboard")
+    if row is None:
+        return {"figures": [], "charts": [], "link": ("Import your order history", link[1]),
+                "note": "These figures start on the day you installed Advocate. Import your past orders to see "
+                        "your whole history here."}
+    if row.status == Status.RUNNING:
+        progress = history_progress(row)
+        bar = format_html('<progress max="100" value="{}" style="width:100%" aria-label="Order history import, {}% done">'
+                          '</progress>', progress["percent"], progress["percent"])
+        return {"figures": [], "charts": [bar], "link": link,
+                "note": f"Importing your history since {dateformat.format(row.since, 'j M Y')}: {progress['phase'].lower()}, "
+                        f"{progress['percent']}% done{', ' + progress['left'] if progress['left'] else ''}. "
+                        "The figures fill in as it goes."}
+    if row.status == Status.DONE:
+        return {"figures": [], "charts": [], "link": link,
+                "note": f"Includes your orders since {dateformat.format(row.since, 'j M Y')}, imported from Shopify "
+                        f"({row.orders_new:,} orders, {row.customers_new:,} customers)."}
+    return {"figures": [], "charts": [], "link": link,
+            "note": "The import of your past orders stopped before the end; the figures include what was imported."}

@@ -3,13 +3,15 @@
  * Like Shopify's admin, this page mints session tokens for the app and draws what the app
  * asks for outside its iframe: the save bar in place of the top bar (so the admin's own links
  * wait until the changes are saved or discarded; a reload asks the browser's question), toasts
- * at the bottom, and the "Leave page with unsaved changes?" dialog. Messages are taken only
+ * at the bottom, the "Leave page with unsaved changes?" dialog and the grant of optional scopes
+ * (the Scopes API's request). Messages are taken only
  * from the app's frame and origin. */
 (function () {
   "use strict";
   var frame = document.getElementById("app-frame");
   var appOrigin = frame.getAttribute("data-app-origin");
   var tokenUrl = frame.getAttribute("data-token-url");
+  var scopesUrl = tokenUrl.replace(/session-token$/, "scopes");
   var bar = document.getElementById("save-bar");
   var toasts = document.getElementById("toasts");
   var leave = document.getElementById("leave-dialog");
@@ -66,6 +68,17 @@
       confirmLeave(function (yes) {
         if (yes) showBar(false);
         tell({ type: "devstore:leave-confirmation-reply", id: data.id, leave: yes });
+      });
+    } else if (data.type === "devstore:scopes-request") {
+      // Shopify's permission grant modal, in its simplest form: the merchant accepts or declines.
+      var scopes = (data.scopes || []).filter(function (s) { return /^[a-z_]+$/.test(s); });
+      var granted = scopes.length && window.confirm("Advocate asks for these optional permissions: " + scopes.join(", ") + ". Allow?");
+      var answer = granted ? fetch(scopesUrl, { method: "POST", headers: { "Content-Type": "application/json" },
+                                                body: JSON.stringify({ scopes: scopes }) }).then(function (r) { return r.ok; })
+                           : Promise.resolve(false);
+      answer.then(function (ok) {
+        tell({ type: "devstore:scopes-request-reply", id: data.id, result: ok ? "granted-all" : "declined-all",
+               detail: { granted: ok ? scopes : [], required: [], optional: scopes } });
       });
     } else if (data.type === "devstore:id-token") {
       fetch(tokenUrl, { method: "POST" }).then(function (r) { return r.json(); }).then(function (answer) {

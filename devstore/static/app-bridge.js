@@ -80,8 +80,12 @@
       return;
     }
     var waiting = pending[data.id];
-    if (!waiting || !/^devstore:(id-token|leave-confirmation)-reply$/.test(data.type)) return;
+    if (!waiting || !/^devstore:(id-token|leave-confirmation|scopes-request)-reply$/.test(data.type)) return;
     delete pending[data.id];
+    if (data.type === "devstore:scopes-request-reply") {
+      waiting.resolve({ result: data.result, detail: data.detail });
+      return;
+    }
     if (data.type === "devstore:leave-confirmation-reply") {
       if (data.leave) waiting.resolve();  // Shopify documents only this; staying settles nothing here
       return;
@@ -106,6 +110,10 @@
                duration: options.duration || 5000 });
         return id;
       }
+    },
+    // The Scopes API: request() opens the admin's grant dialog for optional scopes.
+    scopes: {
+      request: function (scopes) { return ask("devstore:scopes-request", { scopes: (scopes || []).map(String) }); }
     },
     saveBar: {
       leaveConfirmation: function () {

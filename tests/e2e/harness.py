@@ -112,6 +112,8 @@ def advocate_env(*, app_url: str, store_url: str, smtp_port: int | None, var_dir
         "ADVOCATE_DAY_SECONDS": "1",
         "SWEEP_INTERVAL_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
+        # The journeys start from an empty Advocate; tests/e2e/test_history_journey.py switches the import on.
+        "HISTORY_IMPORT_ON_INSTALL": "0",
     })
     if smtp_port:
         env.update({"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(smtp_port)})

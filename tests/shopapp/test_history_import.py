@@ -422,3 +422,14 @@ def test_read_all_orders_is_an_optional_scope_in_the_app_configuration(settings)
     toml = tomllib.loads((Path(__file__).resolve().parents[2] / "shopify.app.toml").read_text())
     assert toml["access_scopes"]["optional_scopes"] == settings.SHOPIFY_OPTIONAL_SCOPES == [history.ALL_ORDERS_SCOPE]
     assert history.ALL_ORDERS_SCOPE not in toml["access_scopes"]["scopes"].split(",")  # never required to install
+
+
+def test_the_dashboard_shows_the_import_with_a_progress_bar_then_what_it_brought(shop, store, panel_get, run):
+    HistoryImport.objects.create(shop=shop, months=12, since=timezone.now() - timedelta(days=365),
+                                 phase=HistoryImport.Phase.ORDERS)
+    text = " ".join(panel_get("/", shop).content.decode().split())
+    assert "Importing your history since" in text and 'aria-label="Order history import, 20% done"' in text
+    HistoryImport.objects.filter(shop=shop).update(status=HistoryImport.Status.CANCELED)
+    run(shop)
+    text = " ".join(panel_get("/", shop).content.decode().split())
+    assert f"({ORDERS + 3} orders," in text and "<progress" not in text
