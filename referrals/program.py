@@ -28,12 +28,16 @@ mutation referralDiscountUpdate($id: ID!, $input: DiscountCodeBasicInput!) {
 """
 
 
-def program_settings_save(*, shop: Shop, form: ProgramSettingsForm) -> tuple[ProgramSettings, int]:
-    """Save a valid settings form; when the friend's offer changed, update every advocate's
-    code in the background. Returns the settings and how many codes will be updated."""
+def program_settings_save(*, shop: Shop, form: ProgramSettingsForm,
+                          translations: dict | None = None) -> tuple[ProgramSettings, int]:
+    """Save a valid settings form (and the landing text's versions per language, when given); when the
+    friend's offer changed, update every advocate's code in the background. Returns the settings and
+    how many codes will be updated."""
     with transaction.atomic():
         program = form.save(commit=False)
         program.shop = shop
+        if translations is not None:
+            program.translations = translations
         program.saved_at = timezone.now()
         program.save()
         resynced = advocate_codes_resync(shop=shop) if form.offer_changed() else 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -16,6 +17,7 @@ from referrals.services import referral_decide
 from shopapp.auth import panel_actor
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period
 from shopapp.params import ListParams
+from shopapp.translations import TranslationsForm, other_languages
 
 PAGE_SIZE = 25
 RANGE_CHOICES = [(key, f"Last {days} days") for key, days in RANGES.items()] + [("all", "All time")]
@@ -86,24 +88,38 @@ def _decide(request: HttpRequest, referral: Referral, data: dict) -> tuple[Refer
     return referral, f"Referral approved. The reward of {reward} is paid once the order is fulfilled and the hold ends."
 
 
+def _landing_translations(shop, program: ProgramSettings, data=None) -> TranslationsForm:
+    """The landing page's text in the shop's other languages."""
+    return TranslationsForm(
+        data, prefix="tr", languages=other_languages(shop),
+        texts={"landing_text": forms.CharField(label="Text on the friend's landing page", max_length=1000,
+                                               widget=forms.Textarea(attrs={"rows": 3, "maxlength": 1000}))},
+        current=lambda language, name: program.landing_text_in(language),
+        default=lambda language, name: program.landing_text)
+
+
 def program_settings(request: HttpRequest) -> HttpResponse:
     shop = request.shop
     program = ProgramSettings.for_shop(shop)
     form, notice, status = ProgramSettingsForm(instance=program), "", 200
+    translations = _landing_translations(shop, program)
     if request.method == "POST":
+        translations = _landing_translations(shop, program, request.POST)  # shown as each friend reads it now
         form = ProgramSettingsForm(request.POST, instance=program)
-        if form.is_valid():
-            program, resynced = program_settings_save(shop=shop, form=form)
+        if form.is_valid() and translations.is_valid():
+            program, resynced = program_settings_save(shop=shop, form=form,
+                                                      translations=translations.translations(program.translations))
             notice = "Referral settings saved."
             if resynced:
                 notice += f" Updating the friend discount on {resynced} advocate code{'s' if resynced != 1 else ''} in Shopify."
             form = ProgramSettingsForm(instance=program)
+            translations = _landing_translations(shop, program)
         else:
             status = 400
             program = ProgramSettings.for_shop(shop)  # preview what is saved, not the rejected input
     elif request.method != "GET":
         return HttpResponse(status=405)
     return render(request, "referrals/panel/settings.html", {
-        "shop": shop, "nav": "referrals", "form": form, "notice": notice, "program": program,
+        "shop": shop, "nav": "referrals", "form": form, "translations": translations, "notice": notice, "program": program,
         "offer": program.offer_label(shop.currency),
     }, status=status)

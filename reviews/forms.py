@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils.translation import gettext as _, gettext_lazy, ngettext
 
@@ -198,17 +200,16 @@ class RequestSettingsForm(forms.ModelForm):
         elif data.get("incentive_enabled") and not (data.get("incentive_text") or "").strip():
             data["incentive_text"] = f"{data['incentive_percent']}% off your next order"
         for field in ("email_subject", "email_body"):
-            value = data.get(field) or ""
-            unknown = _unknown_placeholders(value)
-            if unknown:
-                self.add_error(field, f"Unknown placeholder {unknown[0]}: use {{shop}}, {{first_name}} or {{order}}.")
+            problem = placeholder_problem(data.get(field) or "")
+            if problem:
+                self.add_error(field, problem)
         return data
 
 
-def _unknown_placeholders(text: str) -> list[str]:
-    import re
-
-    return [m for m in re.findall(r"\{[^{}]*\}", text) if m not in ("{shop}", "{first_name}", "{order}")]
+def placeholder_problem(text: str) -> str | None:
+    """What is wrong with a subject or body's placeholders (the send path fills only these three), or None."""
+    unknown = [m for m in re.findall(r"\{[^{}]*\}", text) if m not in ("{shop}", "{first_name}", "{order}")]
+    return f"Unknown placeholder {unknown[0]}: use {{shop}}, {{first_name}} or {{order}}." if unknown else None
 
 
 class TestSendForm(forms.Form):

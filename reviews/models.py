@@ -60,15 +60,16 @@ class ReviewSettings(models.Model):
         settings, _ = cls.objects.get_or_create(shop=shop)
         return settings
 
-    def translated(self, field: str, language: str) -> str:
+    def translated(self, field: str, language: str, *, own_version: bool = True) -> str:
         """The merchant's `field` for shoppers who read `language`: their version in it, else the built-in
-        default's translation while they kept the default, else their own words as they wrote them."""
-        own = ((self.translations or {}).get(language) or {}).get(field, "").strip()
+        default's translation while they kept the default, else their own words as they wrote them
+        (`own_version=False`: what it would be without their version in that language)."""
+        own = ((self.translations or {}).get(language) or {}).get(field, "").strip() if own_version else ""
         if own:
             return own
         default = {"email_subject": DEFAULT_SUBJECT, "email_body": DEFAULT_BODY}.get(field)
         value = getattr(self, field)
-        if default is not None and value.strip() == default:
+        if default is not None and value.replace("\r\n", "\n").strip() == default:  # CRLF: as a browser sent it
             with override(language):
                 return gettext(default)
         return value

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET
 from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, reviews_csv_lines, reviews_import
 from reviews.feed import feed_status, feed_token_rotate
 from reviews.metafields import metafields_resync, metafields_status, sync_possible
-from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm
+from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm, placeholder_problem
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewReport, ReviewSettings
 from reviews.reports import reported_count, review_reports_dismiss
 from reviews.requests import request_email, review_request_test_send, sample_request
@@ -23,8 +24,10 @@ from shopapp.admin_api import ShopifyError
 from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
+from shopapp.languages import language_of
 from shopapp.links import absolute
 from shopapp.params import ListParams
+from shopapp.translations import TranslationsForm, other_languages, shop_default_language
 
 PAGE_SIZE = 25
 
@@ -134,12 +137,25 @@ def review_photo(request: HttpRequest, photo_id: int) -> HttpResponse:
     return photo_response(photo, thumb=request.GET.get("size") == "thumb", public=False)
 
 
+def _email_translations(shop, config: ReviewSettings, data=None) -> TranslationsForm:
+    """The request email's subject and text in the shop's other languages."""
+    return TranslationsForm(
+        data, prefix="tr", languages=other_languages(shop), check=placeholder_problem,
+        texts={"email_subject": forms.CharField(label="Subject", max_length=200),
+               "email_body": forms.CharField(label="Email text", max_length=2000, widget=forms.Textarea(attrs={"rows": 6}))},
+        current=lambda language, name: config.translated(name, language),
+        default=lambda language, name: config.translated(name, language, own_version=False))
+
+
 def review_settings(request: HttpRequest) -> HttpResponse:
-    """When to ask, the email's words (with a preview and a test send), and what the storefront accepts."""
+    """When to ask, the email's words in each language (with a preview and a test send in each), and
+    what the storefront accepts."""
     shop = request.shop
     config = ReviewSettings.for_shop(shop)
     form = RequestSettingsForm(instance=config)
+    translations = _email_translations(shop, config)
     test_form = TestSendForm(initial={"to": shop.email})
+    language = language_of(request.GET.get("preview") or request.POST.get("language")) or shop_default_language(shop)
     notice, status = "", 200
     if request.method == "POST":
         if request.POST.get("action") == "feed-rotate":
@@ -151,13 +167,16 @@ def review_settings(request: HttpRequest) -> HttpResponse:
                       if sync_possible(shop) else "Nothing was sent: Advocate needs the permission named below first.")
         elif request.POST.get("action") == "test":
             test_form, notice, status = test_send_post(
-                request.POST, lambda to: review_request_test_send(shop=shop, to=to), form_class=TestSendForm,
-                what="Test request",
+                request.POST, lambda to: review_request_test_send(shop=shop, to=to, language=language),
+                form_class=TestSendForm, what="Test request",
             )
         else:
+            translations = _email_translations(shop, config, request.POST)  # shown as the shopper reads it now
             form = RequestSettingsForm(request.POST, instance=config)
-            if form.is_valid():
-                config = form.save()
+            if form.is_valid() and translations.is_valid():
+                config = form.save(commit=False)
+                config.translations = translations.translations(config.translations)
+                config.save()
                 notice = "Review settings saved."
             else:
                 status = 400
@@ -165,11 +184,12 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     elif request.method != "GET":
         return HttpResponse(status=405)
     sample = sample_request(shop)
-    subject, _, html = request_email(sample, config, sample.sample_items, link="#preview")
+    subject, _, html = request_email(sample, config, sample.sample_items, link="#preview", language=language)
     feed = feed_status(shop)
     return render(request, "reviews/panel/settings.html", {
-        "shop": shop, "nav": "reviews", "form": form, "test_form": test_form, "notice": notice,
-        "preview_subject": subject, "preview_html": html, "config": config, "sync": metafields_status(shop),
+        "shop": shop, "nav": "reviews", "form": form, "translations": translations, "test_form": test_form,
+        "notice": notice, "preview_subject": subject, "preview_html": html, "preview_language": language,
+        "languages": settings.LANGUAGES, "config": config, "sync": metafields_status(shop),
         "feed": feed, "feed_url": absolute(f"/feeds/google-reviews/{feed['token']}.xml"),
     }, status=status)
 

@@ -67,17 +67,18 @@ def reply_templates(shop: Shop) -> list[ReplyTemplate]:
     return templates
 
 
-def reply_template_texts(template: ReplyTemplate, language: str) -> tuple[str, str]:
+def reply_template_texts(template: ReplyTemplate, language: str, *, own_version: bool = True) -> tuple[str, str]:
     """(subject, body) of a template for a customer who reads `language`: the merchant's version in it,
-    else the built-in default's translation while they kept the default, else their own words."""
-    own = (template.translations or {}).get(language) or {}
+    else the built-in default's translation while they kept the default, else their own words
+    (`own_version=False`: what it would be without their version in that language)."""
+    own = ((template.translations or {}).get(language) or {}) if own_version else {}
     texts = []
     for field in ("subject", "body"):
         value = (own.get(field) or "").strip()
         if not value:
             value = getattr(template, field)
             default = _DEFAULT_TEXTS.get(template.key, {}).get(field)
-            if default is not None and value.strip() == default:
+            if default is not None and value.replace("\r\n", "\n").strip() == default:  # CRLF: as a browser sent it
                 with translation.override(language):
                     value = _(default)
         texts.append(value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django import forms
+from django.conf import settings
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -16,7 +18,8 @@ from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.pause import pause_status, pause_tag_renamed
 from shopapp.staff import STAFF_ID, actor_label
 from reviews.cases.conversation import (
-    case_default_subject, case_public_reply, case_reply_send, case_review_link, reply_template_filled, reply_templates,
+    case_default_subject, case_language, case_public_reply, case_reply_send, case_review_link, reply_template_filled,
+    reply_template_texts, reply_templates, unknown_placeholders,
 )
 from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
 from reviews.models import Review
@@ -25,6 +28,7 @@ from shopapp.dashboard import opened_between
 from shopapp.models import Order
 from shopapp.params import ListParams
 from shopapp.registry import customer_summaries
+from shopapp.translations import TranslationsForm, other_languages
 
 PAGE_SIZE = 25
 
@@ -197,6 +201,7 @@ def _context(case: Case, request: HttpRequest) -> dict:
         "review": review, "order": order, "lines": order.lines.all() if order else [], "history": history,
         "photos": review.photos.all(), "messages": case.messages.all(), "events": _with_names(case.shop, case.events.all()[:100]),
         "remedies": case.remedies.select_related("delivery"), "templates": reply_templates(case.shop),
+        "customer_language": dict(settings.LANGUAGES)[case_language(case)],
         # Resolving is the page's primary action, so it comes last: Polaris puts the primary at the end.
         "transitions": sorted(((s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]),
                               key=lambda t: t[0] == Case.Status.RESOLVED),
@@ -215,12 +220,25 @@ def case_open_by_hand(request: HttpRequest, review_id: int) -> HttpResponse:
     return HttpResponseRedirect(f"/app/cases/{case.pk}/?id_token={request.id_token}")
 
 
+def _template_translations(shop, template, data=None) -> TranslationsForm:
+    """A reply template's subject and text in the shop's other languages."""
+    return TranslationsForm(
+        data, prefix=f"{template.key}-tr", languages=other_languages(shop),
+        check=lambda text: f"Unknown placeholder {{{unknown_placeholders(text)[0]}}}." if unknown_placeholders(text) else None,
+        texts={"subject": forms.CharField(label="Subject", max_length=200),
+               "body": forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))},
+        current=lambda language, name: reply_template_texts(template, language)[name == "body"],
+        default=lambda language, name: reply_template_texts(template, language, own_version=False)[name == "body"])
+
+
 def case_settings(request: HttpRequest) -> HttpResponse:
     shop = request.shop
     config = CaseSettings.for_shop(shop)
     templates = reply_templates(shop)
     form = CaseSettingsForm(instance=config)
     template_forms = {t.key: TemplateForm(instance=t, prefix=t.key) for t in templates}
+    for t in templates:
+        template_forms[t.key].translations = _template_translations(shop, t)
     notice, status = "", 200
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -236,10 +254,16 @@ def case_settings(request: HttpRequest) -> HttpResponse:
                 status = 400
         elif action.startswith("template-") and action[9:] in template_forms:
             key = action[9:]
-            bound = TemplateForm(request.POST, instance=next(t for t in templates if t.key == key), prefix=key)
+            template = next(t for t in templates if t.key == key)
+            translations = _template_translations(shop, template, request.POST)  # shown as each customer reads it now
+            bound = TemplateForm(request.POST, instance=template, prefix=key)
+            bound.translations = translations
             template_forms[key] = bound
-            if bound.is_valid():
-                bound.save()
+            if bound.is_valid() and translations.is_valid():
+                template = bound.save(commit=False)
+                template.translations = translations.translations(template.translations)
+                template.save()
+                bound.translations = _template_translations(shop, template)
                 notice = f"Template “{bound.instance.name}” saved."
             else:
                 status = 400

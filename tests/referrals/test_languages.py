@@ -79,3 +79,16 @@ def test_the_landing_text_is_the_merchants_version_in_the_friends_language_else_
     program.save()
     assert "유기농 차를 빠르게 보내 드려요." in client.get("/r/JIMIN-4R7T", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "Organic tea, shipped fast." in client.get("/r/JIMIN-4R7T", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+
+def test_the_panel_keeps_the_landing_text_per_language(client, make_session_token, panel_get, shop, jimin):
+    page = panel_get("/app/referrals/settings/", shop).content.decode()
+    assert 'name="tr-ko-landing_text"' in page
+    settings = {"enabled": "on", "friend_offer_kind": "percent", "friend_offer_value": "15",
+                "friend_minimum_subtotal": "0", "friend_first_order_only": "on", "reward_kind": "fixed",
+                "reward_value": "10", "reward_cap": "", "hold_days": "30", "monthly_cap": "", "weekly_referral_limit": "5",
+                "landing_text": "Organic tea, shipped fast.", **{f"tr-{code}-landing_text": "" for code in ("ko", "ja", "de", "fr", "es")},
+                "tr-ko-landing_text": "유기농 차를 빠르게 보내 드려요."}
+    response = client.post(f"/app/referrals/settings/?id_token={make_session_token(shop.domain)}", settings)
+    assert response.status_code == 200
+    assert ProgramSettings.objects.get(shop=shop).translations == {"ko": {"landing_text": "유기농 차를 빠르게 보내 드려요."}}

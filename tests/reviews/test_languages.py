@@ -118,3 +118,40 @@ def test_a_korean_review_is_thanked_in_korean_and_errors_come_in_korean(client, 
 def test_a_bad_link_speaks_the_browsers_language(client):
     page = client.get("/reviews/r/not-a-token", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9").content.decode()
     assert "Dieser Bewertungslink funktioniert nicht" in page and '<html lang="de"' in page
+
+
+def _settings_post(client, make_session_token, shop, **data):
+    fields = {"action": "save", "requests_enabled": "on", "trigger": "fulfilled", "delay_days": "14",
+              "international_delay_days": "21", "reminder_days": "7", "email_subject": DEFAULT_SUBJECT,
+              "email_body": DEFAULT_BODY, "incentive_percent": "10", **data}
+    return client.post(f"/app/reviews/settings/?id_token={make_session_token(shop.domain)}", fields)
+
+
+def test_the_panel_offers_the_email_in_every_other_language_and_keeps_only_what_the_merchant_changed(
+        client, make_session_token, panel_get, shop):
+    page = panel_get("/app/reviews/settings/", shop).content.decode()
+    assert '<fieldset class="translation" lang="ko">' in page
+    assert 'name="tr-ko-email_subject"' in page and 'value="{shop}에서 주문하신 상품은 어떠셨나요?"' in page
+    shown = {f"tr-{code}-{name}": ReviewSettings.for_shop(shop).translated(name, code)
+             for code in ("ko", "ja", "de", "fr", "es") for name in ("email_subject", "email_body")}
+    response = _settings_post(client, make_session_token, shop, **{
+        **shown, "tr-ko-email_subject": "{first_name}님, {shop} 후기를 남겨 주세요"})
+    assert response.status_code == 200
+    assert ReviewSettings.for_shop(shop).translations == {"ko": {"email_subject": "{first_name}님, {shop} 후기를 남겨 주세요"}}
+    # The merchant rewrites their own subject and leaves the other languages as shown: those still follow Advocate's.
+    response = _settings_post(client, make_session_token, shop, **{**shown, "email_subject": "Your thoughts on {order}?"})
+    config = ReviewSettings.for_shop(shop)
+    assert config.email_subject == "Your thoughts on {order}?" and set(config.translations) == {"ko"}
+    # An unknown placeholder in one language saves nothing.
+    refused = _settings_post(client, make_session_token, shop, **{**shown, "tr-de-email_body": "Hallo {vorname}"})
+    assert refused.status_code == 400 and "Unknown placeholder {vorname}" in refused.content.decode()
+    assert "de" not in ReviewSettings.for_shop(shop).translations
+
+
+def test_the_panel_previews_and_test_sends_the_email_in_the_language_chosen(client, make_session_token, panel_get,
+                                                                             shop, mail_backend):
+    page = panel_get("/app/reviews/settings/?preview=ja", shop).content.decode()
+    assert f'<span lang="ja">{shop.name}でのお買い物はいかがでしたか？</span>' in page
+    client.post(f"/app/reviews/settings/?id_token={make_session_token(shop.domain)}",
+                {"action": "test", "to": "owner@example.com", "language": "es"})
+    assert mail.outbox[0].subject == f"[Test] ¿Qué tal tu pedido de {shop.name}?"

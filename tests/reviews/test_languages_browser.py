@@ -89,3 +89,31 @@ def test_the_review_form_lays_out_right_to_left(live_server, open_page, settings
     assert one_star["x"] == max(b["x"] for b in boxes)
     assert accessibility_violations(page) == []
     screenshot(page, "form-rtl-phone")
+
+
+def test_the_merchant_writes_the_korean_email_and_previews_it_on_a_phone(live_server, open_page):
+    from reviews.models import ReviewSettings
+    from tests.conftest import _make_shop, session_token
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    token = session_token(shop.domain)
+    page = open_page(f"{live_server.url}/app/reviews/settings/?id_token={token}", "phone")
+    page.get_by_text("The email in your customers' other languages").click()
+    korean = page.locator("fieldset[lang='ko']")
+    subject = korean.get_by_label("Subject")
+    assert subject.input_value() == "{shop}에서 주문하신 상품은 어떠셨나요?"  # Advocate's own, offered to change
+    assert korean.get_by_label("Email text").input_value().startswith("{first_name}님, 안녕하세요.")
+    subject.fill("{first_name}님, {shop} 후기를 남겨 주세요")
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_load_state()
+    assert ReviewSettings.for_shop(shop).translations == {"ko": {"email_subject": "{first_name}님, {shop} 후기를 남겨 주세요"}}
+    page.get_by_role("link", name="한국어").click()
+    page.wait_for_load_state()
+    assert page.locator("section[aria-labelledby='preview'] span[lang='ko']").inner_text() == "Alex님, Owner Shop 후기를 남겨 주세요"
+    assert page.frame_locator("iframe.preview").get_by_text("리뷰 쓰기").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    page.get_by_text("The email in your customers' other languages").click()
+    # Saved from a browser (line breaks sent as CRLF), the default body is still the default: translated.
+    assert page.locator("fieldset[lang='ja']").get_by_label("Email text").input_value().startswith("{first_name}様")
+    screenshot(page, "panel-review-settings-languages-phone")

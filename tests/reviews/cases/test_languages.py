@@ -6,9 +6,9 @@ from django.conf import settings
 from django.core import mail
 
 from reviews.cases.conversation import (
-    answer_link, case_reply_send, case_message_send, reply_template_filled, reply_templates,
+    answer_link, case_message_send, case_reply_send, reply_template_filled, reply_template_texts, reply_templates,
 )
-from reviews.cases.models import Case
+from reviews.cases.models import Case, ReplyTemplate
 from shopapp.models import Order
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +49,22 @@ def test_the_reply_email_and_the_answer_page_speak_korean(client, korean_case, r
     assert '<html lang="ko"' in sent.alternatives[0][0] and ">답장하기</a>" in sent.alternatives[0][0]
     page = client.get(answer_link(korean_case).removeprefix(settings.APP_URL), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Trail Mug 리뷰에 관한 대화예요." in page and "답장 보내기" in page and "답장 내용" in page
+
+
+def test_the_panel_offers_each_template_in_every_other_language_and_stores_only_the_changes(
+        client, make_session_token, panel_get, shop):
+    page = panel_get("/app/cases/settings/", shop).content.decode()
+    assert 'name="details-tr-ja-subject"' in page and 'value="{product}について詳しく教えていただけますか？"' in page
+    details = next(t for t in reply_templates(shop) if t.key == "details")
+    fields = {"action": "template-details", "details-name": details.name, "details-subject": details.subject,
+              "details-body": details.body}
+    for code in ("ko", "ja", "de", "fr", "es"):  # as the page shows them
+        fields[f"details-tr-{code}-subject"], fields[f"details-tr-{code}-body"] = reply_template_texts(details, code)
+    fields["details-tr-de-subject"] = "Erzählen Sie uns mehr über {product}?"
+    response = client.post(f"/app/cases/settings/?id_token={make_session_token(shop.domain)}", fields)
+    assert response.status_code == 200
+    details.refresh_from_db()
+    assert details.translations == {"de": {"subject": "Erzählen Sie uns mehr über {product}?"}}
+    fields["details-tr-fr-body"] = "Bonjour {prénom}"
+    refused = client.post(f"/app/cases/settings/?id_token={make_session_token(shop.domain)}", fields)
+    assert refused.status_code == 400 and "fr" not in ReplyTemplate.objects.get(pk=details.pk).translations
