@@ -17,6 +17,10 @@ from functools import wraps
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import ngettext
+
+from shopapp.languages import request_language
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -186,7 +190,7 @@ def rate_limited(name: str, *, limit: int, window: int = 60, shared_every: bool 
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             if not allow(f"{name}:{limit_key(request)}", limit=limit, window=window, shared_every=shared_every):
-                return _too_many(window)
+                return _too_many(request, window)
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -214,7 +218,7 @@ def misses_limited(name: str, *, limit: int, window: int, shop_limit: int | None
             if shop is not None and counts[1] >= shop_limit * _scale():
                 allowed = min(limit, limit_when_shop_over)
             if counts[0] >= allowed * _scale():
-                return _too_many(window)
+                return _too_many(request, window)
             response = view(request, *args, **kwargs)
             if response.status_code == 404:
                 spend(keys, window=window)
@@ -231,8 +235,12 @@ def _scale() -> int:
     return settings.RATE_LIMIT_SCALE
 
 
-def _too_many(window: int) -> HttpResponse:
-    wait = "a minute" if window <= 60 else f"{window // 60} minutes"
-    response = HttpResponse(f"Too many requests. Wait {wait} and try again.", status=429, content_type="text/plain")
+def _too_many(request: HttpRequest, window: int) -> HttpResponse:
+    """The refusal in the reader's language (the page's own choice has not run yet: the browser's)."""
+    minutes = max(1, window // 60)
+    with translation.override(request_language(request)):
+        text = ngettext("Too many requests. Wait a minute and try again.",
+                        "Too many requests. Wait %(minutes)s minutes and try again.", minutes) % {"minutes": minutes}
+    response = HttpResponse(text, status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(window)
     return response

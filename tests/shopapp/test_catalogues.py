@@ -150,9 +150,9 @@ def _outside_translation(source: str, *, plain: bool) -> list[str]:
     for token in Lexer(source).tokenize():
         if token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0]
-            if name in ("blocktranslate", "blocktrans"):
+            if name in ("blocktranslate", "blocktrans", "comment"):
                 depth += 1
-            elif name in ("endblocktranslate", "endblocktrans"):
+            elif name in ("endblocktranslate", "endblocktrans", "endcomment"):
                 depth -= 1
             kept.append("\u2063")  # a mark no template writes, so words on either side stay apart
         elif token.token_type == TokenType.TEXT and depth == 0:
@@ -189,3 +189,4 @@ def test_the_template_check_catches_a_forgotten_string():
         "Forgotten", "Photo"]
     assert _outside_translation('{% blocktranslate %}Hi {{ name }}{% endblocktranslate %} · {{ x }}', plain=False) == []
     assert _outside_translation("{% load i18n %}--\n{{ shop }}\nStop: {{ link }}", plain=True) == ["Stop:"]
+    assert _outside_translation("{% comment %}Why this is here{% endcomment %}{# and this #}<p>{{ x }}</p>", plain=False) == []

@@ -143,3 +143,13 @@ def test_the_shops_primary_locale_is_read_with_read_locales_and_not_asked_withou
     shop.save()
     shop_sync_details(shop)
     assert shop.primary_locale == "" and len(fake_shopify.calls_to("shopLocales")) == 1
+
+
+@pytest.mark.django_db
+def test_a_refusal_for_too_many_requests_is_in_the_readers_language(client):
+    address = {"REMOTE_ADDR": "198.51.100.77", "HTTP_ACCEPT_LANGUAGE": "ko-KR"}  # an address of its own
+    for _ in range(10):  # unknown referral codes: ten misses an hour per address
+        client.get("/r/NOPE-0000", **address)
+    refused = client.get("/r/NOPE-0000", **address)
+    assert refused.status_code == 429
+    assert refused.content.decode() == "요청이 너무 많아요. 60분 후에 다시 시도해 주세요."
