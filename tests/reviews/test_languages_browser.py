@@ -117,3 +117,25 @@ def test_the_merchant_writes_the_korean_email_and_previews_it_on_a_phone(live_se
     # Saved from a browser (line breaks sent as CRLF), the default body is still the default: translated.
     assert page.locator("fieldset[lang='ja']").get_by_label("Email text").input_value().startswith("{first_name}様")
     screenshot(page, "panel-review-settings-languages-phone")
+
+
+@pytest.mark.parametrize("language, locale", [("ko", "ko-KR"), ("ja", "ja-JP")])
+def test_the_request_email_reads_in_korean_and_japanese_on_a_phone(browser, language, locale, settings):
+    from django.core import mail
+
+    from tests.browser import PHONE
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    _sent_request(locale)
+    html = mail.outbox[0].alternatives[0][0]
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.set_content(html, wait_until="load")
+        assert page.evaluate("document.documentElement.lang") == language
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        stars = page.locator("a[title]")
+        assert stars.count() == 10 and stars.first.bounding_box()["width"] >= 32
+        screenshot(page, f"email-request-{language}-phone")
+    finally:
+        context.close()
