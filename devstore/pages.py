@@ -35,6 +35,7 @@ label{display:block;margin:8px 0 2px;font-weight:600}.error{background:#fee;bord
 .ext-stars-row{display:flex;gap:10px;align-items:center;flex-wrap:wrap;margin:6px 0}.ext-product{flex:1 1 140px}
 .ext-star{display:inline-flex;align-items:center;justify-content:center;min-width:40px;min-height:40px;font-size:28px;color:#8a6100;text-decoration:none}
 .ext-star:hover,.ext-star:focus{color:#5c4000}.ext-figures{display:grid;grid-template-columns:auto 1fr;gap:2px 14px}.ext-figures dt{color:#616161}.ext-figures dd{margin:0;font-weight:600}
+.languages ul{list-style:none;display:flex;flex-wrap:wrap;gap:4px 12px;margin:0;padding:0}.languages a[aria-current]{font-weight:700;text-decoration:underline}
 .frame{width:100%;height:calc(100vh - 110px);border:0;background:#fff;border-radius:12px}
 """
 
@@ -202,8 +203,21 @@ def store_layout(shop: dict, domain: str, title: str, body: str, cart_count: int
     who = (f'Hi {escape(customer["first_name"])} · <a href="/shops/{d}/account">Account</a> · '
            f'<a href="/shops/{d}/account/logout">Log out</a>' if customer
            else f'<a href="/shops/{d}/account/login">Log in</a>')
-    nav = f'<a href="/shops/{d}/">{escape(shop["name"])}</a><a href="/shops/{d}/cart">Cart ({cart_count})</a><span class=sub>{who}</span>'
+    # <!--languages-->: the server puts the language list there once it knows the page's address.
+    nav = (f'<a href="/shops/{d}/">{escape(shop["name"])}</a><a href="/shops/{d}/cart">Cart ({cart_count})</a>'
+           f'<span class=sub>{who}</span><!--languages-->')
     return layout(f"{title} · {shop['name']}", body, nav=nav)
+
+
+def language_links(current: str, links: list[tuple[str, str, str]]) -> str:
+    """The storefront's languages as Dawn's selector offers them, here a list of links: (code, name in its
+    own language, this page's address in it). Nothing for a shop with one language."""
+    if len(links) < 2:
+        return ""
+    items = "".join(f'<li><a href="{escape(href)}" hreflang="{escape(code)}" lang="{escape(code)}"'
+                    f'{" aria-current=true" if code == current else ""}>{escape(name)}</a></li>'
+                    for code, name, href in links)
+    return f'<nav class=languages aria-label="Language"><ul>{items}</ul></nav>'
 
 
 def card_rating(metafields: dict) -> str:

@@ -390,9 +390,57 @@ class Handler(BaseHTTPRequestHandler):
             self._checkout_editor(method, domain)
         if rest.startswith(f"/admin/apps/{APP_HANDLE}"):
             self._app_page(domain, rest.removeprefix(f"/admin/apps/{APP_HANDLE}") or "/")
+        rest = self._language_take(domain, rest)
         if rest.startswith(PROXY_PREFIX + "/") or rest == PROXY_PREFIX:
             self._proxy(method, domain, rest.removeprefix(PROXY_PREFIX) or "/")
-        self._storefront(method, domain, rest)
+        try:
+            self._storefront(method, domain, rest)
+        except _Reply as reply:
+            raise self._in_language(domain, reply)
+
+    # --- the storefront's languages, as Shopify serves them: the primary one at the root, each other
+    # published one under its own prefix (/ko/products/...), with Liquid's request.locale set
+    def _language_take(self, domain: str, rest: str) -> str:
+        """Note the page's language (a published locale's prefix, else the primary one) and return the path without it."""
+        locales = self.store.shop(domain).get("locales") or ["en"]
+        match = re.fullmatch(r"/([a-z]{2}(?:-[A-Z]{2})?)(/.*)?", rest)
+        self.language = match.group(1) if match and match.group(1) in locales[1:] else locales[0]
+        rest = (match.group(2) or "/") if self.language != locales[0] else rest
+        self.page_path = rest
+        return rest
+
+    def _root(self, domain: str) -> str:
+        """Liquid's routes.root_url: where the storefront's pages start in the page's language."""
+        primary = (self.store.shop(domain).get("locales") or ["en"])[0]
+        return f"/shops/{domain}/" if self.language == primary else f"/shops/{domain}/{self.language}"
+
+    def _keep_language(self, domain: str, path: str) -> str:
+        """A storefront address devstore made, under the page's language prefix (admin, assets and images have none)."""
+        base = self._root(domain).rstrip("/") + "/"
+        shop_base = f"/shops/{domain}/"
+        if base == shop_base or not path.startswith(shop_base):
+            return path
+        tail = path.removeprefix(shop_base)
+        if re.match(rf"(?:admin|cdn|images|brand|{re.escape(self.language)})(?:[/?#]|$)", tail):
+            return path
+        return base + tail
+
+    def _language_html(self, domain: str, html: str) -> str:
+        """A page devstore made, in the page's language: <html lang>, the links it made kept under the
+        language's prefix, and the header's language list (each link this page in that language)."""
+        html = re.sub(r'((?:href|action)=")(/shops/[^"]*)"', lambda m: f'{m.group(1)}{self._keep_language(domain, m.group(2))}"', html)
+        locales = self.store.shop(domain).get("locales") or ["en"]
+        links = [(code, theme.ENDONYMS.get(code, code),
+                  f"/shops/{domain}{'' if index == 0 else '/' + code}{self.page_path}") for index, code in enumerate(locales)]
+        html = html.replace('<html lang="en">', f'<html lang="{pages.escape(self.language)}">', 1)
+        return html.replace("<!--languages-->", pages.language_links(self.language, links), 1)
+
+    def _in_language(self, domain: str, reply: _Reply) -> _Reply:
+        if "Location" in reply.headers:
+            reply.headers["Location"] = self._keep_language(domain, reply.headers["Location"])
+        if reply.content_type.startswith("text/html") and reply.body:
+            reply.body = self._language_html(domain, reply.body.decode()).encode()
+        return reply
 
     def _access_token(self, domain: str) -> None:
         if (self.headers.get("Content-Type") or "").startswith("application/json"):
@@ -537,11 +585,14 @@ class Handler(BaseHTTPRequestHandler):
     def _theme_html(self, domain: str, html: str, product: dict | None = None, template: str | None = None) -> str:
         """Render Advocate's app blocks (product page, home page) and app embeds (every page) into a storefront page."""
         shop = self.store.shop(domain)
-        context = {"routes": {"root_url": f"/shops/{domain}/"}, "cart": {"currency": {"iso_code": shop["currency"]}},
+        root = self._root(domain)
+        primary = (shop.get("locales") or ["en"])[0]
+        context = {"routes": {"root_url": root}, "cart": {"currency": {"iso_code": shop["currency"]}},
+                   "request": {"locale": theme.shop_locale(self.language, primary, root), "design_mode": False},
                    "asset_root": f"/shops/{domain}/cdn/advocate/",
                    "shop": {"name": shop["name"], "permanent_domain": domain, "url": self.store.base_url,
                             "currency": shop["currency"], "metafields": metafields.shop_liquid_metafields(self.store, domain)},
-                   "all_products": {p["handle"]: theme.liquid_product(p, domain, self.store.base_url, {})
+                   "all_products": {p["handle"]: theme.liquid_product(p, domain, self.store.base_url, {}, root)
                                     for p in shop["products"].values()}}
         customer = self._logged_in(domain)
         if customer:  # Liquid's `customer`: present only for a logged-in customer
@@ -554,7 +605,7 @@ class Handler(BaseHTTPRequestHandler):
             context_block = {**context, "block": {"id": f"{handle}-{n}", "settings": settings}}
             if product:
                 context_block["product"] = theme.liquid_product(
-                    product, domain, self.store.base_url, metafields.liquid_metafields(self.store, domain, product["id"]))
+                    product, domain, self.store.base_url, metafields.liquid_metafields(self.store, domain, product["id"]), root)
             rendered, schema = theme.render_block(handle, context_block)
             blocks.append(rendered)
             for key in ("stylesheet", "javascript"):
@@ -601,8 +652,10 @@ class Handler(BaseHTTPRequestHandler):
             shop = self.store.shop(domain)
             content = self._rebase(domain, response.text)
             content = content.replace("{{ shop.name }}", pages.escape(shop["name"]))
-            # Shopify renders proxied Liquid inside the theme's layout, app embeds included.
-            body = self._theme_html(domain, pages.theme_wrap(shop, domain, content, len(self._cart(domain)), customer)).encode()
+            # Shopify renders proxied Liquid inside the theme's layout, app embeds included; the layout is
+            # in the page's language, the app's own content (its links too) as the app wrote it.
+            layout = self._language_html(domain, pages.theme_wrap(shop, domain, "<!--proxied-->", len(self._cart(domain)), customer))
+            body = self._theme_html(domain, layout.replace("<!--proxied-->", content, 1)).encode()
             content_type = "text/html; charset=utf-8"
         elif content_type.startswith("text/html"):
             body = self._rebase(domain, response.text).encode()
@@ -673,7 +726,7 @@ class Handler(BaseHTTPRequestHandler):
             product = self.store.product(domain, match.group(1))
             markup = None
             if shop["theme"].get("product_markup", True):  # Dawn: {{ product | structured_data }}
-                markup = theme.structured_data(theme.liquid_product(product, domain, self.store.base_url, {}),
+                markup = theme.structured_data(theme.liquid_product(product, domain, self.store.base_url, {}, self._root(domain)),
                                                self.store.base_url, shop["currency"])
             page = pages.product_page(shop, domain, product, len(cart), customer, markup)
             raise _Reply(200, self._theme_html(domain, page, product), headers=headers)

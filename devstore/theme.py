@@ -5,6 +5,7 @@ rendered with a Liquid engine (python-liquid) from the real files of Advocate's 
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -34,16 +35,50 @@ def default_theme() -> dict:
     }}
 
 
-def block_schema(handle: str) -> dict:
-    """The block's schema as the theme editor shows it: `t:` names read from the schema locale file."""
+def block_schema(handle: str, language: str = "en") -> dict:
+    """The block's schema as the theme editor shows it in the merchant's `language`: `t:` names read
+    from the schema locale file (<language>.schema.json, else en.default.schema.json)."""
     source = (EXTENSION_DIR / "blocks" / f"{handle}.liquid").read_text()
     match = re.search(r"{%\s*schema\s*%}(.*?){%\s*endschema\s*%}", source, re.S)
-    return _schema_translated(json.loads(match.group(1))) if match else {}
+    return _schema_translated(json.loads(match.group(1)), language) if match else {}
 
 
 def _locale(name: str) -> dict:
     path = EXTENSION_DIR / "locales" / name
-    return json.loads(path.read_text()) if path.exists() else {}
+    return _locale_read(path, path.stat().st_mtime_ns) if path.exists() else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _locale_read(path: Path, mtime: int) -> dict:
+    """A locale file, read once per version of it (`t` runs dozens of times a page; an edit shows at once)."""
+    return json.loads(path.read_text())
+
+
+def languages() -> list[str]:
+    """The languages the extension's storefront locale files speak, the default (en) first."""
+    named = sorted(p.stem for p in (EXTENSION_DIR / "locales").glob("*.json") if "." not in p.stem)
+    return ["en", *named]
+
+
+def _candidates(language: str, kind: str = "") -> list[str]:
+    """Shopify's lookup order for a locale ('pt-BR'): its own file, its language's ('pt'), the default."""
+    base = language.split("-", 1)[0]
+    names = [f"{language}{kind}.json", f"{base}{kind}.json"] if base != "en" else []
+    return [*dict.fromkeys(names), f"en.default{kind}.json"]
+
+
+def _plural(language: str, count) -> str:
+    """CLDR's plural category of a whole count in `language` (Shopify picks the key by it): Korean and
+    Japanese have one form, French counts 0 as singular, and French and Spanish have `many` for millions."""
+    base = language.split("-", 1)[0]
+    n = abs(int(count))
+    if base in ("ko", "ja", "zh"):
+        return "other"
+    if base in ("fr", "es", "it", "pt") and n and n % 1_000_000 == 0:
+        return "many"
+    if base == "fr":
+        return "one" if n in (0, 1) else "other"
+    return "one" if n == 1 else "other"
 
 
 def _lookup(tree: dict, key: str):
@@ -52,28 +87,52 @@ def _lookup(tree: dict, key: str):
     return tree
 
 
-def _schema_translated(node):
+def _schema_translated(node, language: str = "en"):
     if isinstance(node, dict):
-        return {k: _schema_translated(v) for k, v in node.items()}
+        return {k: _schema_translated(v, language) for k, v in node.items()}
     if isinstance(node, list):
-        return [_schema_translated(v) for v in node]
+        return [_schema_translated(v, language) for v in node]
     if isinstance(node, str) and node.startswith("t:"):
-        found = _lookup(_locale("en.default.schema.json"), node[2:])
-        return found if isinstance(found, str) else node
+        for name in _candidates(language, ".schema"):
+            found = _lookup(_locale(name), node[2:])
+            if isinstance(found, str):
+                return found
     return node
 
 
-def translate(key: str, **values) -> str:
-    """Shopify's `t` filter on the extension's storefront locale (en.default.json): `{{ name }}`
-    interpolated, `count` choosing the `one`/`other` form, and the result HTML-escaped unless the key
-    ends in `_html`; a missing key reads "translation missing", as on Shopify."""
-    found = _lookup(_locale("en.default.json"), key)
-    if isinstance(found, dict) and "count" in values:
-        found = found.get("one" if values["count"] == 1 else "other")
-    if not isinstance(found, str):
-        return f"translation missing: en.{key}"
+def translate(key: str, language: str = "en", **values) -> str:
+    """Shopify's `t` filter on the extension's storefront locale files: <language>.json, else the
+    language's own, else en.default.json, key by key; `{{ name }}` interpolated, `count` choosing the
+    language's plural form (`one`, `many`, `other`), and the result HTML-escaped unless the key ends in
+    `_html`; a key no file has reads "translation missing", as on Shopify."""
+    for name in _candidates(language):
+        found = _lookup(_locale(name), key)
+        if isinstance(found, dict) and "count" in values:
+            found = found.get(_plural(language, values["count"])) or found.get("other")
+        if isinstance(found, str):
+            break
+    else:
+        return f"translation missing: {language}.{key}"
     text = re.sub(r"{{\s*(\w+)\s*}}", lambda m: str(values.get(m.group(1), "")), found)
     return text if key.endswith("_html") else html.escape(text, quote=True)
+
+
+@with_context
+def _t(key: str, *, context, **values) -> str:
+    """The `t` filter in the language of the page being rendered (Liquid's request.locale)."""
+    request = context.resolve("request", default={}) or {}
+    locale = request.get("locale") if isinstance(request, dict) else None
+    return translate(key, (locale or {}).get("iso_code") or "en", **values)
+
+
+# Each language in its own words (Liquid's shop_locale.endonym_name), for the storefront's language list.
+ENDONYMS = {"en": "English", "ko": "한국어", "ja": "日本語", "de": "Deutsch", "fr": "Français", "es": "Español"}
+
+
+def shop_locale(language: str, primary: str, root_url: str) -> dict:
+    """Liquid's `request.locale` (a shop_locale) for a page in `language`; `root_url` is where its pages start."""
+    return {"iso_code": language, "primary": language == primary, "root_url": root_url,
+            "endonym_name": ENDONYMS.get(language, language), "name": ENDONYMS.get(language, language)}
 
 
 def blocks_available() -> list[str]:
@@ -186,9 +245,10 @@ def _image_url(image, width: int | None = None, height: int | None = None) -> st
     return src + (f"?width={width}" if width else "")
 
 
-def liquid_product(product: dict, domain: str, store_url: str, metafields: dict) -> dict:
-    """The product as Shopify's Liquid `product` object has it, as far as the blocks read it."""
-    url = f"/shops/{domain}/products/{product['handle']}"
+def liquid_product(product: dict, domain: str, store_url: str, metafields: dict, root: str = "") -> dict:
+    """The product as Shopify's Liquid `product` object has it, as far as the blocks read it; its url is
+    under `root`, the storefront language's root (routes.root_url), as Shopify's urls are."""
+    url = f"{(root or f'/shops/{domain}').rstrip('/')}/products/{product['handle']}"
     cents = int(round(float(product["price"]) * 100))
     host = store_url.split("://", 1)[-1]
     variant = {"id": product["variant_id"], "price": cents, "available": product.get("status") == "ACTIVE"}
@@ -242,4 +302,4 @@ _LIQUID.add_filter("asset_url", _asset_url)
 _LIQUID.add_filter("stylesheet_tag", _stylesheet_tag)
 _LIQUID.add_filter("json", script_json)
 _LIQUID.add_filter("image_url", _image_url)
-_LIQUID.add_filter("t", translate)
+_LIQUID.add_filter("t", _t)

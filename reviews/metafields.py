@@ -108,8 +108,10 @@ def reviews_value(shop: Shop, rating: ProductRating, *, limit: int = JSON_LIMIT)
     } for r in reviews]
     data = {"v": 1, "average": rating.average, "count": rating.count,
             "histogram": {str(n): int(rating.histogram.get(str(n), 0)) for n in range(5, 0, -1)},
+            # The theme block writes the statement in the shopper's language from `write` and `incentives`;
+            # `verification` (in the language of the sync) stays for blocks that predate them.
             "verification": verification_statement(config), "write": config.non_buyer_reviews,
-            "reviews": rows, "more": rating.count > len(rows)}
+            "incentives": config.incentive_enabled, "reviews": rows, "more": rating.count > len(rows)}
     while True:
         value = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
         if len(value.encode()) <= limit or not data["reviews"]:

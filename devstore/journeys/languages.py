@@ -3,7 +3,8 @@
 지민 (seeded with the ko-KR locale) orders a blanket; the order carries `customer_locale`; the review
 request arrives in Korean, its star opens the form in Korean, the thank-you page thanks her in
 Korean, the store's reviews page (the app proxy, asked for the Korean storefront as a theme block
-asks) names her review a verified buyer's in Korean, and her referral invitation and the landing
+asks) names her review a verified buyer's in Korean, so does Advocate's reviews block on the product's
+page of the Korean storefront (/ko/), and her referral invitation and the landing
 page her link opens (in a Korean browser) are Korean too. tests/e2e/test_languages_journey.py runs it.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from devstore import theme
 from devstore.demo import SHOP, Demo, StepFailed, _wait, smoke_step
 from devstore.journeys.reviews import _chosen_stars, _star_link, _storefront_review
 from devstore.server import PROXY_PREFIX, DevStore
@@ -34,6 +36,7 @@ class KoreanJourney:
     form: str  # the review page the star opened
     thanks: str
     storefront: str  # the review as the Korean storefront's reviews page lists it
+    product_page: str  # the product's page on the Korean storefront, Advocate's block on it
     invitation: dict
     landing: str  # the friend's landing page, in a Korean browser
 
@@ -84,6 +87,23 @@ def korean_journey(store: DevStore, app_url: str, domain: str = SHOP, *, timeout
     if "구매 인증" not in storefront or "별 5개 중 5개" not in storefront:
         raise StepFailed("the store's reviews page does not mark the review as a verified buyer's in Korean")
 
+    # 3b. The product's page on the Korean storefront: Advocate's reviews block (placed as the theme editor
+    # does) renders her review from the metafield Advocate's sync wrote, in Korean.
+    with store.store.lock:
+        shop_theme = store.store.shop(domain)["theme"]
+        if "reviews" not in [handle for handle, _ in theme.app_blocks(shop_theme)]:
+            theme.add_block(shop_theme, "reviews")
+
+    def product_page() -> str:
+        page = httpx.get(f"{store.url}/shops/{domain}/ko/products/{PRODUCT}", timeout=30)
+        rendered = page.status_code == 200 and "data-advocate-rendered" in page.text
+        return page.text if rendered and html.escape(title) in page.text else ""
+
+    _wait(lambda: bool(product_page()), "her review in the Korean storefront's reviews block", timeout)
+    korean_page = product_page()
+    if not all(words in korean_page for words in ('<html lang="ko"', "고객 리뷰", "5점 만점에", "구매 인증", "locale=ko")):
+        raise StepFailed("the Korean storefront's reviews block is not in Korean")
+
     # 4. Her referral invitation is Korean, and her link greets a Korean friend in Korean.
     _wait(lambda: _mail(store, KOREAN_BUYER, INVITATION_SUBJECT) is not None, "the Korean referral invitation",
           timeout)
@@ -95,9 +115,11 @@ def korean_journey(store: DevStore, app_url: str, domain: str = SHOP, *, timeout
     if "지민님이" not in landing or "할인받고 쇼핑하기" not in landing:
         raise StepFailed("the referral landing page is not Korean for a Korean friend")
     return KoreanJourney(order_id=order["id"], product_id=product["id"], title=title, request=request,
-                         form=form.text, thanks=thanks, storefront=storefront, invitation=invitation, landing=landing)
+                         form=form.text, thanks=thanks, storefront=storefront, product_page=korean_page,
+                         invitation=invitation, landing=landing)
 
 
-@smoke_step("languages: a Korean buyer's request, form, thank-you page, storefront reviews and referral link in Korean")
+@smoke_step("languages: a Korean buyer's request, form, thank-you page, storefront reviews, the Korean storefront's "
+            "reviews block and referral link in Korean")
 def _smoke_korean(demo: Demo) -> None:
     korean_journey(demo.store, demo.app_url)

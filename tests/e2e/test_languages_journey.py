@@ -37,3 +37,12 @@ def test_the_form_thanks_storefront_and_landing_page_are_korean(journey):
     assert "구매 인증" in journey.storefront
     assert "친구에게" in journey.invitation["subject"] and "지민님, 안녕하세요." in journey.invitation["text"]
     assert '<html lang="ko"' in journey.landing
+
+
+def test_the_korean_storefronts_product_page_shows_advocates_block_in_korean(journey):
+    page = journey.product_page
+    start = page.index('<section class="advocate advocate-reviews"')
+    block = page[start:page.index("</section>", start)]
+    assert 'aria-label="고객 리뷰"' in block and "구매 인증" in block and "5점 만점에" in block
+    assert "/ko/apps/advocate/reviews/" in block and "locale=ko" in block  # its links stay on the Korean storefront
+    assert "Customer reviews" not in block and "Verified buyer" not in block

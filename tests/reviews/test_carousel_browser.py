@@ -36,11 +36,24 @@ REVIEWS = [  # product, stars, title, words, reviewer, photo colour
 def home(live_server, tmp_path, settings):
     """devstore pointed at the live server, Advocate installed, the carousel added to the home page as
     the theme editor does it, and eight reviews written into Shopify's copy by the sync."""
+    from shopapp import shopify
+
+    store, shop = synced_devstore(live_server, tmp_path, settings, [("reviews-carousel", "index", "newAppsSection")])
+    products = reviews_written(store, shop, REVIEWS)
+    # The last change is the one each sync (queued after every commit) writes; one more makes the dates count.
+    from reviews.services import product_rating_refresh
+
+    product_rating_refresh(shop=shop, product_id=products["Trail Mug"])
+    yield f"{store.url}/shops/{DEMO}/"
+    store.stop()
+    shopify.set_http_client(None)
+
+
+def synced_devstore(live_server, tmp_path, settings, blocks: list[tuple[str, str | None, str]]):
+    """devstore pointed at the live server, the blocks (handle, template, target) placed as the theme
+    editor does it, and Advocate installed with the scopes its metafield sync needs: (store, shop)."""
     from devstore import theme
     from devstore.server import start
-    from reviews.models import Review
-    from reviews.photos import CleanPhoto
-    from reviews.services import review_create
     from shopapp import shopify
     from tests.money.conftest import connected_shop
     from tests.reviews.test_metafields import SCOPES
@@ -51,24 +64,28 @@ def home(live_server, tmp_path, settings):
     store.seed()
     settings.SHOPIFY_UPSTREAM_URL = store.url
     shopify.set_http_client(None)
-    theme.add_block(store.store.shop(DEMO)["theme"], "reviews-carousel", "index", "newAppsSection")
-    shop = connected_shop(store, SCOPES)
+    for handle, template, target in blocks:
+        theme.add_block(store.store.shop(DEMO)["theme"], handle, template, target)
+    return store, connected_shop(store, SCOPES)
+
+
+def reviews_written(store, shop, reviews, *, incentivized: tuple[int, ...] = ()) -> dict[str, int]:
+    """The reviews (product, stars, title, words, reviewer, photo colour), newest first, three days apart;
+    returns the shop's product ids by title."""
+    from reviews.models import Review
+    from reviews.photos import CleanPhoto
+    from reviews.services import review_create
+
     products = {p["title"]: p["id"] for p in store.store.shop(DEMO)["products"].values()}
     now = timezone.now()
-    for n, (title, stars, heading, words, name, colour) in enumerate(REVIEWS):
+    for n, (title, stars, heading, words, name, colour) in enumerate(reviews):
         photos = [_photo(colour)] if colour else []
         review = review_create(shop=shop, product_id=products[title], product_title=title, rating=stars,
-                               title=heading, body=words, display_name=name,
+                               title=heading, body=words, display_name=name, incentivized=n in incentivized,
                                photos=[CleanPhoto(data=p[0], width=p[1], height=p[2]) for p in photos])
         Review.objects.filter(pk=review.pk).update(created_at=now - timedelta(days=3 * n),
                                                    published_at=now - timedelta(days=3 * n))
-    # The last change is the one each sync (queued after every commit) writes; one more makes the dates count.
-    from reviews.services import product_rating_refresh
-
-    product_rating_refresh(shop=shop, product_id=products["Trail Mug"])
-    yield f"{store.url}/shops/{DEMO}/"
-    store.stop()
-    shopify.set_http_client(None)
+    return products
 
 
 def _photo(colour) -> tuple[bytes, int, int]:

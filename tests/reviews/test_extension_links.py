@@ -99,7 +99,7 @@ def test_every_link_of_the_blocks_resolves_before_and_after_the_metafields(store
                  "/photos/", "/write"):
         assert part in walked, part
     assert "/badge (fragment)" not in " ".join(after)  # from the metafields: nothing loaded for the badge
-    assert any(a.endswith("/badge") for a in before)  # ...where before, it was
+    assert any(a.split("?")[0].endswith("/badge") for a in before)  # ...where before, it was
 
 
 def test_the_links_keep_one_slash_under_a_locale_root():

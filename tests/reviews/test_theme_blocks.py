@@ -111,7 +111,8 @@ def test_the_star_badge_reads_shopifys_standard_metafields():
     html = render("star-badge.liquid", product=product({"reviews": {
         "rating": {"value": {"rating": 4.5, "scale_min": 1, "scale_max": 5}}, "rating_count": {"value": 1}}}))
     text, _ = text_of(html)
-    assert "4.5 out of 5 stars, (1 review)" in text and "data-src" not in html
+    assert "4.5 (1 review)" in text and "data-src" not in html  # what shoppers see
+    assert '<span class="advocate-vh">4.5 out of 5 stars, 1 review</span>' in html  # what a screen reader says
 
 
 def test_the_star_badge_without_metafields_loads_from_the_proxy():

@@ -3,13 +3,18 @@
  * rendered from the product's metafields (data-advocate-rendered) is not fetched again. Links inside a widget
  * marked data-advocate-nav (pages, sorting) reload just that widget, and the rating of what was
  * loaded joins the block's one Product markup. Without JavaScript the
- * block's plain link opens the full reviews page. */
+ * block's plain link opens the full reviews page. Every word a shopper sees comes from the block
+ * (data-lb-*, translated by Liquid's `t`), and every fetch names the storefront's locale. */
 (function () {
   "use strict";
-  function fragment(url) { return url + (url.indexOf("?") < 0 ? "?" : "&") + "view=fragment"; }
+  function fragment(url, locale) {
+    url += (url.indexOf("?") < 0 ? "?" : "&") + "view=fragment";
+    // Links inside a loaded page may not carry the storefront's locale: the widget's does.
+    return locale && !/[?&]locale=/.test(url) ? url + "&locale=" + encodeURIComponent(locale) : url;
+  }
   function load(widget, url, focus) {
     widget.setAttribute("aria-busy", "true");
-    fetch(fragment(url), { headers: { "Accept": "text/html" }, credentials: "same-origin" })
+    fetch(fragment(url, widget.dataset.locale), { headers: { "Accept": "text/html" }, credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         var body = widget.querySelector(".advocate-body") || widget;
@@ -42,15 +47,18 @@
   // through it, Escape closes it (a native <dialog>, in the top layer: the page does not shift), and
   // focus goes back to the photo it was opened from. Without the script, a photo link opens the photo.
   var box = null;
-  function lightbox() {
+  function lightbox(words) {
     if (box) return box;
     box = document.createElement("dialog");
     box.className = "advocate-lightbox";
-    box.setAttribute("aria-label", "Review photos");
+    box.words = words;
+    box.setAttribute("aria-label", words.lbLabel || "Review photos");
     box.innerHTML = '<figure><img alt=""><figcaption aria-live="polite"></figcaption></figure>' +
-      '<button type="button" class="advocate-lb-prev" aria-label="Previous photo">&#8249;</button>' +
-      '<button type="button" class="advocate-lb-next" aria-label="Next photo">&#8250;</button>' +
-      '<button type="button" class="advocate-lb-close" aria-label="Close">&#215;</button>';
+      '<button type="button" class="advocate-lb-prev">&#8249;</button>' +
+      '<button type="button" class="advocate-lb-next">&#8250;</button>' +
+      '<button type="button" class="advocate-lb-close">&#215;</button>';
+    [["prev", words.lbPrevious || "Previous photo"], ["next", words.lbNext || "Next photo"], ["close", words.lbClose || "Close"]]
+      .forEach(function (pair) { box.querySelector(".advocate-lb-" + pair[0]).setAttribute("aria-label", pair[1]); });
     document.body.appendChild(box);
     box.querySelector(".advocate-lb-close").addEventListener("click", function () { box.close(); });
     box.querySelector(".advocate-lb-prev").addEventListener("click", function () { show(box.index - 1); });
@@ -80,12 +88,16 @@
     image.height = parseInt(link.dataset.height, 10) || 800;
     image.src = link.href;
     image.alt = link.querySelector("img") ? link.querySelector("img").alt : "";
-    box.querySelector("figcaption").textContent = "Photo " + (box.index + 1) + " of " + count +
-      (link.dataset.author ? " · from " + link.dataset.author : "");
+    var author = link.dataset.author, words = box.words;
+    var caption = (author ? words.lbPositionAuthor || "Photo {n} of {t} · from {a}" : words.lbPosition || "Photo {n} of {t}");
+    // One pass, so a name that holds "{t}" stays as written.
+    box.querySelector("figcaption").textContent = caption.replace(/\{([nta])\}/g, function (all, name) {
+      return name === "n" ? box.index + 1 : name === "t" ? count : author;
+    });
     box.querySelector(".advocate-lb-prev").hidden = box.querySelector(".advocate-lb-next").hidden = count < 2;
   }
   function open(widget, link) {
-    var dialog = lightbox();
+    var dialog = lightbox(widget.dataset);
     if (typeof dialog.showModal !== "function") return false;
     dialog.links = Array.prototype.slice.call(widget.querySelectorAll("a[data-advocate-photo]"));
     dialog.opener = link;
