@@ -433,3 +433,18 @@ def test_the_dashboard_shows_the_import_with_a_progress_bar_then_what_it_brought
     run(shop)
     text = " ".join(panel_get("/", shop).content.decode().split())
     assert f"({ORDERS + 3} orders," in text and "<progress" not in text
+
+
+def test_an_import_whose_job_was_lost_between_phases_is_moved_on_by_the_sweep(shop, store, django_capture_on_commit_callbacks):
+    from shopapp.history import history_imports_sweep
+
+    operation = BulkOperation.objects.create(shop=shop, purpose=history.PURPOSE, kind=BulkOperation.Kind.QUERY,
+                                             status=BulkOperation.Status.DONE, operation_id="gid://shopify/BulkOperation/1")
+    row = HistoryImport.objects.create(shop=shop, months=24, since=timezone.now() - timedelta(days=700),
+                                       operation=operation, updated_at=timezone.now() - timedelta(minutes=1))
+    assert history_imports_sweep() == 0  # moved recently: its job may still be on its way
+    with django_capture_on_commit_callbacks(execute=True):
+        assert history_imports_sweep(now=timezone.now() + timedelta(minutes=10)) == 1
+    row.refresh_from_db()
+    assert row.phase == HistoryImport.Phase.ORDERS and row.operation.status == BulkOperation.Status.RUNNING
+    _bulk(store).wait(30)
