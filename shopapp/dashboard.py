@@ -15,11 +15,12 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from shopapp.charts import HeatRow, Point, Series, Unit, bar_chart, heat_table, line_chart
 from shopapp.jobs import enqueue
-from shopapp.models import OrderDay, Shop
+from shopapp.models import Customer, OrderDay, Shop
 from shopapp.registry import (  # noqa: F401  (apps register sections and segments in ready())
     dashboard_sections_registered, register_customer_segment, register_dashboard_section,
 )
@@ -163,40 +164,35 @@ def retention_figures(shop: Shop, period: Period) -> dict:
 
 RETENTION_FRESH_FOR = timedelta(minutes=10)
 RETENTION_KEPT_FOR = timedelta(days=1)
-RETENTION_KEPT_FROM = 2_000  # customers who ordered in the range: below, computing is cheap and always fresh
+RETENTION_KEPT_FROM = 2_000  # customers who ordered: below, the measure is cheap and computed on every visit
 
 
-def retention_kept(shop: Shop, period: Period) -> Retention:
-    """The retention measure; for a big shop, as computed within the last RETENTION_FRESH_FOR (older, it
-    is served while a job computes it again; never computed, it is computed now).
+def retention_kept(shop: Shop, period: Period) -> Retention | None:
+    """The retention measure; for a big shop, as a job last computed it (None while the first is running).
 
-    The cohort grid reads a year of a shop's orders: on a shop with 200,000 orders that is most of a
-    second of SQL, which a merchant opening the dashboard should pay at most once a day per range,
-    not on every visit. Kept in the cache (Redis in production), keyed by the range's first and last
-    day; a shop with fewer than RETENTION_KEPT_FROM customers in the range is computed on every visit.
+    The cohort grid reads a year of a shop's orders: on a shop with tens of thousands of orders that
+    is seconds of SQL or more, which no page request should wait for. A shop with RETENTION_KEPT_FROM
+    customers who ordered, or more, is measured by a job whose result is kept in the cache (Redis in
+    production) for the range; it is served for RETENTION_FRESH_FOR, then served while the job runs
+    again (asked once). A smaller shop is measured on every visit, always fresh.
     """
+    if Customer.objects.filter(shop=shop, orders_count__gt=0).count() < RETENTION_KEPT_FROM:
+        return retention_measure(shop=shop, period=period)
     key = _retention_key(shop, period)
     kept = cache.get(key)
-    if kept is not None:
-        computed_at, retention = kept
-        if timezone.now() - computed_at > RETENTION_FRESH_FOR and cache.add(f"{key}:asked", 1, timeout=300):
-            enqueue(retention_refresh, shop.pk, len(period.days))
-        return retention
-    return _retention_keep(shop, period)
+    if (kept is None or timezone.now() - kept[0] > RETENTION_FRESH_FOR) and cache.add(f"{key}:asked", 1, timeout=300):
+        enqueue(retention_refresh, shop.pk, len(period.days))
+    return kept[1] if kept is not None else None
 
 
 def retention_refresh(shop_id: int, days: int) -> None:
-    """Job: compute a range's retention measure again and keep it."""
+    """Job: compute a big shop's retention measure for a range and keep it."""
     shop = Shop.objects.get(pk=shop_id)
-    _retention_keep(shop, Period.last(shop, days))
-    cache.delete(f"{_retention_key(shop, Period.last(shop, days))}:asked")
-
-
-def _retention_keep(shop: Shop, period: Period) -> Retention:
-    retention = retention_measure(shop=shop, period=period)
-    if retention.overall.buyers >= RETENTION_KEPT_FROM:
-        cache.set(_retention_key(shop, period), (timezone.now(), retention), timeout=RETENTION_KEPT_FOR.total_seconds())
-    return retention
+    period = Period.last(shop, days)
+    key = _retention_key(shop, period)
+    cache.set(key, (timezone.now(), retention_measure(shop=shop, period=period)),
+              timeout=RETENTION_KEPT_FOR.total_seconds())
+    cache.delete(f"{key}:asked")
 
 
 def _retention_key(shop: Shop, period: Period) -> str:
@@ -206,10 +202,17 @@ def _retention_key(shop: Shop, period: Period) -> str:
 def retention_section(shop: Shop, period: Period) -> dict:
     figures = retention_figures(shop, period)
     retention = figures["retention"]
-    overall, days = retention.overall, len(period.days)
     money = _money(shop)
     series = figures["orders_per_day"]
     orders = Unit.count("order")
+    if retention is None:  # a big shop's first measure: a job is working it out
+        return {
+            "figures": [("Orders", f"{figures['orders']:,}"), ("Net revenue", money(figures["revenue"]))],
+            "body": format_html('<p class="notice" role="status">{}</p>', "Advocate is working out your retention "
+                                "figures and cohorts from all your customers' orders; reload this page in a minute."),
+            "note": "Orders and revenue of the range; the rest follows once worked out.",
+        }
+    overall, days = retention.overall, len(period.days)
     body = render_to_string("shopapp/dashboard_retention.html", {
         "formula": _formula(overall, money, days),
         "definitions": RETENTION_DEFINITIONS,

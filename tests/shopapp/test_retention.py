@@ -196,7 +196,7 @@ def test_queries_stay_the_same_for_ten_times_the_customers(shop, other_shop):
 
     _shop_of(shop, 6)
     _shop_of(other_shop, 60)
-    assert queries(shop) == queries(other_shop) == 3  # the day rows, the figures, the cohorts
+    assert queries(shop) == queries(other_shop) == 4  # the day rows, how big the shop is, the figures, the cohorts
 
 
 def test_the_heat_map_writes_every_value_and_shades_by_it():
