@@ -72,7 +72,22 @@ def _button(domain: str, action: str, label: str, secondary: bool = False, **fie
             f"<button{cls}>{escape(label)}</button></form>")
 
 
-def admin(store, domain: str, message: str = "", error: str = "") -> str:
+# The languages devstore's admin offers its staff (Shopify offers more; Italian shows one Advocate lacks).
+ADMIN_LANGUAGES = [("en", "English"), ("ko", "한국어"), ("ja", "日本語"), ("de", "Deutsch"), ("fr", "Français"),
+                   ("es", "Español"), ("it", "Italiano")]
+
+
+def _admin_language(domain: str, staff: int, chosen: str) -> str:
+    options = "".join(f'<option value="{code}"{" selected" if code == chosen else ""}>{escape(name)}</option>'
+                      for code, name in ADMIN_LANGUAGES)
+    return (f'<div class=card><h2>Your account</h2><form class=inline method=post '
+            f'action="/shops/{escape(domain)}/admin/actions/admin-language"><label for=admin-locale>Admin language '
+            f'(staff member {staff})</label> <select id=admin-locale name=locale>{options}</select> '
+            f'<button class=secondary>Save language</button></form>'
+            f'<p class=muted>Apps read it from the <code>locale</code> Shopify adds when it opens them.</p></div>')
+
+
+def admin(store, domain: str, message: str = "", error: str = "", *, staff: int = 0) -> str:
     shop = store.shop(domain)
     app = shop["app"]
     flash = (f'<p class=notice role=status>{escape(message)}</p>' if message else "") + (
@@ -134,6 +149,7 @@ def admin(store, domain: str, message: str = "", error: str = "") -> str:
         f"<div class=card><h2>Store credit</h2><table><tr><th>Customer</th><th>Balance</th></tr>{credit}</table></div>"
         f"<div class=card><h2>Webhooks sent</h2><table><tr><th>Topic</th><th>Status</th><th>Attempts</th><th>Answers</th></tr>{deliveries}</table></div>"
         + flow.admin_card(shop, domain)
+        + _admin_language(domain, staff, store.staff_locale(domain, staff))
     )
     return layout(f"{shop['name']} admin", body, nav=shop_nav(domain))
 

@@ -213,7 +213,7 @@ def hex_hmac_query(params: dict, secret: str, *, joiner: str = "&") -> str:
 
 def app_frame_url(store: Store, domain: str, path: str = "/", *, staff: int = 0, **extra) -> str:
     params = {"embedded": "1", "host": host_param(domain), "id_token": session_token(store, domain, staff=staff),
-              "locale": "en", "session": secrets.token_hex(16), "shop": domain, "timestamp": str(int(time.time())), **extra}
+              "locale": store.staff_locale(domain, staff), "session": secrets.token_hex(16), "shop": domain, "timestamp": str(int(time.time())), **extra}
     params["hmac"] = hex_hmac_query(params, store.api_secret)
     return f"{store.app_url}{path}?{urlencode(params)}"
 
@@ -373,7 +373,8 @@ class Handler(BaseHTTPRequestHandler):
         if match and method == "POST":
             self._storefront_api(domain)
         if rest == "/admin" or rest == "/admin/":
-            raise _Reply(200, pages.admin(self.store, domain, self.query.get("message", ""), self.query.get("error", "")))
+            raise _Reply(200, pages.admin(self.store, domain, self.query.get("message", ""), self.query.get("error", ""),
+                                          staff=int(self.cookie("staff") or 0)))
         match = re.fullmatch(r"/admin/actions/([a-z-]+)", rest)
         if match and method == "POST":
             self._admin_action(domain, match.group(1))
@@ -536,6 +537,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise _redirect(f"/shops/{domain}/admin/apps/{APP_HANDLE}")
             messages = {
                 "uninstall": lambda: self.store.app_uninstall(domain),
+                "admin-language": lambda: self.store.staff_locale_set(domain, int(self.cookie("staff") or 0),
+                                                                      form.get("locale", "")),
                 "fulfil": lambda: self.store.order_fulfil(domain, order),
                 "deliver": lambda: self.store.order_deliver(domain, order),
                 "refund": lambda: self.store.order_refund(domain, order, amount=form.get("amount") or None),

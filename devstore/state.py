@@ -688,6 +688,18 @@ class Store:
             status = {"maximumAvailable": size, "currentlyAvailable": round(bucket["available"], 1), "restoreRate": rate}
             return allowed, status
 
+    def staff_locale(self, domain: str, staff: int) -> str:
+        """The admin language staff member `staff` chose (Shopify: their account's preferred language)."""
+        return (self.shop(domain).get("staff_locales") or {}).get(str(staff), "en")
+
+    def staff_locale_set(self, domain: str, staff: int, locale: str) -> None:
+        locale = (locale or "").strip()
+        if not re.fullmatch(r"[a-z]{2}(-[A-Za-z]{2})?", locale):
+            raise StoreError(f"{locale or 'An empty value'} is not a language Shopify's admin offers.")
+        with self.lock:
+            self.shop(domain).setdefault("staff_locales", {})[str(staff)] = locale
+            self.save()
+
     def online_token(self, domain: str, user_id: int) -> dict:
         """Token exchange for an online token: short-lived, and it says who the staff member is."""
         shop = self.shop(domain)
@@ -696,7 +708,8 @@ class Store:
         return {"access_token": "shpua_" + secrets.token_hex(16), "scope": shop["app"]["scopes"], "expires_in": 86399,
                 "associated_user_scope": shop["app"]["scopes"],
                 "associated_user": {"id": user_id, "first_name": first, "last_name": last, "email": email,
-                                    "account_owner": index == 0, "locale": "en", "collaborator": False,
+                                    "account_owner": index == 0, "locale": self.staff_locale(domain, index),
+                                    "collaborator": False,
                                     "email_verified": True}}
 
     def bucket_set(self, domain: str, available: float) -> None:

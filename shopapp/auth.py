@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from shopify import session_token
 from shopify_app import Res
 
@@ -23,7 +24,7 @@ from shopapp.connection import shop_token_is_fresh
 from shopapp.errors import ShopifyError
 from shopapp.services import shop_install_from_id_token
 from shopapp.shopify import admin_origins, clean_shop_domain, shopify_app
-from shopapp.staff import staff_remember
+from shopapp.staff import staff_language, staff_remember
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,12 @@ class EmbeddedShopMiddleware:
         # CSRF would fail anyway where browsers block third-party cookies in the admin.
         request._dont_enforce_csrf_checks = True
 
-        response = self.get_response(request)
+        # The panel speaks the admin user's language: the `locale` Shopify puts on a document load,
+        # else the one they last opened it in.
+        language = staff_language(shop, request.panel_user.id, request.GET.get("locale"))
+        with translation.override(language):
+            response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
         if "Authorization" not in request.headers:
             # Document loads: the library's headers, and frame-ancestors naming this
             # shop's admin, so no other site can frame the panel.

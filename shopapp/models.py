@@ -410,12 +410,14 @@ class BulkOperation(models.Model):
 
 class StaffMember(models.Model):
     """A staff member who opened the panel, by the name Shopify gives with an online token, so the
-    panel's histories say "Dana Reyes", not a user id."""
+    panel's histories say "Dana Reyes", not a user id; and the admin language they read it in."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="staff")
     user_id = models.CharField(max_length=40, help_text="the session token's sub")
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
+    locale = models.CharField(max_length=20, blank=True,
+                              help_text="the admin language they chose in Shopify ('ko', 'pt-BR'): the panel's")
     asked_at = models.DateTimeField(default=timezone.now, help_text="when Shopify was last asked who this is")
 
     class Meta:
