@@ -93,8 +93,10 @@ INSTALLED_APPS = [
     "django_rq",
     "shopapp",
     "reviews",
-    "reviews.cases",
+    # NPS before cases: a customer's answers are erased (their rows locked) before their cases, so a
+    # detractor's case opened at that moment is either refused or already there to be erased.
     "reviews.nps",
+    "reviews.cases",
     "reviews.lookback",
     "referrals",
     "referrals.campaigns",

@@ -11,12 +11,14 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from reviews.cases.from_nps import on_nps_answered
         from reviews.cases.figures import cases_section, customers_with_a_case, resolved_customers
         from reviews.cases.models import Case
         from reviews.cases.pause import on_case_saved, pauses_sweep
         from reviews.cases.privacy import case_marketing_block, cases_export, cases_redact, cases_shop_export
         from reviews.cases.services import case_thanks_block, on_review_saved
         from reviews.cases.sweep import cases_sweep
+        from reviews.nps.services import nps_answered_subscribe
         from reviews.services import review_saved_subscribe
         from shopapp.registry import (
             register_customer_data, register_customer_segment, register_dashboard_section, register_marketing_block,
@@ -25,6 +27,7 @@ class CasesConfig(AppConfig):
 
         # A follow-up row, retried by the sweep: an unhappy customer never silently gets no case.
         review_saved_subscribe("cases.open_for_negative_review", on_review_saved)
+        nps_answered_subscribe("cases.open_for_detractor", on_nps_answered)
         register_marketing_block(case_marketing_block)
         register_sweeper(cases_sweep)
         # The pause in Shopify (a tag and a metafield other tools can see) follows every case.

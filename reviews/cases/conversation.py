@@ -107,11 +107,12 @@ def template_fill(text: str, case: Case, *, remedy: str = "") -> str:
     """Only the named placeholders (str.format would let a template reach attributes); in the active language."""
     review = case.review
     customer = case.customer
-    order = review.order_line.order.name if review.order_line_id else ""
+    order = case_order(case)
     nobody = pgettext("the customer's first name in a greeting when it is unknown, as in 'Hi there'", "there")
     values = {"first_name": (customer.first_name if customer and not customer.redacted_at else "") or nobody,
-              "product": review.product_title or pgettext("in a reply, when the product is unknown", "your order"),
-              "order": order or "",
+              "product": (review.product_title if review is not None else "")
+              or pgettext("in a reply, when the product is unknown", "your order"),
+              "order": order.name if order is not None else "",
               "shop": case.shop.name or case.shop.domain,
               "remedy": remedy or OFFER_TO_WRITE}
     for key, value in values.items():
@@ -131,10 +132,17 @@ def unfilled_placeholders(text: str) -> list[str]:
 # --- the private conversation -------------------------------------------------------
 
 def case_language(case: Case) -> str:
-    """The customer's language: the one they ordered the reviewed product in, else their latest, else the shop's."""
+    """The customer's language: the one they ordered the reviewed product (or the order they scored) in, else
+    their latest, else the shop's."""
+    return shopper_language(case.shop, order=case_order(case), customer=case.customer)
+
+
+def case_order(case: Case):
+    """The order the case is about: the reviewed line's, or the one the NPS question was asked for (or None)."""
+    if case.review_id is None:
+        return case.nps_survey.order if case.nps_survey_id else None
     review = case.review
-    order = review.order_line.order if review.order_line_id else None
-    return shopper_language(case.shop, order=order, customer=case.customer)
+    return review.order_line.order if review.order_line_id else None
 
 
 def answer_link(case: Case) -> str:
@@ -191,7 +199,7 @@ def remedy_deliver(*, remedy_id: int) -> CaseMessage | None:
     and the sweep can all call this and only one message is ever made; its sending is then the
     ordinary, claimed reply job. An erased or unreachable customer gets nothing.
     """
-    remedy = (Remedy.objects.select_related("case__shop", "case__customer", "case__review")
+    remedy = (Remedy.objects.select_related("case__shop", "case__customer", "case__review", "case__nps_survey")
               .filter(pk=remedy_id, status=Remedy.Status.DONE, kind__in=Remedy.REMOTE, delivery__isnull=True,
                       case__redacted_at__isnull=True).first())
     if remedy is None:
@@ -202,7 +210,8 @@ def remedy_deliver(*, remedy_id: int) -> CaseMessage | None:
         return None
     with translation.override(case_language(case)):
         context = {"remedy": remedy, "shop_name": case.shop.name or case.shop.domain, "first_name": customer.first_name,
-                   "amount": money_format(remedy.amount, remedy.currency), "product": case.review.product_title}
+                   "amount": money_format(remedy.amount, remedy.currency), "product": case.review.product_title if case.review_id else "",
+                   "nps": case.review_id is None}
         subject = (_("Your code from %(shop)s") if remedy.kind == Remedy.Kind.DISCOUNT
                    else _("Store credit from %(shop)s")) % {"shop": context["shop_name"]}
         body = render_to_string("cases/email/remedy.txt", context).strip()
@@ -254,6 +263,8 @@ def case_message_send(message_id: int) -> bool:
 
 
 def _default_subject(case: Case) -> str:
+    if case.review_id is None:
+        return _("About your feedback")
     if case.review.product_title:
         return _("About your review of %(product)s") % {"product": case.review.product_title}
     return _("About your review of your order")
@@ -276,6 +287,9 @@ def case_customer_answer(*, case: Case, body: str) -> CaseMessage:
 
 def case_public_reply(*, case: Case, text: str, actor: str) -> Review:
     """The public answer under the review (empty text removes it); the reviews app escapes it."""
+    if case.review_id is None:
+        raise CaseError("This case was opened by an NPS answer, which is private: there is no review to reply to "
+                        "in public. Reply privately instead.")
     review = review_reply(review=case.review, text=text, actor=actor)
     if review.reply:
         first_response_record(case)
@@ -285,5 +299,5 @@ def case_public_reply(*, case: Case, text: str, actor: str) -> Review:
 
 def case_review_link(case: Case) -> str:
     """The customer's original review link, for after resolution (empty when they have none)."""
-    request = case.review.request
+    request = case.review.request if case.review_id else None
     return review_link(request) if request is not None else ""

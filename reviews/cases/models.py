@@ -1,7 +1,9 @@
-"""Cases: an unhappy review answered by the shop, from opening to resolution.
+"""Cases: an unhappy customer answered by the shop, from opening to resolution.
 
-The review itself is never touched by a case: it stays published (16 CFR 465 forbids
-suppressing reviews by rating), and no remedy depends on what the review says.
+A case is opened by a review (a low rating, a complaint keyword, or by hand) or by an NPS answer
+of 0 to 6 (a detractor): exactly one of the two. The review itself is never touched by a case: it
+stays published (16 CFR 465 forbids suppressing reviews by rating), and no remedy depends on what
+the review or the score says.
 """
 from __future__ import annotations
 
@@ -75,7 +77,7 @@ class CaseQuerySet(ShopScopedQuerySet):
 
 
 class Case(models.Model):
-    """One review's case (at most one per review)."""
+    """One review's case, or one NPS answer's (at most one for each)."""
 
     class Status(models.TextChoices):
         NEW = "new"
@@ -88,16 +90,19 @@ class Case(models.Model):
         RATING = "rating", "Low rating"
         KEYWORD = "keyword", "Complaint keyword"
         MANUAL = "manual", "Opened by hand"
+        NPS = "nps", "Would not recommend the shop"
 
     ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING)
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="cases")
-    review = models.OneToOneField(Review, on_delete=models.CASCADE, related_name="case")
+    review = models.OneToOneField(Review, null=True, blank=True, on_delete=models.CASCADE, related_name="case")
+    nps_survey = models.OneToOneField("nps.NpsSurvey", null=True, blank=True, on_delete=models.CASCADE,
+                                      related_name="case", help_text="the detractor's answer that opened it")
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
     reason = models.CharField(max_length=10, choices=Reason.choices)
     keyword = models.CharField(max_length=100, blank=True)
-    rating_at_open = models.PositiveSmallIntegerField()
+    rating_at_open = models.PositiveSmallIntegerField(help_text="the review's stars, or the NPS score (0-10)")
     assignee = models.CharField(max_length=100, blank=True, help_text="the staff member's id from the session token")
     created_at = models.DateTimeField(default=timezone.now)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -111,6 +116,9 @@ class Case(models.Model):
     class Meta:
         indexes = [models.Index(fields=["shop", "status", "created_at"]), models.Index(fields=["customer", "ended_at"])]
         ordering = ["-created_at", "-pk"]
+        constraints = [models.CheckConstraint(
+            condition=models.Q(review__isnull=False, nps_survey__isnull=True)
+            | models.Q(review__isnull=True, nps_survey__isnull=False), name="case_of_a_review_or_an_nps_answer")]
 
     def __str__(self) -> str:
         return f"case {self.pk} ({self.status})"
@@ -118,6 +126,10 @@ class Case(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    @property
+    def from_nps(self) -> bool:
+        return self.review_id is None
 
 
 class CaseEvent(models.Model):
@@ -132,7 +144,8 @@ class CaseEvent(models.Model):
     LABELS = {"opened": "Opened", "status": "Status", "assigned": "Assignee", "replied_private": "Private reply",
               "replied_public": "Public reply", "customer_answered": "The customer answered",
               "review_updated": "Review updated", "remedy": "Remedy", "remedy_done": "Remedy done",
-              "remedy_failed": "Remedy failed", "remedy_retry": "Remedy tried again", "alert_sent": "Alert sent"}
+              "remedy_failed": "Remedy failed", "remedy_retry": "Remedy tried again", "alert_sent": "Alert sent",
+              "score_updated": "Score updated"}
 
     class Meta:
         ordering = ["-created_at", "-pk"]

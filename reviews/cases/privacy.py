@@ -38,7 +38,7 @@ def _cases_of(shop: Shop, ref):
 def cases_export(shop: Shop, ref) -> list[dict]:
     return [
         {"case": c.pk, "status": c.status, "opened": c.created_at.isoformat(), "review_id": c.review_id,
-         "rating_at_open": c.rating_at_open,
+         "nps_answer_id": c.nps_survey_id, "rating_at_open": c.rating_at_open,
          "messages": [{"from": m.get_direction_display(), "subject": m.subject, "body": m.body,
                        "at": m.created_at.isoformat()} for m in c.messages.all()],
          "remedies": [{"kind": r.kind, "amount": str(r.amount), "currency": r.currency, "code": r.code,
@@ -73,7 +73,7 @@ def cases_redact(shop: Shop, ref) -> None:
         CaseMessage.objects.filter(case=case, direction=CaseMessage.Direction.IN).update(
             body="[removed at the customer's request]")
         outgoing = list(case.messages.filter(direction=CaseMessage.Direction.OUT))
-        names = {ref.email, case.review.display_name} | {m.to_email for m in outgoing}
+        names = {ref.email, case.review.display_name if case.review_id else ""} | {m.to_email for m in outgoing}
         for m in outgoing:
             names |= set(m.to_name.split())
         if case.customer:

@@ -169,7 +169,7 @@ def first_response_record(case: Case) -> None:
 
 def case_alert_send(case_id: int) -> bool:
     """Job: one alert email per case to the shop's recipients (claimed, so never twice)."""
-    case = Case.objects.select_related("shop", "review").filter(pk=case_id).first()
+    case = Case.objects.select_related("shop", "review", "nps_survey").filter(pk=case_id).first()
     if case is None:
         return False
     config = CaseSettings.for_shop(case.shop)
@@ -178,7 +178,7 @@ def case_alert_send(case_id: int) -> bool:
         return False
     if not Case.objects.filter(pk=case_id, alerted_at__isnull=True).update(alerted_at=timezone.now()):
         return False
-    subject = f"New case: {case.review.rating}★ review of {case.review.product_title or 'a product'}"
+    subject = case_alert_subject(case)
     try:
         _owner_email(case.shop, recipients, subject, "cases/email/alert.txt", {"cases": [case], "shop": case.shop})
     except Exception:
@@ -187,6 +187,12 @@ def case_alert_send(case_id: int) -> bool:
         return False
     case_log(case, "alert_sent", ", ".join(recipients), SYSTEM_ACTOR)
     return True
+
+
+def case_alert_subject(case: Case) -> str:
+    if case.review_id is None:
+        return f"New case: {case.rating_at_open}/10, would not recommend {case.shop.name or case.shop.domain}"
+    return f"New case: {case.review.rating}★ review of {case.review.product_title or 'a product'}"
 
 
 def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
@@ -202,7 +208,7 @@ def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
     ).update(digest_sent_at=now)
     if not claimed:
         return 0
-    cases = list(pending.select_related("review"))
+    cases = list(pending.select_related("review", "nps_survey"))
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(alerted_at=now)
     subject = f"{len(cases)} new case{'s' if len(cases) != 1 else ''} in your Advocate inbox"
     try:

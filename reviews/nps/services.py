@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,10 +23,11 @@ from reviews.models import ReviewRequest, ReviewSettings
 from reviews.nps.models import NpsSettings, NpsSurvey
 from reviews.requests import email_cap_reason
 from shopapp.languages import shopper_language
+from shopapp.jobs import follow_ups_record
 from shopapp.links import LinkInvalid, absolute, link_read, link_token
 from shopapp.mail import Audience, email_send, marketing_blocked, unsubscribe_url
 from shopapp.models import Customer, Order
-from shopapp.registry import OrderEvent
+from shopapp.registry import OrderEvent, register_follow_up
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,20 @@ ASK_WINDOW = timedelta(days=90)  # one question per customer in this time, which
 RESUME_WITHIN = 7  # days: a question that came due longer ago (the shop was uninstalled meanwhile) is dropped
 SCORES = range(0, 11)
 S = NpsSurvey.Status
+NPS_ANSWERED = "nps_answered"
+
+
+def nps_answered_subscribe(name: str, func: Callable[[NpsSurvey], None]) -> None:
+    """Run `func(survey)` after an answer is first given or changed (score or comment) commits.
+
+    Call it from an AppConfig.ready(); the step is retried until it succeeds, so it must be idempotent."""
+    register_follow_up(NPS_ANSWERED, name, partial(_with_survey, func))
+
+
+def _with_survey(func: Callable[[NpsSurvey], None], survey_id: int) -> None:
+    survey = NpsSurvey.objects.select_related("shop", "order", "customer").filter(pk=survey_id).first()
+    if survey is not None and survey.redacted_at is None:  # erased since: nothing left to follow up
+        func(survey)
 
 
 def question(shop) -> str:
@@ -216,7 +233,10 @@ def nps_answer(*, survey: NpsSurvey, score: int, comment: str | None = None) -> 
         fields["comment"] = comment.strip()[:1000]
     live = NpsSurvey.objects.filter(pk=survey.pk, redacted_at__isnull=True)
     same = Q(score=score) & (Q() if comment is None else Q(comment=fields.get("comment", "")))
-    live.exclude(same).update(**fields)
-    live.filter(answered_at__isnull=True).update(answered_at=now)
+    with transaction.atomic():
+        if live.exclude(same).update(**fields):
+            # A detractor's case (reviews.cases) commits with the answer's follow-up, or neither does.
+            follow_ups_record(NPS_ANSWERED, survey.pk)
+        live.filter(answered_at__isnull=True).update(answered_at=now)
     survey.refresh_from_db()
     return survey
