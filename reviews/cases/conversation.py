@@ -244,7 +244,7 @@ def case_message_send(message_id: int) -> bool:
     headers = {"Message-ID": message.message_id}
     if earlier:
         headers.update({"In-Reply-To": earlier[-1], "References": " ".join(earlier)})
-    context = {"shop": case.shop, "message": message, "link": answer_link(case)}
+    context = {"shop": case.shop, "case": case, "message": message, "link": answer_link(case)}
     try:
         with translation.override(case_language(case)):
             sent = email_send(shop=case.shop, audience=Audience.CUSTOMER, customer=case.customer,

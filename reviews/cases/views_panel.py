@@ -18,7 +18,7 @@ from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.pause import pause_status, pause_tag_renamed
 from shopapp.staff import STAFF_ID, actor_label
 from reviews.cases.conversation import (
-    case_default_subject, case_language, case_public_reply, case_reply_send, case_review_link, reply_template_filled,
+    case_default_subject, case_language, case_order, case_public_reply, case_reply_send, case_review_link, reply_template_filled,
     reply_template_texts, reply_templates, unknown_placeholders,
 )
 from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
@@ -31,6 +31,7 @@ from shopapp.registry import customer_summaries
 from shopapp.translations import TranslationsForm, other_languages
 
 PAGE_SIZE = 25
+CASE_RELATED = ("review__order_line__order", "nps_survey__order", "customer")
 
 
 def _due(case: Case, target: timedelta, now) -> dict:
@@ -48,7 +49,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     config = CaseSettings.for_shop(shop)
     target = timedelta(hours=config.first_response_hours)
     now = timezone.now()
-    cases = Case.objects.for_shop(shop).select_related("review", "customer")
+    cases = Case.objects.for_shop(shop).select_related("review", "nps_survey", "customer")
     params = ListParams(request)
     filters = {
         "status": params.choice("status", ["active", *Case.Status.values], label="Status"),
@@ -72,7 +73,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         cases = cases.filter(Q(review__title__icontains=q) | Q(review__body__icontains=q)
                              | Q(review__product_title__icontains=q) | Q(customer__email__icontains=q)
                              | Q(customer__first_name__icontains=q) | Q(customer__last_name__icontains=q)
-                             | Q(review__display_name__icontains=q))
+                             | Q(review__display_name__icontains=q) | Q(nps_survey__comment__icontains=q))
     page = params.page(cases, PAGE_SIZE)
     for case in page.object_list:
         case.due = _due(case, target, now)
@@ -87,9 +88,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     shop = request.shop
-    case = get_object_or_404(Case.objects.for_shop(shop).select_related("review__order_line__order", "customer"),
-                             pk=case_id)
-    forms = {"reply": None, "public": PublicReplyForm(initial={"reply": case.review.reply}), "remedy": RemedyForm()}
+    case = get_object_or_404(Case.objects.for_shop(shop).select_related(*CASE_RELATED), pk=case_id)
+    forms = {"reply": None, "public": PublicReplyForm(initial={"reply": case.review.reply if case.review else ""}),
+             "remedy": RemedyForm()}
     notice = error = ""
     status = 200
     if request.method == "POST" and request.POST.get("action", "").startswith("template:"):
@@ -104,7 +105,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         except CaseError as exc:
             error, status = str(exc), 400
             forms.update(_rebind(request, action))
-        case = Case.objects.select_related("review__order_line__order", "customer").get(pk=case.pk)
+        case = Case.objects.select_related(*CASE_RELATED).get(pk=case.pk)
     elif request.method != "GET":
         return HttpResponse(status=405)
     if forms["reply"] is None:
@@ -184,29 +185,29 @@ def _reply_initial(request: HttpRequest, case: Case) -> dict:
 
 
 def _context(case: Case, request: HttpRequest) -> dict:
-    review = case.review
+    review = case.review  # None for a case an NPS answer opened
     customer = case.customer
-    order = review.order_line.order if review.order_line_id else None
+    order = case_order(case)
     history = {}
     if customer is not None:
         orders = Order.objects.filter(customer=customer).order_by("-placed_at")
         history = {
             "orders": orders[:10], **orders.filter(cancelled_at__isnull=True).aggregate(
                 count=Count("pk"), spent=Sum("total"), refunded=Sum("refunded")),
-            "reviews": Review.objects.filter(customer=customer).exclude(pk=review.pk)[:10],
+            "reviews": Review.objects.filter(customer=customer).exclude(pk=case.review_id or 0)[:10],
             "summaries": customer_summaries(customer),
         }
     config = CaseSettings.for_shop(case.shop)
     return {
-        "review": review, "order": order, "lines": order.lines.all() if order else [], "history": history,
-        "photos": review.photos.all(), "messages": case.messages.all(), "events": _with_names(case.shop, case.events.all()[:100]),
+        "review": review, "nps": case.nps_survey, "order": order, "lines": order.lines.all() if order else [],
+        "history": history, "photos": review.photos.all() if review else [], "messages": case.messages.all(), "events": _with_names(case.shop, case.events.all()[:100]),
         "remedies": case.remedies.select_related("delivery"), "templates": reply_templates(case.shop),
         "customer_language": dict(settings.LANGUAGES)[case_language(case)],
         # Resolving is the page's primary action, so it comes last: Polaris puts the primary at the end.
         "transitions": sorted(((s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]),
                               key=lambda t: t[0] == Case.Status.RESOLVED),
         "due": _due(case, timedelta(hours=config.first_response_hours), timezone.now()),
-        "revisions": review.revisions.all()[:10], "review_link": case_review_link(case),
+        "revisions": review.revisions.all()[:10] if review else [], "review_link": case_review_link(case),
         "reachable": bool(customer and customer.email and not customer.redacted_at),
         "can_give_in_shopify": bool(customer and customer.shopify_id and not customer.redacted_at),
     }

@@ -131,3 +131,31 @@ def test_the_customer_sees_the_code_they_were_given_and_the_merchant_sees_it_was
     panel = open_page(f"{live_server.url}/app/cases/{case.pk}/?id_token={session_token(shop.domain)}", width)
     assert panel.locator(".status", has_text="Sent to the customer").is_visible()
     screenshot(panel, f"panel-case-remedy-sent-{width}")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_a_detractors_nps_case_reads_as_their_answer_in_the_inbox_and_on_its_page(live_server, open_page, width):
+    from reviews.cases.from_nps import case_open_for_nps
+    from reviews.nps.models import NpsSurvey
+    from tests.conftest import _make_shop
+    from tests.reviews.cases.conftest import make_order
+
+    from django.utils import timezone
+
+    shop = _make_shop("owner-shop.myshopify.com")
+    order, _line = make_order(shop)
+    survey = NpsSurvey.objects.create(shop=shop, order=order, customer=order.customer, channel="email", status="sent",
+                                      sent_at=timezone.now(), score=3, answered_at=timezone.now(),
+                                      comment="Delivery took three weeks and nobody answered my emails.")
+    case, _ = case_open_for_nps(survey)
+    page = open_page(f"{live_server.url}/app/cases/?id_token={session_token(shop.domain)}", width)
+    assert page.get_by_text("3/10").first.is_visible()
+    page.get_by_role("link", name="Delivery took three weeks").click()
+    page.wait_for_url(f"**/app/cases/{case.pk}/**")
+    assert page.get_by_role("heading", name="Their answer").is_visible()
+    assert page.get_by_text("3/10 when the case opened").is_visible()
+    assert page.get_by_role("heading", name="Public reply").count() == 0
+    assert page.get_by_label("Subject").input_value() == "About your feedback"
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert accessibility_violations(page) == []
+    screenshot(page, f"panel-case-nps-{width}")

@@ -35,7 +35,7 @@ def test_a_detractors_answer_opens_one_case_and_alerts_the_shop(client, asked, s
     assert case.shop_id == survey.shop_id and case.status == Case.Status.NEW and case.from_nps
     assert case.events.filter(action="opened").count() == 1
     alert = [m for m in mail.outbox if m.subject.startswith("New case")]
-    assert len(alert) == 1 and "3/10" in alert[0].subject
+    assert len(alert) == 1 and "3/10" in alert[0].subject and "Net Promoter question" in alert[0].body
     assert FollowUp.objects.filter(after="nps_answered", status=FollowUp.Status.DONE).count() == 1
 
 
@@ -156,3 +156,40 @@ def test_digest_mode_alerts_nobody_at_once(asked, shop, django_capture_on_commit
         nps_answer(survey=survey, score=3)
     assert Case.objects.filter(nps_survey=survey).exists()
     assert not [m for m in mail.outbox if m.subject.startswith("New case")]
+
+
+def test_the_detractor_reads_a_reply_and_their_case_page_about_their_answer_not_a_review(
+        client, asked, django_capture_on_commit_callbacks):
+    from reviews.cases.conversation import answer_link, case_reply_send
+
+    survey = asked()
+    with django_capture_on_commit_callbacks(execute=True):
+        nps_answer(survey=survey, score=2, comment="Slow delivery")
+    case = Case.objects.get(nps_survey=survey)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        case_reply_send(case=case, subject=case_default_subject(case), body="Sorry about the wait.", actor="merchant")
+    (sent,) = mail.outbox
+    assert sent.subject == "About your feedback" and sent.to == [survey.customer.email]
+    assert "what you told us about your order" in sent.body and "your review" not in sent.body
+    html = sent.alternatives[0][0]
+    assert "what you told us about your order" in html and "your review" not in html
+    page = client.get(answer_link(case).removeprefix(settings.APP_URL)).content.decode()
+    assert "About what you told us about your order." in page and "your review" not in page
+
+
+def test_the_panel_shows_an_nps_case_with_its_score_and_comment_and_no_public_reply(
+        panel_get, asked, shop, other_shop, django_capture_on_commit_callbacks):
+    survey = asked()
+    with django_capture_on_commit_callbacks(execute=True):
+        nps_answer(survey=survey, score=2, comment="Slow delivery & <b>no</b> answer")
+    case = Case.objects.get(nps_survey=survey)
+    listing = panel_get("/app/cases/", shop).content.decode()
+    assert f"/app/cases/{case.pk}/" in listing and "2/10" in listing
+    assert f"/app/cases/{case.pk}/" in panel_get("/app/cases/?q=slow+delivery", shop).content.decode()
+    page = panel_get(f"/app/cases/{case.pk}/", shop)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "2/10" in html and "Slow delivery &amp; &lt;b&gt;no&lt;/b&gt; answer" in html
+    assert 'value="public"' not in html and survey.order.name in html
+    assert panel_get(f"/app/cases/{case.pk}/", other_shop).status_code == 404
