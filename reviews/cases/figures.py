@@ -24,7 +24,8 @@ def case_figures(shop: Shop, period: Period) -> dict:
         answered=Count("pk", filter=Q(first_response_at__isnull=False)),
         response=Avg(ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField()),
                      filter=Q(first_response_at__isnull=False)),
-        recovered=Count("pk", filter=Q(reordered=True) | Q(review__rating__gt=F("rating_at_open"))),
+        recovered=Count("pk", filter=Q(reordered=True) | Q(review__rating__gt=F("rating_at_open"))
+                        | Q(nps_survey__score__gt=F("rating_at_open"))),
     )
     cost = Remedy.objects.filter(case__shop=shop, status=Remedy.Status.DONE, created_at__gte=period.start,
                                  created_at__lt=period.end).aggregate(total=Sum("amount"))["total"]
@@ -74,5 +75,6 @@ def cases_section(shop: Shop, period: Period) -> dict:
         "charts": [line_chart(f"Cases opened per {period.per}", Series("Cases opened", series), unit=Unit.count("case"),
                               x_label=period.per.title(), takeaway=count_takeaway(series, Unit.count("case"), period))],
         "link": ("See these cases", list_link("/app/cases/", period)),
-        "note": "Recovered: the customer ordered again after the case opened, or revised their rating upwards.",
+        "note": "Recovered: the customer ordered again after the case opened, or revised their rating (or their "
+                "NPS score) upwards.",
     }

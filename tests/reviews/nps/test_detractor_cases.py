@@ -193,3 +193,17 @@ def test_the_panel_shows_an_nps_case_with_its_score_and_comment_and_no_public_re
     assert "2/10" in html and "Slow delivery &amp; &lt;b&gt;no&lt;/b&gt; answer" in html
     assert 'value="public"' not in html and survey.order.name in html
     assert panel_get(f"/app/cases/{case.pk}/", other_shop).status_code == 404
+
+
+def test_a_detractor_who_raises_their_score_counts_as_recovered(asked, shop, django_capture_on_commit_callbacks):
+    from reviews.cases.figures import case_figures
+    from shopapp.dashboard import Period
+
+    survey = asked()
+    with django_capture_on_commit_callbacks(execute=True):
+        nps_answer(survey=survey, score=2)
+    period = Period.last(shop, 30)
+    assert (case_figures(shop, period)["opened"], case_figures(shop, period)["recovered"]) == (1, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        nps_answer(survey=survey, score=9)
+    assert case_figures(shop, period)["recovered"] == 1
