@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, DecimalField, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import dateformat, timezone
@@ -175,8 +175,9 @@ def _step(import_id: int) -> bool:
             updated_at=timezone.now())
         return True
     if row.phase == Phase.DONE:
-        HistoryImport.objects.filter(pk=row.pk, status=Status.RUNNING).update(
-            status=Status.DONE, finished_at=timezone.now(), updated_at=timezone.now())
+        if HistoryImport.objects.filter(pk=row.pk, status=Status.RUNNING).update(
+                status=Status.DONE, finished_at=timezone.now(), updated_at=timezone.now()):
+            _statistics_refresh()
         return False
     try:
         operation = bulk_query_start(row.shop, purpose=PURPOSE, query=_query(row),
@@ -191,6 +192,19 @@ def _step(import_id: int) -> bool:
         bulk_cancel(operation)  # canceled while Shopify was being asked
     # Shopify may have finished (and its result been read) before the row named the operation.
     return BulkOperation.objects.filter(pk=operation.pk).exclude(status__in=BulkOperation.OPEN).exists()
+
+
+def _statistics_refresh() -> None:
+    """After a bulk load, PostgreSQL's planner still believes the tables' old sizes until autovacuum
+    gets round to them; the first dashboard queries would be planned for a few rows. ANALYZE now."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [model._meta.db_table for model in (Customer, Order, OrderLine)]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
+    except DatabaseError as exc:  # a statistics refresh never fails the import
+        log.warning("ANALYZE after the history import failed: %s", exc)
 
 
 def _query(row: HistoryImport) -> str:

@@ -248,13 +248,16 @@ def _cohorts(shop: Shop, period: "Period", customers) -> list[Cohort]:
               .values("customer_id", "orders_count", "month").annotate(n=Count("pk")))
     months_sql, params = _sql(months)
     # A customer whose counters hold more orders than these months first ordered before them: no cohort.
+    # Window functions, not a join of the months with their own first month: one sort whatever the
+    # planner believes (right after a bulk import it believed one row, and a nested loop took minutes).
     statement = f"""
-        WITH m AS ({months_sql}),
-        f AS (SELECT customer_id, MIN(month) AS first_month FROM m GROUP BY customer_id, orders_count
-              HAVING SUM(n) >= orders_count)
-        SELECT f.first_month, m.month, COUNT(*)
-        FROM m JOIN f ON f.customer_id = m.customer_id
-        GROUP BY f.first_month, m.month
+        SELECT first_month, month, COUNT(*)
+        FROM (SELECT month, orders_count,
+                     MIN(month) OVER (PARTITION BY customer_id) AS first_month,
+                     SUM(n) OVER (PARTITION BY customer_id) AS orders_seen
+              FROM ({months_sql}) m) w
+        WHERE orders_seen >= orders_count
+        GROUP BY first_month, month
     """
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

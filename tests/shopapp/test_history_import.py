@@ -448,3 +448,17 @@ def test_an_import_whose_job_was_lost_between_phases_is_moved_on_by_the_sweep(sh
     row.refresh_from_db()
     assert row.phase == HistoryImport.Phase.ORDERS and row.operation.status == BulkOperation.Status.RUNNING
     _bulk(store).wait(30)
+
+
+def test_the_finished_import_refreshes_the_planners_statistics_once(shop, store, run):
+    """On PostgreSQL an ANALYZE of the tables the import filled, when it finishes (never a failure)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert run(shop).status == HistoryImport.Status.DONE
+    analyzed = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor == "postgresql":
+        assert analyzed == ['ANALYZE "shopapp_customer", "shopapp_order", "shopapp_orderline"']
+    else:
+        assert analyzed == []
