@@ -76,6 +76,7 @@ class ShopappConfig(AppConfig):
         register_sweeper(history.history_imports_sweep)
         register_reconnect_hook(history.history_import_on_install)
         register_uninstall_hook(history.history_uninstalled)
+        register_uninstall_hook(bulk.bulk_uninstalled)  # after the import it belongs to has stopped
         register_settings_section(
             "history", "Order history", "Bring in the orders, customers and products from before Advocate.",
             "/app/history/", order=60,

@@ -247,6 +247,14 @@ def _leased(row: BulkOperation, lines: Iterator[tuple[int, dict]]) -> Iterator[t
         yield item
 
 
+def bulk_uninstalled(shop: Shop) -> None:
+    """Uninstall hook: the shop's open operations end now. Their results are no longer Advocate's
+    to read, and an open row left behind would refuse the next query after a reinstall (one query
+    at a time) until the sweep came round to it."""
+    for row in BulkOperation.objects.filter(shop=shop, status__in=BulkOperation.OPEN).select_related("shop"):
+        _close(row, ok=False, error="The shop uninstalled Advocate.")
+
+
 def _close(row: BulkOperation, *, ok: bool, error: str = "") -> str:
     """Close an open operation once (a second settle finds it closed) and tell its purpose."""
     closed = BulkOperation.objects.filter(pk=row.pk, status__in=BulkOperation.OPEN).update(

@@ -109,9 +109,18 @@ def history_import_start(*, shop: Shop, months: int = DEFAULT_MONTHS) -> History
 
 
 def history_import_on_install(shop: Shop, *, reinstalled: bool) -> None:
-    """Reconnect hook: a shop connecting for the first time gets its last year imported."""
-    if settings.HISTORY_IMPORT_ON_INSTALL and not HistoryImport.objects.for_shop(shop).exists():
+    """Reconnect hook: a shop connecting for the first time gets its last year imported. A reinstall
+    starts again an import that never finished because it failed (the uninstall stopped it, or a scope
+    was missing), with the same window: what was stored stays, the new import adds only the rest. An
+    import the merchant cancelled stays cancelled."""
+    if not settings.HISTORY_IMPORT_ON_INSTALL:
+        return
+    imports = HistoryImport.objects.for_shop(shop)
+    latest = imports.order_by("-pk").first()
+    if latest is None:
         history_import_start(shop=shop)
+    elif reinstalled and latest.status == Status.FAILED and not imports.filter(status=Status.DONE).exists():
+        history_import_start(shop=shop, months=latest.months)
 
 
 def history_import_cancel(*, shop: Shop) -> HistoryImport | None:

@@ -462,3 +462,46 @@ def test_the_finished_import_refreshes_the_planners_statistics_once(shop, store,
         assert analyzed == ['ANALYZE "shopapp_customer", "shopapp_order", "shopapp_orderline"']
     else:
         assert analyzed == []
+
+
+def test_a_reinstall_finishes_the_import_an_uninstall_stopped(shop, store, run, post_webhook, settings,
+                                                              django_capture_on_commit_callbacks):
+    """Uninstalled mid-import, then installed again from the admin: the reconnect starts the import
+    again with the same window, and it ends with exactly the rows of an uninterrupted run."""
+    from django.test import Client
+
+    settings.HISTORY_IMPORT_ON_INSTALL = True
+    hold = threading.Event()
+    _bulk(store).switches[DEMO] = {"hold": hold}
+    with django_capture_on_commit_callbacks(execute=True):
+        history_import_start(shop=shop, months=24)
+    post_webhook("app/uninstalled", {"id": 1, "domain": DEMO}, shop)
+    assert not BulkOperation.objects.filter(shop=shop, status__in=BulkOperation.OPEN).exists()
+    hold.set()
+    _bulk(store).wait(30)
+    _bulk(store).switches.pop(DEMO, None)
+    store.store.app_install(DEMO, scopes=ALL_SCOPES)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().get(f"/?embedded=1&shop={DEMO}&id_token={store.session_token(DEMO)}")
+    assert response.status_code == 200
+    imports = HistoryImport.objects.filter(shop=shop).order_by("pk")
+    assert [(i.status, i.months) for i in imports] == [(HistoryImport.Status.FAILED, 24),
+                                                      (HistoryImport.Status.RUNNING, 24)]
+    assert run(shop, start=False).status == HistoryImport.Status.DONE
+    stopped_then_finished = _snapshot(shop)
+    assert run(shop).orders_new == 0  # an uninterrupted run adds nothing more
+    assert _snapshot(shop) == stopped_then_finished
+    assert len(stopped_then_finished["orders"]) == len(_shopify_orders(store))
+
+
+def test_a_reinstall_leaves_a_cancelled_or_finished_import_alone(shop, store, run, settings):
+    from shopapp.history import history_import_cancel, history_import_on_install
+
+    settings.HISTORY_IMPORT_ON_INSTALL = True
+    hold = threading.Event()
+    _bulk(store).switches[DEMO] = {"hold": hold}
+    history_import_start(shop=shop, months=24)
+    history_import_cancel(shop=shop)
+    hold.set()
+    history_import_on_install(shop, reinstalled=True)
+    assert list(HistoryImport.objects.filter(shop=shop).values_list("status", flat=True)) == ["canceled"]
