@@ -10,16 +10,18 @@ from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from reviews.cases import remedies
-from reviews.cases.forms import CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm
+from reviews.cases.forms import CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm, placeholder_error
 from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.pause import pause_status, pause_tag_renamed
 from shopapp.staff import STAFF_ID, actor_label
 from reviews.cases.conversation import (
     case_default_subject, case_language, case_order, case_public_reply, case_reply_send, case_review_link, reply_template_filled,
-    reply_template_texts, reply_templates, unknown_placeholders,
+    reply_template_texts, reply_templates,
 )
 from reviews.cases.services import CaseError, TRANSITIONS, case_assign, case_open, case_transition
 from reviews.models import Review
@@ -32,6 +34,21 @@ from shopapp.translations import TranslationsForm, other_languages
 
 PAGE_SIZE = 25
 CASE_RELATED = ("review__order_line__order", "nps_survey__order", "customer")
+# The buttons that move a case, and what the page says once it moved, by the status it moves to.
+MARK = {
+    Case.Status.NEW: pgettext_lazy("button: move a case to a status", "Mark new"),
+    Case.Status.OPEN: pgettext_lazy("button: move a case to a status", "Mark open"),
+    Case.Status.WAITING: pgettext_lazy("button: move a case to a status", "Mark waiting for customer"),
+    Case.Status.RESOLVED: pgettext_lazy("button: move a case to a status", "Mark resolved"),
+    Case.Status.CLOSED: pgettext_lazy("button: move a case to a status", "Mark closed"),
+}
+MARKED = {
+    Case.Status.NEW: pgettext_lazy("a case moved to a status", "Case marked new."),
+    Case.Status.OPEN: pgettext_lazy("a case moved to a status", "Case marked open."),
+    Case.Status.WAITING: pgettext_lazy("a case moved to a status", "Case marked waiting for customer."),
+    Case.Status.RESOLVED: pgettext_lazy("a case moved to a status", "Case marked resolved."),
+    Case.Status.CLOSED: pgettext_lazy("a case moved to a status", "Case marked closed."),
+}
 
 
 def _due(case: Case, target: timedelta, now) -> dict:
@@ -52,10 +69,10 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = Case.objects.for_shop(shop).select_related("review", "nps_survey", "customer")
     params = ListParams(request)
     filters = {
-        "status": params.choice("status", ["active", *Case.Status.values], label="Status"),
-        "assignee": params.choice("assignee", ("me", "none"), label="Assignee"),
-        "overdue": params.choice("overdue", ("yes",), label="Overdue"),
-        "q": params.text("q", label="Search"), **params.days(),
+        "status": params.choice("status", ["active", *Case.Status.values], label=_("Status")),
+        "assignee": params.choice("assignee", ("me", "none"), label=_("Assignee")),
+        "overdue": params.choice("overdue", ("yes",), label=_("Overdue")),
+        "q": params.text("q", label=_("Search")), **params.days(),
     }
     cases = opened_between(cases, "created_at", shop, filters)
     if filters["status"] == "active":
@@ -127,24 +144,24 @@ def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | Non
     actor = panel_actor(request)
     if action == "status":
         case = case_transition(case=case, to=request.POST.get("to", ""), actor=actor)
-        return f"Case marked {case.get_status_display().lower()}.", None
+        return str(MARKED[case.status]), None
     if action == "assign":
         assignee = actor if request.POST.get("to") == "me" else ""
         case_assign(case=case, assignee=assignee, actor=actor)
-        return ("Case assigned to you." if assignee else "Case unassigned."), None
+        return (_("Case assigned to you.") if assignee else _("Case unassigned.")), None
     if action == "reply":
         form = ReplyForm(request.POST)
         if not form.is_valid():
             return "", {"reply": form}
         case_reply_send(case=case, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"], actor=actor)
-        return "Reply sent to the customer by email. The case now waits for their answer.", None
+        return _("Reply sent to the customer by email. The case now waits for their answer."), None
     if action == "public":
         form = PublicReplyForm(request.POST)
         if not form.is_valid():
             return "", {"public": form}
         review = case_public_reply(case=case, text=form.cleaned_data["reply"], actor=actor)
-        return ("Public reply saved. It shows under the review on your store." if review.reply
-                else "Public reply removed."), None
+        return (_("Public reply saved. It shows under the review on your store.") if review.reply
+                else _("Public reply removed.")), None
     if action == "remedy":
         form = RemedyForm(request.POST)
         if not form.is_valid():
@@ -152,15 +169,20 @@ def _act(request: HttpRequest, case: Case, action: str) -> tuple[str, dict | Non
         remedy = remedies.remedy_offer(case=case, kind=form.cleaned_data["kind"], amount=form.cleaned_data["amount"],
                                        note=form.cleaned_data["note"], actor=actor)
         if remedy.kind in Remedy.REMOTE:
-            return (f"{remedy.get_kind_display()} of {remedy.amount} {remedy.currency} is being created in Shopify. "
-                    "The customer gets it by email and on their case page as soon as it exists."), None
-        return f"{remedy.get_kind_display()} recorded.", None
+            created = (_("Discount code of %(amount)s %(currency)s is being created in Shopify. The customer gets it by "
+                         "email and on their case page as soon as it exists.") if remedy.kind == Remedy.Kind.DISCOUNT
+                       else _("Store credit of %(amount)s %(currency)s is being created in Shopify. The customer gets "
+                              "it by email and on their case page as soon as it exists."))
+            return created % {"amount": number_format(remedy.amount, 2), "currency": remedy.currency}, None
+        recorded = (_("Refund done in Shopify recorded.") if remedy.kind == Remedy.Kind.REFUND
+                    else _("Replacement sent from Shopify recorded."))
+        return recorded, None
     if action == "retry":
         remedy_id = request.POST.get("remedy", "")
         remedy = get_object_or_404(Remedy, pk=int(remedy_id) if remedy_id.isdigit() else 0, case=case)
         remedies.remedy_retry(remedy=remedy, actor=actor)
-        return "Trying again.", None
-    raise CaseError("That action is not available.")
+        return _("Trying again."), None
+    raise CaseError(_("That action is not available."))
 
 
 def _template_added(request: HttpRequest, case: Case) -> tuple[ReplyForm, str]:
@@ -169,11 +191,13 @@ def _template_added(request: HttpRequest, case: Case) -> tuple[ReplyForm, str]:
     template = next((t for t in reply_templates(case.shop) if t.key == key), None)
     subject, body = request.POST.get("subject", "").strip(), request.POST.get("body", "").rstrip()
     if template is None:
-        return ReplyForm(initial={"subject": subject, "body": body}), "That template no longer exists."
+        return ReplyForm(initial={"subject": subject, "body": body}), _("That template no longer exists.")
     filled = reply_template_filled(template, case)
+    added = (_("“%(name)s” added below what you wrote: edit it, then send.") if body
+             else _("“%(name)s” added: edit it, then send."))
     return ReplyForm(initial={"subject": subject or filled["subject"],
                               "body": f"{body}\n\n{filled['body']}" if body else filled["body"]}), \
-        f"“{template.name}” added{' below what you wrote' if body else ''}: edit it, then send."
+        added % {"name": template.name}
 
 
 def _reply_initial(request: HttpRequest, case: Case) -> dict:
@@ -204,7 +228,7 @@ def _context(case: Case, request: HttpRequest) -> dict:
         "remedies": case.remedies.select_related("delivery"), "templates": reply_templates(case.shop),
         "customer_language": dict(settings.LANGUAGES)[case_language(case)],
         # Resolving is the page's primary action, so it comes last: Polaris puts the primary at the end.
-        "transitions": sorted(((s, Case.Status(s).label) for s in Case.Status.values if s in TRANSITIONS[case.status]),
+        "transitions": sorted(((s, MARK[s]) for s in Case.Status.values if s in TRANSITIONS[case.status]),
                               key=lambda t: t[0] == Case.Status.RESOLVED),
         "due": _due(case, timedelta(hours=config.first_response_hours), timezone.now()),
         "revisions": review.revisions.all()[:10] if review else [], "review_link": case_review_link(case),
@@ -225,9 +249,9 @@ def _template_translations(shop, template, data=None) -> TranslationsForm:
     """A reply template's subject and text in the shop's other languages."""
     return TranslationsForm(
         data, prefix=f"{template.key}-tr", languages=other_languages(shop),
-        check=lambda text: f"Unknown placeholder {{{unknown_placeholders(text)[0]}}}." if unknown_placeholders(text) else None,
-        texts={"subject": forms.CharField(label="Subject", max_length=200),
-               "body": forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))},
+        check=placeholder_error,
+        texts={"subject": forms.CharField(label=_("Subject"), max_length=200),
+               "body": forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))},
         current=lambda language, name: reply_template_texts(template, language)[name == "body"],
         default=lambda language, name: reply_template_texts(template, language, own_version=False)[name == "body"])
 
@@ -247,10 +271,13 @@ def case_settings(request: HttpRequest) -> HttpResponse:
             form = CaseSettingsForm(request.POST, instance=config)
             if form.is_valid():
                 form.save()
-                notice = "Case settings saved."
+                notice = _("Case settings saved.")
                 if "pause_tag" in form.changed_data:
                     count = pause_tag_renamed(shop)
-                    notice += f" {count} customer{'' if count == 1 else 's'} will be retagged in Shopify." if count else ""
+                    if count:
+                        notice = ngettext("Case settings saved. %(count)s customer will be retagged in Shopify.",
+                                          "Case settings saved. %(count)s customers will be retagged in Shopify.",
+                                          count) % {"count": count}
             else:
                 status = 400
         elif action.startswith("template-") and action[9:] in template_forms:
@@ -265,7 +292,7 @@ def case_settings(request: HttpRequest) -> HttpResponse:
                 template.translations = translations.translations(template.translations)
                 template.save()
                 bound.translations = _template_translations(shop, template)
-                notice = f"Template “{bound.instance.name}” saved."
+                notice = _("Template “%(name)s” saved.") % {"name": bound.instance.name}
             else:
                 status = 400
         else:
