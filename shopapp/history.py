@@ -382,9 +382,12 @@ def orders_store(shop: Shop, lines: list[dict]) -> dict[str, int]:
             _id((node.get("customer") or {}).get("id")) in redacted_customers
         new.append(_order(shop, shopify_id, node, customer, forget=forget))
     Order.objects.bulk_create(new, ignore_conflicts=True)
-    pks = dict(Order.objects.filter(shop=shop, shopify_id__in=list(orders) + [_id(i["__parentId"]) for i in items])
-               .values_list("shopify_id", "pk"))
-    fulfilled = {o.shopify_id: o.fulfilled_at for o in new}
+    # A line's order may be in an earlier batch (a batch ends every BATCH_LINES lines, even between an
+    # order and its lines), or stored before by a webhook: its id and fulfilment come from the table.
+    stored = Order.objects.filter(shop=shop, shopify_id__in=list(orders) + [_id(i["__parentId"]) for i in items])
+    pks, fulfilled = {}, {}
+    for shopify_id, pk, fulfilled_at in stored.values_list("shopify_id", "pk", "fulfilled_at"):
+        pks[shopify_id], fulfilled[shopify_id] = pk, fulfilled_at
     OrderLine.objects.bulk_create([line for item in items if (line := _line(item, pks, fulfilled))],
                                   ignore_conflicts=True)
     refunds = [OrderRefund(order_id=pks[oid], shopify_id=rid, amount=_amount(r.get("totalRefundedSet")),

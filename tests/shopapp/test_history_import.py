@@ -505,3 +505,18 @@ def test_a_reinstall_leaves_a_cancelled_or_finished_import_alone(shop, store, ru
     hold.set()
     history_import_on_install(shop, reinstalled=True)
     assert list(HistoryImport.objects.filter(shop=shop).values_list("status", flat=True)) == ["canceled"]
+
+
+def test_batches_of_any_size_store_the_same_rows(shop, store, run, monkeypatch):
+    """A batch ends every BATCH_LINES lines, sometimes between an order and its lines: those lines
+    still get their order's fulfilment (found by a real SIGKILL test, tests/shopapp/test_history_kill.py)."""
+    run(shop)
+    whole = _snapshot(shop)
+    assert any(line[-1] is not None for line in whole["lines"])
+    HistoryImport.objects.filter(shop=shop).delete()
+    for model in (OrderDay, ProductCard, Customer):
+        model.objects.filter(shop=shop).delete()
+    Order.objects.filter(shop=shop).delete()
+    monkeypatch.setattr(history, "BATCH_LINES", 7)
+    run(shop)
+    assert _snapshot(shop) == whole
