@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.translation import gettext as _
 
 from shopapp.connection import shop_installed_require
 from shopapp.links import absolute, link_read, link_token
@@ -152,11 +153,12 @@ def sender(shop: Shop) -> tuple[str, str]:
 
 
 def sender_test_send(*, shop: Shop, to: str) -> None:
-    """A plain message to the merchant, to check how the sender looks in a real inbox."""
+    """A plain message to the merchant, to check how the sender looks in a real inbox; in the language
+    of the panel that sent it (the staff member's)."""
     shop_installed_require(shop)  # a panel action: an uninstalled shop is refused, not silently skipped
     email_send(shop=shop, audience=Audience.MERCHANT, to=[to],
-               subject=f"Test email from {shop.name or shop.domain} via Advocate",
-               text="This is how your customers will see emails from your store. Reply to check where answers go.")
+               subject=_("Test email from %(shop)s via Advocate") % {"shop": shop.name or shop.domain},
+               text=_("This is how your customers will see emails from your store. Reply to check where answers go."))
     mail = MailSettings.for_shop(shop)
     mail.test_sent_at = timezone.now()
     mail.test_sent_to = to
