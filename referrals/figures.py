@@ -5,12 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_percent
 from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.formats import number_format as decimal_format
+from django.utils.translation import get_language, gettext as _, ngettext, pgettext
 
 from referrals.models import ZERO, Advocate, Click, Referral
 from shopapp.charts import Point, Series, Unit, bar_chart, line_chart
 from shopapp.dashboard import Period, daily_rows, series_of
+from shopapp.languages import DEFAULT_LANGUAGE, babel_locale, language_of, number_format
 from shopapp.models import Shop
 
 S = Referral.Status
@@ -35,10 +39,6 @@ class ProgramFigures:
     def conversion(self) -> float:
         """Referred orders per click (a friend may click more than once)."""
         return self.referred_orders / self.clicks if self.clicks else 0.0
-
-    @property
-    def conversion_percent(self) -> float:
-        return self.conversion * 100
 
     @property
     def cost(self) -> Decimal:
@@ -109,66 +109,111 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
     figures = program_figures(shop, period)
     currency = shop.currency
     money = Unit.money(currency)
+    weekly = period.per == "week"
     by_day = daily_rows(referrals_in(shop, None).filter(status__in=COUNTED), "created_at", period,
                         revenue=Sum("order_total"), credit=Sum("reward_amount"))
     revenue, credit = series_of(by_day, "revenue", period), series_of(by_day, "credit", period)
     return {
         "figures": [
-            ("Referred orders", f"{figures.referred_orders:,}"),
-            ("Conversion", f"{figures.conversion:.1%}"),
-            ("Referred revenue", f"{figures.referred_revenue:,.2f} {currency}"),
-            ("Credit paid", f"{figures.cost:,.2f} {currency}"),
+            (_("Referred orders"), number_format(figures.referred_orders)),
+            (_("Conversion"), percent_text(figures.conversion)),
+            (_("Referred revenue"), money_text(figures.referred_revenue, currency)),
+            (_("Credit paid"), money_text(figures.cost, currency)),
         ],
         "charts": [
-            bar_chart("Referral funnel", Series("Referrals", [
-                Point("Clicks", figures.clicks), Point("Friend codes used", figures.codes_used),
-                Point("Referred orders", figures.referred_orders),
-                Point("Rewards issued", figures.rewards_issued_count),
+            bar_chart(_("Referral funnel"), Series(_("Referrals"), [
+                Point(_("Clicks"), figures.clicks), Point(_("Friend codes used"), figures.codes_used),
+                Point(_("Referred orders"), figures.referred_orders),
+                Point(_("Rewards issued"), figures.rewards_issued_count),
             ]), unit=Unit.count(), funnel=True, takeaway=_funnel_takeaway(figures, period)),
             bar_chart(
-                "Referred revenue and credit cost",
-                Series("Revenue", [Point("Referred revenue", float(figures.referred_revenue))]),
-                Series("Credit", [Point("Credit pending", float(figures.rewards_pending)),
-                                  Point("Credit paid", float(figures.cost))]),
-                unit=money, takeaway=_return_takeaway(figures, money, period),
+                _("Referred revenue and credit cost"),
+                Series(_("Revenue"), [Point(_("Referred revenue"), float(figures.referred_revenue))]),
+                Series(_("Credit"), [Point(_("Credit pending"), float(figures.rewards_pending)),
+                                     Point(_("Credit paid"), float(figures.cost))]),
+                unit=money, takeaway=_return_takeaway(figures, currency, period),
             ),
-            line_chart(f"Referred revenue and credit per {period.per}", Series("Referred revenue", revenue),
-                       Series("Credit earned", credit), unit=money, x_label=period.per.title(),
-                       takeaway=_revenue_takeaway(revenue, money, period)),
+            line_chart(_("Referred revenue and credit per week") if weekly else _("Referred revenue and credit per day"),
+                       Series(_("Referred revenue"), revenue),
+                       Series(pgettext("credit advocates earned, a chart series", "Credit earned"), credit),
+                       unit=money, x_label=_("Week") if weekly else _("Day"),
+                       takeaway=_revenue_takeaway(revenue, currency, period)),
         ],
-        "note": "Referrals placed in the range; refunded, cancelled and rejected orders are left out of revenue.",
+        "note": _("Referrals placed in the range; refunded, cancelled and rejected orders are left out of revenue."),
     }
 
 
+def money_text(amount, currency: str) -> str:
+    """'1,250.00 USD', '1.250,00 USD': the amount as the active language writes numbers, then the currency,
+    as the panel's pages and charts show money."""
+    return f"{decimal_format(amount, 2, force_grouping=True)} {currency}"
+
+
+def percent_text(fraction: float) -> str:
+    """0.5714 as '57.1%' or '57,1 %': one decimal, as the active language writes a percentage."""
+    locale = babel_locale(language_of(get_language()) or DEFAULT_LANGUAGE)
+    pattern = locale.percent_formats[None]
+    return format_percent(fraction, format=f"{pattern.prefix[0]}#,##0.0{pattern.suffix[0]}", locale=locale)
+
+
+# The takeaways name the range in their own words ("the last 30 days", as Period.label says it), so each
+# is one sentence to translate.
+
 def _funnel_takeaway(figures: ProgramFigures, period: Period) -> str:
-    orders = Unit.count("referred order").of(figures.referred_orders)
+    orders = ngettext("%(count)s referred order", "%(count)s referred orders", figures.referred_orders) % {
+        "count": number_format(figures.referred_orders)}
     if not figures.clicks:
-        return f"{orders} and no clicks on referral links in {period.label}"
-    return f"{orders} from {Unit.count('click').of(figures.clicks)}: {figures.conversion:.1%} converted"
+        days = len(period.days)
+        return ngettext("%(orders)s and no clicks on referral links in the last %(days)s day",
+                        "%(orders)s and no clicks on referral links in the last %(days)s days", days) % {
+            "orders": orders, "days": number_format(days)}
+    clicks = ngettext("%(count)s click", "%(count)s clicks", figures.clicks) % {"count": number_format(figures.clicks)}
+    return _("%(orders)s from %(clicks)s: %(percent)s converted") % {
+        "orders": orders, "clicks": clicks, "percent": percent_text(figures.conversion)}
 
 
-def _return_takeaway(figures: ProgramFigures, money: Unit, period: Period) -> str:
+def _no_revenue(period: Period) -> str:
+    days = len(period.days)
+    return ngettext("No referred revenue in the last %(days)s day", "No referred revenue in the last %(days)s days",
+                    days) % {"days": number_format(days)}
+
+
+def _return_takeaway(figures: ProgramFigures, currency: str, period: Period) -> str:
     if figures.return_on_cost is not None:
-        return f"Each {money.of(1)} of credit paid brought {money.of(figures.return_on_cost)} of referred revenue"
+        return _("Each %(one)s of credit paid brought %(revenue)s of referred revenue") % {
+            "one": money_text(1, currency), "revenue": money_text(figures.return_on_cost, currency)}
     if figures.referred_revenue:
-        return f"{money.of(figures.referred_revenue)} of referred revenue, no credit paid for it yet"
-    return f"No referred revenue in {period.label}"
+        return _("%(revenue)s of referred revenue, no credit paid for it yet") % {
+            "revenue": money_text(figures.referred_revenue, currency)}
+    return _no_revenue(period)
 
 
-def _revenue_takeaway(revenue: list[Point], money: Unit, period: Period) -> str:
+def _revenue_takeaway(revenue: list[Point], currency: str, period: Period) -> str:
     total = sum(p.value for p in revenue)
     if not total:
-        return f"No referred revenue in {period.label}"
+        return _no_revenue(period)
     best = max(revenue, key=lambda p: p.value)
-    return f"{money.of(total)} in {period.label}; best {period.per} {best.label}, {money.of(best.value)}"
+    days = len(period.days)
+    if period.per == "week":
+        said = ngettext("%(total)s in the last %(days)s day; best week %(label)s, %(best)s",
+                        "%(total)s in the last %(days)s days; best week %(label)s, %(best)s", days)
+    else:
+        said = ngettext("%(total)s in the last %(days)s day; best day %(label)s, %(best)s",
+                        "%(total)s in the last %(days)s days; best day %(label)s, %(best)s", days)
+    return said % {"total": money_text(total, currency), "days": number_format(days), "label": best.label,
+                   "best": money_text(best.value, currency)}
 
 
 def customer_summary(customer) -> str:
     """The customer's referrals in one line, for the panel's case page."""
     advocate = Advocate.objects.filter(customer=customer).first()
     if advocate is None:
-        return "none"
+        return pgettext("a customer's referrals", "none")
     clicks = advocate.clicks.count()
     referred = Referral.objects.filter(advocate=advocate).count()
-    return (f"code {advocate.code}, {clicks} click{'' if clicks == 1 else 's'}, "
-            f"{referred} referred friend{'' if referred == 1 else 's'}")
+    return _("code %(code)s, %(clicks)s, %(friends)s") % {
+        "code": advocate.code,
+        "clicks": ngettext("%(count)s click", "%(count)s clicks", clicks) % {"count": number_format(clicks)},
+        "friends": ngettext("%(count)s referred friend", "%(count)s referred friends", referred) % {
+            "count": number_format(referred)},
+    }

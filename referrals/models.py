@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy, pgettext_lazy
 
 from shopapp.languages import money_format, percent_format
 from shopapp.models import Customer, Order, Shop, ShopScopedQuerySet
@@ -18,12 +18,12 @@ class ProgramSettings(models.Model):
     """How a shop's referral program pays friends and advocates."""
 
     class OfferKind(models.TextChoices):
-        PERCENT = "percent", "Percent off"
-        FIXED = "fixed", "Fixed amount off"
+        PERCENT = "percent", gettext_lazy("Percent off")
+        FIXED = "fixed", gettext_lazy("Fixed amount off")
 
     class RewardKind(models.TextChoices):
-        FIXED = "fixed", "Fixed store credit"
-        PERCENT = "percent", "Percent of the friend's order"
+        FIXED = "fixed", gettext_lazy("Fixed store credit")
+        PERCENT = "percent", gettext_lazy("Percent of the friend's order")
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="referral_settings")
     enabled = models.BooleanField(default=True)
@@ -118,7 +118,7 @@ class Advocate(models.Model):
 
     @property
     def first_name(self) -> str:
-        return self.customer.first_name or "A friend"
+        return self.customer.first_name or _("A friend")
 
     def balance(self) -> Decimal:
         return CreditEntry.objects.filter(advocate=self).confirmed().balance()
@@ -151,18 +151,20 @@ class Referral(models.Model):
     """A friend's order attributed to an advocate, and what it earns them."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"  # in the hold period
-        FLAGGED = "flagged"  # a fraud rule fired: the merchant decides
-        APPROVED = "approved"  # hold over, reward being issued
-        REJECTED = "rejected"
-        VOID = "void"  # refunded or cancelled during the hold (or after approval, before anything was paid)
-        ISSUED = "issued"
-        REVERSED = "reversed"  # refunded or cancelled after the reward was paid: it is taken back
+        PENDING = "pending", pgettext_lazy("referral status", "Pending")  # in the hold period
+        FLAGGED = "flagged", pgettext_lazy("referral status", "Flagged")  # a fraud rule fired: the merchant decides
+        APPROVED = "approved", pgettext_lazy("referral status", "Approved")  # hold over, reward being issued
+        REJECTED = "rejected", pgettext_lazy("referral status", "Rejected")
+        # Refunded or cancelled during the hold (or after approval, before anything was paid).
+        VOID = "void", pgettext_lazy("referral status", "Void")
+        ISSUED = "issued", pgettext_lazy("referral status", "Issued")
+        # Refunded or cancelled after the reward was paid: it is taken back.
+        REVERSED = "reversed", pgettext_lazy("referral status", "Reversed")
 
     class Via(models.TextChoices):
-        CODE = "code", "discount code"
-        LINK = "link", "referral link"
-        NOTE = "note", "cart attribute"
+        CODE = "code", gettext_lazy("discount code")
+        LINK = "link", gettext_lazy("referral link")
+        NOTE = "note", gettext_lazy("cart attribute")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="referrals")
     advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="referrals")
@@ -236,17 +238,18 @@ class CreditEntry(models.Model):
     confirmed (Shopify did it) or cancelled (it did not). Corrections are new entries."""
 
     class Status(models.TextChoices):
-        INTENT = "intent"  # written before calling Shopify
-        CONFIRMED = "confirmed"
-        UNCERTAIN = "uncertain"  # Shopify's state could not be read back: a person checks
-        CANCELLED = "cancelled"  # Shopify refused; nothing was paid
+        INTENT = "intent", pgettext_lazy("payment state", "Intent")  # written before calling Shopify
+        CONFIRMED = "confirmed", pgettext_lazy("payment state", "Confirmed")
+        # Shopify's state could not be read back: a person checks.
+        UNCERTAIN = "uncertain", pgettext_lazy("payment state", "Uncertain")
+        CANCELLED = "cancelled", pgettext_lazy("payment state", "Cancelled")  # Shopify refused; nothing was paid
 
     class Method(models.TextChoices):
-        STORE_CREDIT = "store_credit", "store credit"
-        DISCOUNT_CODE = "discount_code", "discount code by email"
+        STORE_CREDIT = "store_credit", gettext_lazy("store credit")
+        DISCOUNT_CODE = "discount_code", gettext_lazy("discount code by email")
         # No money moves in Shopify: what a refund left owed (negative) and what a later reward
         # paid of it (positive). Their sum is what the advocate still owes.
-        OFFSET = "offset", "owed, netted against later rewards"
+        OFFSET = "offset", gettext_lazy("owed, netted against later rewards")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="credit_entries")
     advocate = models.ForeignKey(Advocate, on_delete=models.CASCADE, related_name="credit_entries")

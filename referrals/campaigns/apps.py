@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CampaignsConfig(AppConfig):
@@ -17,6 +18,7 @@ class CampaignsConfig(AppConfig):
         register_customer_data("campaigns", export=privacy.campaigns_customer_export,
                                redact=privacy.campaigns_customer_redact)
         register_settings_section(
-            "past-buyers", "Past buyers as advocates", "Referral codes for customers who ordered before Advocate, "
-            "and an invitation to them at the pace you choose.", "/app/referrals/past-buyers/", order=31,
+            "past-buyers", gettext_lazy("Past buyers as advocates"),
+            gettext_lazy("Referral codes for customers who ordered before Advocate, and an invitation to them at the "
+                         "pace you choose."), "/app/referrals/past-buyers/", order=31,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from referrals.models import Advocate
 from shopapp.models import Customer, Shop, ShopScopedQuerySet
@@ -36,9 +37,9 @@ class InviteCampaign(models.Model):
     """One invitation campaign to the shop's past buyers, sent at `per_day`."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", "Sending"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        RUNNING = "running", pgettext_lazy("campaign status", "Sending")
+        DONE = "done", pgettext_lazy("campaign status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("campaign status", "Cancelled")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="invite_campaigns")
     per_day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(1000)])

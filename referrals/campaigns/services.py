@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from referrals.campaigns.models import CampaignInvite, InviteCampaign, PastBuyer, PastBuyerSettings
 from referrals.invitations import advocate_invite_send, invite_block_reason
@@ -26,8 +27,10 @@ from shopapp.models import Customer, Shop
 
 ENROL_BATCH = 200  # customers enrolled per shop and sweep: their codes are Shopify calls, spread out
 WAIT_FOR_CODE = timedelta(hours=1)
-NO_CONSENT = "has not accepted email marketing in Shopify"
-ALREADY_INVITED = "already invited"
+# Reasons are stored and counted in English; the panel shows them in the merchant's language.
+NO_CONSENT = gettext_noop("has not accepted email marketing in Shopify")
+ALREADY_INVITED = gettext_noop("already invited")
+NO_CODE = gettext_noop("no referral code: Shopify refused to make it")
 I = CampaignInvite.Status
 
 
@@ -95,7 +98,7 @@ def invite_reason(advocate: Advocate, program: ProgramSettings) -> str | None:
     if advocate.customer.marketing != Customer.Marketing.SUBSCRIBED:
         return NO_CONSENT
     if advocate.code_state == Advocate.CodeState.FAILED and advocate.code_attempts >= CODE_MAX_ATTEMPTS:
-        return "no referral code: Shopify refused to make it"
+        return NO_CODE
     return invite_block_reason(advocate, program)
 
 
