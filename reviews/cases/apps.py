@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class CasesConfig(AppConfig):
@@ -36,14 +37,15 @@ class CasesConfig(AppConfig):
         register_review_thanks("cases", case_thanks_block)
         register_customer_data("cases", export=cases_export, redact=cases_redact)
         register_shop_data("cases", export=cases_shop_export)
-        register_dashboard_section("cases", "Unhappy customers", order=30, build=cases_section)
+        register_dashboard_section("cases", gettext_lazy("Unhappy customers"), order=30, build=cases_section)
         # Is a recovered customer loyal? Measured against customers who never had a case; a customer
         # whose case is still open (or closed unresolved) is in neither group.
         register_customer_segment("Customers whose case was resolved", resolved_customers,
                                   against="Customers never unhappy", excluded=customers_with_a_case)
-        register_panel_nav("cases", "Inbox", "/app/cases/", order=20, badge=_needs_answer)
+        register_panel_nav("cases", gettext_lazy("Inbox"), "/app/cases/", order=20, badge=_needs_answer)
         register_settings_section(
-            "cases", "Inbox and cases", "Which reviews open a case, who is alerted, the response target and reply templates.",
+            "cases", gettext_lazy("Inbox and cases"),
+            gettext_lazy("Which reviews open a case, who is alerted, the response target and reply templates."),
             "/app/cases/settings/", order=20,
         )
 

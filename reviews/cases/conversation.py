@@ -164,15 +164,15 @@ def case_reply_send(*, case: Case, subject: str, body: str, actor: str) -> CaseM
     """
     customer = case.customer
     if customer is None or customer.redacted_at or not customer.email:
-        raise CaseError("This customer left no email address, so a private reply cannot reach them. "
-                        "A public reply under the review still can.")
+        raise CaseError(_("This customer left no email address, so a private reply cannot reach them. "
+                          "A public reply under the review still can."))
     subject, body = " ".join(subject.split()), body.strip()  # no line breaks in a mail header
     if not body:
-        raise CaseError("Write a message first.")
+        raise CaseError(_("Write a message first."))
     unfilled = unfilled_placeholders(f"{subject}\n{body}")
     if unfilled:
-        raise CaseError("Replace " + ", ".join(f"“{p}”" for p in unfilled) + " with your own words before sending; "
-                        "nothing was sent.")
+        raise CaseError(_("Replace %(placeholders)s with your own words before sending; nothing was sent.") % {
+            "placeholders": ", ".join(f"“{p}”" for p in unfilled)})
     with transaction.atomic():
         message = _message_create(case, subject=subject, body=body, actor=actor)
         first_response_record(case)
@@ -288,8 +288,8 @@ def case_customer_answer(*, case: Case, body: str) -> CaseMessage:
 def case_public_reply(*, case: Case, text: str, actor: str) -> Review:
     """The public answer under the review (empty text removes it); the reviews app escapes it."""
     if case.review_id is None:
-        raise CaseError("This case was opened by an NPS answer, which is private: there is no review to reply to "
-                        "in public. Reply privately instead.")
+        raise CaseError(_("This case was opened by an NPS answer, which is private: there is no review to reply "
+                          "to in public. Reply privately instead."))
     review = review_reply(review=case.review, text=text, actor=actor)
     if review.reply:
         first_response_record(case)

@@ -5,10 +5,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
+from django.utils.formats import number_format as decimal_format
+from django.utils.translation import gettext as _, ngettext
 
 from reviews.cases.models import Case, Remedy
 from shopapp.charts import Series, Unit, line_chart
-from shopapp.dashboard import Period, count_takeaway, daily_series, list_link
+from shopapp.dashboard import Period, daily_series, list_link
+from shopapp.languages import number_format, percent_format
 from shopapp.models import Order, Shop
 
 
@@ -58,23 +61,47 @@ def _hours(value: timedelta | None) -> str:
     if value is None:
         return "—"
     hours = value.total_seconds() / 3600
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+    if hours < 48:
+        return _("%(hours)s h") % {"hours": decimal_format(hours, 1)}
+    return _("%(days)s days") % {"days": decimal_format(hours / 24, 1)}  # two days or more: always plural
 
 
 def cases_section(shop: Shop, period: Period) -> dict:
     figures = case_figures(shop, period)
     series = daily_series(Case.objects.for_shop(shop), "created_at", period)
+    weekly = period.per == "week"
     return {
         "figures": [
-            ("Cases opened", f"{figures['opened']:,}"),
-            ("Time to first response", _hours(figures["first_response"])),
-            ("Resolution rate", f"{figures['resolution_rate']:.0%}"),
-            ("Recovered customers", f"{figures['recovered']:,}"),
-            ("Remedy cost", f"{figures['remedy_cost']:,.2f} {shop.currency}"),
+            (_("Cases opened"), number_format(figures["opened"])),
+            (_("Time to first response"), _hours(figures["first_response"])),
+            (_("Resolution rate"), percent_format(round(figures["resolution_rate"] * 100))),
+            (_("Recovered customers"), number_format(figures["recovered"])),
+            (_("Remedy cost"), f"{decimal_format(figures['remedy_cost'], 2, force_grouping=True)} {shop.currency}"),
         ],
-        "charts": [line_chart(f"Cases opened per {period.per}", Series("Cases opened", series), unit=Unit.count("case"),
-                              x_label=period.per.title(), takeaway=count_takeaway(series, Unit.count("case"), period))],
-        "link": ("See these cases", list_link("/app/cases/", period)),
-        "note": "Recovered: the customer ordered again after the case opened, or revised their rating (or their "
-                "NPS score) upwards.",
+        "charts": [line_chart(_("Cases opened per week") if weekly else _("Cases opened per day"),
+                              Series(_("Cases opened"), series), unit=Unit.count("case"),
+                              x_label=_("Week") if weekly else _("Day"), takeaway=_opened_takeaway(series, period))],
+        "link": (_("See these cases"), list_link("/app/cases/", period)),
+        "note": _("Recovered: the customer ordered again after the case opened, or revised their rating (or their "
+                  "NPS score) upwards."),
     }
+
+
+def _opened_takeaway(series: list, period: Period) -> str:
+    """'4 cases in the last 30 days; busiest day 3 Dec, with 2 cases', one sentence with its range."""
+    total, days = round(sum(p.value or 0 for p in series)), len(period.days)
+    if not total:
+        return ngettext("No cases in the last %(days)s day", "No cases in the last %(days)s days", days) % {
+            "days": number_format(days)}
+    peak = max(series, key=lambda p: p.value or 0)
+    values = {"total": number_format(total), "days": number_format(days), "label": peak.label,
+              "peak": ngettext("%(count)s case", "%(count)s cases", round(peak.value)) % {
+                  "count": number_format(round(peak.value))}}
+    if period.per == "week":
+        # Translators: %(days)s is 7, 30, 90 or 365; %(label)s is the week's first day, like "3 Dec".
+        return ngettext("%(total)s case in the last %(days)s days; busiest week %(label)s, with %(peak)s",
+                        "%(total)s cases in the last %(days)s days; busiest week %(label)s, with %(peak)s",
+                        total) % values
+    # Translators: %(days)s is 7, 30, 90 or 365; %(label)s is a day, like "3 Dec".
+    return ngettext("%(total)s case in the last %(days)s days; busiest day %(label)s, with %(peak)s",
+                    "%(total)s cases in the last %(days)s days; busiest day %(label)s, with %(peak)s", total) % values

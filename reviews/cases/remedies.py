@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from reviews.cases.models import Case, Remedy
 from reviews.cases.conversation import remedy_deliver
@@ -32,19 +33,19 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def _code() -> str:
-    return "SORRY-" + "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return "SORRY-" + "".join(secrets.choice(CODE_ALPHABET) for _position in range(8))
 
 
 def remedy_offer(*, case: Case, kind: str, amount: Decimal, note: str, actor: str) -> Remedy:
     """Record the remedy; discount codes and store credit are then made in Shopify by a job."""
     if kind not in Remedy.Kind.values:
-        raise CaseError("Choose what you are giving.")
+        raise CaseError(_("Choose what you are giving."))
     if amount is None or amount < 0 or (kind in Remedy.REMOTE and amount <= 0):
-        raise CaseError("Enter an amount greater than zero.")
+        raise CaseError(_("Enter an amount greater than zero."))
     customer = case.customer
     if kind in Remedy.REMOTE and (customer is None or customer.shopify_id is None or customer.redacted_at):
-        raise CaseError("This customer has no Shopify customer account (a guest checkout), so a code or store "
-                        "credit cannot be tied to them. Record a refund or replacement instead.")
+        raise CaseError(_("This customer has no Shopify customer account (a guest checkout), so a code or store "
+                          "credit cannot be tied to them. Record a refund or replacement instead."))
     with transaction.atomic():
         remedy = Remedy.objects.create(
             case=case, kind=kind, amount=amount.quantize(Decimal("0.01")), currency=case.shop.currency,
@@ -120,7 +121,7 @@ def _failed(remedy: Remedy, error: str, *, retry: bool) -> Remedy:
 def remedy_retry(*, remedy: Remedy, actor: str) -> Remedy:
     """The merchant's "try again" on a failed remedy."""
     if remedy.status != Remedy.Status.FAILED:
-        raise CaseError("Only a remedy that failed can be tried again.")
+        raise CaseError(_("Only a remedy that failed can be tried again."))
     Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=None, attempts=0, status=Remedy.Status.PENDING)
     case_log(remedy.case, "remedy_retry", remedy.get_kind_display(), actor)
     enqueue(remedy_apply_job, remedy.pk)

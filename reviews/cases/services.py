@@ -15,13 +15,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _, ngettext
 
 from reviews.cases.models import Case, CaseEvent, CaseSettings
 from reviews.models import Review
 from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue
-from shopapp.languages import list_format
+from shopapp.languages import DEFAULT_LANGUAGE, language_of, list_format
 from shopapp.mail import Audience, email_send
 from shopapp.models import Shop
 from shopapp.shopify import shop_url
@@ -122,13 +123,15 @@ def case_log(case: Case, action: str, detail: str, actor: str) -> CaseEvent:
 def case_transition(*, case: Case, to: str, actor: str) -> Case:
     """Move the case to `to`, or CaseError naming the refused move."""
     if to not in Case.Status.values:
-        raise CaseError(f"“{to}” is not a case status.")
+        raise CaseError(_("“%(status)s” is not a case status.") % {"status": to})
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=case.pk)
         if to not in TRANSITIONS[case.status]:
-            raise CaseError(f"A case that is “{case.get_status_display().lower()}” cannot become "
-                            f"“{Case.Status(to).label.lower()}”." + (" Reopen it first." if case.status in
-                                                                    (S.RESOLVED, S.CLOSED) else ""))
+            refused = (_("A case that is “%(status)s” cannot become “%(to)s”. Reopen it first.")
+                       if case.status in (S.RESOLVED, S.CLOSED)
+                       else _("A case that is “%(status)s” cannot become “%(to)s”."))
+            raise CaseError(refused % {"status": case.get_status_display().lower(),
+                                       "to": Case.Status(to).label.lower()})
         case_move(case, to, actor)
     return case
 
@@ -178,9 +181,9 @@ def case_alert_send(case_id: int) -> bool:
         return False
     if not Case.objects.filter(pk=case_id, alerted_at__isnull=True).update(alerted_at=timezone.now()):
         return False
-    subject = case_alert_subject(case)
     try:
-        _owner_email(case.shop, recipients, subject, "cases/email/alert.txt", {"cases": [case], "shop": case.shop})
+        with translation.override(owner_language(case.shop)):
+            _owner_email(case.shop, recipients, case_alert_subject(case), {"cases": [case], "shop": case.shop})
     except Exception:
         log.exception("alert for case %s could not be sent", case_id)
         Case.objects.filter(pk=case_id).update(alerted_at=None)
@@ -189,10 +192,19 @@ def case_alert_send(case_id: int) -> bool:
     return True
 
 
+def owner_language(shop: Shop) -> str:
+    """The language of the shop team's alerts: the shop's primary language, English if Advocate does not speak it."""
+    return language_of(shop.primary_locale) or DEFAULT_LANGUAGE
+
+
 def case_alert_subject(case: Case) -> str:
     if case.review_id is None:
-        return f"New case: {case.rating_at_open}/10, would not recommend {case.shop.name or case.shop.domain}"
-    return f"New case: {case.review.rating}★ review of {case.review.product_title or 'a product'}"
+        return _("New case: %(score)s/10, would not recommend %(shop)s") % {
+            "score": case.rating_at_open, "shop": case.shop.name or case.shop.domain}
+    if case.review.product_title:
+        return _("New case: %(rating)s★ review of %(product)s") % {
+            "rating": case.review.rating, "product": case.review.product_title}
+    return _("New case: %(rating)s★ review of a product") % {"rating": case.review.rating}
 
 
 def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
@@ -210,9 +222,11 @@ def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
         return 0
     cases = list(pending.select_related("review", "nps_survey"))
     Case.objects.filter(pk__in=[c.pk for c in cases]).update(alerted_at=now)
-    subject = f"{len(cases)} new case{'s' if len(cases) != 1 else ''} in your Advocate inbox"
     try:
-        _owner_email(shop, recipients, subject, "cases/email/alert.txt", {"cases": cases, "shop": shop, "digest": True})
+        with translation.override(owner_language(shop)):
+            subject = ngettext("%(count)s new case in your Advocate inbox",
+                               "%(count)s new cases in your Advocate inbox", len(cases)) % {"count": len(cases)}
+            _owner_email(shop, recipients, subject, {"cases": cases, "shop": shop, "digest": True})
     except Exception:
         log.exception("case digest for %s could not be sent", shop.domain)
         Case.objects.filter(pk__in=[c.pk for c in cases]).update(alerted_at=None)
@@ -221,9 +235,11 @@ def case_digest_send(*, shop: Shop, now: datetime | None = None) -> int:
     return len(cases)
 
 
-def _owner_email(shop: Shop, to: list[str], subject: str, template: str, context: dict) -> None:
+def _owner_email(shop: Shop, to: list[str], subject: str, context: dict) -> None:
+    """The alert (one case, or the digest) to the shop's team, in the active language (owner_language)."""
     context = {**context, "inbox": shop_url(shop.domain, f"/admin/apps/{settings.SHOPIFY_API_KEY}/app/cases/")}
-    email_send(shop=shop, audience=Audience.MERCHANT, to=to, subject=subject, text=render_to_string(template, context))
+    email_send(shop=shop, audience=Audience.MERCHANT, to=to, subject=subject,
+               text=render_to_string("cases/email/alert.txt", context))
 
 
 def case_thanks_block(shop: Shop, reviews: list) -> str | None:
