@@ -142,13 +142,18 @@ def photos_help() -> str:
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(label="Reason", choices=ModerationDecision.Reason.choices)
+    reason = forms.ChoiceField(label=gettext_lazy("Reason"), choices=ModerationDecision.Reason.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The reasons' labels stay English in the model (a decision stores one): each is shown translated.
+        self.fields["reason"].choices = [(value, _(label)) for value, label in ModerationDecision.Reason.choices]
 
 
 class ReplyForm(forms.Form):
-    reply = forms.CharField(label="Public reply", max_length=2000, required=False,
+    reply = forms.CharField(label=gettext_lazy("Public reply"), max_length=2000, required=False,
                             widget=forms.Textarea(attrs={"rows": 4}),
-                            help_text="Shown under the review on your store. Leave empty to remove it.")
+                            help_text=gettext_lazy("Shown under the review on your store. Leave empty to remove it."))
 
 
 class RequestSettingsForm(forms.ModelForm):
@@ -158,28 +163,33 @@ class RequestSettingsForm(forms.ModelForm):
                   "reminder_enabled", "reminder_days", "honour_shopify_consent", "email_subject",
                   "email_body", "non_buyer_reviews", "incentive_enabled", "incentive_percent", "incentive_text"]
         labels = {
-            "requests_enabled": "Send review requests",
-            "trigger": "Ask for a review",
-            "delay_days": "Days to wait",
-            "home_country": "Your country (2-letter code)",
-            "international_delay_days": "Days to wait for orders shipped abroad",
-            "reminder_enabled": "Send one reminder if nothing was reviewed",
-            "reminder_days": "Days after the request",
-            "honour_shopify_consent": "Respect customers who opted out of marketing in Shopify",
-            "email_subject": "Email subject",
-            "email_body": "Email text",
-            "non_buyer_reviews": "Accept reviews from shoppers who did not buy (confirmed by email, never marked verified)",
-            "incentive_enabled": "Offer an incentive for any review",
-            "incentive_percent": "Discount for any review (percent off the next order)",
-            "incentive_text": "Incentive shown in the email",
+            "requests_enabled": gettext_lazy("Send review requests"),
+            "trigger": gettext_lazy("Ask for a review"),
+            "delay_days": gettext_lazy("Days to wait"),
+            "home_country": gettext_lazy("Your country (2-letter code)"),
+            "international_delay_days": gettext_lazy("Days to wait for orders shipped abroad"),
+            "reminder_enabled": gettext_lazy("Send one reminder if nothing was reviewed"),
+            "reminder_days": gettext_lazy("Days after the request"),
+            "honour_shopify_consent": gettext_lazy("Respect customers who opted out of marketing in Shopify"),
+            "email_subject": gettext_lazy("Email subject"),
+            "email_body": gettext_lazy("Email text"),
+            "non_buyer_reviews": gettext_lazy("Accept reviews from shoppers who did not buy (confirmed by email, never "
+                                              "marked verified)"),
+            "incentive_enabled": gettext_lazy("Offer an incentive for any review"),
+            "incentive_percent": gettext_lazy("Discount for any review (percent off the next order)"),
+            "incentive_text": gettext_lazy("Incentive shown in the email"),
         }
         help_texts = {
-            "delay_days": "0 to 60 days after the trigger.",
-            "email_subject": "You can use {shop}, {first_name} and {order}.",
-            "email_body": "You can use {shop}, {first_name} and {order}. Star links for each product follow.",
-            "incentive_percent": "1 to 100. Each reviewer gets a single-use code by email, the same for every rating.",
-            "incentive_text": "Leave empty for “N% off your next order”. Such reviews are labelled incentivized.",
-            "home_country": "Leave empty to use one delay for every order.",
+            "delay_days": gettext_lazy("0 to 60 days after the trigger."),
+            "email_subject": gettext_lazy("You can use {shop}, {first_name} and {order}."),
+            "email_body": gettext_lazy("You can use {shop}, {first_name} and {order}. Star links for each product "
+                                       "follow."),
+            "incentive_percent": gettext_lazy("1 to 100. Each reviewer gets a single-use code by email, the same for "
+                                              "every rating."),
+            # xgettext:no-python-format
+            "incentive_text": gettext_lazy("Leave empty for “N% off your next order”. Such reviews are labelled "
+                                           "incentivized."),
+            "home_country": gettext_lazy("Leave empty to use one delay for every order."),
         }
         widgets = {"email_body": forms.Textarea(attrs={"rows": 6})}
 
@@ -190,14 +200,15 @@ class RequestSettingsForm(forms.ModelForm):
     def clean_home_country(self):
         value = self.cleaned_data["home_country"].strip().upper()
         if value and (len(value) != 2 or not value.isalpha()):
-            raise forms.ValidationError("Use a two-letter country code, like US or DE.")
+            raise forms.ValidationError(_("Use a two-letter country code, like US or DE."))
         return value
 
     def clean(self):
         data = super().clean()
         if data.get("incentive_enabled") and not data.get("incentive_percent") and "incentive_percent" not in self.errors:
-            self.add_error("incentive_percent", "Enter the discount every reviewer gets, from 1 to 100 percent.")
+            self.add_error("incentive_percent", _("Enter the discount every reviewer gets, from 1 to 100 percent."))
         elif data.get("incentive_enabled") and not (data.get("incentive_text") or "").strip():
+            # The shop's own text, stored in English: ReviewSettings.incentive_label knows it for the default.
             data["incentive_text"] = f"{data['incentive_percent']}% off your next order"
         for field in ("email_subject", "email_body"):
             problem = placeholder_problem(data.get(field) or "")
@@ -209,8 +220,10 @@ class RequestSettingsForm(forms.ModelForm):
 def placeholder_problem(text: str) -> str | None:
     """What is wrong with a subject or body's placeholders (the send path fills only these three), or None."""
     unknown = [m for m in re.findall(r"\{[^{}]*\}", text) if m not in ("{shop}", "{first_name}", "{order}")]
-    return f"Unknown placeholder {unknown[0]}: use {{shop}}, {{first_name}} or {{order}}." if unknown else None
+    if not unknown:
+        return None
+    return _("Unknown placeholder %(placeholder)s: use {shop}, {first_name} or {order}.") % {"placeholder": unknown[0]}
 
 
 class TestSendForm(forms.Form):
-    to = forms.EmailField(label="Send a test request to")
+    to = forms.EmailField(label=gettext_lazy("Send a test request to"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language, gettext, gettext_lazy, gettext_noop, override
+from django.utils.translation import get_language, gettext, gettext_lazy, gettext_noop, override, pgettext_lazy
 
 from shopapp.languages import percent_format
 from shopapp.models import Customer, Order, OrderLine, Shop, ShopScopedQuerySet
@@ -22,8 +22,8 @@ class ReviewSettings(models.Model):
     """How and when a shop asks for reviews, and what its storefront accepts."""
 
     class Trigger(models.TextChoices):
-        FULFILLED = "fulfilled", "When the order is fulfilled"
-        DELIVERED = "delivered", "When the order is delivered"
+        FULFILLED = "fulfilled", gettext_lazy("When the order is fulfilled")
+        DELIVERED = "delivered", gettext_lazy("When the order is delivered")
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="review_settings")
     requests_enabled = models.BooleanField(default=True)
@@ -154,10 +154,10 @@ class Review(models.Model):
     """A shopper's review of one product; verified only when it comes from a real order line."""
 
     class Status(models.TextChoices):
-        PUBLISHED = "published"
-        HELD = "held"
-        REJECTED = "rejected"
-        UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
+        PUBLISHED = "published", pgettext_lazy("a review's status", "Published")
+        HELD = "held", pgettext_lazy("a review's status", "Held")
+        REJECTED = "rejected", pgettext_lazy("a review's status", "Rejected")
+        UNCONFIRMED = "unconfirmed", pgettext_lazy("a review's status", "Awaiting email confirmation")
 
     class Source(models.TextChoices):
         REQUEST = "request", "Review request"
@@ -286,20 +286,22 @@ class ModerationDecision(models.Model):
     """Every change of a review's visibility or reply: who, what, why, when."""
 
     class Action(models.TextChoices):
-        PUBLISHED = "published"
-        HELD = "held"
-        REJECTED = "rejected"
-        AUTO_PUBLISHED = "auto_published", "Published automatically"
-        REPLIED = "replied"
-        PHOTO_HIDDEN = "photo_hidden", "Photo hidden"
-        PHOTO_SHOWN = "photo_shown", "Photo shown again"
-        REPORTS_DISMISSED = "reports_dismissed", "Kept after reports"
+        PUBLISHED = "published", pgettext_lazy("what happened to a review", "Published")
+        HELD = "held", pgettext_lazy("what happened to a review", "Held")
+        REJECTED = "rejected", pgettext_lazy("what happened to a review", "Rejected")
+        AUTO_PUBLISHED = "auto_published", pgettext_lazy("what happened to a review", "Published automatically")
+        REPLIED = "replied", pgettext_lazy("what happened to a review", "Replied")
+        PHOTO_HIDDEN = "photo_hidden", pgettext_lazy("what happened to a review", "Photo hidden")
+        PHOTO_SHOWN = "photo_shown", pgettext_lazy("what happened to a review", "Photo shown again")
+        REPORTS_DISMISSED = "reports_dismissed", pgettext_lazy("what happened to a review", "Kept after reports")
 
+    # English labels, marked for the catalogue only: the rejection's label is written into the decision's
+    # `reason` as it reads in English, and the panel translates it when it shows one (gettext(label)).
     class Reason(models.TextChoices):
-        ABUSIVE = "abusive", "Abusive"
-        PERSONAL_DATA = "personal_data", "Personal data"
-        UNRELATED = "unrelated", "Unrelated to the product"
-        SPAM = "spam", "Spam or fake"
+        ABUSIVE = "abusive", gettext_noop("Abusive")
+        PERSONAL_DATA = "personal_data", gettext_noop("Personal data")
+        UNRELATED = "unrelated", gettext_noop("Unrelated to the product")
+        SPAM = "spam", gettext_noop("Spam or fake")
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=20, choices=Action.choices)

@@ -13,8 +13,10 @@ from datetime import timedelta
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from reviews.models import ModerationDecision, Review, ReviewReport
+from shopapp.languages import number_format
 from shopapp.models import Shop
 
 TOKEN_SALT = "advocate:review-report"
@@ -53,9 +55,19 @@ def review_reports_dismiss(*, review: Review, actor: str, kept: bool) -> int:
     with transaction.atomic():
         closed = ReviewReport.objects.filter(review=review).open().update(dismissed_at=timezone.now())
         if closed and kept:
+            # Kept in English, as every decision's reason is; the panel shows it with reports_dismissed_text.
             ModerationDecision.objects.create(review=review, action=ModerationDecision.Action.REPORTS_DISMISSED,
                                               reason=f"{closed} report{'s' if closed != 1 else ''}", actor=actor[:100])
     return closed
+
+
+def reports_dismissed_text(reason: str) -> str:
+    """A "kept after reports" decision's reason ("2 reports", as review_reports_dismiss writes it) in the
+    active language."""
+    count = reason.split(" ", 1)[0]
+    if not (count.isascii() and count.isdigit()):
+        return reason
+    return ngettext("%(count)s report", "%(count)s reports", int(count)) % {"count": number_format(int(count))}
 
 
 def reported_count(shop: Shop) -> int:

@@ -9,14 +9,16 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from reviews.csvio import IMPORT_COLUMNS, ImportRefused, MAX_BYTES, MAX_ROWS, reviews_csv_lines, reviews_import
 from reviews.feed import feed_status, feed_token_rotate
+from reviews.figures import decimal_format
 from reviews.metafields import metafields_resync, metafields_status, sync_possible
-from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm, placeholder_problem
+from reviews.forms import RejectForm, ReplyForm, RequestSettingsForm, TestSendForm, placeholder_problem, rating_choices
 from reviews.models import ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewReport, ReviewSettings
-from reviews.reports import reported_count, review_reports_dismiss
+from reviews.reports import reported_count, reports_dismissed_text, review_reports_dismiss
 from reviews.requests import request_email, review_request_test_send, sample_request
 from reviews.services import REASON_LABELS, review_photo_hide, review_publish, review_reject, review_reply
 from reviews.views_shopper import photo_response
@@ -24,7 +26,7 @@ from shopapp.admin_api import ShopifyError
 from shopapp.auth import panel_actor
 from shopapp.dashboard import opened_between
 from shopapp.forms import test_send_post
-from shopapp.languages import language_of
+from shopapp.languages import language_of, number_format
 from shopapp.links import absolute
 from shopapp.params import ListParams
 from shopapp.translations import TranslationsForm, other_languages, shop_default_language
@@ -38,11 +40,11 @@ def review_list(request: HttpRequest) -> HttpResponse:
     reviews = Review.objects.for_shop(shop).prefetch_related("photos")
     params = ListParams(request)
     filters = {
-        "status": params.choice("status", Review.Status.values, label="Status"),
-        "rating": params.choice("rating", "12345", label="Rating"),
-        "product": params.identifier("product", label="Product"),
-        "photos": params.choice("photos", ("yes", "no"), label="Photos"),
-        "reported": params.choice("reported", ("yes",), label="Reported"),
+        "status": params.choice("status", Review.Status.values, label=_("Status")),
+        "rating": params.choice("rating", "12345", label=_("Rating")),
+        "product": params.identifier("product", label=_("Product")),
+        "photos": params.choice("photos", ("yes", "no"), label=_("Photos")),
+        "reported": params.choice("reported", ("yes",), label=_("Reported")),
         **params.days(),
     }
     if filters["status"] in Review.Status.values:
@@ -67,7 +69,8 @@ def review_list(request: HttpRequest) -> HttpResponse:
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "reviews/panel/list.html", {
         "shop": shop, "nav": "reviews", "page": page, "filters": filters, "query": query,
-        "statuses": Review.Status.choices, "products": ProductRating.objects.filter(shop=shop).order_by("product_title"),
+        "statuses": Review.Status.choices, "ratings": rating_choices(),
+        "products": ProductRating.objects.filter(shop=shop).order_by("product_title"),
         "held_count": Review.objects.for_shop(shop).filter(status=Review.Status.HELD).count(),
         "reported_count": reported_count(shop),
         "any_reviews": Review.objects.for_shop(shop).exists(), "param_notices": params.notices,
@@ -82,44 +85,61 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         action = request.POST.get("action")
         if action == "publish":
             review = review_publish(review=review, actor=panel_actor(request))
-            notice = "Review published."
+            notice = _("Review published.")
         elif action == "reject":
             reject_form = RejectForm(request.POST)
             if reject_form.is_valid():
                 review = review_reject(review=review, reason=reject_form.cleaned_data["reason"],
                                        actor=panel_actor(request))
                 review_reports_dismiss(review=review, actor=panel_actor(request), kept=False)
-                notice = "Review rejected. It is not shown on your store."
+                notice = _("Review rejected. It is not shown on your store.")
             else:
                 status = 400
         elif action == "reply":
             reply_form = ReplyForm(request.POST)
             if reply_form.is_valid():
                 review = review_reply(review=review, text=reply_form.cleaned_data["reply"], actor=panel_actor(request))
-                notice = "Reply saved. It shows under the review on your store." if review.reply else "Reply removed."
+                notice = (_("Reply saved. It shows under the review on your store.") if review.reply
+                          else _("Reply removed."))
             else:
                 status = 400
         elif action == "keep":
             closed = review_reports_dismiss(review=review, actor=panel_actor(request), kept=True)
-            notice = (f"Kept on your store; {closed} report{'s' if closed != 1 else ''} closed." if closed
-                      else "There were no open reports on this review.")
+            notice = (ngettext("Kept on your store; %(count)s report closed.",
+                               "Kept on your store; %(count)s reports closed.", closed) % {"count": number_format(closed)}
+                      if closed
+                      else _("There were no open reports on this review."))
         elif action in ("hide_photo", "show_photo"):
             photo = _review_photo(review, request.POST.get("photo"))
             review_photo_hide(photo=photo, hidden=action == "hide_photo", actor=panel_actor(request))
-            notice = ("Photo hidden. It is no longer shown on your store; the review stays as it is."
-                      if action == "hide_photo" else "Photo shown on your store again.")
+            notice = (_("Photo hidden. It is no longer shown on your store; the review stays as it is.")
+                      if action == "hide_photo" else _("Photo shown on your store again."))
         else:
             status = 400
     elif request.method != "GET":
         return HttpResponse(status=405)
     return render(request, "reviews/panel/detail.html", {
         "shop": request.shop, "nav": "reviews", "review": review, "reject_form": reject_form,
-        "reply_form": reply_form, "notice": notice, "decisions": review.decisions.all()[:50],
+        "reply_form": reply_form, "notice": notice, "decisions": _decisions_shown(review),
         "revisions": review.revisions.all()[:20], "photos": review.photos.all(),
         "held_reasons": [REASON_LABELS.get(r, r) for r in review.held_reasons],
         "reasons": ModerationDecision.Reason.choices,
         "reports": review.reports.open().order_by("created_at"),
     }, status=status)
+
+
+def _decisions_shown(review: Review) -> list[ModerationDecision]:
+    """The review's latest decisions, each with `reason_shown`: its stored reason in the panel's language
+    where Advocate wrote it in words of its own (a decision keeps its reason as it was written, in English)."""
+    decisions = list(review.decisions.all()[:50])
+    for decision in decisions:
+        reason = decision.reason
+        if decision.action == ModerationDecision.Action.REJECTED and reason in ModerationDecision.Reason.labels:
+            reason = _(reason)  # the label, marked in reviews.models
+        elif decision.action == ModerationDecision.Action.REPORTS_DISMISSED:
+            reason = reports_dismissed_text(reason)
+        decision.reason_shown = reason
+    return decisions
 
 
 def _review_photo(review: Review, photo_id: str | None) -> ReviewPhoto:
@@ -141,8 +161,9 @@ def _email_translations(shop, config: ReviewSettings, data=None) -> Translations
     """The request email's subject and text in the shop's other languages."""
     return TranslationsForm(
         data, prefix="tr", languages=other_languages(shop), check=placeholder_problem,
-        texts={"email_subject": forms.CharField(label="Subject", max_length=200),
-               "email_body": forms.CharField(label="Email text", max_length=2000, widget=forms.Textarea(attrs={"rows": 6}))},
+        texts={"email_subject": forms.CharField(label=_("Subject"), max_length=200),
+               "email_body": forms.CharField(label=_("Email text"), max_length=2000,
+                                             widget=forms.Textarea(attrs={"rows": 6}))},
         current=lambda language, name: config.translated(name, language),
         default=lambda language, name: config.translated(name, language, own_version=False))
 
@@ -160,16 +181,21 @@ def review_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "feed-rotate":
             feed_token_rotate(shop)
-            notice = "The feed has a new address: paste it into Merchant Center; the old one no longer works."
+            notice = _("The feed has a new address: paste it into Merchant Center; the old one no longer works.")
         elif request.POST.get("action") == "resync":
             count = metafields_resync(shop)
-            notice = (f"Resync started: {count} product{'' if count == 1 else 's'} will be written to Shopify again."
-                      if sync_possible(shop) else "Nothing was sent: Advocate needs the permission named below first.")
+            notice = (ngettext("Resync started: %(count)s product will be written to Shopify again.",
+                               "Resync started: %(count)s products will be written to Shopify again.", count)
+                      % {"count": number_format(count)}
+                      if sync_possible(shop)
+                      else _("Nothing was sent: Advocate needs the permission named below first."))
         elif request.POST.get("action") == "test":
             test_form, notice, status = test_send_post(
                 request.POST, lambda to: review_request_test_send(shop=shop, to=to, language=language),
-                form_class=TestSendForm, what="Test request",
+                form_class=TestSendForm,
             )
+            if status == 200:  # the sentence whole, for translators (test_send_post joins its own)
+                notice = _("Test request sent to %(to)s.") % {"to": test_form.cleaned_data["to"]}
         else:
             translations = _email_translations(shop, config, request.POST)  # shown as the shopper reads it now
             form = RequestSettingsForm(request.POST, instance=config)
@@ -177,14 +203,14 @@ def review_settings(request: HttpRequest) -> HttpResponse:
                 config = form.save(commit=False)
                 config.translations = translations.translations(config.translations)
                 config.save()
-                notice = "Review settings saved."
+                notice = _("Review settings saved.")
             else:
                 status = 400
                 config = ReviewSettings.for_shop(shop)  # preview what is saved, not the rejected input
     elif request.method != "GET":
         return HttpResponse(status=405)
     sample = sample_request(shop)
-    subject, _, html = request_email(sample, config, sample.sample_items, link="#preview", language=language)
+    subject, _plain, html = request_email(sample, config, sample.sample_items, link="#preview", language=language)
     feed = feed_status(shop)
     return render(request, "reviews/panel/settings.html", {
         "shop": shop, "nav": "reviews", "form": form, "translations": translations, "test_form": test_form,
@@ -197,9 +223,13 @@ def review_settings(request: HttpRequest) -> HttpResponse:
 # --- CSV export and import ------------------------------------------------------------
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text=f"Up to 2 MB and {MAX_ROWS:,} reviews, UTF-8.",
-                           error_messages={"required": "Choose a CSV file to import."},
+    file = forms.FileField(label=gettext_lazy("CSV file"),
+                           error_messages={"required": gettext_lazy("Choose a CSV file to import.")},
                            widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Up to 2 MB and %(rows)s reviews, UTF-8.") % {"rows": number_format(MAX_ROWS)}
 
 
 @require_GET
@@ -218,15 +248,18 @@ def reviews_import_page(request: HttpRequest) -> HttpResponse:
             upload = form.cleaned_data["file"]
             try:
                 if upload.size > MAX_BYTES:
-                    raise ImportRefused([f"The file is {upload.size / 1024 / 1024:.1f} MB; the limit is 2 MB. "
-                                         "Split it into smaller files and import them one by one."])
+                    raise ImportRefused([_("The file is %(size)s MB; the limit is 2 MB. Split it into smaller files "
+                                           "and import them one by one.") % {
+                        "size": decimal_format(upload.size / 1024 / 1024, 1)}])
                 count = reviews_import(shop=request.shop, data=upload.read())
-                notice = f"Imported {count:,} review{'s' if count != 1 else ''}. They are published and labelled imported."
+                notice = ngettext("Imported %(count)s review. They are published and labelled imported.",
+                                  "Imported %(count)s reviews. They are published and labelled imported.",
+                                  count) % {"count": number_format(count)}
             except ImportRefused as exc:
                 errors, status = exc.errors, 400
             except ShopifyError:
-                errors, status = ["Shopify could not be reached to look up the product handles. Nothing was "
-                                  "imported; try again in a minute."], 502
+                errors, status = [_("Shopify could not be reached to look up the product handles. Nothing was "
+                                    "imported; try again in a minute.")], 502
         else:
             status = 400
     elif request.method != "GET":
