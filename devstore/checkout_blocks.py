@@ -7,15 +7,23 @@ So what a buyer sees on devstore's thank-you, order status and account pages com
 real endpoint, through a real cross-origin request with a real session token, and from the same
 code that decides what the extension shows in Shopify.
 
+The words come from the extension's own locale files (`extensions/<name>/locales/`), which each
+block carries; the host picks one as Shopify does: the buyer's locale (the order's `customer_locale`
+on the thank-you and order status pages, the customer's on the account pages, the page's `?locale=`
+or language on the Refer friends page), then its language without the region, then the shop's
+primary locale, then the extension's default.
+
 A block appears only where the merchant placed it in the checkout and accounts editor, as in
 Shopify; the "Refer friends" full page is an extension page and needs no placement.
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from html import escape
 from pathlib import Path
+from urllib.parse import urlencode
 
 import jwt
 
@@ -30,6 +38,9 @@ PLACEMENTS = {
     "profile": ("Profile page", "customer-account.profile.block.render"),
 }
 TOKEN_TTL = 300  # checkout and customer-account session tokens live five minutes
+# Which UI extension renders each surface: the Refer friends page is advocate-account's only target.
+EXTENSION_OF = {"thank-you": "advocate-checkout", "order-status": "advocate-checkout", "profile": "advocate-checkout",
+                "account": "advocate-account"}
 
 
 def buyer_session_token(store: Store, domain: str, customer_id: int | None) -> str:
@@ -57,14 +68,33 @@ def place(store: Store, domain: str, page: str, *, on: bool) -> None:
         store.save()
 
 
-def block(store: Store, domain: str, surface: str, *, order_gid: str = "") -> str:
-    """The spot where the extension renders, and the host script that fills it."""
+def extension_locales(extension: str) -> dict:
+    """An extension's locale files as Shopify loads them: {"default": "en", "files": {"en": {...}, "ko": {...}}}."""
+    files, default = {}, None
+    for path in sorted((EXTENSIONS_DIR / extension / "locales").glob("*.json")):
+        code = path.name.removesuffix(".json").removesuffix(".default")
+        files[code] = json.loads(path.read_text(encoding="utf-8"))
+        default = code if path.name.endswith(".default.json") else default
+    return {"default": default, "files": files}
+
+
+def _refer_page_url(domain: str, locale: str) -> str:
+    return f"/shops/{domain}/account/pages/refer" + (f"?{urlencode({'locale': locale})}" if locale else "")
+
+
+def block(store: Store, domain: str, surface: str, *, order_gid: str = "", locale: str = "") -> str:
+    """The spot where the extension renders, with its locale files and the buyer's locale (empty where the
+    page does not know the buyer), and the host script that fills it."""
     d = escape(domain)
-    page = f' data-page-url="/shops/{d}/account/pages/refer"' if surface == "profile" else ""
+    page = f' data-page-url="{escape(_refer_page_url(domain, locale))}"' if surface == "profile" else ""
+    # JSON in a script element: with no "<" in it, no text can end the element or open a comment.
+    locales = json.dumps(extension_locales(EXTENSION_OF[surface]), ensure_ascii=False).replace("<", "\\u003c")
     return (f'<section class="ext-block" aria-label="Advocate" data-advocate-block data-surface="{escape(surface)}"{page} '
             f'data-order="{escape(order_gid)}" data-app="{escape(store.app_url)}" '
+            f'data-locale="{escape(locale)}" data-shop-locale="{escape(store.primary_locale(domain))}" '
             f'data-token-url="/shops/{d}/extensions/session-token" '
-            f'data-module="/shops/{d}/cdn/extensions/advocate-view.js"></section>'
+            f'data-module="/shops/{d}/cdn/extensions/advocate-view.js">'
+            f'<script type="application/json" data-advocate-locales>{locales}</script></section>'
             f'<script type=module src="/shops/{d}/cdn/extensions/host.js"></script>')
 
 
@@ -108,16 +138,19 @@ def account_page(store: Store, shop: dict, domain: str, customer: dict) -> str:
         f"<td>{escape(order_state(o))}</td></tr>" for o in orders)
     table = (f"<table><tr><th>Order</th><th>Date</th><th>Total</th><th>Status</th></tr>{rows}</table>" if orders
              else "<p>No orders yet.</p>")
-    profile = block(store, domain, "profile") if placed(shop, "profile") else ""
+    locale = customer.get("locale") or ""
+    profile = block(store, domain, "profile", locale=locale) if placed(shop, "profile") else ""
+    refer = escape(_refer_page_url(domain, locale))
     return (f'<div class=card><h1>Your account</h1><p>{escape(customer["first_name"])} {escape(customer.get("last_name", ""))}'
-            f' · {escape(customer.get("email", ""))}</p><p><a href="/shops/{d}/account/pages/refer">Refer friends</a></p>'
+            f' · {escape(customer.get("email", ""))}</p><p><a href="{refer}">Refer friends</a></p>'
             f"{profile}</div><div class=card><h2>Orders</h2>{table}</div>")
 
 
 def order_status_page(store: Store, shop: dict, domain: str, order: dict) -> str:
     d = escape(domain)
     lines = "".join(f"<li>{escape(li['title'])} × {li['quantity']}</li>" for li in order["line_items"])
-    extension = (block(store, domain, "order-status", order_gid=gid("Order", order["id"]))
+    extension = (block(store, domain, "order-status", order_gid=gid("Order", order["id"]),
+                       locale=order.get("customer_locale") or "")
                  if placed(shop, "order-status") else "")
     return (f'<div class=card><p><a href="/shops/{d}/account">← Orders</a></p><h1>Order {escape(order["name"])}</h1>'
             f"<p><strong>{escape(order_state(order))}</strong> · {escape(order['total'])} {escape(order['currency'])}</p>"
@@ -125,13 +158,15 @@ def order_status_page(store: Store, shop: dict, domain: str, order: dict) -> str
 
 
 def refer_page(store: Store, domain: str) -> str:
-    """The extension's full page (customer-account.page.render)."""
+    """The extension's full page (customer-account.page.render), in the language its address asks for."""
     d = escape(domain)
-    return (f'<div class=card><p><a href="/shops/{d}/account">← Your account</a></p><h1>Refer friends</h1>'
-            f'{block(store, domain, "account")}</div>')
+    # The heading is the extension's page heading: the host writes it in the extension's language.
+    return (f'<div class=card><p><a href="/shops/{d}/account">← Your account</a></p>'
+            f'<h1 data-advocate-page-title>Refer friends</h1>{block(store, domain, "account")}</div>')
 
 
 def thank_you_block(store: Store, shop: dict, domain: str, order: dict) -> str:
     if not placed(shop, "thank-you"):
         return ""
-    return block(store, domain, "thank-you", order_gid=gid("OrderIdentity", order["id"]))
+    return block(store, domain, "thank-you", order_gid=gid("OrderIdentity", order["id"]),
+                 locale=order.get("customer_locale") or "")

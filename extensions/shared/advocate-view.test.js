@@ -1,9 +1,21 @@
 // What each extension surface shows for each answer of /ext/v1/buyer, and how the answer is fetched.
 // Run: npm run test:extensions
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import {describe, test} from "node:test";
 
-import {loadBuyerData, orderStatusView, profileView, referPageView, thankYouView} from "./advocate-view.js";
+import * as views from "./advocate-view.js";
+import {loadBuyerData, localeI18n} from "./advocate-view.js";
+
+// Each view with its extension's English locale file, as Shopify's i18n would give it to an English buyer.
+const english = (extension) => localeI18n(JSON.parse(fs.readFileSync(
+  new URL(`../${extension}/locales/en.default.json`, import.meta.url), "utf8")), "en");
+const CHECKOUT = english("advocate-checkout");
+const ACCOUNT = english("advocate-account");
+const thankYouView = (data) => views.thankYouView(data, CHECKOUT);
+const orderStatusView = (data) => views.orderStatusView(data, CHECKOUT);
+const profileView = (data, options) => views.profileView(data, CHECKOUT, options);
+const referPageView = (data) => views.referPageView(data, ACCOUNT);
 
 const APP = "https://app.example";
 const LINK = "https://maple.myshopify.com/apps/advocate/referrals/r/MAYA-7K2Q";
@@ -54,8 +66,9 @@ describe("thank-you page", () => {
     assert.equal(nodes[0].type, "heading");
     assert.match(nodes[0].text, /10% off their first order/);
     assert.ok(nodes.some((n) => n.type === "text" && n.text.includes("10.00 USD in store credit")));
-    assert.deepEqual(byType(nodes, "copy"), [{type: "copy", label: "Your referral link", value: LINK}]);
+    assert.deepEqual(byType(nodes, "copy"), [{type: "copy", label: "Your referral link", value: LINK, button: "Copy", done: "Copied"}]);
     const [share] = byType(nodes, "share");
+    assert.equal(share.label, "Share your link");
     assert.deepEqual(share.targets.map((t) => t.label), ["WhatsApp", "Text message", "Email", "More ways to share"]);
     assert.equal(share.targets.at(-1).url, `${APP}/referrals/s/tok`);
   });
@@ -174,14 +187,24 @@ describe("customer account's Refer friends page", () => {
   test("while referrals are paused only the products waiting for a review show, and nothing when there are none", () => {
     const nodes = referPageView(answer({account: {awaiting_review: account.awaiting_review}}));
     assert.deepEqual(nodes.map((n) => n.type), ["heading", "link"]);
+    assert.equal(nodes[0].text, "1 item waiting for your review");
     assert.doesNotMatch(words(nodes), /friend|credit/i);
     assert.deepEqual(referPageView(answer({account: {awaiting_review: []}})), []);
     assert.deepEqual(referPageView(answer()), []);
   });
 
-  test("a waiting review whose link is not a web address is left out", () => {
+  test("a waiting review whose link is not a web address is left out, and the count is of those shown", () => {
     const nodes = referPageView(answer({account: {awaiting_review: [{title: "Hat", url: "javascript:alert(1)"}]}}));
     assert.deepEqual(nodes, []);
+    const two = referPageView(answer({account: {awaiting_review: [{title: "Hat", url: "javascript:alert(1)"},
+      {title: "", url: `${APP}/reviews/r/tok?item=5`}, {title: "Scarf", url: `${APP}/reviews/r/tok?item=6`}]}}));
+    assert.deepEqual(two.map((n) => n.text), ["2 items waiting for your review", "Review your item", "Review Scarf"]);
+  });
+
+  test("a large friend count is written as the buyer's language writes numbers", () => {
+    const german = views.referPageView(answer({referral: referral(), account: {...account, friend_count: 1234}}),
+      {translate: ACCOUNT.translate, formatNumber: (n) => new Intl.NumberFormat("de").format(n)});
+    assert.equal(byType(german, "figures")[0].items.at(-1).value, "1.234");
   });
 });
 
@@ -247,6 +270,12 @@ describe("loadBuyerData", () => {
     assert.equal(fake.requests.length, 1);
     assert.equal(fake.requests[0].url, `${APP}/ext/v1/buyer?surface=thank-you&order=gid%3A%2F%2Fshopify%2FOrderIdentity%2F9`);
     assert.deepEqual(fake.requests[0].headers, {Authorization: "Bearer token-1", Accept: "application/json"});
+  });
+
+  test("the extension's language goes along, so that Advocate can write its part in it", async () => {
+    const fake = server(answer());
+    await load(fake, {surface: "order-status", orderId: "gid://shopify/Order/9", locale: "ko"}).result;
+    assert.equal(fake.requests[0].url, `${APP}/ext/v1/buyer?surface=order-status&order=gid%3A%2F%2Fshopify%2FOrder%2F9&locale=ko`);
   });
 
   test("a page without an order leaves the order out of the query", async () => {

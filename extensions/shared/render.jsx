@@ -18,8 +18,9 @@ function bakedAppUrl() {
   }
 }
 
-/** Asks Advocate once on mount (and again if the order changes), then draws what the view decides;
- * a block draws nothing until then, or at all when there is nothing (`emptyText` is for a full page). */
+/** Asks Advocate once on mount (and again if the order changes), then draws what the view decides
+ * with Shopify's `shopify.i18n` (the extension's locales/ file in the buyer's language); a block draws
+ * nothing until then, or at all when there is nothing (`emptyText` is for a full page). */
 export function AdvocateBlock({surface, orderId, view, emptyText}) {
   const [nodes, setNodes] = useState(null);
   useEffect(() => {
@@ -28,8 +29,10 @@ export function AdvocateBlock({surface, orderId, view, emptyText}) {
       return undefined;
     }
     let current = true;
-    loadBuyerData({appUrl: APP_URL, surface, orderId, sessionToken: shopify.sessionToken, fetch: (url, init) => fetch(url, init)})
-      .then((data) => current && setNodes(data ? view(data) : []));
+    const locale = shopify.localization?.extensionLanguage?.value?.isoCode;
+    loadBuyerData({appUrl: APP_URL, surface, orderId, locale, sessionToken: shopify.sessionToken,
+      fetch: (url, init) => fetch(url, init)})
+      .then((data) => current && setNodes(data ? view(data, shopify.i18n) : []));
     return () => {
       current = false;
     };
@@ -61,7 +64,7 @@ function Node({node, id}) {
       return <CopyField node={node} id={id} />;
     case "share":
       return (
-        <s-stack direction="inline" gap="small-200" accessibilityLabel="Share your link">
+        <s-stack direction="inline" gap="small-200" accessibilityLabel={node.label}>
           {node.targets.map((target) => (
             <s-button key={target.url} href={target.url} variant="secondary" target={opensApp(target.url) ? undefined : "_blank"}>
               {target.label}
@@ -109,10 +112,10 @@ function CopyField({node, id}) {
     <s-stack gap="small-200">
       <s-grid gridTemplateColumns="1fr auto" gap="base" alignItems="end">
         <s-text-field label={node.label} value={node.value} readOnly />
-        <s-button commandFor={`${id}-clip`} command="--copy" variant="primary">Copy</s-button>
+        <s-button commandFor={`${id}-clip`} command="--copy" variant="primary">{node.button}</s-button>
       </s-grid>
       <s-clipboard-item id={`${id}-clip`} text={node.value} onCopy={() => setCopied(true)} />
-      <s-stack accessibilityRole="status">{copied ? <s-text tone="success">Copied</s-text> : null}</s-stack>
+      <s-stack accessibilityRole="status">{copied ? <s-text tone="success">{node.done}</s-text> : null}</s-stack>
     </s-stack>
   );
 }

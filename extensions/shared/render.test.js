@@ -159,13 +159,15 @@ async function until(check, what) {
 
 describe("the Polaris renderer", () => {
   test("the referral link is a read-only field with a Copy button wired to a clipboard item, and says Copied", async () => {
-    draw([{type: "heading", text: "Give a friend 10% off"}, {type: "copy", label: "Your referral link", value: LINK}]);
+    draw([{type: "heading", text: "Give a friend 10% off"},
+      {type: "copy", label: "Your referral link", value: LINK, button: "Copy", done: "Copied"}]);
     assert.equal(root.one("s-heading").textContent, "Give a friend 10% off");
     const field = root.one("s-text-field");
     assert.equal(field.getAttribute("label"), "Your referral link");
     assert.equal(field.getAttribute("value"), LINK);
     assert.ok(field.getAttribute("readOnly") !== null);
     const button = root.one("s-button");
+    assert.equal(button.textContent, "Copy");
     const clip = root.one("s-clipboard-item");
     assert.equal(button.getAttribute("command"), "--copy");
     assert.equal(button.getAttribute("commandFor"), clip.getAttribute("id"));
@@ -175,8 +177,20 @@ describe("the Polaris renderer", () => {
     await until(() => root.textContent.includes("Copied"), "the Copied line");
   });
 
+  test("the words of the copy button and of the share row come from the view, in the buyer's language", async () => {
+    draw([{type: "copy", label: "내 추천 링크", value: LINK, button: "복사", done: "복사했어요"},
+      {type: "share", label: "내 링크 공유하기", targets: [{label: "카카오톡", url: "https://example.com/share"}]}]);
+    assert.equal(root.one("s-text-field").getAttribute("label"), "내 추천 링크");
+    assert.equal(root.one("s-button").textContent, "복사");
+    assert.ok(root.all("s-stack").some((stack) => stack.getAttribute("accessibilityLabel") === "내 링크 공유하기"));
+    root.one("s-clipboard-item").dispatch("copy");
+    await until(() => root.textContent.includes("복사했어요"), "the Korean Copied line");
+    assert.doesNotMatch(root.textContent, /Copy|Share/);
+  });
+
   test("share targets are buttons; web ones open a new tab, mail and text messages the phone's app", () => {
-    draw([{type: "share", targets: [{label: "WhatsApp", url: "https://wa.me/?text=hi"}, {label: "Email", url: "mailto:?body=hi"}]}]);
+    draw([{type: "share", label: "Share your link",
+      targets: [{label: "WhatsApp", url: "https://wa.me/?text=hi"}, {label: "Email", url: "mailto:?body=hi"}]}]);
     const [whatsapp, email] = root.all("s-button");
     assert.deepEqual([whatsapp.textContent, whatsapp.getAttribute("href"), whatsapp.getAttribute("target")],
       ["WhatsApp", "https://wa.me/?text=hi", "_blank"]);
@@ -226,17 +240,22 @@ describe("a target's block", () => {
       return {ok: status < 400, status, json: async () => body};
     };
     let n = 0;
-    globalThis.shopify = {sessionToken: {get: async () => `token-${++n}`}};
+    const i18n = {translate: (key) => ({"referral.link_label": "내 추천 링크"})[key], formatNumber: String};
+    globalThis.shopify = {sessionToken: {get: async () => `token-${++n}`}, i18n,
+      localization: {extensionLanguage: {value: {isoCode: "ko"}}}};
     return requests;
   }
 
-  const view = (data) => [{type: "copy", label: "Your referral link", value: data.referral.link}];
+  // A view as advocate-view.js writes them: its words from the i18n it is given (Shopify's shopify.i18n).
+  const view = (data, i18n) => [{type: "copy", label: i18n.translate("referral.link_label"), value: data.referral.link}];
 
-  test("asks Advocate at the baked-in address with the buyer's token and draws the answer", async () => {
+  test("asks Advocate at the baked-in address with the buyer's token and language, and draws the answer in it", async () => {
     const requests = serve(200, {referral: {state: "ready", link: LINK}});
     ui.render(ui.h(ui.AdvocateBlock, {surface: "thank-you", orderId: "gid://shopify/OrderIdentity/9", view}), root);
     await until(() => root.all("s-text-field").length === 1, "the link");
-    assert.equal(requests[0].url, `${APP}/ext/v1/buyer?surface=thank-you&order=gid%3A%2F%2Fshopify%2FOrderIdentity%2F9`);
+    assert.equal(requests[0].url,
+      `${APP}/ext/v1/buyer?surface=thank-you&order=gid%3A%2F%2Fshopify%2FOrderIdentity%2F9&locale=ko`);
+    assert.equal(root.one("s-text-field").getAttribute("label"), "내 추천 링크");
     assert.equal(requests[0].init.headers.Authorization, "Bearer token-1");
     assert.equal(root.one("s-text-field").getAttribute("value"), LINK);
   });

@@ -2,11 +2,14 @@
 the merchant places the block from the panel's link into the checkout editor; Maya checks out and
 finds her link on the thank-you page; a friend buys with it and her Refer friends page shows the
 credit; once her order is delivered, the order status page's stars open the review form; a guest
-is told their link comes by email. Screenshots at phone width, axe clean, no console errors."""
+is told their link comes by email; 지민, who buys in Korean, reads every block in Korean. Screenshots
+at phone width, axe clean, no console errors."""
 from __future__ import annotations
 
 import html
+import json
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +22,7 @@ from tests.e2e.harness import wait_until
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 RENDERED = "[data-advocate-block][data-state=rendered]"
+EXTENSIONS = Path(__file__).resolve().parents[2] / "extensions"
 
 
 @pytest.fixture(scope="module")
@@ -147,4 +151,69 @@ def test_a_guest_is_told_their_link_comes_by_email(placed, phone):
     text = _block_text(phone)
     assert "email" in text.lower() and "/referrals/r/" not in phone.content()
     screenshot(phone, "checkout-thank-you-guest-phone")
+    assert phone.console_errors == []
+
+
+def _words(extension: str, language: str) -> dict:
+    name = "en.default.json" if language == "en" else f"{language}.json"
+    return json.loads((EXTENSIONS / extension / "locales" / name).read_text(encoding="utf-8"))
+
+
+def _no_english(text: str, *english: str) -> None:
+    for words in english:
+        assert words not in text, words
+
+
+def test_a_korean_buyer_reads_every_block_in_korean(placed, phone):
+    """The words of the extensions' own locale files (locales/ko.json), none of the English ones. What
+    Advocate writes into its answer (the offer, the reward, money, share labels) is Advocate's to translate."""
+    store = placed.store
+    ko, en = _words("advocate-checkout", "ko"), _words("advocate-checkout", "en")
+    ko_page, en_page = _words("advocate-account", "ko"), _words("advocate-account", "en")
+    _log_in(phone, store, "jimin@example.com")
+    order_id = _buy(phone, store, "camp-blanket")
+    assert store.store.order(DEMO, str(order_id))["customer_locale"] == "ko-KR"
+
+    # The thank-you page: her link, labelled, copied and shared in Korean.
+    text = _block_text(phone)
+    assert phone.locator(RENDERED).first.get_attribute("lang") == "ko"
+    phone.get_by_label(ko["referral"]["link_label"]).wait_for(timeout=40_000)
+    text = phone.locator(RENDERED).first.inner_text()
+    assert text.startswith("친구에게 ") and ko["referral"]["more_ways"] in text
+    assert phone.get_by_role("list", name=ko["referral"]["share_label"]).count() == 1
+    _no_english(text, en["referral"]["link_label"], en["referral"]["more_ways"], "Give a friend", "When they order")
+    phone.locator(RENDERED).get_by_role("button", name=ko["referral"]["copy"]).click()
+    phone.get_by_text(ko["referral"]["copied"]).wait_for()
+    screenshot(phone, "checkout-thank-you-korean-phone")
+    assert accessibility_violations(phone) == []
+
+    # Delivered: the order status page's review row and its stars' labels are Korean.
+    store.fulfil(DEMO, order_id)
+    store.deliver(DEMO, order_id)
+
+    def review_row() -> bool:
+        phone.goto(f"{store.url}/shops/{DEMO}/account/orders/{order_id}")
+        return ko["review"]["heading"] in _block_text(phone)
+
+    wait_until(review_row, timeout=40, what="the Korean review row on the order status page")
+    text = _block_text(phone)
+    assert ko["review"]["prompt"] in text and ko["review"]["open_form"] in text
+    _no_english(text, en["review"]["heading"], en["review"]["prompt"], en["review"]["open_form"])
+    assert phone.get_by_role("link", name=ko["review"]["star"].replace("{{rating}}", "5")).count() == 1
+    screenshot(phone, "account-order-status-korean-phone")
+    assert accessibility_violations(phone) == []
+
+    # Her account: the profile block, then the Refer friends page its link opens, both Korean.
+    phone.goto(f"{store.url}/shops/{DEMO}/account")
+    text = _block_text(phone)
+    assert ko["credit"]["earned"] in text
+    _no_english(text, en["credit"]["earned"], en["profile"]["see_all"])
+    phone.locator(RENDERED).get_by_role("link", name=ko["profile"]["see_all"]).click()
+    phone.get_by_role("heading", name=ko_page["page"]["title"], exact=True).wait_for()
+    text = _block_text(phone)
+    assert ko_page["referral"]["copy"] in text and ko_page["account"]["friends_ordered"] in text
+    _no_english(phone.locator("main").inner_text(), en_page["page"]["title"], en_page["account"]["friends_ordered"],
+                en_page["account"]["no_friends"])
+    screenshot(phone, "account-refer-friends-korean-phone")
+    assert accessibility_violations(phone) == []
     assert phone.console_errors == []

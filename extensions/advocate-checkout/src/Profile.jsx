@@ -12,6 +12,6 @@ export default async () => {
   render(<AdvocateBlock surface="profile" view={profile} />, document.body);
 };
 
-function profile(data) {
-  return profileView(data, {pageUrl: REFER_PAGE});
+function profile(data, i18n) {
+  return profileView(data, i18n, {pageUrl: REFER_PAGE});
 }
