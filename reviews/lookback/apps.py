@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class LookbackConfig(AppConfig):
@@ -14,6 +15,8 @@ class LookbackConfig(AppConfig):
 
         register_sweeper(lookback_sweep)
         register_settings_section(
-            "lookback", "Ask past customers", "Review requests for orders fulfilled before Advocate, spread over "
-            "days at the rate you choose.", "/app/reviews/lookback/", order=12,
+            "lookback", gettext_lazy("Ask past customers"),
+            gettext_lazy("Review requests for orders fulfilled before Advocate, spread over days at the rate you "
+                         "choose."),
+            "/app/reviews/lookback/", order=12,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from reviews.models import ReviewRequest
 from shopapp.models import Shop, ShopScopedQuerySet
@@ -12,10 +13,11 @@ from shopapp.models import Shop, ShopScopedQuerySet
 
 class LookbackRun(models.Model):
     class Status(models.TextChoices):
-        SCHEDULING = "scheduling", "Scheduling"  # a job is creating its requests
-        RUNNING = "running", "Sending"
-        DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        # SCHEDULING: a job is creating its requests.
+        SCHEDULING = "scheduling", pgettext_lazy("a look-back run's status", "Scheduling")
+        RUNNING = "running", pgettext_lazy("a look-back run's status", "Sending")
+        DONE = "done", pgettext_lazy("a look-back run's status", "Done")
+        CANCELLED = "cancelled", pgettext_lazy("a look-back run's status", "Cancelled")
 
     ACTIVE = (Status.SCHEDULING, Status.RUNNING)
 

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from reviews.lookback.models import LookbackRequest, LookbackRun
 from reviews.models import ReviewRequest, ReviewRequestItem, ReviewSettings
@@ -28,8 +29,8 @@ from shopapp.models import Order, Shop
 
 log = logging.getLogger(__name__)
 
-CANCELLED = "the look-back run was cancelled"
-ASKED_BEFORE = "asked by an earlier look-back run"
+CANCELLED = "the look-back run was cancelled"  # a request's skip_reason, stored: not translated
+ASKED_BEFORE = gettext_lazy("asked by an earlier look-back run")  # why a customer is left out, shown in the preview
 LEASE = timedelta(minutes=10)
 S = ReviewRequest.Status
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.translation import gettext as _, gettext_lazy
 
 from reviews.lookback.forms import DEFAULTS, LookbackForm
 from reviews.lookback.models import LookbackRun
@@ -36,22 +37,24 @@ def _post(request: HttpRequest) -> HttpResponse:
         raw = request.POST.get("run", "")
         run = LookbackRun.objects.for_shop(shop).filter(pk=raw).first() if raw.isascii() and raw.isdigit() else None
         if run is None:
-            return _render(request, LookbackForm(initial=DEFAULTS), status=404, error="That run is not in this shop.")
+            return _render(request, LookbackForm(initial=DEFAULTS), status=404,
+                           error=_("That run is not in this shop."))
         removed = lookback_cancel(run=run)
         return _redirect(request, "cancelled" if removed or run.status == LookbackRun.Status.CANCELLED else "")
     form = LookbackForm(request.POST)
     if not form.is_valid():
-        return _render(request, form, status=400, error="Nothing was started: check the messages below.")
+        return _render(request, form, status=400, error=_("Nothing was started: check the messages below."))
     if not ReviewSettings.for_shop(shop).requests_enabled:
-        return _render(request, form, status=409, error="Nothing was started: review requests are off. Switch them "
-                                                         "on in Review settings first.")
+        return _render(request, form, status=409, error=_("Nothing was started: review requests are off. Switch them "
+                                                           "on in Review settings first."))
     _run, created = lookback_start(shop=shop, actor=panel_actor(request), **form.cleaned_data)
     return _redirect(request, "started" if created else "running")
 
 
-NOTICES = {"started": "Look-back run started: the first emails go out now, the rest at your rate.",
-           "running": "A look-back run is already going: here it is. Cancel it to start another.",
-           "cancelled": "Look-back run cancelled: nothing more is sent, and its unsent orders can be asked again."}
+NOTICES = {"started": gettext_lazy("Look-back run started: the first emails go out now, the rest at your rate."),
+           "running": gettext_lazy("A look-back run is already going: here it is. Cancel it to start another."),
+           "cancelled": gettext_lazy("Look-back run cancelled: nothing more is sent, and its unsent orders can be "
+                                     "asked again.")}
 
 
 def _notice(request: HttpRequest) -> str:
