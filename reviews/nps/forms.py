@@ -12,12 +12,12 @@ class NpsSettingsForm(forms.ModelForm):
     class Meta:
         model = NpsSettings
         fields = ["enabled", "mode", "delay_days"]
-        labels = {"enabled": "Ask the NPS question", "mode": "Where to ask",
-                  "delay_days": "Days after delivery, for an email of its own"}
+        labels = {"enabled": _("Ask the NPS question"), "mode": _("Where to ask"),
+                  "delay_days": _("Days after delivery, for an email of its own")}
         help_texts = {
-            "mode": "In the review request: no extra email, and only customers who get a request are asked. "
-                    "On its own: one more email, counted in the limit of 5 review emails per customer in 30 days.",
-            "delay_days": "1 to 60. Counted from fulfilment when Shopify never reports the delivery.",
+            "mode": _("In the review request: no extra email, and only customers who get a request are asked. "
+                      "On its own: one more email, counted in the limit of 5 review emails per customer in 30 days."),
+            "delay_days": _("1 to 60. Counted from fulfilment when Shopify never reports the delivery."),
         }
 
 
@@ -31,5 +31,5 @@ class NpsAnswerForm(forms.Form):
                               widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}))
 
 
-FILTERS = [("", "All answers"), ("detractor", "Detractors (0–6)"), ("passive", "Passives (7–8)"),
-           ("promoter", "Promoters (9–10)")]
+FILTERS = [("", _("All answers")), ("detractor", _("Detractors (0–6)")), ("passive", _("Passives (7–8)")),
+           ("promoter", _("Promoters (9–10)"))]

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from reviews.models import ReviewSettings
 from reviews.nps.figures import nps_figures
@@ -26,7 +27,7 @@ def nps_page(request: HttpRequest) -> HttpResponse:
         form = NpsSettingsForm(request.POST, instance=config)
         if form.is_valid():
             config = form.save()
-            notice = "NPS settings saved."
+            notice = _("NPS settings saved.")
             form = NpsSettingsForm(instance=config)
         else:
             status = 400
@@ -34,7 +35,7 @@ def nps_page(request: HttpRequest) -> HttpResponse:
     elif request.method != "GET":
         return HttpResponse(status=405)
     params = ListParams(request)
-    kind = params.choice("kind", SCORE_RANGES, label="Answers")
+    kind = params.choice("kind", SCORE_RANGES, label=_("Answers"))
     answers = NpsSurvey.objects.for_shop(shop).answered().select_related("customer", "order").order_by("-answered_at", "-pk")
     if kind:
         low, high = SCORE_RANGES[kind]
