@@ -219,8 +219,7 @@ def remedy_deliver(*, remedy_id: int) -> CaseMessage | None:
         with transaction.atomic():
             message = _message_create(case, subject=subject, body=body, actor=SYSTEM_ACTOR, remedy=remedy)
             first_response_record(case)
-            case_log(case, "remedy_delivered", f"{remedy.get_kind_display()} {remedy.code} sent to the customer"
-                 .replace("  ", " "), SYSTEM_ACTOR)
+            case_log(case, "remedy_delivered", "", SYSTEM_ACTOR, data={"kind": remedy.kind, "code": remedy.code})
     except IntegrityError:  # another worker delivered it first
         return None
     enqueue(case_message_send, message.pk)
@@ -293,7 +292,7 @@ def case_public_reply(*, case: Case, text: str, actor: str) -> Review:
     review = review_reply(review=case.review, text=text, actor=actor)
     if review.reply:
         first_response_record(case)
-    case_log(case, "replied_public", "removed" if not review.reply else review.reply[:200], actor)
+    case_log(case, "replied_public", review.reply[:200], actor, data={} if review.reply else {"removed": True})
     return review
 
 

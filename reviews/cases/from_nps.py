@@ -41,7 +41,7 @@ def case_open_for_nps(survey: NpsSurvey) -> tuple[Case | None, bool]:
             survey.customer_id = live.customer_id
             case = Case.objects.create(shop=survey.shop, nps_survey=survey, customer_id=live.customer_id,
                                        reason=Case.Reason.NPS, rating_at_open=survey.score)
-            case_log(case, "opened", f"{Case.Reason.NPS.label}: {survey.score}/10", SYSTEM_ACTOR)
+            case_log(case, "opened", "", SYSTEM_ACTOR, data={"reason": Case.Reason.NPS, "score": survey.score})
             customer = live.customer
             flow_trigger_queue(
                 shop=survey.shop, handle="advocate-case-opened", key=f"case-opened:{case.pk}",
@@ -57,11 +57,10 @@ def case_open_for_nps(survey: NpsSurvey) -> tuple[Case | None, bool]:
 
 def _note_change(case: Case, survey: NpsSurvey) -> None:
     """A line when the customer changes their score (the case shows their comment as it is now)."""
-    detail = f"the customer's score is now {survey.score}/10"
-    last = case.events.filter(action="score_updated").order_by("-pk").values_list("detail", flat=True).first()
-    if last == detail or (last is None and survey.score == case.rating_at_open):
+    last = case.events.filter(action="score_updated").order_by("-pk").values_list("data", flat=True).first()
+    if (last or {}).get("score") == survey.score or (last is None and survey.score == case.rating_at_open):
         return  # the comment changed, or the same follow-up ran twice
-    case_log(case, "score_updated", detail, CUSTOMER_ACTOR)
+    case_log(case, "score_updated", "", CUSTOMER_ACTOR, data={"score": survey.score})
 
 
 def _shopify_customer_id(customer) -> int | None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from reviews.models import Review
 from shopapp.models import Customer, Shop, ShopScopedQuerySet
@@ -20,8 +21,8 @@ class CaseSettings(models.Model):
     """When a review opens a case, who hears about it, and how fast the shop means to answer."""
 
     class AlertMode(models.TextChoices):
-        AT_ONCE = "at_once", "At once, one email per case"
-        DIGEST = "digest", "Once a day, a digest"
+        AT_ONCE = "at_once", _("At once, one email per case")
+        DIGEST = "digest", _("Once a day, a digest")
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="case_settings")
     rating_threshold = models.PositiveSmallIntegerField(
@@ -80,17 +81,17 @@ class Case(models.Model):
     """One review's case, or one NPS answer's (at most one for each)."""
 
     class Status(models.TextChoices):
-        NEW = "new"
-        OPEN = "open"
-        WAITING = "waiting", "Waiting for customer"
-        RESOLVED = "resolved"
-        CLOSED = "closed"
+        NEW = "new", pgettext_lazy("a case's status", "New")
+        OPEN = "open", pgettext_lazy("a case's status", "Open")
+        WAITING = "waiting", pgettext_lazy("a case's status", "Waiting for customer")
+        RESOLVED = "resolved", pgettext_lazy("a case's status", "Resolved")
+        CLOSED = "closed", pgettext_lazy("a case's status", "Closed")
 
     class Reason(models.TextChoices):
-        RATING = "rating", "Low rating"
-        KEYWORD = "keyword", "Complaint keyword"
-        MANUAL = "manual", "Opened by hand"
-        NPS = "nps", "Would not recommend the shop"
+        RATING = "rating", _("Low rating")
+        KEYWORD = "keyword", _("Complaint keyword")
+        MANUAL = "manual", _("Opened by hand")
+        NPS = "nps", _("Would not recommend the shop")
 
     ACTIVE = (Status.NEW, Status.OPEN, Status.WAITING)
 
@@ -137,15 +138,19 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(max_length=30)
-    detail = models.CharField(max_length=300, blank=True)
+    detail = models.CharField(max_length=300, blank=True, help_text="in English, as it happened")
+    # What the detail says, as values (a status, a score, a remedy's kind): the panel writes the line in
+    # the reader's language from these (reviews.cases.history); an event without them shows `detail`.
+    data = models.JSONField(default=dict, blank=True)
     actor = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
 
-    LABELS = {"opened": "Opened", "status": "Status", "assigned": "Assignee", "replied_private": "Private reply",
-              "replied_public": "Public reply", "customer_answered": "The customer answered",
-              "review_updated": "Review updated", "remedy": "Remedy", "remedy_done": "Remedy done",
-              "remedy_failed": "Remedy failed", "remedy_retry": "Remedy tried again", "alert_sent": "Alert sent",
-              "score_updated": "Score updated"}
+    LABELS = {"opened": _("Opened"), "status": pgettext_lazy("a case's history", "Status"),
+              "assigned": _("Assignee"), "replied_private": _("Private reply"), "replied_public": _("Public reply"),
+              "customer_answered": _("The customer answered"), "review_updated": _("Review updated"),
+              "remedy": _("Remedy"), "remedy_done": _("Remedy done"), "remedy_failed": _("Remedy failed"),
+              "remedy_retry": _("Remedy tried again"), "remedy_delivered": _("Remedy sent"),
+              "alert_sent": _("Alert sent"), "score_updated": _("Score updated")}
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -159,8 +164,8 @@ class CaseMessage(models.Model):
     """The private conversation: the shop's emails and the customer's answers."""
 
     class Direction(models.TextChoices):
-        OUT = "out", "From the shop"
-        IN = "in", "From the customer"
+        OUT = "out", _("From the shop")
+        IN = "in", _("From the customer")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="messages")
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -184,16 +189,16 @@ class Remedy(models.Model):
     """What the shop gave: recorded first (the intent), then done in Shopify by a job."""
 
     class Kind(models.TextChoices):
-        DISCOUNT = "discount", "Discount code"
-        STORE_CREDIT = "store_credit", "Store credit"
-        REFUND = "refund", "Refund done in Shopify"
-        REPLACEMENT = "replacement", "Replacement sent from Shopify"
+        DISCOUNT = "discount", _("Discount code")
+        STORE_CREDIT = "store_credit", _("Store credit")
+        REFUND = "refund", _("Refund done in Shopify")
+        REPLACEMENT = "replacement", _("Replacement sent from Shopify")
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENDING = "sending", "Sending to Shopify"
-        DONE = "done"
-        FAILED = "failed"
+        PENDING = "pending", pgettext_lazy("a remedy's status", "Pending")
+        SENDING = "sending", pgettext_lazy("a remedy's status", "Sending to Shopify")
+        DONE = "done", pgettext_lazy("a remedy's status", "Done")
+        FAILED = "failed", pgettext_lazy("a remedy's status", "Failed")
 
     REMOTE = (Kind.DISCOUNT, Kind.STORE_CREDIT)
 

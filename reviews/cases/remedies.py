@@ -53,7 +53,8 @@ def remedy_offer(*, case: Case, kind: str, amount: Decimal, note: str, actor: st
             status=Remedy.Status.PENDING if kind in Remedy.REMOTE else Remedy.Status.DONE,
             done_at=None if kind in Remedy.REMOTE else timezone.now(),
         )
-        case_log(case, "remedy", f"{remedy.get_kind_display()}: {remedy.amount} {remedy.currency}", actor)
+        case_log(case, "remedy", "", actor, data={"kind": remedy.kind, "amount": str(remedy.amount),
+                                                  "currency": remedy.currency})
     if kind in Remedy.REMOTE:
         enqueue(remedy_apply_job, remedy.pk)
     return remedy
@@ -88,8 +89,7 @@ def remedy_apply(*, remedy_id: int, now: datetime | None = None) -> Remedy | Non
         return _failed(remedy, str(exc), retry=remedy.attempts < MAX_ATTEMPTS)
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.DONE, shopify_id=shopify_id[:120], error="",
                                                done_at=timezone.now(), next_attempt_at=None)
-    case_log(remedy.case, "remedy_done", f"{remedy.get_kind_display()} {remedy.code} created in Shopify".replace("  ", " "),
-         "Advocate")
+    case_log(remedy.case, "remedy_done", "", "Advocate", data={"kind": remedy.kind, "code": remedy.code})
     remedy_deliver(remedy_id=remedy.pk)
     remedy.refresh_from_db()
     return remedy
@@ -113,7 +113,7 @@ def _failed(remedy: Remedy, error: str, *, retry: bool) -> Remedy:
     # Without a next attempt, the sweep leaves it alone until the merchant tries again.
     Remedy.objects.filter(pk=remedy.pk).update(status=Remedy.Status.FAILED, error=error[:500],
                                                **({} if retry else {"next_attempt_at": None}))
-    case_log(remedy.case, "remedy_failed", f"{remedy.get_kind_display()}: {error}", "Advocate")
+    case_log(remedy.case, "remedy_failed", "", "Advocate", data={"kind": remedy.kind, "error": error[:200]})
     remedy.refresh_from_db()
     return remedy
 
@@ -123,7 +123,7 @@ def remedy_retry(*, remedy: Remedy, actor: str) -> Remedy:
     if remedy.status != Remedy.Status.FAILED:
         raise CaseError(_("Only a remedy that failed can be tried again."))
     Remedy.objects.filter(pk=remedy.pk).update(next_attempt_at=None, attempts=0, status=Remedy.Status.PENDING)
-    case_log(remedy.case, "remedy_retry", remedy.get_kind_display(), actor)
+    case_log(remedy.case, "remedy_retry", "", actor, data={"kind": remedy.kind})
     enqueue(remedy_apply_job, remedy.pk)
     remedy.refresh_from_db()
     return remedy

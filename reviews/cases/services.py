@@ -72,8 +72,7 @@ def case_open(*, review: Review, reason: str, actor: str, keyword: str = "") -> 
         with transaction.atomic():
             case = Case.objects.create(shop=review.shop, review=review, customer=review.customer, reason=reason,
                                        keyword=keyword[:100], rating_at_open=review.rating)
-            detail = Case.Reason(reason).label + (f": “{keyword}”" if keyword else "")
-            case_log(case, "opened", detail, actor)
+            case_log(case, "opened", "", actor, data={"reason": reason, "keyword": keyword[:100]})
             flow_trigger_queue(shop=review.shop, handle="advocate-case-opened", key=f"case-opened:{case.pk}",
                                payload={**_flow_refs(review), "Rating": review.rating, "Case number": case.pk},
                                customer_shopify_id=_customer_id(review))
@@ -90,7 +89,7 @@ def on_review_saved(review: Review, created: bool) -> None:
     case = Case.objects.filter(review=review).first()
     if case is not None:
         if not created and case.review.rating != case.rating_at_open:
-            case_log(case, "review_updated", f"the customer's rating is now {review.rating}★", CUSTOMER_ACTOR)
+            case_log(case, "review_updated", "", CUSTOMER_ACTOR, data={"rating": review.rating})
         return
     if review.status == Review.Status.UNCONFIRMED:
         return
@@ -114,10 +113,28 @@ def _flow_refs(review: Review) -> dict:
     return {"customer_id": _customer_id(review), "order_id": line.order.shopify_id if line is not None else None}
 
 
+def _case_flow_refs(case: Case) -> dict:
+    """Flow's reference fields for a case: its review's, or the customer and order an NPS answer was about."""
+    if case.review_id is not None:
+        return _flow_refs(case.review)
+    customer = case.customer
+    order = case.nps_survey.order if case.nps_survey_id else None
+    return {"customer_id": customer.shopify_id if customer is not None and not customer.redacted_at else None,
+            "order_id": order.shopify_id if order is not None else None}
+
+
 # --- statuses and the log -----------------------------------------------------------
 
-def case_log(case: Case, action: str, detail: str, actor: str) -> CaseEvent:
-    return CaseEvent.objects.create(case=case, action=action, detail=detail[:300], actor=(actor or "merchant")[:100])
+def case_log(case: Case, action: str, detail: str, actor: str, data: dict | None = None) -> CaseEvent:
+    """Note what happened. With `data` (a status, a score, a remedy's kind), the panel writes the line
+    in its reader's language, and `detail` is that line in English unless given."""
+    from reviews.cases.history import event_english
+
+    data = data or {}
+    if data and not detail:
+        detail = event_english(action, data)
+    return CaseEvent.objects.create(case=case, action=action, detail=str(detail)[:300], data=data,
+                                    actor=(actor or "merchant")[:100])
 
 
 def case_transition(*, case: Case, to: str, actor: str) -> Case:
@@ -138,7 +155,7 @@ def case_transition(*, case: Case, to: str, actor: str) -> Case:
 
 def case_move(case: Case, to: str, actor: str) -> None:
     now = timezone.now()
-    before = case.get_status_display()
+    before = case.status
     case.status = to
     if to in (S.RESOLVED, S.CLOSED):
         case.ended_at = now
@@ -147,18 +164,18 @@ def case_move(case: Case, to: str, actor: str) -> None:
     else:
         case.ended_at = None
     case.save(update_fields=["status", "ended_at", "resolved_at"])
-    case_log(case, "status", f"{before} → {case.get_status_display()}", actor)
+    case_log(case, "status", "", actor, data={"from": before, "to": to})
     if to in (S.RESOLVED, S.CLOSED):  # each ending is its own event: a reopened case may end again
         outcome = "Resolved" if to == S.RESOLVED else "Closed without a resolution"
         flow_trigger_queue(shop=case.shop, handle="advocate-case-resolved", key=f"case-ended:{case.pk}:{now.isoformat()}",
-                           payload={**_flow_refs(case.review), "Outcome": outcome, "Case number": case.pk},
-                           customer_shopify_id=_customer_id(case.review))
+                           payload={**_case_flow_refs(case), "Outcome": outcome, "Case number": case.pk},
+                           customer_shopify_id=_case_flow_refs(case)["customer_id"])
 
 
 def case_assign(*, case: Case, assignee: str, actor: str) -> Case:
     Case.objects.filter(pk=case.pk).update(assignee=assignee[:100])
     case.assignee = assignee[:100]
-    case_log(case, "assigned", f"assigned to {assignee}" if assignee else "unassigned", actor)
+    case_log(case, "assigned", "", actor, data={"to": assignee[:100]})
     return case
 
 

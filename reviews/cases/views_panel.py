@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reviews.cases import remedies
 from reviews.cases.forms import CaseSettingsForm, PublicReplyForm, RemedyForm, ReplyForm, TemplateForm, placeholder_error
+from reviews.cases.history import event_shown
 from reviews.cases.models import Case, CaseSettings, Remedy
 from reviews.cases.pause import pause_status, pause_tag_renamed
 from shopapp.staff import STAFF_ID, actor_label
@@ -310,5 +311,5 @@ def _with_names(shop, events) -> list:
     """The case's history with staff members named in its details too ("assigned to Sam Okafor")."""
     events = list(events)
     for event in events:
-        event.detail = STAFF_ID.sub(lambda m: actor_label(shop, m.group(0)), event.detail)
+        event.detail = STAFF_ID.sub(lambda m: actor_label(shop, m.group(0)), event_shown(event))
     return events

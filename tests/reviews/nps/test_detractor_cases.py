@@ -207,3 +207,35 @@ def test_a_detractor_who_raises_their_score_counts_as_recovered(asked, shop, dja
     with django_capture_on_commit_callbacks(execute=True):
         nps_answer(survey=survey, score=9)
     assert case_figures(shop, period)["recovered"] == 1
+
+
+def test_an_nps_case_resolves_and_tells_flow_about_its_customer_and_order(asked, django_capture_on_commit_callbacks):
+    from reviews.cases.services import case_transition
+    from shopapp.models import FlowTrigger
+
+    survey = asked()
+    with django_capture_on_commit_callbacks(execute=True):
+        nps_answer(survey=survey, score=1)
+    case = Case.objects.get(nps_survey=survey)
+    case_transition(case=case, to=Case.Status.RESOLVED, actor="merchant")
+    ended = FlowTrigger.objects.get(handle="advocate-case-resolved")
+    assert ended.payload["order_id"] == survey.order.shopify_id and ended.payload["Outcome"] == "Resolved"
+
+
+def test_the_history_keeps_english_and_reads_in_the_panels_language(asked, django_capture_on_commit_callbacks):
+    from django.utils import translation
+
+    from reviews.cases.history import event_shown
+    from reviews.cases.services import case_transition
+
+    survey = asked()
+    with django_capture_on_commit_callbacks(execute=True):
+        nps_answer(survey=survey, score=1)
+    case = Case.objects.get(nps_survey=survey)
+    with translation.override("de"):  # a German-speaking staff member acts
+        case_transition(case=case, to=Case.Status.OPEN, actor="merchant")
+    status = case.events.get(action="status")
+    assert status.detail == "New → Open" and status.data == {"from": "new", "to": "open"}
+    opened = case.events.get(action="opened")
+    assert opened.detail == "Would not recommend the shop: 1/10"
+    assert event_shown(status) == "New → Open"
