@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # After reviews' listener (10): the order of listeners is written here, not implied by INSTALLED_APPS.
 ORDER_LISTENER_ORDER = 20
@@ -32,17 +33,17 @@ class ReferralsConfig(AppConfig):
         for sweeper in (advocate_codes_due, advocate_code_updates_due, rewards_sweep, reversals_sweep,
                         advocate_invites_sweep, advocate_news_sweep):
             register_sweeper(sweeper)
-        register_panel_nav("referrals", "Referrals", "/app/referrals/", order=30, badge=flagged_count)
+        register_panel_nav("referrals", _("Referrals"), "/app/referrals/", order=30, badge=flagged_count)
         register_settings_section(
-            "referrals", "Referral program",
-            "The friend's offer, the advocate's reward, the hold before paying and the landing page.",
+            "referrals", _("Referral program"),
+            _("The friend's offer, the advocate's reward, the hold before paying and the landing page."),
             "/app/referrals/settings/", order=30,
         )
-        register_onboarding_step("referral-offer", "Set your referral offer", "/app/referrals/settings/", order=40,
+        register_onboarding_step("referral-offer", _("Set your referral offer"), "/app/referrals/settings/", order=40,
                                  done=_offer_saved)
-        register_dashboard_section("referrals", "Referrals", order=20, build=dashboard_section)
-        register_customer_segment("Referred customers", _referred_customers)
-        register_customer_summary("Referrals", customer_summary)
+        register_dashboard_section("referrals", _("Referrals"), order=20, build=dashboard_section)
+        register_customer_segment(_("Referred customers"), _referred_customers)
+        register_customer_summary(_("Referrals"), customer_summary)
         # A happy reviewer is offered their link on the thank-you page (never in the review request).
         register_review_thanks("referrals", review_thanks_block)
         # And a customer who would recommend the shop (NPS 9-10, reviews.nps), on theirs.

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # Order listeners run in this order after the platform stored the order: reviews, then referrals.
 ORDER_LISTENER_ORDER = 10
@@ -38,15 +39,15 @@ class ReviewsConfig(AppConfig):
         register_uninstall_hook(review_requests_pause)
         register_reconnect_hook(review_requests_resume)
         register_reconnect_hook(metafields_reconnected)
-        register_panel_nav("reviews", "Reviews", "/app/reviews/", order=10, badge=_held_count)
+        register_panel_nav("reviews", _("Reviews"), "/app/reviews/", order=10, badge=_held_count)
         register_settings_section(
-            "reviews", "Review requests", "When requests are sent, the email's words, storefront reviews and incentives.",
+            "reviews", _("Review requests"), _("When requests are sent, the email's words, storefront reviews and incentives."),
             "/app/reviews/settings/", order=10,
         )
-        register_dashboard_section("reviews", "Reviews", order=10, build=dashboard_section)
-        register_onboarding_step("review-requests", "Switch on review requests", "/app/reviews/settings/", order=10,
+        register_dashboard_section("reviews", _("Reviews"), order=10, build=dashboard_section)
+        register_onboarding_step("review-requests", _("Switch on review requests"), "/app/reviews/settings/", order=10,
                                  done=_requests_on)
-        register_onboarding_step("first-review", "Receive your first review", "/app/reviews/", order=50,
+        register_onboarding_step("first-review", _("Receive your first review"), "/app/reviews/", order=50,
                                  done=_any_review)
 
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # The platform's own handlers run first on every topic; apps get the parsed OrderEvent after them.
 PLATFORM_FIRST = 0
@@ -53,19 +54,20 @@ class ShopappConfig(AppConfig):
         register_reconnect_hook(catalog.featured_products_due)
         register_uninstall_hook(branding.brand_uninstalled)
 
-        register_dashboard_section("retention", "Retention", order=90, build=retention_section)
-        register_panel_nav("home", "Dashboard", "/", order=0)
-        register_panel_nav("settings", "Settings", "/app/settings/", order=70)
+        register_dashboard_section("retention", _("Retention"), order=90, build=retention_section)
+        register_panel_nav("home", _("Dashboard"), "/", order=0)
+        register_panel_nav("settings", _("Settings"), "/app/settings/", order=70)
         register_onboarding_step(
-            "sender", "Check how your emails look with a test email", "/app/settings/", order=20,
+            "sender", _("Check how your emails look with a test email"), "/app/settings/", order=20,
             done=lambda shop: MailSettings.objects.filter(shop=shop, test_sent_at__isnull=False).exists(),
         )
         register_onboarding_step(
-            "theme", "Add Advocate's reviews to your theme", "/app/storefront/", order=30,
+            "theme", _("Add Advocate's reviews to your theme"), "/app/storefront/", order=30,
             done=lambda shop: "reviews" in (shop.theme_blocks or []),
         )
         register_settings_section(
-            "storefront", "Storefront", "Add Advocate's reviews, star badge and referral button to your theme, and its blocks to checkout and customer accounts.",
+            "storefront", _("Storefront"), _("Add Advocate's reviews, star badge and referral button to your theme, and its blocks to "
+                             "checkout and customer accounts."),
             "/app/storefront/", order=5,
         )
         register_sweeper(oauth_states_purge)
@@ -78,9 +80,9 @@ class ShopappConfig(AppConfig):
         register_uninstall_hook(history.history_uninstalled)
         register_uninstall_hook(bulk.bulk_uninstalled)  # after the import it belongs to has stopped
         register_settings_section(
-            "history", "Order history", "Bring in the orders, customers and products from before Advocate.",
+            "history", _("Order history"), _("Bring in the orders, customers and products from before Advocate."),
             "/app/history/", order=60,
         )
-        register_onboarding_step("history", "Bring in your past orders", "/app/history/", order=5,
+        register_onboarding_step("history", _("Bring in your past orders"), "/app/history/", order=5,
                                  done=history.history_imported)
-        register_dashboard_section("history", "Order history", order=5, build=history.history_dashboard_section)
+        register_dashboard_section("history", _("Order history"), order=5, build=history.history_dashboard_section)

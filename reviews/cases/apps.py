@@ -40,8 +40,8 @@ class CasesConfig(AppConfig):
         register_dashboard_section("cases", gettext_lazy("Unhappy customers"), order=30, build=cases_section)
         # Is a recovered customer loyal? Measured against customers who never had a case; a customer
         # whose case is still open (or closed unresolved) is in neither group.
-        register_customer_segment("Customers whose case was resolved", resolved_customers,
-                                  against="Customers never unhappy", excluded=customers_with_a_case)
+        register_customer_segment(gettext_lazy("Customers whose case was resolved"), resolved_customers,
+                                  against=gettext_lazy("Customers never unhappy"), excluded=customers_with_a_case)
         register_panel_nav("cases", gettext_lazy("Inbox"), "/app/cases/", order=20, badge=_needs_answer)
         register_settings_section(
             "cases", gettext_lazy("Inbox and cases"),

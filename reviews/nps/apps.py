@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # After reviews (10) and before referrals (20): the order of listeners is written here.
 ORDER_LISTENER_ORDER = 15
@@ -26,8 +27,8 @@ class NpsConfig(AppConfig):
         register_capped_emails("nps", services.nps_emails_count)
         register_customer_data("nps", export=privacy.nps_customer_export, redact=privacy.nps_customer_redact)
         register_shop_data("nps", export=privacy.nps_shop_export)
-        register_dashboard_section("nps", "Net Promoter Score", order=15, build=dashboard_section)
+        register_dashboard_section("nps", _("Net Promoter Score"), order=15, build=dashboard_section)
         register_settings_section(
-            "nps", "Net Promoter Score", "Ask how likely customers are to recommend you, in the review request or "
-            "on its own, and read their answers.", "/app/reviews/nps/", order=15,
+            "nps", _("Net Promoter Score"), _("Ask how likely customers are to recommend you, in the review request or "
+                                               "on its own, and read their answers."), "/app/reviews/nps/", order=15,
         )
