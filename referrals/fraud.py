@@ -1,5 +1,8 @@
 """Named fraud rules. Each returns a reason a merchant can read, or None; a referral with
-any reason waits for the merchant instead of being paid or dropped."""
+any reason waits for the merchant instead of being paid or dropped.
+
+A reason is stored in English with the words and values to write it again (`text`, `args`), so the
+panel shows it in the language of whoever reads it (referrals.templatetags: fraud_reason)."""
 from __future__ import annotations
 
 import re
@@ -7,6 +10,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_noop
 
 from referrals.models import Advocate, Click, ProgramSettings, Referral
 from shopapp.models import Order
@@ -52,22 +56,22 @@ def _coupon_site(host: str) -> bool:
     return any(site in host for site in COUPON_SITES)
 
 
-def self_referral(advocate: Advocate, order: Order) -> str | None:
+def self_referral(advocate: Advocate, order: Order) -> "Said | None":
     own = advocate.customer
     friend = order.customer
     if friend is not None and (friend.pk == own.pk or (own.shopify_id and friend.shopify_id == own.shopify_id)):
-        return "Self-referral: the advocate placed this order."
+        return Said(gettext_noop("Self-referral: the advocate placed this order."))
     friend_emails = {email_normalise(e) for e in (order.email, friend.email if friend else "") if e}
     if own.email and email_normalise(own.email) in friend_emails:
-        return "Self-referral: same email address as the advocate (after normalising)."
+        return Said(gettext_noop("Self-referral: same email address as the advocate (after normalising)."))
     friend_phones = {phone_normalise(p) for p in (order.phone, friend.phone if friend else "") if phone_normalise(p)}
     if own.phone and phone_normalise(own.phone) in friend_phones:
-        return "Self-referral: same phone number as the advocate."
+        return Said(gettext_noop("Self-referral: same phone number as the advocate."))
     address = address_normalise(order.shipping_address)
     if address:
         own_orders = Order.objects.filter(shop=order.shop, customer=own).exclude(pk=order.pk)
         if any(address_normalise(a) == address for a in own_orders.values_list("shipping_address", flat=True)):
-            return "Self-referral: ships to the advocate's own address."
+            return Said(gettext_noop("Self-referral: ships to the advocate's own address."))
     return None
 
 
@@ -80,7 +84,7 @@ def existing_customer(advocate: Advocate, order: Order, program: ProgramSettings
     if order.email:
         match |= Q(email__iexact=order.email)
     if earlier.filter(match).exists():
-        return "First order only: the friend had already ordered from the shop before this order."
+        return Said(gettext_noop("First order only: the friend had already ordered from the shop before this order."))
     return None
 
 
@@ -89,10 +93,10 @@ def same_device(advocate: Advocate, order: Order) -> str | None:
         return None
     if Click.objects.filter(advocate=advocate, own=True, ip_hash=ip_hash(order.browser_ip),
                             user_agent=order.user_agent[:500]).exists():
-        return "Same IP address and browser as the advocate's own visits."
+        return Said(gettext_noop("Same IP address and browser as the advocate's own visits."))
     own_orders = Order.objects.filter(shop=order.shop, customer=advocate.customer).exclude(pk=order.pk)
     if own_orders.filter(browser_ip=order.browser_ip, user_agent=order.user_agent).exists():
-        return "Same IP address and browser as the advocate's own orders."
+        return Said(gettext_noop("Same IP address and browser as the advocate's own orders."))
     return None
 
 
@@ -101,19 +105,20 @@ def too_many_this_week(advocate: Advocate, order: Order, program: ProgramSetting
     recent = Referral.objects.filter(advocate=advocate, order__placed_at__gte=since,
                                      order__placed_at__lt=order.placed_at).exclude(order=order).count()
     if recent >= program.weekly_referral_limit:
-        return f"More than {program.weekly_referral_limit} referrals from this advocate in a week."
+        return Said(gettext_noop("More than %(limit)s referrals from this advocate in a week."),
+                    limit=program.weekly_referral_limit)
     return None
 
 
 def coupon_site_spread(advocate: Advocate, order: Order) -> str | None:
     if _coupon_site(_host(order.referring_site)):
-        return f"The friend arrived from a coupon site ({_host(order.referring_site)})."
+        return Said(gettext_noop("The friend arrived from a coupon site (%(site)s)."), site=_host(order.referring_site))
     since = order.placed_at - COUPON_LOOKBACK_DAYS * settings.ADVOCATE_DAY
     hosts = Click.objects.filter(advocate=advocate, at__gte=since).exclude(referrer_host="") \
         .values_list("referrer_host", flat=True).distinct()
     sites = sorted(h for h in hosts if _coupon_site(h))
     if sites:
-        return f"The code is spreading from coupon sites ({', '.join(sites[:3])})."
+        return Said(gettext_noop("The code is spreading from coupon sites (%(sites)s)."), sites=", ".join(sites[:3]))
     return None
 
 
@@ -130,4 +135,22 @@ def fraud_reasons(advocate: Advocate, order: Order, program: ProgramSettings) ->
         ("weekly_limit", too_many_this_week(advocate, order, program)),
         ("coupon_site", coupon_site_spread(advocate, order)),
     ]
-    return [{"rule": rule, "reason": reason} for rule, reason in checks if reason]
+    return [{"rule": rule, "reason": str(reason), "text": reason.text, "args": reason.args} for rule, reason in checks
+            if reason]
+
+
+class Said(str):
+    """A reason in English that remembers how it was written: its msgid and the values put in it."""
+
+    def __new__(cls, text: str, **args):
+        said = super().__new__(cls, text % args if args else text)
+        said.text, said.args = text, args
+        return said
+
+
+def fraud_reason_shown(flag: dict) -> str:
+    """A stored reason in the active language; one stored before its words were kept, as it was."""
+    if flag.get("text"):
+        translated = gettext(flag["text"])
+        return translated % flag["args"] if flag.get("args") else translated
+    return gettext(flag.get("reason", ""))

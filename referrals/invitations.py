@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_noop
 
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import referral_link
@@ -73,16 +73,16 @@ def advocate_invite_send(*, advocate_id: int, now: datetime | None = None) -> bo
         Advocate.objects.filter(pk=advocate.pk).update(invited_at=None, invite_due_at=now + RETRY_AFTER)
         return False
     if not sent:  # a block that arrived between the check above and the send
-        Advocate.objects.filter(pk=advocate.pk).update(invite_skip_reason="blocked when it was due to be sent")
+        Advocate.objects.filter(pk=advocate.pk).update(invite_skip_reason=gettext_noop("blocked when it was due to be sent"))
     return sent
 
 
 def invite_block_reason(advocate: Advocate, program: ProgramSettings) -> str | None:
     """Why the invitation must not go to this advocate now (also the past-buyer campaign's preview); None if it may."""
     if not program.enabled:
-        return "the referral program is paused"
+        return gettext_noop("the referral program is paused")
     if advocate.status != Advocate.Status.ACTIVE:
-        return "the advocate's code is paused"
+        return gettext_noop("the advocate's code is paused")
     return marketing_blocked(advocate.shop, advocate.customer)
 
 

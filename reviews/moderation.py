@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_noop
+
 from reviews.models import Review
 from shopapp.models import Shop
 
@@ -43,12 +45,13 @@ LATIN_WORD = re.compile(r"[a-zA-Z']+")  # the vowel rules of gibberish read Lati
 # Laughter typed with a repeated letter ("ㅋㅋㅋㅋㅋㅋㅋ", "wwwwwww" in Japanese) is not gibberish.
 LAUGHTER = re.compile(r"([ㅋㅎㅠㅜ]|(?<![a-zA-Z])w)\1{2,}")
 
+# Stored in English (a held review's decision keeps them so); the panel translates them when it shows them.
 REASONS = {
-    "link": "Contains a link",
-    "profanity": "Contains profanity",
-    "personal_data": "Contains an email address or phone number",
-    "duplicate": "Same text as another review",
-    "gibberish": "Looks like gibberish",
+    "link": gettext_noop("Contains a link"),
+    "profanity": gettext_noop("Contains profanity"),
+    "personal_data": gettext_noop("Contains an email address or phone number"),
+    "duplicate": gettext_noop("Same text as another review"),
+    "gibberish": gettext_noop("Looks like gibberish"),
 }
 
 

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _, pgettext
+from django.utils.translation import gettext as _, gettext_noop, pgettext
 
 from reviews.models import Review, ReviewRequest, ReviewRequestItem, ReviewSettings
 from reviews.services import reviews_auto_publish
@@ -30,7 +30,7 @@ ACCOUNT_LINK = "account"  # a link's extra: made for the customer's account page
 EMAIL_CAP = 5
 EMAIL_CAP_WINDOW = timedelta(days=30)
 PRODUCT_ASK_WINDOW = timedelta(days=365)
-NOTHING_TO_ASK = "every product was already reviewed or asked about in the last 12 months"
+NOTHING_TO_ASK = gettext_noop("every product was already reviewed or asked about in the last 12 months")
 
 
 def reviewable_lines(order: Order) -> list[OrderLine]:
@@ -166,7 +166,7 @@ def request_check(request: ReviewRequest, config: ReviewSettings, now: datetime,
 
 def _block_reason(request: ReviewRequest, config: ReviewSettings, now: datetime) -> str | None:
     if request.order.is_refunded_or_cancelled:
-        return "order refunded or cancelled"
+        return gettext_noop("order refunded or cancelled")
     reason = marketing_blocked(request.shop, request.customer, honour_shopify_consent=config.honour_shopify_consent)
     if reason:
         return reason
@@ -186,7 +186,7 @@ def email_cap_reason(customer: Customer, now: datetime, *, besides: ReviewReques
     if besides is not None and besides.reminder_sent_at and besides.sent_at and besides.sent_at >= since:
         sent += 1  # sending a reminder: the first email counts too
     if sent >= EMAIL_CAP:
-        return f"already {sent} emails to this customer in 30 days"
+        return gettext_noop("the limit of review emails to one customer in 30 days is reached")
     return None
 
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from reviews.models import (
     ModerationDecision, ProductRating, Review, ReviewPhoto, ReviewRequest, ReviewRevision, ReviewSettings,
@@ -153,7 +154,7 @@ def _reason_text(reasons: list[str]) -> str:
     return "; ".join(REASON_LABELS.get(r, r) for r in reasons)
 
 
-REASON_LABELS = {**REASONS, "edited_after_rejection": "Edited after it was rejected"}
+REASON_LABELS = {**REASONS, "edited_after_rejection": gettext_noop("Edited after it was rejected")}
 
 
 def _photos_add(review: Review, photos: Iterable[CleanPhoto]) -> None:

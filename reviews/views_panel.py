@@ -64,7 +64,7 @@ def review_list(request: HttpRequest) -> HttpResponse:
     reports = dict(ReviewReport.objects.open().filter(review__in=[r.pk for r in page.object_list])
                    .values_list("review").annotate(n=Count("pk")))
     for review in page.object_list:
-        review.held_labels = [REASON_LABELS.get(r, r) for r in review.held_reasons]
+        review.held_labels = [_(REASON_LABELS.get(r, r)) for r in review.held_reasons]
         review.open_reports = reports.get(review.pk, 0)
     query = urlencode({k: v for k, v in filters.items() if v})
     return render(request, "reviews/panel/list.html", {
@@ -122,7 +122,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "shop": request.shop, "nav": "reviews", "review": review, "reject_form": reject_form,
         "reply_form": reply_form, "notice": notice, "decisions": _decisions_shown(review),
         "revisions": review.revisions.all()[:20], "photos": review.photos.all(),
-        "held_reasons": [REASON_LABELS.get(r, r) for r in review.held_reasons],
+        "held_reasons": [_(REASON_LABELS.get(r, r)) for r in review.held_reasons],
         "reasons": ModerationDecision.Reason.choices,
         "reports": review.reports.open().order_by("created_at"),
     }, status=status)
@@ -138,6 +138,8 @@ def _decisions_shown(review: Review) -> list[ModerationDecision]:
             reason = _(reason)  # the label, marked in reviews.models
         elif decision.action == ModerationDecision.Action.REPORTS_DISMISSED:
             reason = reports_dismissed_text(reason)
+        elif decision.action == ModerationDecision.Action.HELD:
+            reason = "; ".join(_(part) for part in reason.split("; "))  # the labels above, as _reason_text joined them
         decision.reason_shown = reason
     return decisions
 

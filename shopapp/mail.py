@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_noop
 
 from shopapp.connection import shop_installed_require
 from shopapp.links import absolute, link_read, link_token
@@ -24,13 +24,13 @@ UNSUBSCRIBE_LINK_AGE = timedelta(days=3650)
 def marketing_blocked(shop: Shop, customer: Customer | None, *, honour_shopify_consent: bool = True) -> str | None:
     """Why this customer must not get a review request, invitation or offer; None if they may."""
     if customer is None or not customer.email:
-        return "no email address"
+        return gettext_noop("no email address")
     if customer.redacted_at:
-        return "customer data was erased"
+        return gettext_noop("customer data was erased")
     if customer.unsubscribed_at:
-        return "unsubscribed from Advocate's emails"
+        return gettext_noop("unsubscribed from Advocate's emails")
     if honour_shopify_consent and customer.marketing == Customer.Marketing.UNSUBSCRIBED:
-        return "opted out of marketing in Shopify"
+        return gettext_noop("opted out of marketing in Shopify")
     return marketing_paused(shop, customer)
 
 

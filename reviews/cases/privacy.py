@@ -8,6 +8,7 @@ import re
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from reviews.cases.models import Case, CaseMessage
 from reviews.cases.pause import pause_redact
@@ -25,7 +26,7 @@ def case_marketing_block(shop: Shop, customer: Customer) -> str | None:
     since = timezone.now() - MARKETING_PAUSE_DAYS * settings.ADVOCATE_DAY
     cases = Case.objects.filter(shop=shop, customer=customer)
     if cases.filter(Q(status__in=Case.ACTIVE) | Q(ended_at__gte=since)).exists():
-        return "has an open case, or one that ended less than 14 days ago"
+        return gettext_noop("has an open case, or one that ended less than 14 days ago")
     return None
 
 

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_noop
 
 from reviews.models import ReviewRequest, ReviewSettings
 from reviews.nps.models import NpsSettings, NpsSurvey
@@ -64,7 +64,7 @@ def on_order_changed(event: OrderEvent) -> None:
         nps_schedule(order=event.order)
     if event.is_refund_or_cancel and event.order.is_refunded_or_cancelled:
         NpsSurvey.objects.filter(order=event.order, status=S.SCHEDULED).update(
-            status=S.CANCELLED, skip_reason="order refunded or cancelled")
+            status=S.CANCELLED, skip_reason=gettext_noop("order refunded or cancelled"))
 
 
 def nps_schedule(*, order: Order) -> NpsSurvey | None:
@@ -123,18 +123,18 @@ def nps_send(*, survey_id: int, now: datetime | None = None) -> bool:
 def _block_reason(survey: NpsSurvey, now: datetime) -> str | None:
     config = NpsSettings.for_shop(survey.shop)
     if not config.enabled or config.mode != NpsSettings.Mode.OWN_EMAIL:
-        return "the shop no longer asks in an email of its own"
+        return gettext_noop("the shop no longer asks in an email of its own")
     if survey.due_at and survey.due_at < now - RESUME_WITHIN * settings.ADVOCATE_DAY:
-        return "came due too long ago"
+        return gettext_noop("came due too long ago")
     if survey.order.is_refunded_or_cancelled:
-        return "order refunded or cancelled"
+        return gettext_noop("order refunded or cancelled")
     reason = marketing_blocked(survey.shop, survey.customer, honour_shopify_consent=_honour_consent(survey.shop))
     return reason or _asked_lately(survey, now) or email_cap_reason(survey.customer, now)
 
 
 def _asked_lately(survey: NpsSurvey, now: datetime) -> str | None:
     asked = NpsSurvey.objects.filter(customer=survey.customer, sent_at__gte=now - ASK_WINDOW).exclude(pk=survey.pk)
-    return "asked in the last 90 days" if survey.customer_id and asked.exists() else None
+    return gettext_noop("asked in the last 90 days") if survey.customer_id and asked.exists() else None
 
 
 def _honour_consent(shop) -> bool:

@@ -193,9 +193,8 @@ def test_with_first_order_only_a_returning_friend_is_held_with_the_reason(shop, 
     ProgramSettings.objects.create(shop=shop, friend_first_order_only=True)
     referral = referral_attribute(order=_returning_friend_order(shop, email_only=email_only))
     assert referral.status == Referral.Status.FLAGGED
-    assert referral.fraud_reasons == [{
-        "rule": "existing_customer",
-        "reason": "First order only: the friend had already ordered from the shop before this order."}]
+    reason = "First order only: the friend had already ordered from the shop before this order."
+    assert referral.fraud_reasons == [{"rule": "existing_customer", "reason": reason, "text": reason, "args": {}}]
 
 
 def test_without_first_order_only_a_returning_friend_is_rewarded_as_usual(shop, maya):

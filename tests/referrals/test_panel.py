@@ -284,3 +284,20 @@ def test_a_held_referral_can_be_rejected_but_not_approved_again(panel_get, clien
     assert Referral.objects.get(pk=held.pk).status == Referral.Status.REJECTED
     issued = program["referrals"][1]
     assert ">Reject<" not in panel_get(f"/app/referrals/{issued.pk}/", shop).content.decode()
+
+
+def test_a_fraud_reason_reads_in_the_staff_members_language_with_its_values(shop):
+    from django.utils import translation
+
+    from referrals.fraud import Said, fraud_reason_shown
+
+    said = Said("More than %(limit)s referrals from this advocate in a week.", limit=3)
+    flag = {"rule": "weekly_limit", "reason": str(said), "text": said.text, "args": said.args}
+    assert flag["reason"] == "More than 3 referrals from this advocate in a week."
+    with translation.override("en"):
+        assert fraud_reason_shown(flag) == flag["reason"]
+    with translation.override("de"):
+        shown = fraud_reason_shown(flag)
+    assert "3" in shown and shown != flag["reason"]
+    # A reason stored before its words were kept shows as it was.
+    assert fraud_reason_shown({"rule": "x", "reason": "Something old."}) == "Something old."
