@@ -9,6 +9,7 @@ from __future__ import annotations
 from referrals.models import Advocate, ProgramSettings
 from referrals.services import store_referral_link
 from referrals.sharing import advocate_summary, reward_label, share_link, share_message, share_subject, share_targets
+from shopapp.languages import money_format
 from shopapp.mail import marketing_paused
 
 # The thank-you page usually opens before Advocate has the order (its webhook follows within
@@ -50,7 +51,7 @@ def buyer_referral(buyer) -> dict | None:
         part["account"] = {
             "friends": [{"first_name": f["first_name"], "status": f["status"]} for f in summary["friends"]],
             "friend_count": summary["friend_count"],
-            "credit_earned": f"{summary['earned']:.2f} {shop.currency}",
-            "credit_pending": f"{summary['pending']:.2f} {shop.currency}",
+            "credit_earned": money_format(summary["earned"], shop.currency),
+            "credit_pending": money_format(summary["pending"], shop.currency),
         }
     return part

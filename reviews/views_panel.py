@@ -123,6 +123,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
         "reply_form": reply_form, "notice": notice, "decisions": _decisions_shown(review),
         "revisions": review.revisions.all()[:20], "photos": review.photos.all(),
         "held_reasons": [_(REASON_LABELS.get(r, r)) for r in review.held_reasons],
+        "rejection_label": _(dict(ModerationDecision.Reason.choices).get(review.rejection_reason, "")),
         "reasons": ModerationDecision.Reason.choices,
         "reports": review.reports.open().order_by("created_at"),
     }, status=status)

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 
 from shopapp.auth import request_input, token_lifetime_ok
+from shopapp.languages import language_of, shopper_language
 from shopapp.models import Customer, Order, Shop
 from shopapp.proxy import installed_shop
 from shopapp.ratelimit import rate_limited
@@ -104,7 +106,15 @@ def buyer_data(request: HttpRequest) -> HttpResponse:
     if shop is None:
         return _refusal(404, "This store does not use Advocate.")
     buyer = buyer_for(shop=shop, surface=surface, sub=claims.get("sub"), order_ref=request.GET.get("order"))
-    return JsonResponse(buyer_answer(buyer))
+    # The words Advocate writes into the answer (the offer, the reward, share labels, amounts) in the
+    # language Shopify chose for the extension (`locale`), else the buyer's, else the shop's.
+    language = language_of(request.GET.get("locale")) or shopper_language(shop, order=buyer.order,
+                                                                           customer=buyer.customer)
+    with translation.override(language):
+        answer = buyer_answer(buyer)
+    response = JsonResponse(answer)
+    response["Content-Language"] = language
+    return response
 
 
 def buyer_for(*, shop: Shop, surface: str, sub: str | None, order_ref: str | None) -> Buyer:

@@ -23,8 +23,9 @@ def buyer_token(domain: str, *, sub: str | None = f"gid://shopify/Customer/{MAYA
     return jwt.encode(claims, secret or settings.SHOPIFY_API_SECRET, algorithm="HS256")
 
 
-def ask(client, token: str | None, surface: str = "thank-you", order: str | None = None, ip: str = "127.0.0.1"):
-    query = {"surface": surface, **({"order": order} if order else {})}
+def ask(client, token: str | None, surface: str = "thank-you", order: str | None = None, ip: str = "127.0.0.1",
+        locale: str | None = None):
+    query = {"surface": surface, **({"order": order} if order else {}), **({"locale": locale} if locale else {})}
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}", "REMOTE_ADDR": ip} if token else {"REMOTE_ADDR": ip}
     return client.get("/ext/v1/buyer", query, HTTP_ORIGIN="https://extensions.shopifycdn.com", **headers)
 

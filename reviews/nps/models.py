@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from shopapp.models import Customer, Order, Shop, ShopScopedQuerySet
 
@@ -19,8 +20,8 @@ class NpsSettings(models.Model):
     """Whether the shop asks, and where: in its review request or in an email of its own."""
 
     class Mode(models.TextChoices):
-        IN_REQUEST = "in_request", "In the review request email"
-        OWN_EMAIL = "own_email", "In an email of its own, after delivery"
+        IN_REQUEST = "in_request", _("In the review request email")
+        OWN_EMAIL = "own_email", _("In an email of its own, after delivery")
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="nps_settings")
     enabled = models.BooleanField(default=False)
@@ -44,15 +45,16 @@ class NpsSurvey(models.Model):
     """One order's question: asked at most once, answered (and changed) with the link it was sent with."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled"
-        SENDING = "sending"  # claimed by a worker; a worker that died here is never resent (no second email)
-        SENT = "sent"
-        SKIPPED = "skipped"
-        CANCELLED = "cancelled"
+        SCHEDULED = "scheduled", pgettext_lazy("an NPS question's status", "Scheduled")
+        # claimed by a worker; a worker that died here is never resent (no second email)
+        SENDING = "sending", pgettext_lazy("an NPS question's status", "Sending")
+        SENT = "sent", pgettext_lazy("an NPS question's status", "Sent")
+        SKIPPED = "skipped", pgettext_lazy("an NPS question's status", "Skipped")
+        CANCELLED = "cancelled", pgettext_lazy("an NPS question's status", "Cancelled")
 
     class Channel(models.TextChoices):
-        REQUEST = "request", "Review request"
-        EMAIL = "email", "Its own email"
+        REQUEST = "request", _("Review request")
+        EMAIL = "email", _("Its own email")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="nps_surveys")
     order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="nps_survey")

@@ -67,7 +67,20 @@ def test_the_account_page_shows_friends_and_credit(client, shop):
     account = ask(client, buyer_token(shop.domain), surface="account").json()["account"]
     assert account["friends"] == [{"first_name": "Sam", "status": "Ordered: credit on the way"}]
     assert account["friend_count"] == 1
-    assert account["credit_pending"] == "10.00 USD" and account["credit_earned"] == "0.00 USD"
+    assert account["credit_pending"] == "$10.00" and account["credit_earned"] == "$0.00"
     assert account["awaiting_review"] == []
 
 
+
+
+def test_the_answer_speaks_the_language_shopify_chose_for_the_extension(client, shop):
+    """The extension names its language (`locale`); the words Advocate writes into the answer follow it,
+    and without it the buyer's own language (their orders' customer_locale) does."""
+    with_code(shop)
+    german = ask(client, buyer_token(shop.domain), locale="de")
+    assert german["Content-Language"] == "de"
+    referral = german.json()["referral"]
+    assert referral["friend_offer"] != "10% off their first order" and "10" in referral["friend_offer"]
+    assert ask(client, buyer_token(shop.domain), locale="xx-YY")["Content-Language"] == "en"
+    order(shop, maya(shop), customer_locale="ko-KR")
+    assert ask(client, buyer_token(shop.domain))["Content-Language"] == "ko"

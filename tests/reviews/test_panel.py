@@ -122,3 +122,10 @@ def test_settings_of_one_shop_never_touch_another(client, make_session_token, sh
 def test_reviews_nav_item_shows_the_held_count(panel_get, shop, reviews):
     page = panel_get("/", shop).content.decode()
     assert ">Reviews <span class=\"badge\" aria-label=\"1 open\">1</span>" in page
+
+
+def test_a_rejected_review_names_its_reason_in_the_panels_language(client, make_session_token, panel_get, shop, reviews):
+    response = _post(client, make_session_token, shop, f"/app/reviews/{reviews[0].pk}/", {"action": "reject", "reason": "spam"})
+    assert response.status_code in (200, 302)
+    page = panel_get(f"/app/reviews/{reviews[0].pk}/", shop).content.decode()
+    assert "(Spam or fake)" in page and "()" not in page
