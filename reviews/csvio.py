@@ -16,10 +16,12 @@ from typing import Iterator
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _, pgettext
 
 from reviews.models import Review
 from reviews.services import product_rating_refresh
 from shopapp.admin_api import AdminClient
+from shopapp.languages import number_format
 from shopapp.models import Shop
 
 EXPORT_COLUMNS = ["product_id", "product_title", "rating", "title", "body", "author", "date", "verified", "status",
@@ -104,59 +106,63 @@ def _review(shop: Shop, row: ImportRow) -> Review:
 
 def _parse(data: bytes) -> list[ImportRow]:
     if len(data) > MAX_BYTES:
-        raise ImportRefused([f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 2 MB. "
-                             f"Split it into smaller files and import them one by one."])
+        raise ImportRefused([_("The file is %(size)s MB; the limit is 2 MB. Split it into smaller files and import "
+                               "them one by one.") % {"size": number_format(round(len(data) / 1024 / 1024, 1))}])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ImportRefused(["The file is not UTF-8 text. Save it as “CSV UTF-8” and try again."]) from None
+        raise ImportRefused([_("The file is not UTF-8 text. Save it as “CSV UTF-8” and try again.")]) from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     if header != IMPORT_COLUMNS:
-        raise ImportRefused([f"Row 1 (the header) must be exactly: {','.join(IMPORT_COLUMNS)}. "
-                             f"Found: {','.join(header) or 'nothing'}."])
+        found = ",".join(header) or pgettext("a CSV file's header that is empty", "nothing")
+        raise ImportRefused([_("Row 1 (the header) must be exactly: %(columns)s. Found: %(found)s.") % {
+            "columns": ",".join(IMPORT_COLUMNS), "found": found}])
     rows, errors = [], []
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue  # blank lines (a trailing newline) are not rows
         if len(rows) + len(errors) >= MAX_ROWS:
-            raise ImportRefused([f"The file has more than {MAX_ROWS:,} reviews. Split it into files of at most "
-                                 f"{MAX_ROWS:,} rows and import them one by one."])
+            raise ImportRefused([_("The file has more than %(max)s reviews. Split it into files of at most %(max)s "
+                                   "rows and import them one by one.") % {"max": number_format(MAX_ROWS)}])
         row, problems = _row(number, cells)
         if problems:
-            errors.append(f"Row {number}: " + " ".join(problems))
+            errors.append(_("Row %(number)s: %(problems)s") % {"number": number, "problems": " ".join(problems)})
         else:
             rows.append(row)
     if errors:
         raise ImportRefused(errors)
     if not rows:
-        raise ImportRefused(["The file has a header but no reviews. Add one review per row below the header."])
+        raise ImportRefused([_("The file has a header but no reviews. Add one review per row below the header.")])
     return rows
 
 
 def _row(number: int, cells: list[str]) -> tuple[ImportRow | None, list[str]]:
     if len(cells) != len(IMPORT_COLUMNS):
-        return None, [f"has {len(cells)} columns instead of {len(IMPORT_COLUMNS)}. "
-                      "Put quotes around text that contains commas or line breaks."]
+        return None, [_("has %(found)s columns instead of %(wanted)s. Put quotes around text that contains "
+                        "commas or line breaks.") % {"found": len(cells), "wanted": len(IMPORT_COLUMNS)}]
     handle, rating, title, body, author, day, verified = (c.strip() for c in cells)
     problems = []
     if not HANDLE.match(handle.lower()):
-        problems.append(f"product_handle “{handle}” is not a product handle (like trail-mug). "
-                        "Copy the handle from the product's page in Shopify admin.")
+        problems.append(_("product_handle “%(handle)s” is not a product handle (like trail-mug). Copy the handle "
+                          "from the product's page in Shopify admin.") % {"handle": handle})
     if rating not in {"1", "2", "3", "4", "5"}:
-        problems.append(f"rating “{rating}” is not a whole number from 1 to 5. Use 1, 2, 3, 4 or 5.")
+        problems.append(_("rating “%(rating)s” is not a whole number from 1 to 5. Use 1, 2, 3, 4 or 5.") % {
+            "rating": rating})
     for name, value, limit in (("title", title, 120), ("body", body, 5000), ("author", author, 60)):
         if len(value) > limit:
-            problems.append(f"{name} has {len(value):,} characters; shorten it to {limit:,}.")
+            problems.append(_("%(column)s has %(count)s characters; shorten it to %(limit)s.") % {
+                "column": name, "count": number_format(len(value)), "limit": number_format(limit)})
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
         parsed = None
-        problems.append(f"date “{day}” is not a date like 2024-05-31. Use the YYYY-MM-DD form.")
+        problems.append(_("date “%(day)s” is not a date like 2024-05-31. Use the YYYY-MM-DD form.") % {"day": day})
     if parsed and parsed > timezone.localdate():
-        problems.append(f"date {day} is in the future. Use the date the review was written.")
+        problems.append(_("date %(day)s is in the future. Use the date the review was written.") % {"day": day})
     if verified.lower() not in YES | NO:
-        problems.append(f"verified “{verified}” is not yes or no. Use yes, no, or leave it empty.")
+        problems.append(_("verified “%(value)s” is not yes or no. Use yes, no, or leave it empty.") % {
+            "value": verified})
     if problems:
         return None, problems
     return ImportRow(number, handle.lower(), int(rating), title, body, author, parsed, verified.lower() in YES), []
@@ -168,9 +174,9 @@ def _resolve_products(shop: Shop, rows: list[ImportRow]) -> None:
     found: dict[str, dict] = {}
     for start in range(0, len(handles), HANDLES_PER_QUERY):
         found.update(products_by_handle(shop, handles[start:start + HANDLES_PER_QUERY]))
-    errors = [f"Row {row.number}: no product with the handle “{row.handle}” in your store. Check the handle "
-              "in Shopify admin (Products, then the product's search engine listing)." for row in rows
-              if row.handle not in found]
+    errors = [_("Row %(number)s: no product with the handle “%(handle)s” in your store. Check the handle in "
+                "Shopify admin (Products, then the product's search engine listing).") % {
+                    "number": row.number, "handle": row.handle} for row in rows if row.handle not in found]
     if errors:
         raise ImportRefused(errors)
     for row in rows:
