@@ -3,9 +3,16 @@
 The Admin API client raises them, the shop's connection (tokens) raises them, and jobs read
 them: ShopNotConnected and ShopUninstalled mean "wait without counting an attempt",
 ShopifyAmbiguous means "settle from Shopify's state before sending again", ShopifyUnreachable
-"nothing was sent: try again later".
+"nothing was sent: try again later". What a job stores about them (a history import's or a Flow
+trigger's error) is stored in English and shown in the reader's language (stored_message_translate).
 """
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from django.utils.translation import gettext
 
 
 class ShopifyError(Exception):
@@ -41,3 +48,25 @@ class ShopifyAmbiguous(ShopifyError):
 class ShopifyUnreachable(ShopifyError):
     """The connection to Shopify never opened (refused, DNS, connect timeout): nothing was sent, so
     sending again later is safe, mutations too."""
+
+
+def stored_message_translate(text: str, messages: Iterable[str]) -> str:
+    """A message a job stored in English (it knows no reader) in the active language, for the panel.
+
+    `messages` are the English templates it was made from, marked with gettext_noop; their %(name)s
+    parts (Shopify's own reason, a count) are read back from `text` and kept, themselves translated
+    when they are one of `messages`. Text that is none of them (cut short, or older) shows as stored.
+    """
+    for template in messages:
+        found = _template_pattern(template).fullmatch(text)
+        if found:
+            return gettext(template) % {name: stored_message_translate(value, messages)
+                                        for name, value in found.groupdict().items()}
+    return text
+
+
+@lru_cache(maxsize=128)
+def _template_pattern(template: str) -> re.Pattern:
+    parts = re.split(r"%\((\w+)\)s", template)  # literal text, then a name, then literal text...
+    return re.compile("".join(f"(?P<{part}>.*)" if i % 2 else re.escape(part) for i, part in enumerate(parts)),
+                      re.DOTALL)

@@ -5,16 +5,25 @@ Each field opens with what a shopper of that language gets now (the built-in def
 while the merchant kept the default, else their own words), so the default is offered in every
 language; only what the merchant writes differently is stored (`translations()`), so a shop that
 changes nothing keeps following the catalogue.
+
+And the panel's own language as the code that writes it needs it: Babel's locale of the active
+language (active_locale), and a name as it reads inside one of its sentences (in_sentence).
 """
 from __future__ import annotations
 
 import copy
 from typing import Callable
 
+from babel import Locale
 from django import forms
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
-from shopapp.languages import DEFAULT_LANGUAGE, language_of
+from shopapp.languages import DEFAULT_LANGUAGE, babel_locale, language_of
+
+# Languages whose nouns keep their capital inside a sentence: a name there stays as it is written.
+_CAPITAL_NOUNS = {"de"}
 
 
 def shop_default_language(shop) -> str:
@@ -25,6 +34,23 @@ def shop_default_language(shop) -> str:
 def other_languages(shop) -> list[str]:
     default = shop_default_language(shop)
     return [code for code, _ in settings.LANGUAGES if code != default]
+
+
+def active_language() -> str:
+    """The active language as one of the launch languages."""
+    return language_of(translation.get_language()) or DEFAULT_LANGUAGE
+
+
+def active_locale(*, dates: bool = False) -> Locale:
+    """Babel's locale of the active language (`dates`: the one its dates are written in, British for English)."""
+    return babel_locale(active_language(), dates=dates)
+
+
+def in_sentence(name: str) -> str:
+    """A name that starts with a capital ('Everyone else', a section's title) as it reads inside a
+    sentence of the active language: 'everyone else', but German 'Bewertungen' keeps its capital."""
+    text = str(name)
+    return text if active_language() in _CAPITAL_NOUNS else text[:1].lower() + text[1:]
 
 
 class TranslationsForm(forms.Form):
@@ -43,7 +69,9 @@ class TranslationsForm(forms.Form):
                 key = f"{language}-{name}"
                 self.fields[key] = copy.deepcopy(field)
                 self.fields[key].required = False
-                self.fields[key].label = f"{field.label} ({names[language]})"  # one name per field, for every reader
+                # One name per field, for every reader: the field's label and the language's own name.
+                self.fields[key].label = gettext("%(label)s (%(language)s)") % {"label": field.label,
+                                                                               "language": names[language]}
                 self.initial.setdefault(key, current(language, name))
             self.languages.append({"code": language, "name": names[language],
                                    "fields": [self[f"{language}-{name}"] for name in texts]})
