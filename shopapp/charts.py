@@ -5,14 +5,22 @@ SVG stretched to its box for lines, bars and gridlines, with the words (ticks, l
 in HTML so they stay 12px from a phone to a desktop. Each day of a line chart shows its values on
 hover or keyboard focus without JavaScript (charts.js only turns its days into one Tab stop with
 arrow keys). A visually hidden table holds every figure for people who cannot see the picture.
+Numbers and their words are written in the active language (Babel's CLDR): '1.234,50 EUR', '1,5万'.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
+from babel.numbers import format_compact_decimal, format_decimal
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, pgettext
+
+from shopapp.languages import DEFAULT_LANGUAGE, percent_format
+from shopapp.translations import active_language, active_locale
 
 PLOT = 1000  # the SVG's own coordinates, stretched to the plot's box (lines keep their width)
 DENSE = 14  # past two weeks of points, dots show only on hover, focus or where a point stands alone
@@ -33,37 +41,63 @@ class Series:
 
 @dataclass(frozen=True)
 class Unit:
-    """How a chart writes its values: '14 orders', '4.6 ★', '1,250.00 EUR'."""
+    """How a chart writes its values: '14 orders', '4.6 ★', '1,250.00 EUR'.
+
+    Counted things in the active language: `Unit.counted(ngettext_lazy("%(number)s order", "%(number)s
+    orders", "count"), gettext_lazy("No orders"))`: %(number)s is the number as written, `count` picks
+    the plural form. `Unit.count("order")` writes English words, in every language.
+    """
 
     one: str = ""  # the word after 1
     many: str = ""  # the word after any other number
     decimals: int = 0
     sign: bool = False  # a short sign (★, a currency) is written on every tick; a word only on the top one
+    words: Any = None  # a lazy plural message with %(number)s, keyed on "count" (Unit.counted)
+    nothing: Any = ""  # how a summary says there were none: "No orders"
 
     @classmethod
     def count(cls, one: str = "", many: str = "") -> "Unit":
         return cls(one, many or (f"{one}s" if one else ""))
 
     @classmethod
+    def counted(cls, words, nothing) -> "Unit":
+        return cls(words=words, nothing=nothing)
+
+    @classmethod
     def money(cls, currency: str) -> "Unit":
         return cls(currency, currency, decimals=2, sign=True)
 
+    @property
+    def none(self) -> str:
+        return str(self.nothing) if self.nothing else f"No {self.many}"
+
     def of(self, value: float) -> str:
+        number = decimal_format(value, self.decimals)
+        if self.words is not None:
+            return self.words % {"count": round(value), "number": number}
         word = self.one if value == 1 else self.many
-        number = f"{value:,.{self.decimals}f}"
         return f"{number} {word}" if word else number
 
     def tick(self, value: float, *, top: bool) -> str:
+        if self.words is not None:
+            return self.words % {"count": round(value), "number": _compact(value)} if top else _compact(value)
         return f"{_compact(value)} {self.many}" if self.many and (self.sign or top) else _compact(value)
+
+
+def decimal_format(value: float | Decimal, places: int) -> str:
+    """'1,234.50', '1.234,50': a number with exactly `places` decimals, as the active language writes it."""
+    rounded = Decimal(f"{value:.{places}f}")  # rounded as Python rounds, then written by the language
+    return format_decimal(rounded, format="#,##0" + ("." + "0" * places if places else ""), locale=active_locale())
 
 
 STARS = Unit("★", "★", decimals=1, sign=True)
 
 
 def line_chart(title: str, *series: Series, takeaway: str, unit: Unit, domain: tuple[float, float] | None = None,
-               x_label: str = "Day") -> SafeString:
-    """Lines over time, one per series (a legend for two); None values leave gaps."""
+               x_label: str | None = None) -> SafeString:
+    """Lines over time, one per series (a legend for two); None values leave gaps. `x_label`: "Day" by default."""
     _two_at_most(series)
+    x_label = x_label or gettext("Day")
     n = max((len(s.points) for s in series), default=0)
     labels = [p.label for p in series[0].points] if series else []
     values = [p.value for s in series for p in s.points if p.value is not None]
@@ -108,7 +142,9 @@ def bar_chart(title: str, *series: Series, takeaway: str, unit: Unit, funnel: bo
 
     def value(p: Point) -> str:
         text = unit.of(p.value or 0)
-        return f"{text} · {p.value / first:.0%}" if funnel and first and p is not points[0][1] else text
+        if funnel and first and p is not points[0][1]:
+            return f"{text} · {percent_format(round(p.value / first * 100))}"
+        return text
 
     def width(p: Point) -> str:
         return f"{max((p.value or 0) / top * 100, 0.5 if p.value else 0):.1f}"  # a small value still shows
@@ -162,11 +198,15 @@ def _column(i: int, label: str, series: tuple[Series, ...], n: int, unit: Unit, 
     values = [s.points[i].value if i < len(s.points) else None for s in series]
     read = [unit.of(v) if v is not None else s.missing for s, v in zip(series, values)]
     if len(series) == 1:
-        name, lines = f"{label}: {read[0]}", format_html("<span>{}</span>", read[0])
+        name = pgettext("a chart's day and its value", "%(day)s: %(value)s") % {"day": label, "value": read[0]}
+        lines = format_html("<span>{}</span>", read[0])
     else:
-        name = f"{label}, " + "; ".join(f"{s.name}: {r}" for s, r in zip(series, read))
-        lines = format_html_join("", '<span><span class="key s{}"></span>{}: {}</span>',
-                                 ((k + 1, s.name, r) for k, (s, r) in enumerate(zip(series, read))))
+        said = [pgettext("a chart line's name and its value", "%(name)s: %(value)s") % {"name": s.name, "value": r}
+                for s, r in zip(series, read)]
+        name = pgettext("a chart's day and its lines' values", "%(day)s, %(values)s") % {
+            "day": label, "values": "; ".join(said)}
+        lines = format_html_join("", '<span><span class="key s{}"></span>{}</span>',
+                                 ((k + 1, line) for k, line in enumerate(said)))
     dots = format_html_join("", '<span class="dot s{}{}" style="top:{}%"></span>', (
         (k + 1, " lone" if _alone(s.points, i) else "", f"{y(v):.1f}")
         for k, (s, v) in enumerate(zip(series, values)) if v is not None))
@@ -207,10 +247,13 @@ def _date_ticks(n: int) -> list[int]:
 
 
 def _compact(value: float) -> str:
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.1f}".removesuffix(".0") + suffix
-    return f"{round(value, 2):g}"
+    """A tick's number, short: '15k' and '2.5M' in English, '1.5만' in Korean, '15 k' in French."""
+    if abs(value) < 1e3:
+        return format_decimal(round(value, 2), locale=active_locale())
+    if active_language() != DEFAULT_LANGUAGE:
+        return format_compact_decimal(value, format_type="short", fraction_digits=1, locale=active_locale())
+    size, suffix = (1e6, "M") if abs(value) >= 1e6 else (1e3, "k")  # English keeps Advocate's own '15k', '2.5M'
+    return f"{value / size:.1f}".removesuffix(".0") + suffix
 
 
 def _table(title: str, x_label: str, series: tuple[Series, ...], unit: Unit) -> SafeString:
@@ -271,4 +314,4 @@ def _heat_cell(share: float | None) -> SafeString:
     if share is None:
         return mark_safe('<td class="none"></td>')
     percent = round(share * 100)  # the shade follows the value as written
-    return format_html('<td class="h{}">{}%</td>', sum(percent >= step for step in HEAT_STEPS), percent)
+    return format_html('<td class="h{}">{}</td>', sum(percent >= step for step in HEAT_STEPS), percent_format(percent))

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton
 from django.core.cache import cache
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -17,14 +18,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _, gettext_lazy, ngettext, ngettext_lazy, pgettext
 
-from shopapp.charts import HeatRow, Point, Series, Unit, bar_chart, heat_table, line_chart
+from shopapp.charts import HeatRow, Point, Series, Unit, bar_chart, decimal_format, heat_table, line_chart
 from shopapp.jobs import enqueue
+from shopapp.languages import number_format, percent_format
 from shopapp.models import Customer, OrderDay, Shop
 from shopapp.registry import (  # noqa: F401  (apps register sections and segments in ready())
     dashboard_sections_registered, register_customer_segment, register_dashboard_section,
 )
 from shopapp.retention import Cohort, Comparison, Figures, Retention, retention_measure
+from shopapp.translations import active_locale, in_sentence
 
 RANGES = {"7": 7, "30": 30, "90": 90, "365": 365}
 DEFAULT_RANGE = "30"
@@ -54,8 +58,15 @@ class Period:
         return "week" if len(self.days) > WEEKLY_OVER_DAYS else "day"
 
     @property
+    def per_title(self) -> str:
+        """What one point covers, as a chart's time axis is named: "Day" or "Week"."""
+        return _("Week") if self.per == "week" else _("Day")
+
+    @property
     def label(self) -> str:
-        return f"the last {len(self.days)} days"
+        """"the last 30 days": to go inside a sentence, which is better written whole with the number of days."""
+        days = len(self.days)
+        return ngettext("the last %(days)s day", "the last %(days)s days", days) % {"days": days}
 
     def buckets(self) -> list[list[date]]:
         step = 7 if self.per == "week" else 1
@@ -105,9 +116,23 @@ def daily_rows(queryset, field: str, period: Period, **aggregates) -> dict[date,
 def series_of(by_day: dict[date, dict], name: str, period: Period) -> list[Point]:
     """One point per day (or week, see Period.per) of the period: the sum of `name`, zero where nothing happened."""
     return [
-        Point(f"{bucket[0].day} {bucket[0]:%b}", float(sum((by_day.get(d) or {}).get(name) or 0 for d in bucket)))
+        Point(day_label(bucket[0]), float(sum((by_day.get(d) or {}).get(name) or 0 for d in bucket)))
         for bucket in period.buckets()
     ]
+
+
+def day_label(day: date) -> str:
+    """A chart's day as the active language writes it short: '3 Dec', '12월 3일', '3. Dez.'."""
+    return _date_as(day, "MMMd")
+
+
+def month_label(month: date, *, full: bool = False) -> str:
+    """'Dec 2026' ('December 2026' in full), '2026년 12월', 'déc. 2026'."""
+    return _date_as(month, "yMMMM" if full else "yMMM")
+
+
+def _date_as(day: date, skeleton: str) -> str:
+    return format_skeleton(skeleton, day, locale=active_locale(dates=True))
 
 
 def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Point]:
@@ -117,27 +142,43 @@ def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Po
 
 def count_takeaway(points: list[Point], unit: Unit, period: Period) -> str:
     """A count chart in one line: '42 orders in the last 30 days; busiest day 3 Dec, with 14 orders'."""
-    total = sum(p.value or 0 for p in points)
+    total, days = sum(p.value or 0 for p in points), len(period.days)
     if not total:
-        return f"No {unit.many} in {period.label}"
+        # Translators: %(none)s says there were none of the chart's things, e.g. "No orders".
+        return ngettext("%(none)s in the last %(days)s day", "%(none)s in the last %(days)s days", days) % {
+            "none": unit.none, "days": days}
     peak = max(points, key=lambda p: p.value or 0)
-    return f"{unit.of(total)} in {period.label}; busiest {period.per} {peak.label}, with {unit.of(peak.value)}"
+    # Translators: %(total)s is a number with its things, e.g. "42 orders".
+    first = ngettext("%(total)s in the last %(days)s day", "%(total)s in the last %(days)s days", days) % {
+        "total": unit.of(total), "days": days}
+    busiest = (_("busiest week %(week)s, with %(value)s") % {"week": peak.label, "value": unit.of(peak.value)}
+               if period.per == "week" else
+               _("busiest day %(day)s, with %(value)s") % {"day": peak.label, "value": unit.of(peak.value)})
+    return pgettext("two parts of a chart's summary", "%(first)s; %(second)s") % {"first": first, "second": busiest}
 
+
+ORDERS = Unit.counted(ngettext_lazy("%(number)s order", "%(number)s orders", "count"), gettext_lazy("No orders"))
 
 RETENTION_DEFINITIONS = [
-    ("Repeat purchase rate", "Of the customers who ordered in the range, the share who have ordered at least twice, "
-                             "earlier orders included."),
-    ("Customer retention rate", "(Customers at the end − new customers) ÷ customers at the start, where someone "
-                                "counts as a customer on a day if they ordered in the year before it, and new "
-                                "customers placed their first order in the range."),
-    ("Purchase frequency", "Orders in the range ÷ the customers who placed them."),
-    ("Average order value", "Net revenue of the range's orders (refunds taken off) ÷ the number of those orders."),
-    ("Average customer lifespan", "The time from each customer's first order to their latest, counted as at least "
-                                  "the range's length, averaged over the customers who ordered in the range."),
-    ("Lifetime value", "Average order value × purchase frequency × average lifespan in lengths of the range: what a "
-                       "customer spends over a lifespan at this range's pace, so it reads best over 365 days."),
-    ("Cohorts", "Customers grouped by the month of their first order; each later month shows the share of them "
-                "who ordered in it."),
+    (gettext_lazy("Repeat purchase rate"),
+     gettext_lazy("Of the customers who ordered in the range, the share who have ordered at least twice, earlier "
+                  "orders included.")),
+    (gettext_lazy("Customer retention rate"),
+     gettext_lazy("(Customers at the end − new customers) ÷ customers at the start, where someone counts as a "
+                  "customer on a day if they ordered in the year before it, and new customers placed their first "
+                  "order in the range.")),
+    (gettext_lazy("Purchase frequency"), gettext_lazy("Orders in the range ÷ the customers who placed them.")),
+    (gettext_lazy("Average order value"),
+     gettext_lazy("Net revenue of the range's orders (refunds taken off) ÷ the number of those orders.")),
+    (gettext_lazy("Average customer lifespan"),
+     gettext_lazy("The time from each customer's first order to their latest, counted as at least the range's "
+                  "length, averaged over the customers who ordered in the range.")),
+    (gettext_lazy("Lifetime value"),
+     gettext_lazy("Average order value × purchase frequency × average lifespan in lengths of the range: what a "
+                  "customer spends over a lifespan at this range's pace, so it reads best over 365 days.")),
+    (gettext_lazy("Cohorts"),
+     gettext_lazy("Customers grouped by the month of their first order; each later month shows the share of them "
+                  "who ordered in it.")),
 ]
 
 
@@ -204,37 +245,39 @@ def retention_section(shop: Shop, period: Period) -> dict:
     retention = figures["retention"]
     money = _money(shop)
     series = figures["orders_per_day"]
-    orders = Unit.count("order")
     if retention is None:  # a big shop's first measure: a job is working it out
         return {
-            "figures": [("Orders", f"{figures['orders']:,}"), ("Net revenue", money(figures["revenue"]))],
-            "body": format_html('<p class="notice" role="status">{}</p>', "Advocate is working out your retention "
-                                "figures and cohorts from all your customers' orders; reload this page in a minute."),
-            "note": "Orders and revenue of the range; the rest follows once worked out.",
+            "figures": [(_("Orders"), number_format(figures["orders"])), (_("Net revenue"), money(figures["revenue"]))],
+            "body": format_html('<p class="notice" role="status">{}</p>', _(
+                "Advocate is working out your retention figures and cohorts from all your customers' orders; reload "
+                "this page in a minute.")),
+            "note": _("Orders and revenue of the range; the rest follows once worked out."),
         }
     overall, days = retention.overall, len(period.days)
     body = render_to_string("shopapp/dashboard_retention.html", {
         "formula": _formula(overall, money, days),
         "definitions": RETENTION_DEFINITIONS,
-        "orders_chart": line_chart(f"Orders per {period.per}", Series("Orders", series), unit=orders,
-                                   x_label=period.per.title(), takeaway=count_takeaway(series, orders, period)),
+        "orders_chart": line_chart(_("Orders per week") if period.per == "week" else _("Orders per day"),
+                                   Series(_("Orders"), series), unit=ORDERS, x_label=period.per_title,
+                                   takeaway=count_takeaway(series, ORDERS, period)),
         "cohorts": _cohort_grid(retention.cohorts),
         "comparisons": [_comparison(c, money, period) for c in retention.comparisons] if overall.buyers else [],
     })
     return {
         "figures": [
-            ("Orders", f"{figures['orders']:,}"),
-            ("Net revenue", money(figures["revenue"])),
-            ("Repeat purchase rate", _percent(overall.repeat_rate)),
-            ("Customer retention rate", _percent(overall.retention_rate)),
-            ("Purchase frequency", _orders(overall.frequency)),
-            ("Average order value", money(overall.average_order)),
-            ("Average customer lifespan", _lifespan(overall.lifespan_days)),
-            ("Lifetime value", money(overall.lifetime_value)),
+            (_("Orders"), number_format(figures["orders"])),
+            (_("Net revenue"), money(figures["revenue"])),
+            (_("Repeat purchase rate"), _percent(overall.repeat_rate)),
+            (_("Customer retention rate"), _percent(overall.retention_rate)),
+            (_("Purchase frequency"), _orders(overall.frequency)),
+            (_("Average order value"), money(overall.average_order)),
+            (_("Average customer lifespan"), _lifespan(overall.lifespan_days)),
+            (_("Lifetime value"), money(overall.lifetime_value)),
         ],
         "body": body,
-        "note": "Customers' orders only (a guest with neither email nor phone is nobody's): cancelled orders left out, "
-                f"refunds taken off revenue, months and days in the shop's time zone ({shop.timezone or 'UTC'}).",
+        "note": _("Customers' orders only (a guest with neither email nor phone is nobody's): cancelled orders left "
+                  "out, refunds taken off revenue, months and days in the shop's time zone (%(timezone)s).") % {
+            "timezone": shop.timezone or "UTC"},
     }
 
 
@@ -244,26 +287,31 @@ def _money(shop: Shop):
 
 
 def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.0%}"
+    return "—" if value is None else percent_format(round(value * 100))
 
 
 def _orders(value: Decimal | None) -> str:
-    return "—" if value is None else f"{value} orders"
+    # Translators: a purchase frequency, always with two decimals: "1.20 orders".
+    return "—" if value is None else _("%(number)s orders") % {"number": decimal_format(value, 2)}
 
 
 def _lifespan(days: Decimal | None) -> str:
     if days is None:
         return "—"
-    return f"{days:.0f} days" if days < 90 else f"{days / DAYS_PER_MONTH:.1f} months"
+    if days < 90:
+        whole = round(days)
+        return ngettext("%(number)s day", "%(number)s days", whole) % {"number": number_format(whole)}
+    # Translators: always with one decimal: "6.5 months".
+    return _("%(number)s months") % {"number": decimal_format(days / DAYS_PER_MONTH, 1)}
 
 
 def _formula(figures: Figures, money, days: int) -> dict | None:
     """Lifetime value with its factors as the page shows them (they multiply to it exactly)."""
     if figures.lifetime_value is None:
         return None
-    return {"average_order": money(figures.average_order), "frequency": figures.frequency, "days": days,
-            "spans": figures.lifespan_spans, "lifespan_days": f"{figures.lifespan_days:.1f}",
-            "value": money(figures.lifetime_value)}
+    return {"average_order": money(figures.average_order), "frequency": decimal_format(figures.frequency, 2),
+            "days": days, "spans": decimal_format(figures.lifespan_spans, 2),
+            "lifespan_days": decimal_format(figures.lifespan_days, 1), "value": money(figures.lifetime_value)}
 
 
 def _cohort_grid(cohorts: list[Cohort]) -> SafeString | None:
@@ -271,54 +319,76 @@ def _cohort_grid(cohorts: list[Cohort]) -> SafeString | None:
         return None
     months = len(cohorts[0].again)
     return heat_table(
-        "Customers ordering again, by month of their first order",
-        [HeatRow(f"{c.month:%b %Y}", f"{c.customers:,}", c.again) for c in cohorts],
-        takeaway=_cohort_takeaway(cohorts), corner="First order", lead="New customers",
-        group="Months after the first order", columns=[str(k) for k in range(1, months + 1)],
+        _("Customers ordering again, by month of their first order"),
+        [HeatRow(month_label(c.month), number_format(c.customers), c.again) for c in cohorts],
+        takeaway=_cohort_takeaway(cohorts), corner=_("First order"), lead=_("New customers"),
+        group=_("Months after the first order"), columns=[number_format(k) for k in range(1, months + 1)],
     )
 
 
 def _cohort_takeaway(cohorts: list[Cohort]) -> str:
     measured = [c for c in cohorts if c.customers and c.again and c.again[0] is not None]
     if not measured:
-        return "Too early to tell: no month has passed since these first orders"
+        return _("Too early to tell: no month has passed since these first orders")
     newcomers = sum(c.customers for c in measured)
-    share = sum(c.again[0] * c.customers for c in measured) / newcomers
-    line = f"{share:.0%} of new customers ordered again the month after their first order"
-    if len(measured) > 1:
-        best = max(measured, key=lambda c: (c.again[0], c.month))
-        line += f"; {best.month:%B %Y}'s newcomers did best, at {best.again[0]:.0%}"
-    return line
+    share = _percent(sum(c.again[0] * c.customers for c in measured) / newcomers)
+    if len(measured) == 1:
+        return _("%(share)s of new customers ordered again the month after their first order") % {"share": share}
+    best = max(measured, key=lambda c: (c.again[0], c.month))
+    return _("%(share)s of new customers ordered again the month after their first order; %(month)s's newcomers did "
+             "best, at %(best)s") % {"share": share, "month": month_label(best.month, full=True),
+                                     "best": _percent(best.again[0])}
 
 
 def _comparison(comparison: Comparison, money, period: Period) -> dict:
     inside, rest = comparison.inside, comparison.rest
     rows = [
-        ("Customers who ordered", f"{inside.buyers:,}", f"{rest.buyers:,}"),
-        ("Repeat purchase rate", _percent(inside.repeat_rate), _percent(rest.repeat_rate)),
-        ("Customer retention rate", _percent(inside.retention_rate), _percent(rest.retention_rate)),
-        ("Purchase frequency", _orders(inside.frequency), _orders(rest.frequency)),
-        ("Average order value", money(inside.average_order), money(rest.average_order)),
-        ("Average customer lifespan", _lifespan(inside.lifespan_days), _lifespan(rest.lifespan_days)),
-        ("Lifetime value", money(inside.lifetime_value), money(rest.lifetime_value)),
+        (_("Customers who ordered"), number_format(inside.buyers), number_format(rest.buyers)),
+        (_("Repeat purchase rate"), _percent(inside.repeat_rate), _percent(rest.repeat_rate)),
+        (_("Customer retention rate"), _percent(inside.retention_rate), _percent(rest.retention_rate)),
+        (_("Purchase frequency"), _orders(inside.frequency), _orders(rest.frequency)),
+        (_("Average order value"), money(inside.average_order), money(rest.average_order)),
+        (_("Average customer lifespan"), _lifespan(inside.lifespan_days), _lifespan(rest.lifespan_days)),
+        (_("Lifetime value"), money(inside.lifetime_value), money(rest.lifetime_value)),
     ]
-    return {"title": f"{comparison.label} against {comparison.against.lower()}", "label": comparison.label,
-            "against": comparison.against, "range": f"Last {len(period.days)} days", "rows": rows,
-            "takeaway": _comparison_takeaway(comparison, money, period)}
+    days = len(period.days)
+    title = _("%(group)s against %(others)s") % {"group": comparison.label, "others": in_sentence(comparison.against)}
+    return {"title": title, "label": comparison.label, "against": comparison.against,
+            "range": ngettext("Last %(days)s day", "Last %(days)s days", days) % {"days": days},
+            "caption": ngettext("%(title)s, last %(days)s day", "%(title)s, last %(days)s days", days) % {
+                "title": title, "days": days},
+            "rows": rows, "takeaway": _comparison_takeaway(comparison, money, period)}
 
 
 def _comparison_takeaway(comparison: Comparison, money, period: Period) -> str:
     inside, rest = comparison.inside, comparison.rest
+    days = len(period.days)
     if not inside.buyers or not rest.buyers:
         nobody = comparison.label if not inside.buyers else comparison.against
-        return f"No {nobody.lower()} ordered in {period.label}: nothing to compare yet"
+        # Translators: %(group)s is a group of customers, e.g. "referred customers".
+        return ngettext("No %(group)s ordered in the last %(days)s day: nothing to compare yet",
+                        "No %(group)s ordered in the last %(days)s days: nothing to compare yet", days) % {
+            "group": in_sentence(nobody), "days": days}
     gap = inside.repeat_rate - rest.repeat_rate
-    how = "more often than" if gap >= 0.05 else "less often than" if gap <= -0.05 else "about as often as"
-    line = (f"{comparison.label} order again {how} {comparison.against.lower()} ({inside.repeat_rate:.0%} against "
-            f"{rest.repeat_rate:.0%}) and are worth {money(inside.lifetime_value)} against "
-            f"{money(rest.lifetime_value)} over a lifespan")
+    values = {"group": comparison.label, "others": in_sentence(comparison.against),
+              "rate": _percent(inside.repeat_rate), "other_rate": _percent(rest.repeat_rate),
+              "value": money(inside.lifetime_value), "other_value": money(rest.lifetime_value)}
+    if gap >= 0.05:
+        line = _("%(group)s order again more often than %(others)s (%(rate)s against %(other_rate)s) and are worth "
+                 "%(value)s against %(other_value)s over a lifespan") % values
+    elif gap <= -0.05:
+        line = _("%(group)s order again less often than %(others)s (%(rate)s against %(other_rate)s) and are worth "
+                 "%(value)s against %(other_value)s over a lifespan") % values
+    else:
+        line = _("%(group)s order again about as often as %(others)s (%(rate)s against %(other_rate)s) and are "
+                 "worth %(value)s against %(other_value)s over a lifespan") % values
     fewest = min(inside.buyers, rest.buyers)
-    return f"{line}; with {fewest} on one side, too few to be sure yet" if fewest < FEW_TO_COMPARE else line
+    if fewest >= FEW_TO_COMPARE:
+        return line
+    # Translators: %(count)s customers who ordered, on the side of the comparison with fewer.
+    few = ngettext("with %(count)s on one side, too few to be sure yet",
+                   "with %(count)s on one side, too few to be sure yet", fewest) % {"count": fewest}
+    return pgettext("two parts of a chart's summary", "%(first)s; %(second)s") % {"first": line, "second": few}
 
 
 __all__ = ["bar_chart", "line_chart", "Point", "register_dashboard_section", "register_customer_segment", "daily_series",
