@@ -27,14 +27,17 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, DecimalField, F, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Least
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.translation import gettext as _, gettext_noop, ngettext, pgettext_lazy
 
 from shopapp.bulk import BulkQueryRefused, bulk_cancel, bulk_query_start
 from shopapp.catalog import FIELDS as PRODUCT_FIELDS
 from shopapp.catalog import product_cards_keep
+from shopapp.errors import stored_message_translate
 from shopapp.jobs import enqueue, row_lease
+from shopapp.languages import date_format, number_format
 from shopapp.models import BulkOperation, Customer, HistoryImport, Order, OrderLine, OrderRefund, Shop, WebhookEvent
 from shopapp.orders import customer_stats_refresh, marketing_state, money, order_day_of, order_days_refresh
 
@@ -70,17 +73,35 @@ ORDERS_QUERY = """{ orders(query: "created_at:>='%s'") { edges { node {
 } } } }"""
 PRODUCTS_QUERY = "{ products { edges { node { id %s } } } }" % PRODUCT_FIELDS
 
-# What the merchant reads when Shopify refuses, and what to do about it.
+# What the merchant reads when Shopify refuses, and what to do about it: stored in English by the job
+# (HistoryImport.error) and shown in the merchant's language (history_progress).
 REFUSED = {
-    "OPERATION_IN_PROGRESS": "Shopify is already running a data export for Advocate in your store, so the import "
-                             "could not start. Wait a few minutes, then start it again.",
-    "OPEN_HERE": "Advocate is already exporting data from your store. Wait for it to finish, then start again.",
-    "LIMIT_REACHED": "Shopify limits how many exports an app runs; it refused this one for now. Try again in an hour.",
-    "ACCESS_DENIED": "Shopify refused to share this data: Advocate is missing an access permission. Open Advocate "
-                     "from your Shopify admin to approve its permissions, then start again.",
+    "OPERATION_IN_PROGRESS": gettext_noop("Shopify is already running a data export for Advocate in your store, so "
+                                          "the import could not start. Wait a few minutes, then start it again."),
+    "OPEN_HERE": gettext_noop("Advocate is already exporting data from your store. Wait for it to finish, then start "
+                              "again."),
+    "LIMIT_REACHED": gettext_noop("Shopify limits how many exports an app runs; it refused this one for now. Try "
+                                  "again in an hour."),
+    "ACCESS_DENIED": gettext_noop("Shopify refused to share this data: Advocate is missing an access permission. Open "
+                                  "Advocate from your Shopify admin to approve its permissions, then start again."),
 }
-UNREACHABLE = "Advocate could not reach Shopify to start the import. Try again in a few minutes."
-UNINSTALLED = "Advocate was uninstalled, so the import stopped. Install it again to import your history."
+UNREACHABLE = gettext_noop("Advocate could not reach Shopify to start the import. Try again in a few minutes.")
+UNINSTALLED = gettext_noop("Advocate was uninstalled, so the import stopped. Install it again to import your history.")
+# %(reason)s is Shopify's own words.
+EXPORT_REFUSED = gettext_noop("Shopify refused the export: %(reason)s. Try again later.")
+EXPORT_STOPPED = gettext_noop("Shopify stopped the export before it finished (%(reason)s). What was read is kept: "
+                              "start the import again to complete it.")
+NO_REASON = gettext_noop("no reason given")
+ERRORS = (*REFUSED.values(), UNREACHABLE, UNINSTALLED, EXPORT_REFUSED, EXPORT_STOPPED, NO_REASON)
+# The phases as the import's card names them, and inside a sentence ("…: orders, 40% done").
+PHASES = {Phase.CUSTOMERS: pgettext_lazy("history import phase", "Customers"),
+          Phase.ORDERS: pgettext_lazy("history import phase", "Orders"),
+          Phase.PRODUCTS: pgettext_lazy("history import phase", "Products"),
+          Phase.DONE: pgettext_lazy("history import phase", "Done")}
+PHASES_IN_SENTENCE = {Phase.CUSTOMERS: pgettext_lazy("history import phase, inside a sentence", "customers"),
+                      Phase.ORDERS: pgettext_lazy("history import phase, inside a sentence", "orders"),
+                      Phase.PRODUCTS: pgettext_lazy("history import phase, inside a sentence", "products"),
+                      Phase.DONE: pgettext_lazy("history import phase, inside a sentence", "done")}
 
 
 # --- the window and its start ------------------------------------------------------------
@@ -194,7 +215,7 @@ def _step(import_id: int) -> bool:
     except BulkQueryRefused as exc:
         log.info("history import %s of %s not started: %s %s", row.pk, row.shop.domain, exc.code, exc)
         _end(row, Status.FAILED, REFUSED.get(exc.code, UNREACHABLE if exc.code == "UNREACHABLE" else
-                                             f"Shopify refused the export: {exc}. Try again later."))
+                                             EXPORT_REFUSED % {"reason": exc}))
         return False
     HistoryImport.objects.filter(pk=row.pk, operation__isnull=True).update(operation=operation, updated_at=timezone.now())
     if HistoryImport.objects.filter(pk=row.pk, status=Status.CANCELED).exists():
@@ -228,8 +249,7 @@ def _failure(operation: BulkOperation) -> str:
     for code, message in REFUSED.items():
         if code in operation.error:
             return message
-    return (f"Shopify stopped the export before it finished ({operation.error or 'no reason given'}). What was read "
-            "is kept: start the import again to complete it.")
+    return EXPORT_STOPPED % {"reason": operation.error or NO_REASON}
 
 
 def history_bulk_done(shop: Shop, operation: BulkOperation) -> None:
@@ -493,7 +513,7 @@ def _refunded_recount(order_pks: set[int]) -> None:
 
 def history_progress(row: HistoryImport, *, now: datetime | None = None) -> dict:
     """The import as the panel shows it: the phase, how far (percent of the whole, or None while
-    Shopify gathers and nobody knows how much there is), rows stored and the time left."""
+    Shopify gathers and nobody knows how much there is), rows stored, the time left and why it failed."""
     now = now or timezone.now()
     phases = [Phase.CUSTOMERS, Phase.ORDERS, Phase.PRODUCTS]
     weights = {Phase.CUSTOMERS: 20, Phase.ORDERS: 70, Phase.PRODUCTS: 10}
@@ -512,17 +532,19 @@ def history_progress(row: HistoryImport, *, now: datetime | None = None) -> dict
     if row.status == Status.RUNNING and not gathering and 0 < row.rows_done < expected and elapsed > 0:
         left = _time_left((expected - row.rows_done) * elapsed / row.rows_done)
     return {"percent": percent, "gathering": gathering, "expected": expected, "left": left,
-            "phase": Phase(row.phase).label}
+            "phase": str(PHASES[row.phase]), "phase_in_sentence": str(PHASES_IN_SENTENCE[row.phase]),
+            "error": stored_message_translate(row.error, ERRORS)}
 
 
 def _time_left(seconds: float) -> str:
     """At the phase's pace so far: 'less than a minute left', 'about 4 minutes left'."""
     minutes = round(seconds / 60)
     if minutes < 1:
-        return "less than a minute left"
+        return _("less than a minute left")
     if minutes < 90:
-        return f"about {minutes} minute{'s' if minutes != 1 else ''} left"
-    return f"about {round(minutes / 60)} hours left"
+        return ngettext("about %(count)s minute left", "about %(count)s minutes left", minutes) % {"count": minutes}
+    hours = round(minutes / 60)
+    return ngettext("about %(count)s hour left", "about %(count)s hours left", hours) % {"count": hours}
 
 
 def history_imported(shop: Shop) -> bool:
@@ -533,22 +555,31 @@ def history_imported(shop: Shop) -> bool:
 def history_dashboard_section(shop: Shop, period) -> dict:
     """The dashboard's line about the shop's history: a progress bar while it is imported."""
     row = HistoryImport.objects.for_shop(shop).select_related("operation").order_by("-started_at", "-pk").first()
-    link = ("Order history", "/app/history/?from=dashboard")
+    link = (_("Order history"), "/app/history/?from=dashboard")
     if row is None:
-        return {"figures": [], "charts": [], "link": ("Import your order history", link[1]),
-                "note": "These figures start on the day you installed Advocate. Import your past orders to see "
-                        "your whole history here."}
+        return {"figures": [], "charts": [], "link": (_("Import your order history"), link[1]),
+                "note": _("These figures start on the day you installed Advocate. Import your past orders to see "
+                          "your whole history here.")}
+    since = date_format(row.since)
     if row.status == Status.RUNNING:
         progress = history_progress(row)
-        bar = format_html('<progress max="100" value="{}" style="width:100%" aria-label="Order history import, {}% done">'
-                          '</progress>', progress["percent"], progress["percent"])
-        return {"figures": [], "charts": [bar], "link": link,
-                "note": f"Importing your history since {dateformat.format(row.since, 'j M Y')}: {progress['phase'].lower()}, "
-                        f"{progress['percent']}% done{', ' + progress['left'] if progress['left'] else ''}. "
-                        "The figures fill in as it goes."}
+        bar = format_html('<progress max="100" value="{}" style="width:100%" aria-label="{}"></progress>',
+                          progress["percent"],
+                          _("Order history import, %(percent)s%% done") % {"percent": progress["percent"]})
+        values = {"since": since, "phase": progress["phase_in_sentence"], "percent": progress["percent"],
+                  "left": progress["left"]}
+        note = (_("Importing your history since %(since)s: %(phase)s, %(percent)s%% done, %(left)s. The figures fill "
+                  "in as it goes.") if progress["left"] else
+                _("Importing your history since %(since)s: %(phase)s, %(percent)s%% done. The figures fill in as it "
+                  "goes."))
+        return {"figures": [], "charts": [bar], "link": link, "note": note % values}
     if row.status == Status.DONE:
+        orders = ngettext("%(count)s order", "%(count)s orders", row.orders_new) % {
+            "count": number_format(row.orders_new)}
+        customers = ngettext("%(count)s customer", "%(count)s customers", row.customers_new) % {
+            "count": number_format(row.customers_new)}
         return {"figures": [], "charts": [], "link": link,
-                "note": f"Includes your orders since {dateformat.format(row.since, 'j M Y')}, imported from Shopify "
-                        f"({row.orders_new:,} orders, {row.customers_new:,} customers)."}
+                "note": _("Includes your orders since %(since)s, imported from Shopify (%(orders)s, %(customers)s).")
+                % {"since": since, "orders": orders, "customers": customers}}
     return {"figures": [], "charts": [], "link": link,
-            "note": "The import of your past orders stopped before the end; the figures include what was imported."}
+            "note": _("The import of your past orders stopped before the end; the figures include what was imported.")}

@@ -1,7 +1,8 @@
 // The history import page. While an import runs, its card is read again every few seconds (a fetch
 // with a fresh session token, window.advocateFetch) and a change of phase is announced to screen
-// readers. "Allow access to all orders" asks Shopify through App Bridge's Scopes API where there is
-// one; once granted, the page asks Advocate to read its permissions again.
+// readers, in the words of the card's data-announce. "Allow access to all orders" asks Shopify through
+// App Bridge's Scopes API where there is one; once granted, the page asks Advocate to read its
+// permissions again.
 (function () {
   "use strict";
   var box = document.getElementById("history-progress");
@@ -19,9 +20,11 @@
       .then(function (html) {
         if (html !== null) {
           box.innerHTML = html;
+          // What to say comes with the card, in the page's language: the new phase, or how it ended.
           var now = card();
-          if (now && now.getAttribute("data-phase") !== phase) announce.textContent = now.querySelector("h2").textContent + ": " + now.getAttribute("data-phase");
-          if (now && now.getAttribute("data-running") !== "true") announce.textContent = now.querySelector("h2").textContent;
+          if (now && (now.getAttribute("data-phase") !== phase || now.getAttribute("data-running") !== "true")) {
+            announce.textContent = now.getAttribute("data-announce");
+          }
         }
       })
       .catch(function () {})
