@@ -23,9 +23,10 @@ from datetime import timedelta
 import httpx
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from shopapp.admin_api import AdminClient
-from shopapp.errors import ShopifyError, ShopNotConnected
+from shopapp.errors import ShopifyError, ShopNotConnected, stored_message_translate
 from shopapp.jobs import enqueue
 from shopapp.models import Shop
 from shopapp.shopify import http_client
@@ -38,6 +39,13 @@ NEUTRAL = "#303030"  # Advocate's own accent when the shop has no colour
 DARK_CARD = "#1f2124"  # an email's card in dark mode (templates/shopapp/email/_layout.html)
 READ_AGAIN_AFTER = timedelta(days=1)
 HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+# Why a read failed, stored in English (a job reads too) and shown in the merchant's language (brand_read_said).
+NO_SCOPE = gettext_noop("Advocate needs the storefront access you have not approved yet: open Advocate from your "
+                        "admin and approve the update, then read again.")
+TOKEN_REFUSED = gettext_noop("Shopify refused Advocate's storefront token; it will make a new one. Read again.")
+NO_ANSWER = gettext_noop("Shopify did not answer (%(reason)s). Read again in a minute.")
+READ_FAILURES = (NO_SCOPE, TOKEN_REFUSED, NO_ANSWER)
 
 TOKENS = """
 query AdvocateStorefrontTokens { shop { storefrontAccessTokens(first: 100) { nodes { id title accessToken } } } }
@@ -126,16 +134,15 @@ def brand_read(shop_id: int) -> str:
     if not shop.is_installed:
         return "not installed"
     if not shop.has_scope(SCOPE):
-        return _read_failed(shop, "Advocate needs the storefront access you have not approved yet: open Advocate "
-                                  "from your admin and approve the update, then read again.")
+        return _read_failed(shop, NO_SCOPE)
     try:
         token = shop.storefront_token or _token_obtain(shop)
         brand = _brand_query(shop, token)
     except _TokenRefused:
         Shop.objects.filter(pk=shop.pk).update(storefront_token="")  # revoked in Shopify: a new one next time
-        return _read_failed(shop, "Shopify refused Advocate's storefront token; it will make a new one. Read again.")
+        return _read_failed(shop, TOKEN_REFUSED)
     except (ShopifyError, ShopNotConnected, httpx.HTTPError) as exc:
-        return _read_failed(shop, f"Shopify did not answer ({exc.__class__.__name__}). Read again in a minute.")
+        return _read_failed(shop, NO_ANSWER % {"reason": exc.__class__.__name__})
     logo = ((brand.get("logo") or {}).get("image") or {}).get("url") or ""
     primary = (brand.get("colors") or {}).get("primary") or [{}]
     colour = (primary[0] or {}).get("background") or ""
@@ -144,6 +151,11 @@ def brand_read(shop_id: int) -> str:
         shopify_brand_color=colour.lower() if HEX.match(colour) else "", brand_read_at=timezone.now(),
         brand_read_error="")
     return "read"
+
+
+def brand_read_said(what: str) -> str:
+    """What brand_read returned, or a stored brand_read_error, in the merchant's language."""
+    return stored_message_translate(what, READ_FAILURES)
 
 
 def _read_failed(shop: Shop, why: str) -> str:

@@ -28,8 +28,10 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from shopapp.admin_api import AdminClient, ShopifyAmbiguous, ShopifyError, ShopifyUserError, ShopNotConnected, ShopUninstalled
+from shopapp.errors import stored_message_translate
 from shopapp.jobs import backoff, enqueue, enqueue_unqueued
 from shopapp.models import EmailPause, FlowTrigger, Shop
 from shopapp.shopify import shopify_numeric_id
@@ -56,7 +58,9 @@ TRIGGERS: dict[str, dict[str, str]] = {
                                "Reward amount": "number_decimal", "Currency": "single_line_text_field",
                                "Paid as": "single_line_text_field"},
 }
-NAMES = {  # as the trigger extensions name them in Flow's editor
+# As the trigger extensions name them in Flow's editor, which shows them in English: the activity page
+# names a trigger as the merchant finds it there, so these are names, not translated.
+NAMES = {
     "advocate-negative-review": "Negative review received", "advocate-case-opened": "Case opened",
     "advocate-case-resolved": "Case resolved", "advocate-review-published": "Review published",
     "advocate-referral-attributed": "Referral attributed", "advocate-reward-issued": "Referral reward issued",
@@ -65,6 +69,17 @@ PAUSE_ACTION = "advocate-pause-emails"
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 SWEEP_BATCH = 500
+
+# Why a trigger is not sent (yet), stored in English by the job and shown on the activity page in the
+# merchant's language; %(reason)s is Shopify's own words or another of these.
+AMBIGUOUS = gettext_noop("no clear answer from Shopify: %(reason)s")
+NOT_YET = gettext_noop("not sent yet: %(reason)s")
+REFUSED = gettext_noop("Shopify refused it: %(reason)s")
+# Translators: %(count)s is always 8 or more.
+GAVE_UP = gettext_noop("gave up after %(count)s tries. %(reason)s")
+WORKER_STOPPED = gettext_noop("the worker stopped while sending: Flow may or may not have it")
+SENT_AGAIN = gettext_noop("sent again at the merchant's request")
+ERRORS = (GAVE_UP, AMBIGUOUS, NOT_YET, REFUSED, WORKER_STOPPED, SENT_AGAIN)
 
 RECEIVE = """
 mutation AdvocateFlowTrigger($handle: String!, $payload: JSON!) {
@@ -130,16 +145,16 @@ def flow_trigger_send(trigger_id: int, *, now: datetime | None = None) -> str | 
     try:
         AdminClient(row.shop).mutate(RECEIVE, {"handle": row.handle, "payload": row.payload}, field="flowTriggerReceive")
     except ShopifyAmbiguous as exc:
-        return _settle(row, FlowTrigger.Status.UNCERTAIN, f"no clear answer from Shopify: {exc}")
+        return _settle(row, FlowTrigger.Status.UNCERTAIN, AMBIGUOUS % {"reason": exc})
     except ShopUninstalled:
         row.delete()  # uninstalled meanwhile: nobody's workflows to start, nothing was sent
         return None
     except ShopNotConnected as exc:  # no token until the merchant's next visit: wait, without counting a try
-        return _retry(row, now + backoff(1), f"not sent yet: {exc}", counted=False)
+        return _retry(row, now + backoff(1), NOT_YET % {"reason": exc}, counted=False)
     except ShopifyError as exc:  # refused before anything ran: a userError, no connection, THROTTLED
-        why = f"Shopify refused it: {exc}" if isinstance(exc, ShopifyUserError) else f"not sent yet: {exc}"
+        why = (REFUSED if isinstance(exc, ShopifyUserError) else NOT_YET) % {"reason": exc}
         if row.attempts >= MAX_ATTEMPTS:
-            return _settle(row, FlowTrigger.Status.FAILED, f"gave up after {row.attempts} tries. {why}")
+            return _settle(row, FlowTrigger.Status.FAILED, GAVE_UP % {"count": row.attempts, "reason": why})
         return _retry(row, now + backoff(row.attempts), why)
     FlowTrigger.objects.filter(pk=row.pk).update(status=FlowTrigger.Status.SENT, sent_at=timezone.now(),
                                                  lease_until=None, error="")
@@ -164,7 +179,7 @@ def flow_triggers_sweep(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     FlowTrigger.objects.filter(status=FlowTrigger.Status.SENDING, lease_until__lt=now).update(
         status=FlowTrigger.Status.UNCERTAIN, lease_until=None,
-        error="the worker stopped while sending: Flow may or may not have it")
+        error=WORKER_STOPPED)
     due = FlowTrigger.objects.filter(status=FlowTrigger.Status.PENDING, next_at__lte=now,
                                      shop__uninstalled_at__isnull=True)
     return enqueue_unqueued(due, flow_trigger_send, limit=SWEEP_BATCH)
@@ -243,6 +258,7 @@ def flow_activity(shop: Shop) -> list[FlowTrigger]:
         Q(status=FlowTrigger.Status.UNCERTAIN) | Q(status=FlowTrigger.Status.FAILED)).order_by("-created_at")[:20])
     for row in rows:
         row.name = NAMES.get(row.handle, row.handle)
+        row.why = stored_message_translate(row.error, ERRORS)
     return rows
 
 
@@ -250,7 +266,7 @@ def flow_trigger_resend(*, shop: Shop, trigger_id: int) -> bool:
     """The merchant checked their workflow's runs in Flow and asks for an uncertain trigger again."""
     resent = FlowTrigger.objects.filter(pk=trigger_id, shop=shop, status=FlowTrigger.Status.UNCERTAIN).update(
         status=FlowTrigger.Status.PENDING, next_at=timezone.now(), queued_at=timezone.now(),
-        error="sent again at the merchant's request")
+        error=SENT_AGAIN)
     if resent:
         enqueue(flow_trigger_send, trigger_id)
     return bool(resent)

@@ -6,13 +6,14 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shopapp import views_install
-from shopapp.activity import event_summaries, with_summary_fields
+from shopapp.activity import event_summaries, received_format, with_summary_fields
 from shopapp.dashboard import DEFAULT_RANGE, RANGES, Period, dashboard_sections
 from shopapp.errors import ShopifyError
-from shopapp.branding import brand_read, shop_brand
+from shopapp.branding import brand_read, brand_read_said, shop_brand
 from shopapp.forms import BrandForm, CustomerEraseForm, HistoryImportForm, SenderForm, TestSendForm, test_send_post
 from shopapp.history import (
     ALL_ORDERS_SCOPE, DEFAULT_MONTHS, history_import_cancel, history_import_start, history_progress,
@@ -24,8 +25,19 @@ from shopapp.registry import onboarding_steps, settings_sections, shop_data_expo
 from shopapp.services import customer_erase, shop_scopes_refresh
 from shopapp.flow import flow_activity, flow_trigger_resend
 from shopapp.themes import BLOCKS, CHECKOUT_BLOCKS, checkout_editor_link, editor_link, theme_blocks_check
+from shopapp.translations import in_sentence
 
 log = logging.getLogger(__name__)
+
+# The activity list filtered to a status with no events: one sentence per status.
+NO_EVENTS = {
+    WebhookEvent.Status.RECEIVED: gettext_lazy("No received events."),
+    WebhookEvent.Status.PROCESSING: gettext_lazy("No processing events."),
+    WebhookEvent.Status.WAITING: gettext_lazy("No waiting events."),
+    WebhookEvent.Status.DONE: gettext_lazy("No done events."),
+    WebhookEvent.Status.FAILED: gettext_lazy("No failed events."),
+    WebhookEvent.Status.IGNORED: gettext_lazy("No ignored events."),
+}
 
 
 @require_GET
@@ -36,7 +48,7 @@ def panel_home(request: HttpRequest) -> HttpResponse:
 
     shop = request.shop
     params = ListParams(request)
-    chosen = params.choice("range", RANGES, label="Range", default=DEFAULT_RANGE)
+    chosen = params.choice("range", RANGES, label=_("Range"), default=DEFAULT_RANGE)
     period = Period.last(shop, RANGES[chosen])
     steps = onboarding_steps(shop)
     return render(request, "shopapp/home.html", {
@@ -88,19 +100,20 @@ def activity(request: HttpRequest) -> HttpResponse:
         trigger = request.POST.get("trigger", "")
         if not trigger.isdigit() or not flow_trigger_resend(shop=request.shop, trigger_id=int(trigger)):
             raise Http404
-        notice = "Sent to Shopify Flow again."
+        notice = _("Sent to Shopify Flow again.")
     events = WebhookEvent.objects.filter(shop_domain=request.shop.domain).order_by("-received_at", "-pk")
     params = ListParams(request)
-    status = params.choice("status", WebhookEvent.Status.values, label="Status")
+    status = params.choice("status", WebhookEvent.Status.values, label=_("Status"))
     if status:
         events = events.filter(status=status)
     page = params.page(with_summary_fields(
         events.only("topic", "status", "attempts", "last_error", "received_at", "finished_at")), 50)
     summaries = event_summaries(request.shop, list(page.object_list))
     for event in page.object_list:
-        event.summary = summaries[event.pk]
+        event.summary, event.received = summaries[event.pk], received_format(event.received_at)
     return render(request, "shopapp/activity.html", {
         "shop": request.shop, "nav": "settings", "page": page, "status": status, "notice": notice,
+        "no_events": NO_EVENTS.get(status, ""),
         "flow_rows": flow_activity(request.shop),
         "status_query": urlencode({"status": status}) if status else "",
         "statuses": WebhookEvent.Status.choices, "param_notices": params.notices,
@@ -121,14 +134,14 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             test_form, notice, status = test_send_post(request.POST, lambda to: sender_test_send(shop=shop, to=to))
         elif action == "brand-read":
             notice = brand_read(shop.pk)
-            notice = "Your Shopify brand settings were read again." if notice == "read" else notice
+            notice = _("Your Shopify brand settings were read again.") if notice == "read" else brand_read_said(notice)
             shop.refresh_from_db()
         elif action == "brand":
             brand_form = BrandForm(request.POST)
             if brand_form.is_valid():
                 shop.brand_logo_url, shop.brand_color = brand_form.cleaned_data["logo_url"], brand_form.cleaned_data["color"]
                 shop.save(update_fields=["brand_logo_url", "brand_color", "updated_at"])
-                notice = "Brand saved."
+                notice = _("Brand saved.")
             else:
                 status = 400
         else:
@@ -137,14 +150,17 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 mail.sender_name = sender_form.cleaned_data["sender_name"]
                 mail.reply_to = sender_form.cleaned_data["reply_to"]
                 mail.save(update_fields=["sender_name", "reply_to"])
-                notice = "Sender saved."
+                notice = _("Sender saved.")
             else:
                 status = 400
     elif request.method != "GET":
         return HttpResponse(status=405)
     return render(request, "shopapp/settings.html", {
         "shop": shop, "nav": "settings", "mail": mail, "sender_form": sender_form, "test_form": test_form,
-        "brand_form": brand_form, "brand": shop_brand(shop), "notice": notice, "sections": settings_sections(),
+        "brand_form": brand_form, "brand": shop_brand(shop), "notice": notice,
+        "brand_error": brand_read_said(shop.brand_read_error) if shop.brand_read_error else "",
+        "sections": [{"section": s, "open": _("Open %(title)s settings") % {"title": in_sentence(s.title)}}
+                     for s in settings_sections()],
     }, status=status)
 
 
@@ -155,10 +171,12 @@ def storefront_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             found = theme_blocks_check(shop)
-            notice = (f"Your live theme has {len(found)} of Advocate's {len(BLOCKS)} blocks."
-                      if found else "None of Advocate's blocks is in your live theme yet.")
+            notice = (ngettext("Your live theme has %(found)s of Advocate's %(count)s block.",
+                               "Your live theme has %(found)s of Advocate's %(count)s blocks.", len(BLOCKS))
+                      % {"found": len(found), "count": len(BLOCKS)}
+                      if found else _("None of Advocate's blocks is in your live theme yet."))
         except ShopifyError as exc:
-            error = f"Could not read your theme from Shopify: {exc}. Try again in a minute."
+            error = _("Could not read your theme from Shopify: %(reason)s. Try again in a minute.") % {"reason": exc}
     elif request.method != "GET":
         return HttpResponse(status=405)
     blocks = [{"block": b, "link": editor_link(shop, b), "added": b.handle in shop.theme_blocks} for b in BLOCKS]
@@ -182,21 +200,22 @@ def history_page(request: HttpRequest) -> HttpResponse:
             form = HistoryImportForm(request.POST)
             if form.is_valid():
                 history_import_start(shop=shop, months=form.cleaned_data["months"])
-                notice = "Import started. You can leave this page: it goes on without you."
+                notice = _("Import started. You can leave this page: it goes on without you.")
             else:
                 status = 400
         elif action == "cancel":
-            notice = ("Import canceled. What was imported stays; import again to complete it."
-                      if history_import_cancel(shop=shop) else "No import is running.")
+            notice = (_("Import canceled. What was imported stays; import again to complete it.")
+                      if history_import_cancel(shop=shop) else _("No import is running."))
         elif action == "scopes":
             try:
                 shop_scopes_refresh(shop)
             except ShopifyError as exc:
-                error = f"Could not ask Shopify which permissions Advocate has: {exc}. Try again in a minute."
+                error = _("Could not ask Shopify which permissions Advocate has: %(reason)s. Try again in a "
+                          "minute.") % {"reason": exc}
             else:
-                notice = ("Advocate can now read all your orders: import again to go further back."
+                notice = (_("Advocate can now read all your orders: import again to go further back.")
                           if shop.has_scope(ALL_ORDERS_SCOPE) else
-                          "Shopify has not given Advocate access to all orders yet, so imports cover 60 days.")
+                          _("Shopify has not given Advocate access to all orders yet, so imports cover 60 days."))
         else:
             raise Http404
     row = HistoryImport.objects.for_shop(shop).select_related("operation").order_by("-started_at", "-pk").first()
