@@ -8,12 +8,14 @@ from datetime import timedelta
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 from shopify_app import TokenExchangeAccessToken
 
 from shopapp.auth import admin_frame_allow, preload_link, request_input, res_to_response
 from shopapp.errors import ShopifyError
+from shopapp.languages import request_language
 from shopapp.ratelimit import rate_limited
 from shopapp.services import oauth_state_claim, oauth_state_create, shop_install
 from shopapp.shopify import clean_shop_domain, http_client, shop_url, shopify_api_session_class, shopify_app
@@ -120,5 +122,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    """Outside the admin: the install form (the panel itself needs Shopify's ID token)."""
-    return render(request, "shopapp/landing.html", {})
+    """Outside the admin: the install form (the panel itself needs Shopify's ID token), in the browser's
+    language where it is one of Advocate's."""
+    with translation.override(request_language(request)):
+        response = render(request, "shopapp/landing.html", {})
+    patch_vary_headers(response, ["Accept-Language"])
+    return response

@@ -134,3 +134,10 @@ def test_an_expired_state_does_not_install(client, fake_shopify):
     params = _signed_callback({"code": "abc", "shop": "owner-shop.myshopify.com", "state": nonce})
     assert client.get("/auth/callback", params).status_code == 400
     assert not Shop.objects.exists()
+
+
+def test_the_install_page_speaks_the_browsers_language(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9,en;q=0.5")
+    assert response.status_code == 200 and '<html lang="de"' in response.content.decode()
+    assert "Accept-Language" in response["Vary"]
+    assert '<html lang="en"' in client.get("/").content.decode()
