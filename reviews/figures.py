@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from babel.numbers import format_decimal
 from django.db.models import Count, Q, Sum
-from django.utils.translation import get_language, gettext as _, ngettext
+from django.utils.translation import get_language, gettext as _, gettext_lazy, ngettext, ngettext_lazy
 
 from reviews.models import Review
 from reviews.requests import request_funnel
@@ -18,6 +18,7 @@ from shopapp.languages import DEFAULT_LANGUAGE, babel_locale, language_of, numbe
 from shopapp.models import Shop
 
 LOW = 2  # "1 or 2 stars": the low reviews charted beside all of them
+REVIEWS = Unit.counted(ngettext_lazy("%(number)s review", "%(number)s reviews", "count"), gettext_lazy("No reviews"))
 
 
 def review_figures(shop: Shop, period: Period) -> dict:
@@ -61,7 +62,7 @@ def dashboard_section(shop: Shop, period: Period) -> dict:
         "charts": [
             line_chart(_("Reviews per week") if weekly else _("Reviews per day"),
                        Series(_("All reviews"), f["per_day"]),
-                       Series(_("1 or %(low)s ★") % {"low": LOW}, f["low_per_day"]), unit=Unit.count("review"),
+                       Series(_("1 or %(low)s ★") % {"low": LOW}, f["low_per_day"]), unit=REVIEWS,
                        x_label=_("Week") if weekly else _("Day"), takeaway=_received_takeaway(f, period)),
             line_chart(_("Average rating per week") if weekly else _("Average rating per day"),
                        Series(_("Average rating"), f["average_per_day"], _("no reviews")),

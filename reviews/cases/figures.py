@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Avg, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.utils.formats import number_format as decimal_format
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _, gettext_lazy, ngettext, ngettext_lazy
 
 from reviews.cases.models import Case, Remedy
 from shopapp.charts import Series, Unit, line_chart
@@ -14,6 +14,7 @@ from shopapp.dashboard import Period, daily_series, list_link
 from shopapp.languages import number_format, percent_format
 from shopapp.models import Order, Shop
 
+CASES = Unit.counted(ngettext_lazy("%(number)s case", "%(number)s cases", "count"), gettext_lazy("No cases"))
 
 def case_figures(shop: Shop, period: Period) -> dict:
     """Cases opened in the period: first response, resolution, recovery; remedies given in it."""
@@ -79,7 +80,7 @@ def cases_section(shop: Shop, period: Period) -> dict:
             (_("Remedy cost"), f"{decimal_format(figures['remedy_cost'], 2, force_grouping=True)} {shop.currency}"),
         ],
         "charts": [line_chart(_("Cases opened per week") if weekly else _("Cases opened per day"),
-                              Series(_("Cases opened"), series), unit=Unit.count("case"),
+                              Series(_("Cases opened"), series), unit=CASES,
                               x_label=_("Week") if weekly else _("Day"), takeaway=_opened_takeaway(series, period))],
         "link": (_("See these cases"), list_link("/app/cases/", period)),
         "note": _("Recovered: the customer ordered again after the case opened, or revised their rating (or their "

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
+from django.utils.translation import gettext as _, ngettext
 
 from reviews.nps.models import DETRACTOR_UP_TO, PROMOTER_FROM, NpsSurvey
 from shopapp.charts import Point, Series, Unit, line_chart
 from shopapp.dashboard import Period, daily_rows, series_of
+from shopapp.languages import number_format
 from shopapp.models import Shop
 
 SCORE = Unit()  # a plain number from -100 to 100
@@ -55,21 +57,22 @@ def nps_figures(shop: Shop, period: Period) -> dict:
 def dashboard_section(shop: Shop, period: Period) -> dict:
     f = nps_figures(shop, period)
     tally: Tally = f["tally"]
+    weekly = period.per == "week"
     return {
         "figures": [
             ("NPS", _signed(tally.score) if tally.score is not None else "—"),
-            ("Answers", f"{tally.answers:,}"),
-            ("Promoters (9–10)", f"{tally.promoters:,}"),
-            ("Passives (7–8)", f"{tally.passives:,}"),
-            ("Detractors (0–6)", f"{tally.detractors:,}"),
+            (_("Answers"), number_format(tally.answers)),
+            (_("Promoters (9–10)"), number_format(tally.promoters)),
+            (_("Passives (7–8)"), number_format(tally.passives)),
+            (_("Detractors (0–6)"), number_format(tally.detractors)),
         ],
         "charts": [
-            line_chart(f"NPS per {period.per}", Series("NPS", f["per_day"], "no answers"), unit=SCORE,
-                       domain=(-100, 100), x_label=period.per.title(), takeaway=_takeaway(f, period)),
+            line_chart(_("NPS per week") if weekly else _("NPS per day"), Series("NPS", f["per_day"], _("no answers")),
+                       unit=SCORE, domain=(-100, 100), x_label=period.per_title, takeaway=_takeaway(f, period)),
         ],
-        "link": ("See the answers", "/app/reviews/nps/"),
-        "note": "NPS is the share of promoters (9–10) minus the share of detractors (0–6) among the answers "
-                "given in the range, from −100 to 100; a day without answers has no score.",
+        "link": (_("See the answers"), "/app/reviews/nps/"),
+        "note": _("NPS is the share of promoters (9–10) minus the share of detractors (0–6) among the answers "
+                  "given in the range, from −100 to 100; a day without answers has no score."),
     }
 
 
@@ -79,12 +82,21 @@ def _signed(value: int) -> str:
 
 def _takeaway(f: dict, period: Period) -> str:
     tally: Tally = f["tally"]
+    days = len(period.days)
     if not tally.answers:
-        return f"No answers in {period.label}"
-    line = (f"NPS {_signed(tally.score)} from {Unit.count('answer').of(tally.answers)} in {period.label} "
-            f"({tally.promoters:,} promoters, {tally.passives:,} passives, {tally.detractors:,} detractors)")
+        return ngettext("No answers in the last %(days)s day", "No answers in the last %(days)s days", days) % {
+            "days": number_format(days)}
+    values = {"score": _signed(tally.score), "count": number_format(tally.answers), "days": number_format(days),
+              "promoters": number_format(tally.promoters), "passives": number_format(tally.passives),
+              "detractors": number_format(tally.detractors)}
+    # Translators: %(days)s is 7, 30, 90 or 365.
+    line = ngettext("NPS %(score)s from %(count)s answer in the last %(days)s days (%(promoters)s promoters, "
+                    "%(passives)s passives, %(detractors)s detractors)",
+                    "NPS %(score)s from %(count)s answers in the last %(days)s days (%(promoters)s promoters, "
+                    "%(passives)s passives, %(detractors)s detractors)", tally.answers) % values
     scored = [p for p in f["per_day"] if p.value is not None]
     if len(scored) > 1:
         lowest = min(scored, key=lambda p: p.value)
-        line += f"; lowest {lowest.label}, {_signed(int(lowest.value))}"
+        # Translators: what follows the NPS takeaway: the day (or week) with the lowest score, like "3 Dec".
+        line += _("; lowest %(on)s, %(score)s") % {"on": lowest.label, "score": _signed(int(lowest.value))}
     return line
