@@ -249,7 +249,9 @@ def email_pause_reason(shop: Shop, customer, now: datetime | None = None) -> str
     now = now or timezone.now()
     pause = (EmailPause.objects.filter(shop=shop, customer_shopify_id=customer.shopify_id, until__gt=now)
              .order_by("-until").first())
-    return f"paused by a Shopify Flow workflow until {pause.until.day} {pause.until:%b %Y}" if pause else None
+    # Stored in English as a skip reason and translated where shown, so it names no date (it would also
+    # split one reason into one per day in the look-back and campaign previews).
+    return gettext_noop("paused by a Shopify Flow workflow") if pause else None
 
 
 def flow_activity(shop: Shop) -> list[FlowTrigger]:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 from shopapp.fields import EncryptedTextField
 
@@ -85,12 +86,13 @@ class WebhookEvent(models.Model):
     """One webhook delivery as Shopify sent it, and what became of it."""
 
     class Status(models.TextChoices):
-        RECEIVED = "received"
-        PROCESSING = "processing"
-        WAITING = "waiting"  # parked until the order it is about is stored (no attempt spent)
-        DONE = "done"
-        FAILED = "failed"
-        IGNORED = "ignored"
+        RECEIVED = "received", pgettext_lazy("a webhook's status", "Received")
+        PROCESSING = "processing", pgettext_lazy("a webhook's status", "Processing")
+        # parked until the order it is about is stored (no attempt spent)
+        WAITING = "waiting", pgettext_lazy("a webhook's status", "Waiting")
+        DONE = "done", pgettext_lazy("a webhook's status", "Done")
+        FAILED = "failed", pgettext_lazy("a webhook's status", "Failed")
+        IGNORED = "ignored", pgettext_lazy("a webhook's status", "Ignored")
 
     # The domain from the verified header, not a Shop foreign key: compliance
     # topics can arrive for a shop that is gone, and intake must stay one INSERT.
@@ -377,11 +379,11 @@ class BulkOperation(models.Model):
         QUERY = "query"
 
     class Status(models.TextChoices):
-        STARTING = "starting", "Starting"
-        RUNNING = "running", "Running at Shopify"
-        UNKNOWN = "unknown", "Start not confirmed"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        STARTING = "starting", pgettext_lazy("a bulk operation's status", "Starting")
+        RUNNING = "running", pgettext_lazy("a bulk operation's status", "Running at Shopify")
+        UNKNOWN = "unknown", pgettext_lazy("a bulk operation's status", "Start not confirmed")
+        DONE = "done", pgettext_lazy("a bulk operation's status", "Done")
+        FAILED = "failed", pgettext_lazy("a bulk operation's status", "Failed")
 
     OPEN = (Status.STARTING, Status.RUNNING, Status.UNKNOWN)
 
@@ -429,11 +431,11 @@ class FlowTrigger(models.Model):
     of the change it reports, sent once by a job, re-driven by the sweep (shopapp/flow.py)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        SENDING = "sending"
-        SENT = "sent"
-        UNCERTAIN = "uncertain", "Not known whether Flow got it"
-        FAILED = "failed"
+        PENDING = "pending", pgettext_lazy("a Flow event's status", "Pending")
+        SENDING = "sending", pgettext_lazy("a Flow event's status", "Sending")
+        SENT = "sent", pgettext_lazy("a Flow event's status", "Sent")
+        UNCERTAIN = "uncertain", pgettext_lazy("a Flow event's status", "Not known whether Flow got it")
+        FAILED = "failed", pgettext_lazy("a Flow event's status", "Failed")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="flow_triggers")
     key = models.CharField(max_length=120, help_text="the event, e.g. case-opened:42: one row per event")
@@ -502,10 +504,10 @@ class HistoryImport(models.Model):
         CANCELED = "canceled"
 
     class Phase(models.TextChoices):
-        CUSTOMERS = "customers", "Customers"
-        ORDERS = "orders", "Orders"
-        PRODUCTS = "products", "Products"
-        DONE = "done", "Done"
+        CUSTOMERS = "customers", pgettext_lazy("a history import's phase", "Customers")
+        ORDERS = "orders", pgettext_lazy("a history import's phase", "Orders")
+        PRODUCTS = "products", pgettext_lazy("a history import's phase", "Products")
+        DONE = "done", pgettext_lazy("a history import's phase", "Done")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="history_imports")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from shopapp.admin_api import AdminClient, ShopifyError
 from shopapp.jobs import enqueue
@@ -34,12 +35,13 @@ class ThemeBlock:
 
 
 BLOCKS = [
-    ThemeBlock("reviews", "Product reviews", "Reviews, rating summary and photos under the product.", "product"),
-    ThemeBlock("star-badge", "Star rating badge", "The average rating beside the product title.", "product"),
-    ThemeBlock("reviews-carousel", "Reviews carousel", "Your newest 4- and 5-star reviews on the home page, "
-               "each linking to its product.", "index", target="newAppsSection"),
-    ThemeBlock("referral-embed", "Refer-a-friend button", "A small button on every page that opens the customer's referral link.",
-               "index", embed=True),
+    ThemeBlock("reviews", _("Product reviews"), _("Reviews, rating summary and photos under the product."), "product"),
+    ThemeBlock("star-badge", _("Star rating badge"), _("The average rating beside the product title."), "product"),
+    ThemeBlock("reviews-carousel", _("Reviews carousel"), _("Your newest 4- and 5-star reviews on the home page, "
+                                                             "each linking to its product."), "index",
+               target="newAppsSection"),
+    ThemeBlock("referral-embed", _("Refer-a-friend button"),
+               _("A small button on every page that opens the customer's referral link."), "index", embed=True),
 ]
 
 @dataclass(frozen=True)
@@ -52,10 +54,12 @@ class CheckoutBlock:
 # Advocate's checkout and customer-account UI extensions (extensions/advocate-checkout, -account).
 # Shopify does not tell an app where a merchant placed them, so the page links without a status.
 CHECKOUT_BLOCKS = [
-    CheckoutBlock("thank-you", "Thank you page", "The buyer's referral link, with copy and share buttons, right after they pay."),
-    CheckoutBlock("order-status", "Order status page", "Their link, and after delivery a row of stars to review what they bought."),
-    CheckoutBlock("profile", "Customer account profile",
-                  'Their link and credit; the full "Refer friends" page is in their account menu.'),
+    CheckoutBlock("thank-you", _("Thank you page"),
+                  _("The buyer's referral link, with copy and share buttons, right after they pay.")),
+    CheckoutBlock("order-status", _("Order status page"),
+                  _("Their link, and after delivery a row of stars to review what they bought.")),
+    CheckoutBlock("profile", _("Customer account profile"),
+                  _('Their link and credit; the full "Refer friends" page is in their account menu.')),
 ]
 
 
