@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from html import escape
 from decimal import Decimal
 from typing import Any
 
@@ -86,8 +88,21 @@ class Unit:
 
 def decimal_format(value: float | Decimal, places: int) -> str:
     """'1,234.50', '1.234,50': a number with exactly `places` decimals, as the active language writes it."""
-    rounded = Decimal(f"{value:.{places}f}")  # rounded as Python rounds, then written by the language
-    return format_decimal(rounded, format="#,##0" + ("." + "0" * places if places else ""), locale=active_locale())
+    return _decimal_written(f"{value:.{places}f}", places, active_language())  # rounded as Python rounds
+
+
+@lru_cache(maxsize=4096)
+def _decimal_written(rounded: str, places: int, language: str) -> str:
+    # A chart writes the same few hundred numbers on every visit (each day's value, its tooltip, its
+    # table cell): Babel's formatting was a tenth of the dashboard's time.
+    return format_decimal(Decimal(rounded), format="#,##0" + ("." + "0" * places if places else ""),
+                          locale=active_locale())
+
+
+def _e(text) -> str:
+    """Text (a label, a value written in words) escaped for the chart's HTML, which is built as one string:
+    format_html on each of a year's 365 points was most of a dashboard's time."""
+    return escape(str(text), quote=True)
 
 
 STARS = Unit("★", "★", decimals=1, sign=True)
@@ -107,11 +122,11 @@ def line_chart(title: str, *series: Series, takeaway: str, unit: Unit, domain: t
     def y(value: float) -> float:
         return (hi - value) / (hi - lo) * 100
 
-    grid = format_html_join("", '<line class="grid" x1="0" x2="{}" y1="{}" y2="{}"></line>',
-                            ((PLOT, f"{y(t) * PLOT / 100:.1f}", f"{y(t) * PLOT / 100:.1f}") for t in ticks))
-    lines = format_html_join("", '<path class="line s{}" d="{}"></path>',
-                             ((k + 1, _path(s.points, n, y)) for k, s in enumerate(series)))
-    columns = format_html_join("", "{}", ((_column(i, label, series, n, unit, y),) for i, label in enumerate(labels)))
+    grid = mark_safe("".join(f'<line class="grid" x1="0" x2="{PLOT}" y1="{y(t) * PLOT / 100:.1f}" '
+                             f'y2="{y(t) * PLOT / 100:.1f}"></line>' for t in ticks))
+    lines = mark_safe("".join(f'<path class="line s{k + 1}" d="{_path(s.points, n, y)}"></path>'
+                              for k, s in enumerate(series)))
+    columns = mark_safe("".join(_column(i, label, series, n, unit, y) for i, label in enumerate(labels)))
     y_axis = format_html_join("", "<span>{}</span>", ((unit.tick(t, top=t == hi),) for t in reversed(ticks)))
     dates = _date_ticks(n)
     x_axis = format_html_join("", '<span style="left:{}%">{}</span>',
@@ -193,30 +208,25 @@ def _path(points: list[Point], n: int, y) -> str:
     return " ".join(parts) or "M0,0"
 
 
-def _column(i: int, label: str, series: tuple[Series, ...], n: int, unit: Unit, y) -> SafeString:
-    """One day: a Tab stop whose value shows on hover or focus (and is its accessible name)."""
+def _column(i: int, label: str, series: tuple[Series, ...], n: int, unit: Unit, y) -> str:
+    """One day: a Tab stop whose value shows on hover or focus (and is its accessible name). HTML, escaped."""
     values = [s.points[i].value if i < len(s.points) else None for s in series]
     read = [unit.of(v) if v is not None else s.missing for s, v in zip(series, values)]
     if len(series) == 1:
         name = pgettext("a chart's day and its value", "%(day)s: %(value)s") % {"day": label, "value": read[0]}
-        lines = format_html("<span>{}</span>", read[0])
+        lines = f"<span>{_e(read[0])}</span>"
     else:
         said = [pgettext("a chart line's name and its value", "%(name)s: %(value)s") % {"name": s.name, "value": r}
                 for s, r in zip(series, read)]
         name = pgettext("a chart's day and its lines' values", "%(day)s, %(values)s") % {
             "day": label, "values": "; ".join(said)}
-        lines = format_html_join("", '<span><span class="key s{}"></span>{}</span>',
-                                 ((k + 1, line) for k, line in enumerate(said)))
-    dots = format_html_join("", '<span class="dot s{}{}" style="top:{}%"></span>', (
-        (k + 1, " lone" if _alone(s.points, i) else "", f"{y(v):.1f}")
-        for k, (s, v) in enumerate(zip(series, values)) if v is not None))
+        lines = "".join(f'<span><span class="key s{k + 1}"></span>{_e(line)}</span>' for k, line in enumerate(said))
+    dots = "".join(f'<span class="dot s{k + 1}{" lone" if _alone(s.points, i) else ""}" style="top:{y(v):.1f}%"></span>'
+                   for k, (s, v) in enumerate(zip(series, values)) if v is not None)
     high = min((y(v) for v in values if v is not None), default=100)
     side = " start" if i < n / 5 else " end" if i >= n - n / 5 else ""
-    return format_html(
-        '<span class="pt{}" tabindex="0" role="img" aria-label="{}" style="--top:{}%">{}'
-        '<span class="tip"><strong>{}</strong>{}</span></span>',
-        side, name, f"{high:.1f}", dots, label, lines,
-    )
+    return (f'<span class="pt{side}" tabindex="0" role="img" aria-label="{_e(name)}" style="--top:{high:.1f}%">{dots}'
+            f'<span class="tip"><strong>{_e(label)}</strong>{lines}</span></span>')
 
 
 def _alone(points: list[Point], i: int) -> bool:
@@ -257,14 +267,14 @@ def _compact(value: float) -> str:
 
 
 def _table(title: str, x_label: str, series: tuple[Series, ...], unit: Unit) -> SafeString:
-    head = format_html_join("", '<th scope="col">{}</th>', ((s.name,) for s in series))
-    rows = format_html_join("", '<tr><th scope="row">{}</th>{}</tr>', (
-        (p.label, format_html_join("", "<td>{}</td>", (
-            (unit.of(s.points[i].value) if i < len(s.points) and s.points[i].value is not None else s.missing,)
-            for s in series)))
+    head = "".join(f'<th scope="col">{_e(s.name)}</th>' for s in series)
+    rows = "".join(
+        f'<tr><th scope="row">{_e(p.label)}</th>' + "".join(
+            f"<td>{_e(unit.of(s.points[i].value) if i < len(s.points) and s.points[i].value is not None else s.missing)}"
+            "</td>" for s in series) + "</tr>"
         for i, p in enumerate(series[0].points if series else [])
-    ))
-    return _hidden_table(title, format_html('<tr><th scope="col">{}</th>{}</tr>{}', x_label, head, rows))
+    )
+    return _hidden_table(title, mark_safe(f'<tr><th scope="col">{_e(x_label)}</th>{head}</tr>{rows}'))
 
 
 def _bar_table(title: str, points: list[tuple[int, Point]], value) -> SafeString:

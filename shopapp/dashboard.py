@@ -6,6 +6,7 @@ queries per page stays the same however much data a shop has.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -22,13 +23,13 @@ from django.utils.translation import gettext as _, gettext_lazy, ngettext, ngett
 
 from shopapp.charts import HeatRow, Point, Series, Unit, bar_chart, decimal_format, heat_table, line_chart
 from shopapp.jobs import enqueue
-from shopapp.languages import number_format, percent_format
+from shopapp.languages import babel_locale, number_format, percent_format
 from shopapp.models import Customer, OrderDay, Shop
 from shopapp.registry import (  # noqa: F401  (apps register sections and segments in ready())
     dashboard_sections_registered, register_customer_segment, register_dashboard_section,
 )
 from shopapp.retention import Cohort, Comparison, Figures, Retention, retention_measure
-from shopapp.translations import active_locale, in_sentence
+from shopapp.translations import active_language, in_sentence
 
 RANGES = {"7": 7, "30": 30, "90": 90, "365": 365}
 DEFAULT_RANGE = "30"
@@ -132,7 +133,13 @@ def month_label(month: date, *, full: bool = False) -> str:
 
 
 def _date_as(day: date, skeleton: str) -> str:
-    return format_skeleton(skeleton, day, locale=active_locale(dates=True))
+    return _date_written(day, skeleton, active_language())
+
+
+@lru_cache(maxsize=8192)
+def _date_written(day: date, skeleton: str, language: str) -> str:
+    # A year's chart names 365 days three times on every visit: Babel's formatting, once per day and language.
+    return format_skeleton(skeleton, day, locale=babel_locale(language, dates=True))
 
 
 def daily_series(queryset, field: str, period: Period, *, value=None) -> list[Point]:
@@ -217,7 +224,9 @@ def retention_kept(shop: Shop, period: Period) -> Retention | None:
     production) for the range; it is served for RETENTION_FRESH_FOR, then served while the job runs
     again (asked once). A smaller shop is measured on every visit, always fresh.
     """
-    if Customer.objects.filter(shop=shop, orders_count__gt=0).count() < RETENTION_KEPT_FROM:
+    # Counted no further than the threshold: a big shop's 100,000 customers are not counted on each visit.
+    buyers = Customer.objects.filter(shop=shop, orders_count__gt=0).values("pk")[:RETENTION_KEPT_FROM]
+    if buyers.count() < RETENTION_KEPT_FROM:
         return retention_measure(shop=shop, period=period)
     key = _retention_key(shop, period)
     kept = cache.get(key)
