@@ -12,7 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
+from django.utils.translation import gettext_lazy
+
 from shopapp.models import Shop
+
+EVERYONE_ELSE = gettext_lazy("Everyone else")  # what a customer segment is compared with, unless it says
 
 if TYPE_CHECKING:
     from shopapp.models import Customer, Order, WebhookEvent
@@ -192,11 +196,11 @@ class CustomerSegment:
 
     label: str
     customer_ids: Callable[[Shop], Any]
-    against: str = "Everyone else"
+    against: str = EVERYONE_ELSE
     excluded: Callable[[Shop], Any] | None = None
 
 
-def register_customer_segment(label: str, customer_ids: Callable, *, against: str = "Everyone else",
+def register_customer_segment(label: str, customer_ids: Callable, *, against: str = EVERYONE_ELSE,
                               excluded: Callable | None = None) -> None:
     """A group of customers the retention figures compare with the rest (e.g. referred customers)."""
     _r.customer_segments[label] = CustomerSegment(label, customer_ids, against, excluded)

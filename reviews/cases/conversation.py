@@ -33,15 +33,15 @@ ANSWER_LINK_VALIDITY = timedelta(days=120)
 
 # Subjects and bodies are in the catalogue: a shop that kept them writes to each customer in their language.
 DEFAULT_TEMPLATES = [
-    ("apology", "Apology", gettext_noop("About your review of {product}"), gettext_noop(
+    ("apology", ReplyTemplate.DEFAULT_NAMES["apology"], gettext_noop("About your review of {product}"), gettext_noop(
         "Hi {first_name},\n\nThank you for telling us about your {product} from order {order}. We are sorry it "
         "fell short. We would like to put it right: {remedy}\n\nThis is yours whatever you do with your review; "
         "you do not need to change or remove it.\n\n{shop}")),
-    ("replacement", "Replacement", gettext_noop("A replacement for your {product}"), gettext_noop(
+    ("replacement", ReplyTemplate.DEFAULT_NAMES["replacement"], gettext_noop("A replacement for your {product}"), gettext_noop(
         "Hi {first_name},\n\nWe are sorry your {product} from order {order} was not right. We can send you a "
         "replacement at no cost. Use the answer link below to confirm your address, or tell us if you would prefer "
         "something else.\n\nThe replacement does not depend on your review in any way.\n\n{shop}")),
-    ("details", "Asking for details", gettext_noop("Can you tell us more about your {product}?"), gettext_noop(
+    ("details", ReplyTemplate.DEFAULT_NAMES["details"], gettext_noop("Can you tell us more about your {product}?"), gettext_noop(
         "Hi {first_name},\n\nThank you for your review of {product}. We would like to understand what went "
         "wrong so we can help. Could you tell us a little more, and add a photo if it helps?\n\n{shop}")),
 ]

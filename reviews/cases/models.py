@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy as _, gettext_noop, pgettext_lazy
 
 from reviews.models import Review
 from shopapp.models import Customer, Shop, ShopScopedQuerySet
@@ -67,9 +67,19 @@ class ReplyTemplate(models.Model):
     # body above are the shop's default language (reviews.cases.conversation.reply_template_texts).
     translations = models.JSONField(default=dict, blank=True)
 
+    # The built-in templates' names, stored in English when a shop's templates are first made.
+    DEFAULT_NAMES = {"apology": gettext_noop("Apology"), "replacement": gettext_noop("Replacement"),
+                     "details": gettext_noop("Asking for details")}
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "key"], name="case_template_once")]
         ordering = ["pk"]
+
+    @property
+    def name_shown(self) -> str:
+        """The name in the panel's language while the merchant kept the built-in one; else theirs."""
+        default = self.DEFAULT_NAMES.get(self.key)
+        return gettext(default) if default and self.name == default else self.name
 
 
 class CaseQuerySet(ShopScopedQuerySet):

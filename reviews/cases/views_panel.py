@@ -198,7 +198,7 @@ def _template_added(request: HttpRequest, case: Case) -> tuple[ReplyForm, str]:
              else _("“%(name)s” added: edit it, then send."))
     return ReplyForm(initial={"subject": subject or filled["subject"],
                               "body": f"{body}\n\n{filled['body']}" if body else filled["body"]}), \
-        added % {"name": template.name}
+        added % {"name": template.name_shown}
 
 
 def _reply_initial(request: HttpRequest, case: Case) -> dict:
