@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -183,6 +184,8 @@ def storefront_page(request: HttpRequest) -> HttpResponse:
     checkout = [{"block": b, "link": checkout_editor_link(shop, b)} for b in CHECKOUT_BLOCKS]
     return render(request, "shopapp/storefront.html", {
         "shop": shop, "nav": "settings", "blocks": blocks, "checkout": checkout, "notice": notice, "error": error,
+        # The name Shopify's checkout editor shows for the block, in English whatever the panel's language.
+        "checkout_block_name": mark_safe('<span lang="en">Advocate — referrals and reviews</span>'),
     }, status=502 if error else 200)
 
 
