@@ -1,8 +1,8 @@
 """Named fraud rules. Each returns a reason a merchant can read, or None; a referral with
 any reason waits for the merchant instead of being paid or dropped.
 
-A reason is stored in English with the words and values to write it again (`text`, `args`), so the
-panel shows it in the language of whoever reads it (referrals.templatetags: fraud_reason)."""
+A reason is stored in English, as one of REASONS with its values put in; the panel shows it in the
+language of whoever reads it (referrals.templatetags: fraud_reason, through stored_message_translate)."""
 from __future__ import annotations
 
 import re
@@ -10,11 +10,25 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import Q
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_noop
 
 from referrals.models import Advocate, Click, ProgramSettings, Referral
+from shopapp.errors import stored_message_translate
 from shopapp.models import Order
 from shopapp.ratelimit import ip_hash
+
+SELF_ORDER = gettext_noop("Self-referral: the advocate placed this order.")
+SELF_EMAIL = gettext_noop("Self-referral: same email address as the advocate (after normalising).")
+SELF_PHONE = gettext_noop("Self-referral: same phone number as the advocate.")
+SELF_ADDRESS = gettext_noop("Self-referral: ships to the advocate's own address.")
+EXISTING = gettext_noop("First order only: the friend had already ordered from the shop before this order.")
+SAME_VISITS = gettext_noop("Same IP address and browser as the advocate's own visits.")
+SAME_ORDERS = gettext_noop("Same IP address and browser as the advocate's own orders.")
+WEEKLY_LIMIT = gettext_noop("More than %(limit)s referrals from this advocate in a week.")
+COUPON_SITE = gettext_noop("The friend arrived from a coupon site (%(site)s).")
+COUPON_SPREAD = gettext_noop("The code is spreading from coupon sites (%(sites)s).")
+REASONS = (SELF_ORDER, SELF_EMAIL, SELF_PHONE, SELF_ADDRESS, EXISTING, SAME_VISITS, SAME_ORDERS, WEEKLY_LIMIT,
+           COUPON_SITE, COUPON_SPREAD)
 
 GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
 # Where leaked codes get posted: a click from one of these means the code is spreading.
@@ -56,22 +70,22 @@ def _coupon_site(host: str) -> bool:
     return any(site in host for site in COUPON_SITES)
 
 
-def self_referral(advocate: Advocate, order: Order) -> "Said | None":
+def self_referral(advocate: Advocate, order: Order) -> str | None:
     own = advocate.customer
     friend = order.customer
     if friend is not None and (friend.pk == own.pk or (own.shopify_id and friend.shopify_id == own.shopify_id)):
-        return Said(gettext_noop("Self-referral: the advocate placed this order."))
+        return SELF_ORDER
     friend_emails = {email_normalise(e) for e in (order.email, friend.email if friend else "") if e}
     if own.email and email_normalise(own.email) in friend_emails:
-        return Said(gettext_noop("Self-referral: same email address as the advocate (after normalising)."))
+        return SELF_EMAIL
     friend_phones = {phone_normalise(p) for p in (order.phone, friend.phone if friend else "") if phone_normalise(p)}
     if own.phone and phone_normalise(own.phone) in friend_phones:
-        return Said(gettext_noop("Self-referral: same phone number as the advocate."))
+        return SELF_PHONE
     address = address_normalise(order.shipping_address)
     if address:
         own_orders = Order.objects.filter(shop=order.shop, customer=own).exclude(pk=order.pk)
         if any(address_normalise(a) == address for a in own_orders.values_list("shipping_address", flat=True)):
-            return Said(gettext_noop("Self-referral: ships to the advocate's own address."))
+            return SELF_ADDRESS
     return None
 
 
@@ -84,7 +98,7 @@ def existing_customer(advocate: Advocate, order: Order, program: ProgramSettings
     if order.email:
         match |= Q(email__iexact=order.email)
     if earlier.filter(match).exists():
-        return Said(gettext_noop("First order only: the friend had already ordered from the shop before this order."))
+        return EXISTING
     return None
 
 
@@ -93,10 +107,10 @@ def same_device(advocate: Advocate, order: Order) -> str | None:
         return None
     if Click.objects.filter(advocate=advocate, own=True, ip_hash=ip_hash(order.browser_ip),
                             user_agent=order.user_agent[:500]).exists():
-        return Said(gettext_noop("Same IP address and browser as the advocate's own visits."))
+        return SAME_VISITS
     own_orders = Order.objects.filter(shop=order.shop, customer=advocate.customer).exclude(pk=order.pk)
     if own_orders.filter(browser_ip=order.browser_ip, user_agent=order.user_agent).exists():
-        return Said(gettext_noop("Same IP address and browser as the advocate's own orders."))
+        return SAME_ORDERS
     return None
 
 
@@ -105,20 +119,19 @@ def too_many_this_week(advocate: Advocate, order: Order, program: ProgramSetting
     recent = Referral.objects.filter(advocate=advocate, order__placed_at__gte=since,
                                      order__placed_at__lt=order.placed_at).exclude(order=order).count()
     if recent >= program.weekly_referral_limit:
-        return Said(gettext_noop("More than %(limit)s referrals from this advocate in a week."),
-                    limit=program.weekly_referral_limit)
+        return WEEKLY_LIMIT % {"limit": program.weekly_referral_limit}
     return None
 
 
 def coupon_site_spread(advocate: Advocate, order: Order) -> str | None:
     if _coupon_site(_host(order.referring_site)):
-        return Said(gettext_noop("The friend arrived from a coupon site (%(site)s)."), site=_host(order.referring_site))
+        return COUPON_SITE % {"site": _host(order.referring_site)}
     since = order.placed_at - COUPON_LOOKBACK_DAYS * settings.ADVOCATE_DAY
     hosts = Click.objects.filter(advocate=advocate, at__gte=since).exclude(referrer_host="") \
         .values_list("referrer_host", flat=True).distinct()
     sites = sorted(h for h in hosts if _coupon_site(h))
     if sites:
-        return Said(gettext_noop("The code is spreading from coupon sites (%(sites)s)."), sites=", ".join(sites[:3]))
+        return COUPON_SPREAD % {"sites": ", ".join(sites[:3])}
     return None
 
 
@@ -135,22 +148,10 @@ def fraud_reasons(advocate: Advocate, order: Order, program: ProgramSettings) ->
         ("weekly_limit", too_many_this_week(advocate, order, program)),
         ("coupon_site", coupon_site_spread(advocate, order)),
     ]
-    return [{"rule": rule, "reason": str(reason), "text": reason.text, "args": reason.args} for rule, reason in checks
-            if reason]
+    return [{"rule": rule, "reason": reason} for rule, reason in checks if reason]
 
-
-class Said(str):
-    """A reason in English that remembers how it was written: its msgid and the values put in it."""
-
-    def __new__(cls, text: str, **args):
-        said = super().__new__(cls, text % args if args else text)
-        said.text, said.args = text, args
-        return said
 
 
 def fraud_reason_shown(flag: dict) -> str:
-    """A stored reason in the active language; one stored before its words were kept, as it was."""
-    if flag.get("text"):
-        translated = gettext(flag["text"])
-        return translated % flag["args"] if flag.get("args") else translated
-    return gettext(flag.get("reason", ""))
+    """A stored reason (English, as the rule wrote it) in the active language."""
+    return stored_message_translate(flag.get("reason", ""), REASONS)

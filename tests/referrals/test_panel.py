@@ -289,10 +289,9 @@ def test_a_held_referral_can_be_rejected_but_not_approved_again(panel_get, clien
 def test_a_fraud_reason_reads_in_the_staff_members_language_with_its_values(shop):
     from django.utils import translation
 
-    from referrals.fraud import Said, fraud_reason_shown
+    from referrals.fraud import WEEKLY_LIMIT, fraud_reason_shown
 
-    said = Said("More than %(limit)s referrals from this advocate in a week.", limit=3)
-    flag = {"rule": "weekly_limit", "reason": str(said), "text": said.text, "args": said.args}
+    flag = {"rule": "weekly_limit", "reason": WEEKLY_LIMIT % {"limit": 3}}
     assert flag["reason"] == "More than 3 referrals from this advocate in a week."
     with translation.override("en"):
         assert fraud_reason_shown(flag) == flag["reason"]

@@ -55,7 +55,7 @@ def busy_shop(shop, django_capture_on_commit_callbacks):
     Referral.objects.create(shop=shop, advocate=maya, order=order(shop, friend, total="80.00"), friend=friend,
                             via=Referral.Via.CODE, status=Referral.Status.FLAGGED, order_total=Decimal("80.00"),
                             reward_amount=Decimal("10.00"), currency="USD",
-                            fraud_reasons=[{"rule": "self_referral", "reason": SAME_EMAIL, "text": SAME_EMAIL, "args": {}}])
+                            fraud_reasons=[{"rule": "self_referral", "reason": SAME_EMAIL}])
     return shop
 
 
