@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 
 from reviews.cases.models import Case, CaseSettings
-from reviews.cases.services import CUSTOMER_ACTOR, SYSTEM_ACTOR, case_alert_send, case_log
+from reviews.cases.services import CUSTOMER_ACTOR, SYSTEM_ACTOR, case_alert_send, case_flow_refs, case_log
 from reviews.nps.models import DETRACTOR_UP_TO, NpsSurvey
 from shopapp.flow import flow_trigger_queue
 from shopapp.jobs import enqueue
@@ -42,12 +42,10 @@ def case_open_for_nps(survey: NpsSurvey) -> tuple[Case | None, bool]:
             case = Case.objects.create(shop=survey.shop, nps_survey=survey, customer_id=live.customer_id,
                                        reason=Case.Reason.NPS, rating_at_open=survey.score)
             case_log(case, "opened", "", SYSTEM_ACTOR, data={"reason": Case.Reason.NPS, "score": survey.score})
-            customer = live.customer
-            flow_trigger_queue(
-                shop=survey.shop, handle="advocate-case-opened", key=f"case-opened:{case.pk}",
-                payload={"customer_id": _shopify_customer_id(customer), "order_id": survey.order.shopify_id,
-                         "Rating": survey.score, "Case number": case.pk},
-                customer_shopify_id=_shopify_customer_id(customer))
+            refs = case_flow_refs(case)
+            flow_trigger_queue(shop=survey.shop, handle="advocate-case-opened", key=f"case-opened:{case.pk}",
+                               payload={**refs, "Rating": survey.score, "Case number": case.pk},
+                               customer_shopify_id=refs["customer_id"])
     except IntegrityError:  # the same answer followed up twice at once
         return Case.objects.get(nps_survey=survey), False
     if CaseSettings.for_shop(survey.shop).alert_mode == CaseSettings.AlertMode.AT_ONCE:
@@ -61,8 +59,4 @@ def _note_change(case: Case, survey: NpsSurvey) -> None:
     if (last or {}).get("score") == survey.score or (last is None and survey.score == case.rating_at_open):
         return  # the comment changed, or the same follow-up ran twice
     case_log(case, "score_updated", "", CUSTOMER_ACTOR, data={"score": survey.score})
-
-
-def _shopify_customer_id(customer) -> int | None:
-    return customer.shopify_id if customer is not None and not customer.redacted_at else None
 

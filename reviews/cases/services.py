@@ -103,7 +103,11 @@ def on_review_saved(review: Review, created: bool) -> None:
 
 
 def _customer_id(review: Review) -> int | None:
-    customer = review.customer
+    return _shopify_customer_id(review.customer)
+
+
+def _shopify_customer_id(customer) -> int | None:
+    """The customer's Shopify id for Flow, unless they are a guest or were erased."""
     return customer.shopify_id if customer is not None and not customer.redacted_at else None
 
 
@@ -113,14 +117,12 @@ def _flow_refs(review: Review) -> dict:
     return {"customer_id": _customer_id(review), "order_id": line.order.shopify_id if line is not None else None}
 
 
-def _case_flow_refs(case: Case) -> dict:
+def case_flow_refs(case: Case) -> dict:
     """Flow's reference fields for a case: its review's, or the customer and order an NPS answer was about."""
     if case.review_id is not None:
         return _flow_refs(case.review)
-    customer = case.customer
     order = case.nps_survey.order if case.nps_survey_id else None
-    return {"customer_id": customer.shopify_id if customer is not None and not customer.redacted_at else None,
-            "order_id": order.shopify_id if order is not None else None}
+    return {"customer_id": _shopify_customer_id(case.customer), "order_id": order.shopify_id if order is not None else None}
 
 
 # --- statuses and the log -----------------------------------------------------------
@@ -167,9 +169,10 @@ def case_move(case: Case, to: str, actor: str) -> None:
     case_log(case, "status", "", actor, data={"from": before, "to": to})
     if to in (S.RESOLVED, S.CLOSED):  # each ending is its own event: a reopened case may end again
         outcome = "Resolved" if to == S.RESOLVED else "Closed without a resolution"
+        refs = case_flow_refs(case)
         flow_trigger_queue(shop=case.shop, handle="advocate-case-resolved", key=f"case-ended:{case.pk}:{now.isoformat()}",
-                           payload={**_case_flow_refs(case), "Outcome": outcome, "Case number": case.pk},
-                           customer_shopify_id=_case_flow_refs(case)["customer_id"])
+                           payload={**refs, "Outcome": outcome, "Case number": case.pk},
+                           customer_shopify_id=refs["customer_id"])
 
 
 def case_assign(*, case: Case, assignee: str, actor: str) -> Case:
