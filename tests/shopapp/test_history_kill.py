@@ -16,8 +16,8 @@ from django.conf import settings
 from django.db import connection
 
 from shopapp.models import BulkOperation, Customer, HistoryImport, Order, OrderDay, ProductCard
-from tests.money.conftest import DEMO, connected_shop, devstore  # noqa: F401  (the devstore fixture)
-from tests.shopapp.test_history_import import ALL_SCOPES, ORDERS, _bulk, _snapshot
+from tests.money.conftest import connected_shop, devstore  # noqa: F401  (the devstore fixture)
+from tests.shopapp.test_history_import import ALL_SCOPES, ORDERS, _bulk, _snapshot, run, store  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the child process sees only what is committed
 ROOT = Path(settings.BASE_DIR)
@@ -57,29 +57,8 @@ def _child(operation_pk: int, upstream: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _settle_in_this_process(shop, store, run_jobs) -> HistoryImport:
-    from shopapp.bulk import bulk_settle
-
-    for _ in range(20):
-        row = HistoryImport.objects.get(shop=shop, status__in=[HistoryImport.Status.RUNNING, HistoryImport.Status.DONE],
-                                        pk=HistoryImport.objects.filter(shop=shop).order_by("-pk").values("pk")[:1])
-        if row.status == HistoryImport.Status.DONE:
-            return row
-        _bulk(store).wait(30)
-        with run_jobs():
-            for pk in BulkOperation.objects.filter(shop=shop, status__in=BulkOperation.OPEN).values_list("pk", flat=True):
-                bulk_settle(pk)
-    raise AssertionError("the import did not finish")
-
-
-@pytest.fixture
-def store(devstore):  # noqa: F811
-    devstore.seed_history(DEMO, orders=ORDERS, years=2)
-    return devstore
-
-
 def test_a_worker_killed_with_sigkill_mid_file_resumes_to_the_rows_of_an_uninterrupted_run(
-        store, settings, django_capture_on_commit_callbacks):
+        store, run, settings, django_capture_on_commit_callbacks):
     from shopapp.history import history_import_start
 
     settings.JOBS_INLINE = True
@@ -117,7 +96,7 @@ def test_a_worker_killed_with_sigkill_mid_file_resumes_to_the_rows_of_an_uninter
 
     # The dead worker's lease on the file runs out; the sweep's settle resumes from the last commit.
     BulkOperation.objects.filter(pk=row.operation_id).update(reading_until=None)
-    assert _settle_in_this_process(shop, store, run_jobs).status == HistoryImport.Status.DONE
+    assert run(shop, start=False).status == HistoryImport.Status.DONE
     killed = _snapshot(shop)
 
     HistoryImport.objects.filter(shop=shop).delete()
@@ -125,9 +104,7 @@ def test_a_worker_killed_with_sigkill_mid_file_resumes_to_the_rows_of_an_uninter
     for model in (OrderDay, ProductCard, Customer):
         model.objects.filter(shop=shop).delete()
     Order.objects.filter(shop=shop).delete()
-    with run_jobs():
-        history_import_start(shop=shop, months=24)
-    assert _settle_in_this_process(shop, store, run_jobs).status == HistoryImport.Status.DONE
+    assert run(shop).status == HistoryImport.Status.DONE
     again = _snapshot(shop)
     for key in again:
         a, b = set(map(repr, again[key])), set(map(repr, killed[key]))
